@@ -1,0 +1,13 @@
+#pragma once
+// Declarations of the per-area binding functions called from module.cpp, and helpers they share.
+#include <pybind11/pybind11.h>
+
+namespace tnpu::bindings {
+
+namespace py = pybind11;
+
+void bind_sim(py::module_& m);
+void bind_mem(py::module_& m);
+void bind_testing(py::module_& m);
+
+}  // namespace tnpu::bindings

@@ -1,0 +1,24 @@
+// tnpu._core: the compiled core of tnpu-sim. Users import `tnpu`, never this module directly.
+#include <pybind11/pybind11.h>
+
+#include "bindings.hpp"
+#include "tnpu/error.hpp"
+
+namespace py = pybind11;
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "tnpu-sim compiled core (private; use the tnpu package)";
+  m.attr("__version__") = TNPU_VERSION;
+  m.attr("build_type") = TNPU_BUILD_TYPE;
+  m.attr("sanitizers") = TNPU_SANITIZE_FLAGS;
+
+  // C++ errors reach Python with their message intact. ConfigError and TraceFormatError are ValueErrors.
+  py::register_exception<tnpu::ConfigError>(m, "ConfigError", PyExc_ValueError);
+  py::register_exception<tnpu::TraceFormatError>(m, "TraceFormatError", PyExc_ValueError);
+  py::register_exception<tnpu::SimulationError>(m, "SimulationError", PyExc_RuntimeError);
+
+  tnpu::bindings::bind_sim(m);
+  tnpu::bindings::bind_mem(m);
+  auto testing = m.def_submodule("_testing", "probe-level harnesses for tests and benchmarks (not public API)");
+  tnpu::bindings::bind_testing(testing);
+}

@@ -1,0 +1,52 @@
+#pragma once
+// A memory with a fixed access latency, a bounded queue and an optional minimum interval between request starts.
+// Contract: a request accepted at time t starts at s = max(t, previous start + issue_interval_ps) and completes at
+// s + latency_ps; it holds one of queue_depth slots from acceptance to completion. A request that finds every slot
+// taken is rejected (back-pressure) and its initiator gets retry() at the next completion.
+#include <cstdint>
+#include <deque>
+#include <string_view>
+#include <vector>
+
+#include "tnpu/sim/module.hpp"
+#include "tnpu/sim/request.hpp"
+
+namespace tnpu {
+
+struct FixedLatencyMemoryConfig {
+  Picoseconds latency_ps = 100'000;
+  std::uint32_t queue_depth = 16;
+  Picoseconds issue_interval_ps = 0;  // 0: unlimited start rate
+  void validate() const;              // throws ConfigError naming the field
+};
+
+class FixedLatencyMemory final : public Module, public Target, private EventHandler {
+ public:
+  FixedLatencyMemory(Simulation& sim, std::string_view name, const FixedLatencyMemoryConfig& config,
+                     Module* parent = nullptr);
+  bool send(const Request& request, Initiator& from) override;
+  [[nodiscard]] std::size_t occupancy() const noexcept { return in_flight_.size(); }
+  [[nodiscard]] const FixedLatencyMemoryConfig& config() const noexcept { return config_; }
+
+ private:
+  struct InFlight {
+    Request request;
+    Initiator* initiator;
+    Picoseconds accepted_ps;
+  };
+  void handle_event(std::uint64_t arg) override;
+
+  FixedLatencyMemoryConfig config_;
+  std::deque<InFlight> in_flight_;  // completion order == acceptance order (fixed latency, monotone starts)
+  std::vector<Initiator*> waiting_;  // rejected initiators owed a retry()
+  Picoseconds next_start_ps_ = 0;
+  Counter& requests_;
+  Counter& reads_;
+  Counter& writes_;
+  Counter& bytes_;
+  Counter& rejections_;
+  Accumulator& occupancy_at_accept_;
+  Accumulator& latency_;
+};
+
+}  // namespace tnpu

@@ -1,0 +1,75 @@
+#pragma once
+// The discrete-event kernel: one event queue, one notion of now, no threads or coroutines.
+// Contract: events execute in (time, priority, insertion) order; time never goes backwards; scheduling before now
+// is an error (std::invalid_argument); the kernel calls into Python only through closures a binding registered.
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "tnpu/sim/event_queue.hpp"
+#include "tnpu/sim/time.hpp"
+
+namespace tnpu {
+
+class Kernel {
+ public:
+  Kernel();
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
+  Kernel(Kernel&&) = delete;
+  Kernel& operator=(Kernel&&) = delete;
+  ~Kernel() = default;
+
+  [[nodiscard]] Picoseconds now() const noexcept { return now_; }
+
+  // Schedules handler.handle_event(arg) at absolute time t. Throws std::invalid_argument if t < now().
+  void schedule_at(Picoseconds t, EventHandler& handler, std::uint64_t arg = 0,
+                   Priority priority = Priority::kDefault);
+  // As schedule_at(now() + delay, ...). Throws std::overflow_error if the sum does not fit.
+  void schedule_in(Picoseconds delay, EventHandler& handler, std::uint64_t arg = 0,
+                   Priority priority = Priority::kDefault);
+  // Schedules a one-shot closure (slower than a handler: use it for hooks and tests, not hot paths).
+  void call_at(Picoseconds t, std::function<void()> fn, Priority priority = Priority::kDefault);
+
+  // Runs until no event is left or stop() is called. Returns the number of events executed by this call.
+  std::uint64_t run();
+  // Runs every event with time <= t, then sets now() to t (if not stopped earlier). Throws if t < now().
+  std::uint64_t run_until(Picoseconds t);
+  // Executes every event of the next time point (all priorities) and nothing after it. Returns false if the
+  // queue was empty.
+  bool step();
+  // Asks the running loop to return after the current event (used when a hook fails).
+  void stop() noexcept { stop_requested_ = true; }
+
+  [[nodiscard]] bool empty() const noexcept { return queue_.empty(); }
+  [[nodiscard]] std::size_t pending() const noexcept { return queue_.size(); }
+  // Time of the next event. Precondition: !empty().
+  [[nodiscard]] Picoseconds next_time() const noexcept { return queue_.top().time; }
+  [[nodiscard]] std::uint64_t events_executed() const noexcept { return events_executed_; }
+  [[nodiscard]] bool running() const noexcept { return running_; }
+
+ private:
+  class ClosureHandler final : public EventHandler {
+   public:
+    explicit ClosureHandler(Kernel& k) : kernel_(k) {}
+    void handle_event(std::uint64_t slot) override;
+
+   private:
+    Kernel& kernel_;
+  };
+  class RunGuard;
+
+  void execute_next();
+  std::uint64_t run_while(Picoseconds limit);
+
+  EventQueue queue_;
+  Picoseconds now_ = 0;
+  std::uint64_t events_executed_ = 0;
+  bool running_ = false;
+  bool stop_requested_ = false;
+  ClosureHandler closure_handler_{*this};
+  std::vector<std::function<void()>> closures_;
+  std::vector<std::uint64_t> free_closure_slots_;
+};
+
+}  // namespace tnpu

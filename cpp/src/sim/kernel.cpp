@@ -1,0 +1,175 @@
+#include <sstream>
+#include <stdexcept>
+#include <utility>
+
+#include "tnpu/error.hpp"
+#include "tnpu/sim/kernel.hpp"
+
+namespace tnpu {
+
+namespace {
+constexpr std::size_t kArity = 4;  // a 4-ary heap: shallower than binary, and the children share a cache line
+}
+
+std::string_view priority_name(Priority p) noexcept {
+  switch (p) {
+    case Priority::kCompletion: return "completion";
+    case Priority::kRetry: return "retry";
+    case Priority::kDefault: return "default";
+    case Priority::kSample: return "sample";
+    case Priority::kObserver: return "observer";
+  }
+  return "?";
+}
+
+std::string_view priority_reason(Priority p) noexcept {
+  switch (p) {
+    case Priority::kCompletion:
+      return "completions first, so a resource freed at t is seen as free by every module acting at t";
+    case Priority::kRetry: return "retries of rejected requests after all completions at t have freed their slots";
+    case Priority::kDefault: return "ordinary module activity: issuing requests, starting work, arbitration";
+    case Priority::kSample: return "statistics sampling sees the state after all model activity at t";
+    case Priority::kObserver:
+      return "observers (Python hooks) last, so they see a consistent state with nothing else due at t";
+  }
+  return "?";
+}
+
+void EventQueue::push(Picoseconds time, Priority priority, EventHandler* handler, std::uint64_t arg) {
+  if (next_sequence_ > kMaxSequence) throw SimulationError("event queue: more than 2^56 events scheduled");
+  const std::uint64_t order = (std::uint64_t{static_cast<std::uint8_t>(priority)} << 56) | next_sequence_++;
+  heap_.push_back(Event{time, order, handler, arg});
+  // sift up
+  std::size_t i = heap_.size() - 1;
+  const Event e = heap_[i];
+  while (i > 0) {
+    const std::size_t parent = (i - 1) / kArity;
+    if (!before(e, heap_[parent])) break;
+    heap_[i] = heap_[parent];
+    i = parent;
+  }
+  heap_[i] = e;
+}
+
+Event EventQueue::pop() noexcept {
+  const Event first = heap_.front();
+  const Event last = heap_.back();
+  heap_.pop_back();
+  const std::size_t n = heap_.size();
+  if (n == 0) return first;
+  // sift the former last element down from the root
+  std::size_t i = 0;
+  for (;;) {
+    const std::size_t c0 = i * kArity + 1;
+    if (c0 >= n) break;
+    std::size_t best = c0;
+    const std::size_t cend = c0 + kArity < n ? c0 + kArity : n;
+    for (std::size_t c = c0 + 1; c < cend; ++c) {
+      if (before(heap_[c], heap_[best])) best = c;
+    }
+    if (!before(heap_[best], last)) break;
+    heap_[i] = heap_[best];
+    i = best;
+  }
+  heap_[i] = last;
+  return first;
+}
+
+Kernel::Kernel() = default;
+
+void Kernel::schedule_at(Picoseconds t, EventHandler& handler, std::uint64_t arg, Priority priority) {
+  if (t < now_) {
+    std::ostringstream msg;
+    msg << "Kernel: cannot schedule an event at " << t << " ps, before the current time " << now_ << " ps";
+    throw std::invalid_argument(msg.str());
+  }
+  queue_.push(t, priority, &handler, arg);
+}
+
+void Kernel::schedule_in(Picoseconds delay, EventHandler& handler, std::uint64_t arg, Priority priority) {
+  if (delay > UINT64_MAX - now_) throw std::overflow_error("Kernel: now + delay does not fit in 64-bit picoseconds");
+  queue_.push(now_ + delay, priority, &handler, arg);
+}
+
+void Kernel::call_at(Picoseconds t, std::function<void()> fn, Priority priority) {
+  if (!fn) throw std::invalid_argument("Kernel: call_at needs a callable");
+  std::uint64_t slot;
+  if (!free_closure_slots_.empty()) {
+    slot = free_closure_slots_.back();
+    free_closure_slots_.pop_back();
+    closures_[slot] = std::move(fn);
+  } else {
+    slot = closures_.size();
+    closures_.push_back(std::move(fn));
+  }
+  try {
+    schedule_at(t, closure_handler_, slot, priority);
+  } catch (...) {
+    closures_[slot] = nullptr;
+    free_closure_slots_.push_back(slot);
+    throw;
+  }
+}
+
+void Kernel::ClosureHandler::handle_event(std::uint64_t slot) {
+  // Move the closure out first: it may schedule further closures, which can reallocate the slot vector.
+  std::function<void()> fn = std::move(kernel_.closures_[slot]);
+  kernel_.closures_[slot] = nullptr;
+  kernel_.free_closure_slots_.push_back(slot);
+  fn();
+}
+
+class Kernel::RunGuard {
+ public:
+  explicit RunGuard(Kernel& k) : k_(k) {
+    if (k_.running_) throw std::logic_error("Kernel: run(), run_until() or step() called while the kernel is running");
+    k_.running_ = true;
+    k_.stop_requested_ = false;
+  }
+  RunGuard(const RunGuard&) = delete;
+  RunGuard& operator=(const RunGuard&) = delete;
+  ~RunGuard() { k_.running_ = false; }
+
+ private:
+  Kernel& k_;
+};
+
+inline void Kernel::execute_next() {
+  const Event e = queue_.pop();
+  now_ = e.time;
+  ++events_executed_;
+  e.handler->handle_event(e.arg);
+}
+
+std::uint64_t Kernel::run_while(Picoseconds limit) {
+  const std::uint64_t before = events_executed_;
+  while (!queue_.empty() && queue_.top().time <= limit && !stop_requested_) execute_next();
+  return events_executed_ - before;
+}
+
+std::uint64_t Kernel::run() {
+  RunGuard guard(*this);
+  return run_while(UINT64_MAX);
+}
+
+std::uint64_t Kernel::run_until(Picoseconds t) {
+  if (t < now_) {
+    std::ostringstream msg;
+    msg << "Kernel: run_until(" << t << " ps) is before the current time " << now_ << " ps";
+    throw std::invalid_argument(msg.str());
+  }
+  RunGuard guard(*this);
+  const std::uint64_t n = run_while(t);
+  if (!stop_requested_) now_ = t;
+  return n;
+}
+
+bool Kernel::step() {
+  RunGuard guard(*this);
+  if (queue_.empty()) return false;
+  const Picoseconds t = queue_.top().time;
+  run_while(t);
+  return true;
+}
+
+}  // namespace tnpu

@@ -1,0 +1,31 @@
+"""tnpu-sim: a fast transaction-level simulator of TNPU, a CNN-training accelerator, and its baselines.
+
+The compiled core (``tnpu._core``) does the timing; this package configures it, feeds it workloads and traces, and
+presents its results.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _dist_version
+
+from tnpu import errors
+from tnpu._core import Clock, Priority
+from tnpu.errors import ConfigError, SimulationError, TraceFormatError
+from tnpu.sim import Simulator
+
+try:
+    __version__ = _dist_version("tnpu-sim")
+except PackageNotFoundError:  # pragma: no cover - only when run from an uninstalled tree
+    from tnpu._core import __version__
+
+__all__ = [
+    "Clock",
+    "ConfigError",
+    "Priority",
+    "SimulationError",
+    "Simulator",
+    "TraceFormatError",
+    "__version__",
+    "errors",
+]

@@ -1,0 +1,58 @@
+"""The ``tnpu`` command line.
+
+Each sub-command lives in its own module under :mod:`tnpu.commands` with two functions, ``add_parser(subparsers)``
+and ``run(args) -> int``; :data:`COMMANDS` lists them. Exit codes: 0 success, 1 runtime error (bad input file,
+failed simulation), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from tnpu import __version__
+from tnpu.errors import ConfigError, SimulationError, TraceFormatError
+
+#: Sub-command modules, in the order ``tnpu --help`` lists them.
+COMMANDS: tuple[str, ...] = ("tnpu.commands.demo",)
+
+EXAMPLES = """\
+examples:
+  tnpu demo                      run the kernel demo (traffic generator -> fixed-latency memory)
+  tnpu demo --json               the same, as one JSON object
+  tnpu COMMAND --help            help and examples for one command
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every registered sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="tnpu",
+        description="tnpu-sim: simulate TNPU, a CNN-training accelerator, and its DaDianNao/DNPU-style baselines.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"tnpu-sim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(name).add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``tnpu`` command and return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args))
+    except (ConfigError, TraceFormatError, SimulationError, OSError) as exc:
+        print(f"tnpu {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"tnpu {args.command}: interrupted", file=sys.stderr)
+        return 130
