@@ -1,0 +1,352 @@
+// Bindings of the datapath: dataflows and the PE array, the vector unit, data types, the SRAM buffer, the DMA engine,
+// layer shapes, tiling and one layer pass end to end.
+#include <pybind11/stl.h>
+
+#include <memory>
+#include <string>
+
+#include "bindings.hpp"
+#include "py_simulator.hpp"
+#include "tnpu/compute/dataflow.hpp"
+#include "tnpu/compute/dtype.hpp"
+#include "tnpu/compute/pe_array.hpp"
+#include "tnpu/compute/vector_unit.hpp"
+#include "tnpu/error.hpp"
+#include "tnpu/mem/dma_engine.hpp"
+#include "tnpu/mem/sram_buffer.hpp"
+#include "tnpu/workload/layer.hpp"
+#include "tnpu/workload/layer_pass.hpp"
+#include "tnpu/workload/tiling.hpp"
+
+namespace tnpu::bindings {
+
+namespace {
+
+template <class T>
+using Ref = std::unique_ptr<T, py::nodelete>;
+
+py::dict cost_dict(const compute::GemmCost& c, std::uint64_t pes) {
+  py::dict d;
+  d["folds"] = c.folds;
+  d["fold_cycles"] = c.fold_cycles;
+  d["cycles"] = c.cycles;
+  d["scalesim_total_cycles"] = c.scalesim_total_cycles();
+  d["macs"] = c.macs;
+  d["mapping_efficiency"] = c.mapping_efficiency;
+  d["compute_util"] = c.compute_util;
+  const auto total = c.scalesim_total_cycles();
+  d["overall_util"] = total ? static_cast<double>(c.macs) / (static_cast<double>(total) * static_cast<double>(pes))
+                            : 0.0;
+  d["sram_a_reads"] = c.a_reads;
+  d["sram_b_reads"] = c.b_reads;
+  d["sram_c_reads"] = c.c_reads;
+  d["sram_c_writes"] = c.c_writes;
+  return d;
+}
+
+py::dict mapping_dict(const workload::Mapping& m) {
+  py::dict d;
+  d["tile_m"] = m.tile_m;
+  d["tile_k"] = m.tile_k;
+  d["tile_n"] = m.tile_n;
+  d["order"] = m.order;
+  d["tiles_m"] = m.tiles_m;
+  d["tiles_k"] = m.tiles_k;
+  d["tiles_n"] = m.tiles_n;
+  d["a_tile_bytes"] = m.a_tile_bytes;
+  d["b_tile_bytes"] = m.b_tile_bytes;
+  d["c_tile_bytes"] = m.c_tile_bytes;
+  d["buffer_bytes"] = m.buffer_bytes;
+  d["analytic_dram_bytes"] = m.dram_bytes();
+  d["analytic_a_read_bytes"] = m.a_read_bytes;
+  d["analytic_b_read_bytes"] = m.b_read_bytes;
+  d["analytic_c_read_bytes"] = m.c_read_bytes;
+  d["analytic_c_write_bytes"] = m.c_write_bytes;
+  return d;
+}
+
+py::dict result_dict(const workload::PassResult& r) {
+  py::dict d;
+  d["layer"] = r.layer;
+  d["phase"] = r.phase;
+  d["engine"] = r.engine;
+  d["dataflow"] = r.dataflow;
+  d["memory_model"] = r.memory_model;
+  d["gemm"] = py::make_tuple(r.gemm.m, r.gemm.k, r.gemm.n);
+  d["groups"] = r.groups;
+  d["operands"] = py::make_tuple(r.a_tensor, r.b_tensor, r.c_tensor);
+  d["mapping"] = mapping_dict(r.mapping);
+  d["tiles"] = r.tiles;
+  d["macs"] = r.macs;
+  d["total_cycles"] = r.total_cycles;
+  d["compute_cycles"] = r.compute_cycles;
+  d["stall_cycles"] = r.stall_cycles;
+  d["scalesim_total_cycles"] = r.scalesim_total_cycles();
+  d["total_ps"] = r.total_ps;
+  d["pes"] = r.pes;
+  d["utilization"] = r.utilization;
+  d["mapping_efficiency"] = r.mapping_efficiency;
+  d["compute_util"] = r.compute_util;
+  d["dram_bytes_read"] = r.dram_bytes_read;
+  d["dram_bytes_written"] = r.dram_bytes_written;
+  d["dram_requests"] = r.dram_requests;
+  py::dict by_operand;
+  by_operand["a_read"] = r.dram_a_read_bytes;
+  by_operand["b_read"] = r.dram_b_read_bytes;
+  by_operand["c_read"] = r.dram_c_read_bytes;
+  by_operand["c_write"] = r.dram_c_write_bytes;
+  d["dram_bytes_by_operand"] = by_operand;
+  py::dict sram;
+  for (std::size_t i = 0; i < mem::kNumOperands; ++i) {
+    py::dict o;
+    o["reads"] = r.sram_reads[i];
+    o["writes"] = r.sram_writes[i];
+    sram[py::str(std::string(mem::operand_name(static_cast<mem::Operand>(i))))] = o;
+  }
+  d["sram_accesses"] = sram;
+  d["events"] = r.events;
+  return d;
+}
+
+Command command_by_name(const std::string& s) {
+  if (s == "read") return Command::kRead;
+  if (s == "write") return Command::kWrite;
+  throw ConfigError("command: expected 'read' or 'write', got '" + s + "'");
+}
+
+}  // namespace
+
+void bind_compute(py::module_& m) {
+  m.def("dataflow_names", [] { return compute::dataflows().names(); }, "Names of the registered dataflows.");
+  m.def("memory_model_names", [] { return workload::memory_models().names(); },
+        "Names of the registered memory models.");
+  m.def("data_type_names", &compute::data_type_names, "Names of the data types.");
+  m.def(
+      "data_type_info",
+      [](const std::string& name) {
+        const auto& i = compute::data_type_info(compute::data_type_by_name(name));
+        py::dict d;
+        d["name"] = std::string(i.name);
+        d["bytes"] = i.bytes;
+        d["mac_energy_class"] = std::string(i.mac_energy_class);
+        return d;
+      },
+      py::arg("name"), "Bytes per element and MAC energy class of a data type.");
+
+  py::class_<compute::PeArray>(m, "PeArray", "An R x C systolic PE array with a named dataflow (os, ws, is).")
+      .def(py::init([](std::uint64_t rows, std::uint64_t cols, const std::string& dataflow) {
+             compute::PeArrayConfig c;
+             c.rows = rows;
+             c.cols = cols;
+             c.dataflow = dataflow;
+             c.validate();
+             return compute::PeArray(c);
+           }),
+           py::arg("rows"), py::arg("cols"), py::arg("dataflow"))
+      .def_property_readonly("rows", [](const compute::PeArray& a) { return a.dims().rows; })
+      .def_property_readonly("cols", [](const compute::PeArray& a) { return a.dims().cols; })
+      .def_property_readonly("dataflow", [](const compute::PeArray& a) { return std::string(a.dataflow().name()); })
+      .def(
+          "gemm",
+          [](const compute::PeArray& a, std::uint64_t mm, std::uint64_t k, std::uint64_t n) {
+            return cost_dict(a.gemm({mm, k, n}), a.pes());
+          },
+          py::arg("m"), py::arg("k"), py::arg("n"),
+          "Cycles and utilisation of C[m x n] = A[m x k] . B[k x n] on the array (SCALE-Sim's model).")
+      .def(
+          "gemm_many",
+          [](const compute::PeArray& a, const std::vector<std::array<std::uint64_t, 3>>& shapes) {
+            std::vector<std::uint64_t> cycles;
+            cycles.reserve(shapes.size());
+            for (const auto& s : shapes) cycles.push_back(a.gemm({s[0], s[1], s[2]}).cycles);
+            return cycles;
+          },
+          py::arg("shapes"), "Cycles of many (m, k, n) GEMMs at once.");
+
+  py::class_<compute::VectorUnit>(m, "VectorUnit", "A row of N MAC lanes (TNPU's PU-f).")
+      .def(py::init([](std::uint64_t lanes) {
+             compute::VectorUnitConfig c;
+             c.lanes = lanes;
+             return compute::VectorUnit(c);
+           }),
+           py::arg("lanes"))
+      .def_property_readonly("lanes", &compute::VectorUnit::lanes)
+      .def("matvec", &compute::VectorUnit::matvec, py::arg("rows"), py::arg("cols"))
+      .def("dot", &compute::VectorUnit::dot, py::arg("length"))
+      .def("outer", &compute::VectorUnit::outer, py::arg("rows"), py::arg("cols"))
+      .def(
+          "gemm",
+          [](const compute::VectorUnit& v, std::uint64_t mm, std::uint64_t k, std::uint64_t n) {
+            return cost_dict(v.gemm({mm, k, n}), v.lanes());
+          },
+          py::arg("m"), py::arg("k"), py::arg("n"))
+      .def(
+          "elementwise",
+          [](const compute::VectorUnit& v, const std::string& kind, std::uint64_t elements, std::uint64_t window,
+             const std::string& dtype) {
+            const auto c = v.elementwise_cost(compute::elementwise_kind_by_name(kind), elements, window,
+                                              compute::data_type_info(compute::data_type_by_name(dtype)).bytes);
+            py::dict d;
+            d["cycles"] = c.cycles;
+            d["bytes_read"] = c.bytes_read;
+            d["bytes_written"] = c.bytes_written;
+            return d;
+          },
+          py::arg("kind"), py::arg("elements"), py::kw_only(), py::arg("window") = 1, py::arg("dtype") = "fp32",
+          "Cycles and bytes of element-wise work: relu, relu_backward, maxpool, avgpool, loss, weight_update.");
+
+  py::class_<workload::LayerShape>(m, "LayerShape", "Shape of a conv or linear layer (same fields as layer_shape()).")
+      .def(py::init<>())
+      .def_property(
+          "kind", [](const workload::LayerShape& s) { return s.kind == workload::LayerKind::kConv ? "conv" : "linear"; },
+          [](workload::LayerShape& s, const std::string& k) {
+            if (k == "conv") {
+              s.kind = workload::LayerKind::kConv;
+            } else if (k == "linear") {
+              s.kind = workload::LayerKind::kLinear;
+            } else {
+              throw ConfigError("layer.kind: expected 'conv' or 'linear', got '" + k + "'");
+            }
+          })
+      .def_readwrite("n", &workload::LayerShape::n)
+      .def_readwrite("c", &workload::LayerShape::c)
+      .def_readwrite("k", &workload::LayerShape::k)
+      .def_readwrite("h", &workload::LayerShape::h)
+      .def_readwrite("w", &workload::LayerShape::w)
+      .def_readwrite("r", &workload::LayerShape::r)
+      .def_readwrite("s", &workload::LayerShape::s)
+      .def_readwrite("stride_h", &workload::LayerShape::stride_h)
+      .def_readwrite("stride_w", &workload::LayerShape::stride_w)
+      .def_readwrite("pad_h", &workload::LayerShape::pad_h)
+      .def_readwrite("pad_w", &workload::LayerShape::pad_w)
+      .def_readwrite("dilation_h", &workload::LayerShape::dilation_h)
+      .def_readwrite("dilation_w", &workload::LayerShape::dilation_w)
+      .def_readwrite("groups", &workload::LayerShape::groups)
+      .def_property_readonly("out_h", &workload::LayerShape::out_h)
+      .def_property_readonly("out_w", &workload::LayerShape::out_w)
+      .def_property_readonly("macs", &workload::LayerShape::macs)
+      .def("validate", &workload::LayerShape::validate, py::arg("layer_name") = "layer");
+
+  m.def(
+      "lower",
+      [](const workload::LayerShape& s, const std::string& phase, const std::string& name) {
+        const auto p = workload::lower(s, workload::phase_by_name(phase), name);
+        py::dict d;
+        d["gemm"] = py::make_tuple(p.gemm.m, p.gemm.k, p.gemm.n);
+        d["groups"] = p.groups;
+        d["operands"] = py::make_tuple(p.a.tensor, p.b.tensor, p.c.tensor);
+        return d;
+      },
+      py::arg("shape"), py::arg("phase"), py::arg("layer_name") = "layer",
+      "The GEMM (M, K, N) per group, the group count and the operand tensors of one pass of a layer.");
+
+  py::class_<compute::PeArrayConfig>(m, "PeArrayConfig")
+      .def(py::init<>())
+      .def_readwrite("rows", &compute::PeArrayConfig::rows)
+      .def_readwrite("cols", &compute::PeArrayConfig::cols)
+      .def_readwrite("dataflow", &compute::PeArrayConfig::dataflow);
+  py::class_<compute::VectorUnitConfig>(m, "VectorUnitConfig")
+      .def(py::init<>())
+      .def_readwrite("lanes", &compute::VectorUnitConfig::lanes);
+  py::class_<mem::SramBufferConfig>(m, "SramBufferConfig")
+      .def(py::init<>())
+      .def_readwrite("name", &mem::SramBufferConfig::name)
+      .def_readwrite("capacity_bytes", &mem::SramBufferConfig::capacity_bytes)
+      .def_readwrite("banks", &mem::SramBufferConfig::banks)
+      .def_readwrite("word_bytes", &mem::SramBufferConfig::word_bytes)
+      .def_readwrite("ports", &mem::SramBufferConfig::ports)
+      .def_readwrite("shared", &mem::SramBufferConfig::shared)
+      .def_readwrite("ifmap_fraction", &mem::SramBufferConfig::ifmap_fraction)
+      .def_readwrite("filter_fraction", &mem::SramBufferConfig::filter_fraction)
+      .def_readwrite("ofmap_fraction", &mem::SramBufferConfig::ofmap_fraction)
+      .def_readwrite("double_buffering", &mem::SramBufferConfig::double_buffering);
+  py::class_<mem::DmaEngineConfig>(m, "DmaEngineConfig")
+      .def(py::init<>())
+      .def_readwrite("request_bytes", &mem::DmaEngineConfig::request_bytes)
+      .def_readwrite("max_outstanding", &mem::DmaEngineConfig::max_outstanding);
+  py::class_<workload::MemoryModelConfig>(m, "MemoryModelConfig")
+      .def(py::init<>())
+      .def_readwrite("model", &workload::MemoryModelConfig::model)
+      .def_readwrite("latency_ps", &workload::MemoryModelConfig::latency_ps)
+      .def_readwrite("queue_depth", &workload::MemoryModelConfig::queue_depth)
+      .def_readwrite("issue_interval_ps", &workload::MemoryModelConfig::issue_interval_ps);
+  py::class_<workload::PassConfig>(m, "PassConfig", "Everything one layer pass needs (built by tnpu.config).")
+      .def(py::init<>())
+      .def_readwrite("engine", &workload::PassConfig::engine)
+      .def_readwrite("pe_array", &workload::PassConfig::pe_array)
+      .def_readwrite("vector_unit", &workload::PassConfig::vector_unit)
+      .def_readwrite("buffer", &workload::PassConfig::buffer)
+      .def_readwrite("dma", &workload::PassConfig::dma)
+      .def_readwrite("memory", &workload::PassConfig::memory)
+      .def_readwrite("clock_period_ps", &workload::PassConfig::clock_period_ps)
+      .def_readwrite("dtype", &workload::PassConfig::dtype)
+      .def_readwrite("tile_m", &workload::PassConfig::tile_m)
+      .def_readwrite("tile_k", &workload::PassConfig::tile_k)
+      .def_readwrite("tile_n", &workload::PassConfig::tile_n)
+      .def_readwrite("order", &workload::PassConfig::order)
+      .def("validate", &workload::PassConfig::validate);
+
+  m.def(
+      "simulate_pass",
+      [](const workload::LayerShape& shape, const std::string& phase, const workload::PassConfig& config,
+         const std::string& name) {
+        const workload::Phase ph = workload::phase_by_name(phase);
+        workload::PassResult r;
+        {
+          // Safe: the arguments are C++ copies/references owned by the caller's frame; nothing touches Python.
+          py::gil_scoped_release release;
+          r = workload::simulate_pass(shape, ph, config, name);
+        }
+        return result_dict(r);
+      },
+      py::arg("shape"), py::arg("phase"), py::arg("config"), py::arg("layer_name") = "layer",
+      "Run one pass of one layer (tiling, DMA, memory, engine) and return its figures as a dict.");
+
+  py::class_<mem::SramBuffer>(m, "SramBuffer", "The global buffer: capacity check and per-operand access counts.")
+      .def(py::init<const mem::SramBufferConfig&>(), py::arg("config"))
+      .def("reserve", &mem::SramBuffer::reserve, py::arg("context"), py::arg("ifmap_bytes"),
+           py::arg("filter_bytes"), py::arg("ofmap_bytes"))
+      .def(
+          "count_read",
+          [](mem::SramBuffer& b, const std::string& op, std::uint64_t bytes) {
+            for (std::size_t i = 0; i < mem::kNumOperands; ++i) {
+              if (mem::operand_name(static_cast<mem::Operand>(i)) == op) return b.count_read(static_cast<mem::Operand>(i), bytes);
+            }
+            throw ConfigError("operand: expected ifmap, filter or ofmap, got '" + op + "'");
+          },
+          py::arg("operand"), py::arg("bytes"))
+      .def(
+          "reads",
+          [](const mem::SramBuffer& b, const std::string& op) {
+            for (std::size_t i = 0; i < mem::kNumOperands; ++i) {
+              if (mem::operand_name(static_cast<mem::Operand>(i)) == op) return b.reads(static_cast<mem::Operand>(i));
+            }
+            throw ConfigError("operand: expected ifmap, filter or ofmap, got '" + op + "'");
+          },
+          py::arg("operand"));
+
+  py::class_<mem::DmaEngine, Module, Ref<mem::DmaEngine>>(
+      m, "DmaEngine", "Splits transfers into fixed-size requests to a target, with bounded outstanding requests.")
+      .def(py::init([](PySimulator& s, const std::string& name, Target& target, std::uint32_t request_bytes,
+                       std::uint32_t max_outstanding) {
+             mem::DmaEngineConfig c;
+             c.request_bytes = request_bytes;
+             c.max_outstanding = max_outstanding;
+             return Ref<mem::DmaEngine>(&s.sim().make<mem::DmaEngine>(name, target, c));
+           }),
+           py::arg("sim"), py::arg("name"), py::arg("target"), py::kw_only(), py::arg("request_bytes") = 64,
+           py::arg("max_outstanding") = 64, py::keep_alive<1, 2>())
+      .def(
+          "transfer",
+          [](mem::DmaEngine& d, const std::string& command, std::uint64_t address, std::uint64_t bytes) {
+            d.transfer(command_by_name(command), address, bytes, nullptr);
+          },
+          py::arg("command"), py::arg("address"), py::arg("bytes"), "Queue a transfer (no callback).")
+      .def_property_readonly("outstanding", &mem::DmaEngine::outstanding)
+      .def_property_readonly("idle", &mem::DmaEngine::idle)
+      .def_property_readonly("requests", &mem::DmaEngine::requests)
+      .def_property_readonly("bytes_read", &mem::DmaEngine::bytes_read)
+      .def_property_readonly("bytes_written", &mem::DmaEngine::bytes_written);
+}
+
+}  // namespace tnpu::bindings

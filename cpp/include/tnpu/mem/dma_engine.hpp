@@ -1,0 +1,77 @@
+#pragma once
+// DmaEngine: turns tile loads and stores into fixed-size requests (64 bytes) to a memory Target (the DRAM controller,
+// or FixedLatencyMemory until it lands), with a bounded number of outstanding requests and back-pressure.
+// Contract: transfers are started in FIFO order; a transfer of `bytes` issues ceil(bytes / request_bytes) requests
+// at consecutive addresses from `address`, wrapping inside [region_base, region_base + region_bytes) if a region is
+// given; its callback runs once, at the completion of its last request (at once, via the kernel, for 0 bytes).
+// At most max_outstanding requests are in flight; a rejected request is re-sent after the target's retry().
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <string_view>
+#include <unordered_map>
+
+#include "tnpu/sim/module.hpp"
+#include "tnpu/sim/request.hpp"
+
+namespace tnpu::mem {
+
+struct DmaEngineConfig {
+  std::uint32_t request_bytes = 64;
+  std::uint32_t max_outstanding = 64;
+  std::uint32_t source = 1;  // initiator id in the requests
+  void validate(std::string_view field = "dma") const;
+};
+
+class DmaEngine final : public Module, public Initiator, private EventHandler {
+ public:
+  using Callback = std::function<void()>;
+  DmaEngine(Simulation& sim, std::string_view name, Target& target, const DmaEngineConfig& config,
+            Module* parent = nullptr);
+  void transfer(Command command, std::uint64_t address, std::uint64_t bytes, Callback on_done,
+                std::uint64_t region_base = 0, std::uint64_t region_bytes = 0);
+  void complete(const Request& request) override;
+  void retry() override;
+
+  [[nodiscard]] std::uint64_t outstanding() const noexcept { return outstanding_; }
+  [[nodiscard]] bool idle() const noexcept { return outstanding_ == 0 && queue_.empty(); }
+  [[nodiscard]] std::uint64_t requests() const noexcept { return requests_.value; }
+  [[nodiscard]] std::uint64_t bytes_read() const noexcept { return bytes_read_.value; }
+  [[nodiscard]] std::uint64_t bytes_written() const noexcept { return bytes_written_.value; }
+  [[nodiscard]] const DmaEngineConfig& config() const noexcept { return config_; }
+
+ private:
+  struct Job {
+    std::uint64_t id;
+    Command command;
+    std::uint64_t next_address;
+    std::uint64_t remaining;  // requests still to issue
+    std::uint64_t region_base, region_bytes;
+  };
+  struct Pending {
+    std::uint64_t in_flight = 0;
+    bool fully_issued = false;
+    Callback on_done;
+  };
+  void handle_event(std::uint64_t arg) override;
+  void issue();
+  void schedule_issue();
+  void finish(std::uint64_t job_id);
+
+  Target& target_;
+  DmaEngineConfig config_;
+  std::deque<Job> queue_;
+  std::unordered_map<std::uint64_t, Pending> pending_;
+  std::uint64_t next_job_ = 0;
+  std::uint64_t outstanding_ = 0;
+  bool waiting_retry_ = false;
+  bool issue_scheduled_ = false;
+  std::deque<std::uint64_t> zero_byte_jobs_;
+  Counter& requests_;
+  Counter& bytes_read_;
+  Counter& bytes_written_;
+  Counter& transfers_;
+  Counter& rejections_;
+};
+
+}  // namespace tnpu::mem

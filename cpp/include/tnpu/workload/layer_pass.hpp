@@ -1,0 +1,102 @@
+#pragma once
+// One pass (FP, BP or GD) of one layer end to end: lower to a GEMM, choose a mapping under the buffer capacity, then
+// run the tiles through the DMA engine, a memory model and an engine (PE array or vector unit) with double
+// buffering, in one Simulation.
+//
+// Timing: a tile's compute starts when its operands are loaded, the engine is free and at most one output store is
+// in flight; with double buffering the loads of tile i+2 start when tile i's compute ends (tile i+1 loads meanwhile).
+// Cycles are durations in engine clock cycles: compute_cycles = sum of the tiles' engine cycles, total_cycles =
+// ceil(end / period), stall_cycles = total - compute (the engine idle, waiting for memory). SCALE-Sim counts the
+// index of the last cycle: scalesim_total_cycles = total_cycles - 1, equal to its "Total Cycles" for the same array,
+// dataflow and layer when memory is ideal and the layer is one tile.
+//
+// Memory models are chosen by name from an explicit registry (memory_models()): "ideal" (no memory time; traffic is
+// still counted) and "fixed" (FixedLatencyMemory). A new model (the DRAM controller) is one more entry.
+//
+// Contract: simulate_pass() is deterministic and self-contained (its own Simulation); it throws ConfigError for a
+// bad configuration or a layer that does not fit the buffer (the message names the layer and the buffer).
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tnpu/compute/pe_array.hpp"
+#include "tnpu/compute/vector_unit.hpp"
+#include "tnpu/mem/dma_engine.hpp"
+#include "tnpu/mem/fixed_latency_memory.hpp"
+#include "tnpu/mem/sram_buffer.hpp"
+#include "tnpu/sim/module.hpp"
+#include "tnpu/workload/tiling.hpp"
+
+namespace tnpu::workload {
+
+struct MemoryModelConfig {
+  std::string model = "ideal";
+  Picoseconds latency_ps = 100'000;
+  std::uint32_t queue_depth = 64;
+  Picoseconds issue_interval_ps = 3'743;  // 64 B at 17.1 GB/s
+};
+
+struct MemoryModel {
+  std::string name;
+  std::string description;
+  bool ideal = false;  // no memory time: the pass is not simulated event by event
+  std::function<Target&(Simulation&, const MemoryModelConfig&)> make;
+};
+
+class MemoryModelRegistry {
+ public:
+  void add(MemoryModel model);
+  // Throws ConfigError "memory.model: unknown memory model 'x' (known: ideal, fixed)".
+  [[nodiscard]] const MemoryModel& get(std::string_view name) const;
+  [[nodiscard]] std::vector<std::string> names() const;
+
+ private:
+  std::vector<MemoryModel> models_;
+};
+
+void register_builtin_memory_models(MemoryModelRegistry& registry);
+[[nodiscard]] const MemoryModelRegistry& memory_models();
+
+struct PassConfig {
+  std::string engine = "pe_array";  // "pe_array" (PU-c) or "vector_unit" (PU-f)
+  compute::PeArrayConfig pe_array;
+  compute::VectorUnitConfig vector_unit;
+  mem::SramBufferConfig buffer;
+  mem::DmaEngineConfig dma;
+  MemoryModelConfig memory;
+  Picoseconds clock_period_ps = 2'500;  // 400 MHz
+  std::string dtype = "fp32";
+  // A given mapping instead of the search (tile_m == 0: search).
+  std::uint64_t tile_m = 0, tile_k = 0, tile_n = 0;
+  std::string order = "mnk";
+  void validate() const;
+};
+
+struct PassResult {
+  std::string layer, phase, engine, memory_model, dataflow;
+  compute::GemmShape gemm;
+  std::uint64_t groups = 1;
+  std::string a_tensor, b_tensor, c_tensor;
+  Mapping mapping;
+  std::uint64_t tiles = 0;
+  std::uint64_t macs = 0;
+  std::uint64_t total_cycles = 0, compute_cycles = 0, stall_cycles = 0;
+  Picoseconds total_ps = 0;
+  std::uint64_t pes = 0;
+  double utilization = 0.0;         // macs / (total_cycles * pes)
+  double mapping_efficiency = 0.0;  // fold-weighted mean over tiles
+  double compute_util = 0.0;        // fold-weighted mean over tiles (SCALE-Sim's definition)
+  std::uint64_t dram_bytes_read = 0, dram_bytes_written = 0, dram_requests = 0;
+  std::uint64_t dram_a_read_bytes = 0, dram_b_read_bytes = 0, dram_c_read_bytes = 0, dram_c_write_bytes = 0;
+  std::uint64_t sram_reads[mem::kNumOperands] = {0, 0, 0};   // words, per operand (ifmap, filter, ofmap)
+  std::uint64_t sram_writes[mem::kNumOperands] = {0, 0, 0};
+  std::uint64_t events = 0;
+  [[nodiscard]] std::uint64_t scalesim_total_cycles() const noexcept { return total_cycles ? total_cycles - 1 : 0; }
+};
+
+[[nodiscard]] PassResult simulate_pass(const LayerShape& shape, Phase phase, const PassConfig& config,
+                                       std::string_view layer_name = "layer");
+
+}  // namespace tnpu::workload

@@ -1,0 +1,141 @@
+#include "tnpu/compute/dataflow.hpp"
+
+#include <string>
+
+#include "tnpu/error.hpp"
+
+namespace tnpu::compute {
+
+namespace {
+
+std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) noexcept { return a / b + (a % b != 0 ? 1 : 0); }
+
+void check(const ArrayDims& array, const GemmShape& g) {
+  if (array.rows == 0 || array.cols == 0) throw ConfigError("pe_array: rows and cols must be at least 1");
+  if (g.m == 0 || g.k == 0 || g.n == 0) {
+    throw ConfigError("gemm: M, K and N must be at least 1 (got M=" + std::to_string(g.m) +
+                      " K=" + std::to_string(g.k) + " N=" + std::to_string(g.n) + ")");
+  }
+}
+
+std::uint64_t dim(const GemmShape& g, char d) noexcept { return d == 'm' ? g.m : (d == 'k' ? g.k : g.n); }
+
+// Shared model: Sr on the rows, Sc on the columns, T streamed. `preload` adds the R cycles that ws and is spend
+// loading the stationary operand, and SCALE-Sim's compute-utilisation denominator for them counts the extra C - 1
+// cycles of its filter/ifmap demand matrix (2R + 2C + T - 3); os uses R + C + T - 2 for both.
+GemmCost systolic_cost(const ArrayDims& a, const GemmShape& g, char rows, char cols, char stream, bool preload) {
+  check(a, g);
+  const std::uint64_t sr = dim(g, rows), sc = dim(g, cols), t = dim(g, stream);
+  const std::uint64_t row_folds = ceil_div(sr, a.rows), col_folds = ceil_div(sc, a.cols);
+  GemmCost c;
+  c.folds = row_folds * col_folds;
+  c.fold_cycles = preload ? 2 * a.rows + a.cols + t - 2 : a.rows + a.cols + t - 2;
+  c.cycles = c.folds * c.fold_cycles;
+  c.macs = g.macs();
+  const double pes = static_cast<double>(a.rows * a.cols);
+  // Mean over folds of (rows used x cols used) / PEs: the used rows sum to Sr over the row folds and the used
+  // columns to Sc over the column folds.
+  c.mapping_efficiency = static_cast<double>(sr) * static_cast<double>(sc) / (static_cast<double>(c.folds) * pes);
+  const std::uint64_t util_cycles = preload ? 2 * a.rows + 2 * a.cols + t - 3 : c.fold_cycles;
+  c.compute_util = c.mapping_efficiency * static_cast<double>(t) / static_cast<double>(util_cycles);
+  return c;
+}
+
+class OutputStationary final : public Dataflow {
+ public:
+  std::string_view name() const noexcept override { return "os"; }
+  std::string_view description() const noexcept override {
+    return "output stationary: C stays in the PEs, A and B stream (Sr=M, Sc=N, T=K)";
+  }
+  char row_dim() const noexcept override { return 'm'; }
+  char col_dim() const noexcept override { return 'n'; }
+  char stream_dim() const noexcept override { return 'k'; }
+  GemmCost cost(const ArrayDims& a, const GemmShape& g) const override {
+    GemmCost c = systolic_cost(a, g, 'm', 'n', 'k', false);
+    c.a_reads = g.m * g.k * ceil_div(g.n, a.cols);
+    c.b_reads = g.k * g.n * ceil_div(g.m, a.rows);
+    c.c_writes = g.m * g.n;
+    return c;
+  }
+};
+
+class WeightStationary final : public Dataflow {
+ public:
+  std::string_view name() const noexcept override { return "ws"; }
+  std::string_view description() const noexcept override {
+    return "weight stationary: B is preloaded into the PEs, A streams, partial sums flow out (Sr=K, Sc=N, T=M)";
+  }
+  char row_dim() const noexcept override { return 'k'; }
+  char col_dim() const noexcept override { return 'n'; }
+  char stream_dim() const noexcept override { return 'm'; }
+  GemmCost cost(const ArrayDims& a, const GemmShape& g) const override {
+    GemmCost c = systolic_cost(a, g, 'k', 'n', 'm', true);
+    const std::uint64_t kf = ceil_div(g.k, a.rows);
+    c.a_reads = g.m * g.k * ceil_div(g.n, a.cols);
+    c.b_reads = g.k * g.n;
+    c.c_writes = g.m * g.n * kf;
+    c.c_reads = g.m * g.n * (kf - 1);
+    return c;
+  }
+};
+
+class InputStationary final : public Dataflow {
+ public:
+  std::string_view name() const noexcept override { return "is"; }
+  std::string_view description() const noexcept override {
+    return "input stationary: A is preloaded into the PEs, B streams, partial sums flow out (Sr=K, Sc=M, T=N)";
+  }
+  char row_dim() const noexcept override { return 'k'; }
+  char col_dim() const noexcept override { return 'm'; }
+  char stream_dim() const noexcept override { return 'n'; }
+  GemmCost cost(const ArrayDims& a, const GemmShape& g) const override {
+    GemmCost c = systolic_cost(a, g, 'k', 'm', 'n', true);
+    const std::uint64_t kf = ceil_div(g.k, a.rows);
+    c.a_reads = g.m * g.k;
+    c.b_reads = g.k * g.n * ceil_div(g.m, a.cols);
+    c.c_writes = g.m * g.n * kf;
+    c.c_reads = g.m * g.n * (kf - 1);
+    return c;
+  }
+};
+
+}  // namespace
+
+void DataflowRegistry::add(std::string name, std::string description, Factory factory) {
+  for (const auto& e : entries_) {
+    if (e.name == name) throw ConfigError("dataflow registry: '" + name + "' registered twice");
+  }
+  entries_.push_back(Entry{std::move(name), std::move(description), factory()});
+}
+
+const Dataflow& DataflowRegistry::get(std::string_view name, std::string_view field) const {
+  for (const auto& e : entries_) {
+    if (e.name == name) return *e.instance;
+  }
+  std::string known;
+  for (const auto& e : entries_) known += (known.empty() ? "" : ", ") + e.name;
+  throw ConfigError(std::string(field) + ": unknown dataflow '" + std::string(name) + "' (known: " + known + ")");
+}
+
+std::vector<std::string> DataflowRegistry::names() const {
+  std::vector<std::string> out;
+  for (const auto& e : entries_) out.push_back(e.name);
+  return out;
+}
+
+void register_builtin_dataflows(DataflowRegistry& registry) {
+  registry.add("os", "output stationary", [] { return std::make_unique<OutputStationary>(); });
+  registry.add("ws", "weight stationary", [] { return std::make_unique<WeightStationary>(); });
+  registry.add("is", "input stationary", [] { return std::make_unique<InputStationary>(); });
+}
+
+const DataflowRegistry& dataflows() {
+  static const DataflowRegistry registry = [] {
+    DataflowRegistry r;
+    register_builtin_dataflows(r);
+    return r;
+  }();
+  return registry;
+}
+
+}  // namespace tnpu::compute

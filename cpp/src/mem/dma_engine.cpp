@@ -1,0 +1,107 @@
+#include "tnpu/mem/dma_engine.hpp"
+
+#include <string>
+
+#include "tnpu/error.hpp"
+
+namespace tnpu::mem {
+
+void DmaEngineConfig::validate(std::string_view field) const {
+  const std::string f(field);
+  if (request_bytes == 0) throw ConfigError(f + ".request_bytes: must be at least 1 (got 0)");
+  if (max_outstanding == 0) throw ConfigError(f + ".max_outstanding: must be at least 1 (got 0)");
+}
+
+DmaEngine::DmaEngine(Simulation& sim, std::string_view name, Target& target, const DmaEngineConfig& config,
+                     Module* parent)
+    : Module(sim, name, parent),
+      target_(target),
+      config_((config.validate(), config)),
+      requests_(add_counter("requests", "count", "requests accepted by the memory")),
+      bytes_read_(add_counter("bytes_read", "B", "bytes read from memory (whole requests)")),
+      bytes_written_(add_counter("bytes_written", "B", "bytes written to memory (whole requests)")),
+      transfers_(add_counter("transfers", "count", "tile transfers started")),
+      rejections_(add_counter("rejections", "count", "requests rejected by the memory (back-pressure)")) {}
+
+void DmaEngine::transfer(Command command, std::uint64_t address, std::uint64_t bytes, Callback on_done,
+                         std::uint64_t region_base, std::uint64_t region_bytes) {
+  const std::uint64_t id = next_job_++;
+  transfers_.inc();
+  const std::uint64_t count = bytes / config_.request_bytes + (bytes % config_.request_bytes != 0 ? 1 : 0);
+  pending_.emplace(id, Pending{0, count == 0, std::move(on_done)});
+  if (count == 0) {
+    zero_byte_jobs_.push_back(id);
+    schedule_issue();
+    return;
+  }
+  queue_.push_back(Job{id, command, address, count, region_base, region_bytes});
+  schedule_issue();
+}
+
+void DmaEngine::schedule_issue() {
+  if (issue_scheduled_) return;
+  issue_scheduled_ = true;
+  kernel().schedule_at(now(), *this, 0, Priority::kDefault);
+}
+
+void DmaEngine::handle_event(std::uint64_t /*arg*/) {
+  issue_scheduled_ = false;
+  while (!zero_byte_jobs_.empty()) {
+    const std::uint64_t id = zero_byte_jobs_.front();
+    zero_byte_jobs_.pop_front();
+    finish(id);
+  }
+  issue();
+}
+
+void DmaEngine::issue() {
+  while (!queue_.empty() && !waiting_retry_ && outstanding_ < config_.max_outstanding) {
+    Job& job = queue_.front();
+    Request r;
+    r.command = job.command;
+    r.address = job.next_address;
+    r.size_bytes = config_.request_bytes;
+    r.source = config_.source;
+    r.tag = job.id;
+    r.issue_ps = now();
+    if (!target_.send(r, *this)) {
+      rejections_.inc();
+      waiting_retry_ = true;
+      return;
+    }
+    ++outstanding_;
+    requests_.inc();
+    (job.command == Command::kRead ? bytes_read_ : bytes_written_).inc(config_.request_bytes);
+    ++pending_[job.id].in_flight;
+    job.next_address += config_.request_bytes;
+    if (job.region_bytes != 0 && job.next_address >= job.region_base + job.region_bytes) {
+      job.next_address = job.region_base + (job.next_address - job.region_base) % job.region_bytes;
+    }
+    if (--job.remaining == 0) {
+      pending_[job.id].fully_issued = true;
+      queue_.pop_front();
+    }
+  }
+}
+
+void DmaEngine::finish(std::uint64_t job_id) {
+  auto it = pending_.find(job_id);
+  Callback cb = std::move(it->second.on_done);
+  pending_.erase(it);
+  if (cb) cb();
+}
+
+void DmaEngine::complete(const Request& request) {
+  --outstanding_;
+  auto it = pending_.find(request.tag);
+  if (it == pending_.end()) throw SimulationError("dma: completion of an unknown transfer");
+  if (--it->second.in_flight == 0 && it->second.fully_issued) finish(request.tag);
+  if (!queue_.empty() && !waiting_retry_) schedule_issue();
+}
+
+void DmaEngine::retry() {
+  waiting_retry_ = false;
+  schedule_issue();
+}
+
+}  // namespace tnpu::mem

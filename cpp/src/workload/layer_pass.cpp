@@ -1,0 +1,327 @@
+#include "tnpu/workload/layer_pass.hpp"
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "tnpu/compute/dtype.hpp"
+#include "tnpu/error.hpp"
+
+namespace tnpu::workload {
+
+// ---------------------------------------------------------------------------------------------------------------
+// Memory model registry
+
+void MemoryModelRegistry::add(MemoryModel model) {
+  for (const auto& m : models_) {
+    if (m.name == model.name) throw ConfigError("memory model registry: '" + model.name + "' registered twice");
+  }
+  models_.push_back(std::move(model));
+}
+
+const MemoryModel& MemoryModelRegistry::get(std::string_view name) const {
+  for (const auto& m : models_) {
+    if (m.name == name) return m;
+  }
+  std::string known;
+  for (const auto& m : models_) known += (known.empty() ? "" : ", ") + m.name;
+  throw ConfigError("memory.model: unknown memory model '" + std::string(name) + "' (known: " + known + ")");
+}
+
+std::vector<std::string> MemoryModelRegistry::names() const {
+  std::vector<std::string> out;
+  for (const auto& m : models_) out.push_back(m.name);
+  return out;
+}
+
+void register_builtin_memory_models(MemoryModelRegistry& registry) {
+  registry.add(MemoryModel{"ideal", "no memory time (traffic is still counted)", true, nullptr});
+  registry.add(MemoryModel{"fixed", "fixed latency, bounded queue, one request start per issue_interval_ps", false,
+                           [](Simulation& sim, const MemoryModelConfig& c) -> Target& {
+                             FixedLatencyMemoryConfig f;
+                             f.latency_ps = c.latency_ps;
+                             f.queue_depth = c.queue_depth;
+                             f.issue_interval_ps = c.issue_interval_ps;
+                             return sim.make<FixedLatencyMemory>("dram", f);
+                           }});
+}
+
+const MemoryModelRegistry& memory_models() {
+  static const MemoryModelRegistry registry = [] {
+    MemoryModelRegistry r;
+    register_builtin_memory_models(r);
+    return r;
+  }();
+  return registry;
+}
+
+void PassConfig::validate() const {
+  if (engine != "pe_array" && engine != "vector_unit") {
+    throw ConfigError("engine: unknown engine '" + engine + "' (known: pe_array, vector_unit)");
+  }
+  pe_array.validate("pe_array");
+  vector_unit.validate("vector_unit");
+  buffer.validate("buffer");
+  dma.validate("dma");
+  (void)memory_models().get(memory.model);
+  if (memory.queue_depth == 0) throw ConfigError("memory.queue_depth: must be at least 1 (got 0)");
+  if (clock_period_ps == 0) throw ConfigError("clock_period_ps: must be at least 1 (got 0)");
+  (void)compute::data_type_by_name(dtype, "dtype");
+}
+
+namespace {
+
+constexpr std::uint64_t kAlign = 4096;
+
+std::uint64_t align_up(std::uint64_t x, std::uint64_t a) noexcept { return (x + a - 1) / a * a; }
+std::uint64_t round_up(std::uint64_t bytes, std::uint64_t unit) noexcept { return align_up(bytes, unit); }
+
+struct Transfer {
+  Command command;
+  std::uint64_t address, bytes, region_base, region_bytes;
+};
+
+struct TileWork {
+  std::vector<Transfer> loads;   // operand reads (and partial-sum reads)
+  std::vector<Transfer> stores;  // result writes
+  std::uint64_t cycles = 0;
+};
+
+// Runs the tiles event by event: DMA loads, engine compute, DMA stores, with double buffering.
+class PassRunner final : public Module, private EventHandler {
+ public:
+  PassRunner(Simulation& sim, mem::DmaEngine& dma, std::vector<TileWork> tiles, Picoseconds period_ps,
+             std::uint64_t depth)
+      : Module(sim, "pass"), dma_(dma), tiles_(std::move(tiles)), period_ps_(period_ps), depth_(depth),
+        loads_left_(tiles_.size(), 0), loaded_(tiles_.size(), false) {}
+
+  void start() {
+    for (std::uint64_t i = 0; i < std::min<std::uint64_t>(depth_, tiles_.size()); ++i) issue_load(i);
+    next_load_ = std::min<std::uint64_t>(depth_, tiles_.size());
+  }
+  [[nodiscard]] Picoseconds end_ps() const noexcept { return std::max(last_compute_end_, last_store_end_); }
+  [[nodiscard]] bool done() const noexcept { return next_compute_ == tiles_.size() && stores_in_flight_ == 0; }
+
+ private:
+  void issue_load(std::uint64_t i) {
+    const auto& loads = tiles_[i].loads;
+    loads_left_[i] = loads.size();
+    if (loads.empty()) {
+      kernel().call_at(now(), [this, i] { on_loaded(i); });
+      return;
+    }
+    for (const auto& t : loads) {
+      dma_.transfer(t.command, t.address, t.bytes, [this, i] {
+        if (--loads_left_[i] == 0) on_loaded(i);
+      }, t.region_base, t.region_bytes);
+    }
+  }
+  void on_loaded(std::uint64_t i) {
+    loaded_[i] = true;
+    try_compute();
+  }
+  void try_compute() {
+    if (busy_ || next_compute_ >= tiles_.size()) return;
+    const std::uint64_t i = next_compute_;
+    if (!loaded_[i] || stores_in_flight_ > 1) return;
+    busy_ = true;
+    kernel().schedule_at(now() + tiles_[i].cycles * period_ps_, *this, i, Priority::kDefault);
+  }
+  void handle_event(std::uint64_t i) override {
+    busy_ = false;
+    last_compute_end_ = now();
+    ++next_compute_;
+    for (const auto& t : tiles_[i].stores) {
+      ++stores_in_flight_;
+      dma_.transfer(t.command, t.address, t.bytes, [this] {
+        --stores_in_flight_;
+        last_store_end_ = std::max(last_store_end_, now());
+        try_compute();
+      }, t.region_base, t.region_bytes);
+    }
+    if (next_load_ < tiles_.size()) issue_load(next_load_++);
+    try_compute();
+  }
+
+  mem::DmaEngine& dma_;
+  std::vector<TileWork> tiles_;
+  Picoseconds period_ps_;
+  std::uint64_t depth_;
+  std::vector<std::uint64_t> loads_left_;
+  std::vector<bool> loaded_;
+  std::uint64_t next_load_ = 0, next_compute_ = 0, stores_in_flight_ = 0;
+  bool busy_ = false;
+  Picoseconds last_compute_end_ = 0, last_store_end_ = 0;
+};
+
+struct Region {
+  std::uint64_t base = 0, bytes_per_group = 0;
+};
+
+}  // namespace
+
+PassResult simulate_pass(const LayerShape& shape, Phase phase, const PassConfig& config, std::string_view layer_name) {
+  config.validate();
+  const auto dtype = compute::data_type_by_name(config.dtype, "dtype");
+  const std::uint32_t bpe = compute::data_type_info(dtype).bytes;
+  const MemoryModel& memory = memory_models().get(config.memory.model);
+
+  PlanRequest req;
+  req.pass = lower(shape, phase, layer_name);
+  req.layer_name = std::string(layer_name);
+  req.phase = std::string(phase_name(phase));
+  req.bytes_per_element = bpe;
+  req.buffer.name = config.buffer.name;
+  req.buffer.capacity_bytes = config.buffer.capacity_bytes;
+  req.buffer.shared = config.buffer.shared;
+  req.buffer.a_fraction = config.buffer.ifmap_fraction;
+  req.buffer.b_fraction = config.buffer.filter_fraction;
+  req.buffer.c_fraction = config.buffer.ofmap_fraction;
+  req.buffer.double_buffering = config.buffer.double_buffering;
+
+  std::optional<compute::PeArray> array;
+  std::optional<compute::VectorUnit> vector;
+  TileCostFn cost;
+  std::uint64_t pes = 0;
+  std::string dataflow;
+  if (config.engine == "pe_array") {
+    array.emplace(config.pe_array);
+    const auto& df = array->dataflow();
+    auto granule = [&](char d) {
+      return df.row_dim() == d ? config.pe_array.rows : (df.col_dim() == d ? config.pe_array.cols : 1);
+    };
+    req.granule_m = granule('m');
+    req.granule_k = granule('k');
+    req.granule_n = granule('n');
+    cost = [&a = *array](const compute::GemmShape& g) { return a.gemm(g); };
+    pes = array->pes();
+    dataflow = std::string(df.name());
+  } else {
+    vector.emplace(config.vector_unit);
+    req.granule_n = config.vector_unit.lanes;
+    cost = [&v = *vector](const compute::GemmShape& g) { return v.gemm(g); };
+    pes = vector->lanes();
+    dataflow = "vector";
+  }
+
+  PassResult res;
+  res.layer = std::string(layer_name);
+  res.phase = req.phase;
+  res.engine = config.engine;
+  res.memory_model = memory.name;
+  res.dataflow = dataflow;
+  res.gemm = req.pass.gemm;
+  res.groups = req.pass.groups;
+  res.a_tensor = req.pass.a.tensor;
+  res.b_tensor = req.pass.b.tensor;
+  res.c_tensor = req.pass.c.tensor;
+  res.mapping = config.tile_m == 0 ? plan(req, cost)
+                                   : check_mapping(req, config.tile_m, config.tile_k, config.tile_n, config.order, cost);
+  res.macs = req.pass.gemm.macs() * req.pass.groups;
+  res.pes = pes;
+
+  // DRAM layout: one region per operand tensor (all groups), from a bump allocator.
+  std::uint64_t next_base = 0;
+  auto alloc = [&](const OperandDesc& op) {
+    Region r;
+    r.base = next_base;
+    r.bytes_per_group = align_up(std::max<std::uint64_t>(op.tensor_elements * bpe, 1), 64);
+    next_base = align_up(r.base + r.bytes_per_group * req.pass.groups, kAlign);
+    return r;
+  };
+  const Region ra = alloc(req.pass.a), rb = alloc(req.pass.b), rc = alloc(req.pass.c);
+  const std::uint64_t rq = config.dma.request_bytes;
+  const auto& g = req.pass.gemm;
+  const Mapping& mp = res.mapping;
+  auto transfer = [&](Command cmd, const Region& r, std::uint32_t group, std::uint64_t first_elem,
+                      std::uint64_t elems) {
+    const std::uint64_t base = r.base + group * r.bytes_per_group;
+    const std::uint64_t offset = (first_elem * bpe) % r.bytes_per_group / rq * rq;
+    return Transfer{cmd, base + offset, elems * bpe, base, r.bytes_per_group};
+  };
+
+  std::vector<TileWork> work;
+  const bool simulate = !memory.ideal;
+  double fold_weighted_map = 0.0, fold_weighted_util = 0.0;
+  std::uint64_t folds = 0;
+  std::uint64_t dram_read = 0, dram_written = 0;
+  mem::SramBuffer sram(config.buffer);
+  for_each_tile(req, mp, [&](const TileStep& st) {
+    const compute::GemmCost c = cost(st.shape);
+    res.compute_cycles += c.cycles;
+    folds += c.folds;
+    fold_weighted_map += c.mapping_efficiency * static_cast<double>(c.folds);
+    fold_weighted_util += c.compute_util * static_cast<double>(c.folds);
+    sram.count_read(mem::Operand::kIfmap, c.a_reads * bpe);
+    sram.count_read(mem::Operand::kFilter, c.b_reads * bpe);
+    sram.count_read(mem::Operand::kOfmap, c.c_reads * bpe);
+    sram.count_write(mem::Operand::kOfmap, c.c_writes * bpe);
+    TileWork tw;
+    tw.cycles = c.cycles;
+    if (st.load_a) {
+      const std::uint64_t bytes = round_up(st.a_elems * bpe, rq);
+      res.dram_a_read_bytes += bytes;
+      sram.count_write(mem::Operand::kIfmap, st.a_elems * bpe);
+      if (simulate) tw.loads.push_back(transfer(Command::kRead, ra, st.group, st.im * mp.tile_m * g.k + st.ik * mp.tile_k, st.a_elems));
+    }
+    if (st.load_b) {
+      const std::uint64_t bytes = round_up(st.b_elems * bpe, rq);
+      res.dram_b_read_bytes += bytes;
+      sram.count_write(mem::Operand::kFilter, st.b_elems * bpe);
+      if (simulate) tw.loads.push_back(transfer(Command::kRead, rb, st.group, st.ik * mp.tile_k * g.n + st.in * mp.tile_n, st.b_elems));
+    }
+    const std::uint64_t c_first = st.im * mp.tile_m * g.n + st.in * mp.tile_n;
+    if (st.read_c) {
+      const std::uint64_t bytes = round_up(st.c_elems * bpe, rq);
+      res.dram_c_read_bytes += bytes;
+      sram.count_write(mem::Operand::kOfmap, st.c_elems * bpe);
+      if (simulate) tw.loads.push_back(transfer(Command::kRead, rc, st.group, c_first, st.c_elems));
+    }
+    if (st.store_c) {
+      const std::uint64_t bytes = round_up(st.c_elems * bpe, rq);
+      res.dram_c_write_bytes += bytes;
+      sram.count_read(mem::Operand::kOfmap, st.c_elems * bpe);
+      if (simulate) tw.stores.push_back(transfer(Command::kWrite, rc, st.group, c_first, st.c_elems));
+    }
+    ++res.tiles;
+    if (simulate) work.push_back(std::move(tw));
+  });
+  dram_read = res.dram_a_read_bytes + res.dram_b_read_bytes + res.dram_c_read_bytes;
+  dram_written = res.dram_c_write_bytes;
+  for (std::size_t i = 0; i < mem::kNumOperands; ++i) {
+    res.sram_reads[i] = sram.reads(static_cast<mem::Operand>(i));
+    res.sram_writes[i] = sram.writes(static_cast<mem::Operand>(i));
+  }
+  res.mapping_efficiency = folds ? fold_weighted_map / static_cast<double>(folds) : 0.0;
+  res.compute_util = folds ? fold_weighted_util / static_cast<double>(folds) : 0.0;
+
+  if (!simulate) {
+    res.total_cycles = res.compute_cycles;
+    res.total_ps = res.total_cycles * config.clock_period_ps;
+    res.dram_bytes_read = dram_read;
+    res.dram_bytes_written = dram_written;
+    res.dram_requests = (dram_read + dram_written) / rq;
+  } else {
+    Simulation sim("tnpu");
+    Target& target = memory.make(sim, config.memory);
+    auto& dma = sim.make<mem::DmaEngine>("dma", target, config.dma);
+    auto& runner = sim.make<PassRunner>(dma, std::move(work), config.clock_period_ps,
+                                        config.buffer.double_buffering ? 2 : 1);
+    runner.start();
+    res.events = sim.kernel().run();
+    if (!runner.done()) throw SimulationError("layer pass did not finish: the memory model stopped answering");
+    res.total_ps = runner.end_ps();
+    res.total_cycles = res.total_ps / config.clock_period_ps + (res.total_ps % config.clock_period_ps != 0 ? 1 : 0);
+    res.dram_bytes_read = dma.bytes_read();
+    res.dram_bytes_written = dma.bytes_written();
+    res.dram_requests = dma.requests();
+  }
+  res.stall_cycles = res.total_cycles - res.compute_cycles;
+  res.utilization = res.total_cycles ? static_cast<double>(res.macs) /
+                                           (static_cast<double>(res.total_cycles) * static_cast<double>(pes))
+                                     : 0.0;
+  return res;
+}
+
+}  // namespace tnpu::workload
