@@ -11,7 +11,9 @@ from importlib.metadata import version as _dist_version
 
 from tnpu import errors
 from tnpu._core import Clock, Priority
+from tnpu.config import ArchConfig
 from tnpu.errors import ConfigError, SimulationError, TraceFormatError
+from tnpu.layer import LayerResult, simulate_layer
 from tnpu.sim import Simulator
 
 try:
@@ -20,12 +22,15 @@ except PackageNotFoundError:  # pragma: no cover - only when run from an uninsta
     from tnpu._core import __version__
 
 __all__ = [
+    "ArchConfig",
     "Clock",
     "ConfigError",
+    "LayerResult",
     "Priority",
     "SimulationError",
     "Simulator",
     "TraceFormatError",
     "__version__",
     "errors",
+    "simulate_layer",
 ]

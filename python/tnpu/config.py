@@ -1,0 +1,265 @@
+"""Configuration of the TNPU datapath: PE array (PU-c), vector unit (PU-f), global buffer, DMA, memory, clock, type.
+
+Every config is a frozen dataclass with unit-suffixed field names and a default from the TNPU setup
+(``paper.md`` section 1.4): PU-c 16 x 16 PEs, PU-f 16 lanes, 400 MHz, FP32, 17.1 GB/s. ``validate()`` raises
+:class:`tnpu.errors.ConfigError` with the field path (``arch.pu_c.rows``) and what was expected.
+
+Examples
+--------
+>>> from tnpu.config import ArchConfig, PeArrayConfig
+>>> arch = ArchConfig(pu_c=PeArrayConfig(rows=32, cols=32, dataflow="ws"))
+>>> arch.validate()
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from tnpu import _core
+from tnpu.errors import ConfigError
+
+#: Bytes of one DMA request (one DRAM burst of a x64 channel).
+REQUEST_BYTES = 64
+
+
+def _check_int(path: str, value: Any, minimum: int = 1, maximum: int | None = None) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{path}: expected a whole number, got {value!r}")
+    if value < minimum:
+        raise ConfigError(f"{path}: must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{path}: must be at most {maximum}, got {value}")
+
+
+def _check_number(path: str, value: Any, *, positive: bool = True) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ConfigError(f"{path}: expected a finite number, got {value!r}")
+    if positive and value <= 0:
+        raise ConfigError(f"{path}: must be greater than 0, got {value}")
+
+
+def _check_choice(path: str, value: Any, choices: list[str], what: str) -> None:
+    if value not in choices:
+        raise ConfigError(f"{path}: unknown {what} {value!r} (known: {', '.join(choices)})")
+
+
+@dataclass(frozen=True, slots=True)
+class PeArrayConfig:
+    """A 2-D systolic PE array (PU-c).
+
+    Parameters
+    ----------
+    rows, cols
+        PEs per column and per row (SCALE-Sim's ``ArrayHeight`` x ``ArrayWidth``).
+    dataflow
+        ``"os"`` (output stationary), ``"ws"`` (weight stationary) or ``"is"`` (input stationary).
+    """
+
+    rows: int = 16
+    cols: int = 16
+    dataflow: str = "os"
+
+    def validate(self, path: str = "pu_c") -> None:
+        """Raise ConfigError naming the first bad field."""
+        _check_int(f"{path}.rows", self.rows, 1, 65536)
+        _check_int(f"{path}.cols", self.cols, 1, 65536)
+        _check_choice(f"{path}.dataflow", self.dataflow, list(_core.dataflow_names()), "dataflow")
+
+
+@dataclass(frozen=True, slots=True)
+class VectorUnitConfig:
+    """A row of MAC lanes (PU-f) for matrix-vector, dot and outer products and element-wise work."""
+
+    lanes: int = 16
+
+    def validate(self, path: str = "pu_f") -> None:
+        """Raise ConfigError naming the first bad field."""
+        _check_int(f"{path}.lanes", self.lanes, 1, 1 << 20)
+
+
+@dataclass(frozen=True, slots=True)
+class BufferConfig:
+    """The on-chip global buffer (SRAM).
+
+    ``shared=True`` is one pool for all operands; otherwise each operand gets ``*_fraction`` of the capacity.
+    With ``double_buffering`` every tile needs two copies (the next tile loads while this one computes).
+    """
+
+    capacity_bytes: int = 512 * 1024
+    banks: int = 16
+    word_bytes: int = 16
+    ports: int = 2
+    shared: bool = True
+    ifmap_fraction: float = 0.25
+    filter_fraction: float = 0.5
+    ofmap_fraction: float = 0.25
+    double_buffering: bool = True
+    name: str = "global_buffer"
+
+    def validate(self, path: str = "buffer") -> None:
+        """Raise ConfigError naming the first bad field."""
+        _check_int(f"{path}.capacity_bytes", self.capacity_bytes, 1)
+        _check_int(f"{path}.banks", self.banks, 1, 1 << 16)
+        _check_int(f"{path}.word_bytes", self.word_bytes, 1, 1 << 16)
+        _check_int(f"{path}.ports", self.ports, 1, 64)
+        for name in ("shared", "double_buffering"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{path}.{name}: expected true or false, got {getattr(self, name)!r}")
+        if not self.shared:
+            total = 0.0
+            for name in ("ifmap_fraction", "filter_fraction", "ofmap_fraction"):
+                value = getattr(self, name)
+                _check_number(f"{path}.{name}", value)
+                if value > 1:
+                    raise ConfigError(f"{path}.{name}: must be at most 1, got {value}")
+                total += value
+            if total > 1 + 1e-9:
+                raise ConfigError(
+                    f"{path}: ifmap_fraction + filter_fraction + ofmap_fraction is {total}, at most 1"
+                )
+
+
+@dataclass(frozen=True, slots=True)
+class ClockConfig:
+    """The datapath clock."""
+
+    frequency_mhz: float = 400.0
+
+    @property
+    def period_ps(self) -> int:
+        """Clock period in whole picoseconds."""
+        return round(1e6 / self.frequency_mhz)
+
+    def validate(self, path: str = "clock") -> None:
+        """Raise ConfigError if the frequency is not positive or its period is not a whole number of ps."""
+        _check_number(f"{path}.frequency_mhz", self.frequency_mhz)
+        exact = 1e6 / self.frequency_mhz
+        if self.period_ps < 1 or abs(exact - self.period_ps) > 1e-6 * exact:
+            raise ConfigError(
+                f"{path}.frequency_mhz: {self.frequency_mhz} MHz has a period of {exact} ps, "
+                "expected a whole number of picoseconds"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryConfig:
+    """The off-chip memory seen by the DMA engine.
+
+    ``model`` is ``"ideal"`` (no memory time; traffic is still counted) or ``"fixed"`` (a fixed latency and one
+    64-byte request start per ``64 / bandwidth_gbps`` ns, i.e. the bus bandwidth).
+    """
+
+    model: str = "fixed"
+    bandwidth_gbps: float = 17.1
+    latency_ps: int = 100_000
+    queue_depth: int = 64
+
+    @property
+    def issue_interval_ps(self) -> int:
+        """Picoseconds between request starts: one 64-byte request at ``bandwidth_gbps`` (GB/s = bytes/ns)."""
+        return max(1, round(REQUEST_BYTES * 1000 / self.bandwidth_gbps))
+
+    def validate(self, path: str = "memory") -> None:
+        """Raise ConfigError naming the first bad field."""
+        _check_choice(f"{path}.model", self.model, list(_core.memory_model_names()), "memory model")
+        _check_number(f"{path}.bandwidth_gbps", self.bandwidth_gbps)
+        _check_int(f"{path}.latency_ps", self.latency_ps, 0)
+        _check_int(f"{path}.queue_depth", self.queue_depth, 1, 1 << 20)
+
+
+@dataclass(frozen=True, slots=True)
+class DmaConfig:
+    """The DMA engine: fixed-size requests, at most ``max_outstanding`` in flight."""
+
+    request_bytes: int = REQUEST_BYTES
+    max_outstanding: int = 64
+
+    def validate(self, path: str = "dma") -> None:
+        """Raise ConfigError naming the first bad field."""
+        _check_int(f"{path}.request_bytes", self.request_bytes, 1, 1 << 20)
+        _check_int(f"{path}.max_outstanding", self.max_outstanding, 1, 1 << 20)
+
+
+@dataclass(frozen=True, slots=True)
+class ArchConfig:
+    """The TNPU datapath: PU-c, PU-f, global buffer, DMA, memory, clock and data type.
+
+    Defaults are the TNPU setup: 16 x 16 output-stationary PU-c, 16-lane PU-f, 512 KiB buffer, 400 MHz, FP32,
+    17.1 GB/s memory with 100 ns latency.
+    """
+
+    pu_c: PeArrayConfig = field(default_factory=PeArrayConfig)
+    pu_f: VectorUnitConfig = field(default_factory=VectorUnitConfig)
+    buffer: BufferConfig = field(default_factory=BufferConfig)
+    dma: DmaConfig = field(default_factory=DmaConfig)
+    memory: MemoryConfig = field(default_factory=MemoryConfig)
+    clock: ClockConfig = field(default_factory=ClockConfig)
+    dtype: str = "fp32"
+
+    def validate(self, path: str = "arch") -> None:
+        """Raise ConfigError naming the first bad field (``arch.pu_c.rows`` and so on)."""
+        parts: tuple[tuple[str, type], ...] = (
+            ("pu_c", PeArrayConfig),
+            ("pu_f", VectorUnitConfig),
+            ("buffer", BufferConfig),
+            ("dma", DmaConfig),
+            ("memory", MemoryConfig),
+            ("clock", ClockConfig),
+        )
+        for name, kind in parts:
+            value = getattr(self, name)
+            if not isinstance(value, kind):
+                raise ConfigError(f"{path}.{name}: expected a {kind.__name__}, got {type(value).__name__}")
+            value.validate(f"{path}.{name}")
+        _check_choice(f"{path}.dtype", self.dtype, list(_core.data_type_names()), "data type")
+
+    def replace(self, **changes: Any) -> ArchConfig:
+        """Return a copy with some fields replaced (``arch.replace(dtype="fp16")``)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_cpp(self, engine: str = "pe_array") -> _core.PassConfig:
+        """Validate and convert to the C++ ``PassConfig`` of one layer pass on ``engine``."""
+        self.validate()
+        cfg = _core.PassConfig()
+        cfg.engine = engine
+        pa = _core.PeArrayConfig()
+        pa.rows, pa.cols, pa.dataflow = self.pu_c.rows, self.pu_c.cols, self.pu_c.dataflow
+        cfg.pe_array = pa
+        vu = _core.VectorUnitConfig()
+        vu.lanes = self.pu_f.lanes
+        cfg.vector_unit = vu
+        b = _core.SramBufferConfig()
+        for name in (
+            "name",
+            "capacity_bytes",
+            "banks",
+            "word_bytes",
+            "ports",
+            "shared",
+            "ifmap_fraction",
+            "filter_fraction",
+            "ofmap_fraction",
+            "double_buffering",
+        ):
+            setattr(b, name, getattr(self.buffer, name))
+        cfg.buffer = b
+        d = _core.DmaEngineConfig()
+        d.request_bytes, d.max_outstanding = self.dma.request_bytes, self.dma.max_outstanding
+        cfg.dma = d
+        m = _core.MemoryModelConfig()
+        m.model = self.memory.model
+        m.latency_ps = self.memory.latency_ps
+        m.queue_depth = self.memory.queue_depth
+        m.issue_interval_ps = self.memory.issue_interval_ps
+        cfg.memory = m
+        cfg.clock_period_ps = self.clock.period_ps
+        cfg.dtype = self.dtype
+        return cfg
+
+
+def tnpu_arch() -> ArchConfig:
+    """The TNPU setup of the paper (``paper.md`` section 1.4): the defaults of :class:`ArchConfig`."""
+    return ArchConfig()

@@ -1,0 +1,219 @@
+"""One pass of one layer end to end: :func:`simulate_layer`.
+
+The pass (FP, BP or GD) is lowered to a GEMM (``paper.md`` section 6), tiled to fit the global buffer with the
+mapping that moves the fewest DRAM bytes, and run in C++ through the DMA engine, the memory model and an engine:
+PU-c (the PE array) for conv layers and PU-f (the vector unit) for linear layers unless ``engine`` says otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tnpu import _core
+from tnpu.config import ArchConfig, MemoryConfig
+from tnpu.errors import ConfigError
+
+#: Fields of a layer shape, as the workloads' ``layer_shape()`` dict gives them.
+SHAPE_FIELDS: tuple[str, ...] = (
+    "n",
+    "c",
+    "k",
+    "h",
+    "w",
+    "r",
+    "s",
+    "stride_h",
+    "stride_w",
+    "pad_h",
+    "pad_w",
+    "dilation_h",
+    "dilation_w",
+    "groups",
+)
+_DEFAULTS = {"n": 1, "h": 1, "w": 1, "r": 1, "s": 1, "stride_h": 1, "stride_w": 1, "pad_h": 0, "pad_w": 0}
+_DEFAULTS |= {"dilation_h": 1, "dilation_w": 1, "groups": 1}
+_ENGINES = {"pu_c": "pe_array", "pu_f": "vector_unit", "pe_array": "pe_array", "vector_unit": "vector_unit"}
+PHASES: tuple[str, ...] = ("FP", "BP", "GD")
+
+
+@dataclass(frozen=True, slots=True)
+class LayerResult:
+    """Figures of one simulated layer pass.
+
+    Cycles are durations in datapath clock cycles: ``total_cycles = compute_cycles + stall_cycles``, the stall being
+    the engine idle while it waits for memory. ``scalesim_total_cycles`` is ``total_cycles - 1``, SCALE-Sim's
+    convention (the index of the last cycle). DRAM bytes count whole 64-byte requests.
+    """
+
+    layer: str
+    phase: str
+    engine: str
+    dataflow: str
+    memory_model: str
+    gemm: tuple[int, int, int]
+    groups: int
+    operands: tuple[str, str, str]
+    total_cycles: int
+    compute_cycles: int
+    stall_cycles: int
+    scalesim_total_cycles: int
+    total_ps: int
+    macs: int
+    pes: int
+    utilization: float
+    mapping_efficiency: float
+    compute_util: float
+    dram_bytes_read: int
+    dram_bytes_written: int
+    dram_requests: int
+    dram_bytes_by_operand: dict[str, int] = field(default_factory=dict)
+    sram_accesses: dict[str, dict[str, int]] = field(default_factory=dict)
+    mapping: dict[str, Any] = field(default_factory=dict)
+    tiles: int = 0
+    events: int = 0
+
+    @property
+    def seconds(self) -> float:
+        """Simulated time of the pass in seconds."""
+        return self.total_ps * 1e-12
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return every field as a plain dict (JSON-ready)."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def to_layer_shape(layer: Any) -> _core.LayerShape:
+    """Convert a layer to the C++ ``LayerShape``.
+
+    Parameters
+    ----------
+    layer
+        A ``tnpu._core.LayerShape``, a dict with the keys of ``layer_shape()`` (``kind`` plus :data:`SHAPE_FIELDS`;
+        missing spatial fields default to 1 and pads to 0), or any object with a ``layer_shape()`` method.
+    """
+    if isinstance(layer, _core.LayerShape):
+        return layer
+    if not isinstance(layer, Mapping) and hasattr(layer, "layer_shape"):
+        layer = layer.layer_shape()
+    if not isinstance(layer, Mapping):
+        raise ConfigError(
+            f"layer: expected a LayerShape, a layer_shape() dict or an object with layer_shape(), "
+            f"got {type(layer).__name__}"
+        )
+    unknown = sorted(set(layer) - set(SHAPE_FIELDS) - {"kind", "name"})
+    if unknown:
+        raise ConfigError(
+            f"layer: unknown field(s) {', '.join(unknown)} (known: kind, {', '.join(SHAPE_FIELDS)})"
+        )
+    shape = _core.LayerShape()
+    kind = layer.get("kind")
+    if kind not in ("conv", "linear"):
+        raise ConfigError(f"layer.kind: expected 'conv' or 'linear', got {kind!r}")
+    shape.kind = kind
+    for name in SHAPE_FIELDS:
+        if name in layer:
+            value = layer[name]
+        elif name in _DEFAULTS:
+            value = _DEFAULTS[name]
+        else:
+            raise ConfigError(f"layer.{name}: missing (a {kind} layer needs c and k)")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(f"layer.{name}: expected a whole number >= 0, got {value!r}")
+        setattr(shape, name, value)
+    return shape
+
+
+def _layer_name(layer: Any, name: str | None) -> str:
+    if name is not None:
+        return name
+    if isinstance(layer, Mapping) and isinstance(layer.get("name"), str):
+        return str(layer["name"])
+    attr = getattr(layer, "name", None)
+    return attr if isinstance(attr, str) else "layer"
+
+
+def simulate_layer(
+    layer: Any,
+    phase: str = "FP",
+    arch: ArchConfig | None = None,
+    *,
+    memory: str | MemoryConfig | None = None,
+    engine: str | None = None,
+    mapping: tuple[int, int, int, str] | None = None,
+    name: str | None = None,
+) -> LayerResult:
+    """Simulate one pass of one layer through DMA, memory and an engine.
+
+    Parameters
+    ----------
+    layer
+        A layer shape: ``tnpu._core.LayerShape``, a ``layer_shape()`` dict, or an object with ``layer_shape()``.
+    phase
+        ``"FP"`` (forward), ``"BP"`` (input gradient) or ``"GD"`` (weight gradient).
+    arch
+        The datapath; default :class:`tnpu.config.ArchConfig` (the TNPU setup).
+    memory
+        A memory model name (``"ideal"``, ``"fixed"``) overriding ``arch.memory.model``, or a MemoryConfig.
+    engine
+        ``"pu_c"`` (PE array) or ``"pu_f"`` (vector unit); default PU-c for conv and PU-f for linear layers.
+    mapping
+        ``(tile_m, tile_k, tile_n, order)`` to use instead of the search (order outermost first, e.g. ``"mnk"``).
+    name
+        Layer name for messages and results (default: the layer's ``name`` if it has one).
+
+    Returns
+    -------
+    LayerResult
+        Cycles (total, compute, stall), utilisation, DRAM bytes, SRAM accesses per operand and the mapping.
+
+    Raises
+    ------
+    ConfigError
+        For a bad shape, configuration or phase, or when no tile fits the buffer (the message names the layer and
+        the buffer).
+
+    Examples
+    --------
+    >>> import tnpu
+    >>> conv = {"kind": "conv", "n": 1, "c": 64, "k": 64, "h": 56, "w": 56, "r": 3, "s": 3, "pad_h": 1, "pad_w": 1}
+    >>> r = tnpu.simulate_layer(conv, "FP")
+    >>> r.stall_cycles < 0.05 * r.total_cycles
+    True
+    """
+    arch = arch if arch is not None else ArchConfig()
+    if not isinstance(arch, ArchConfig):
+        raise ConfigError(f"arch: expected an ArchConfig, got {type(arch).__name__}")
+    if isinstance(memory, str):
+        arch = arch.replace(memory=arch.memory.__class__(**{**_fields(arch.memory), "model": memory}))
+    elif isinstance(memory, MemoryConfig):
+        arch = arch.replace(memory=memory)
+    elif memory is not None:
+        raise ConfigError(f"memory: expected a model name or a MemoryConfig, got {type(memory).__name__}")
+    if not isinstance(phase, str) or phase.upper() not in PHASES:
+        raise ConfigError(f"phase: expected one of {', '.join(PHASES)}, got {phase!r}")
+    shape = to_layer_shape(layer)
+    if engine is None:
+        engine_name = "pe_array" if shape.kind == "conv" else "vector_unit"
+    elif engine in _ENGINES:
+        engine_name = _ENGINES[engine]
+    else:
+        raise ConfigError(f"engine: expected pu_c or pu_f, got {engine!r}")
+    cfg = arch.to_cpp(engine_name)
+    if mapping is not None:
+        if len(mapping) != 4:
+            raise ConfigError("mapping: expected (tile_m, tile_k, tile_n, order)")
+        tm, tk, tn, order = mapping
+        for label, value in (("tile_m", tm), ("tile_k", tk), ("tile_n", tn)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"mapping.{label}: expected a whole number >= 1, got {value!r}")
+        cfg.tile_m, cfg.tile_k, cfg.tile_n, cfg.order = tm, tk, tn, str(order)
+    out = _core.simulate_pass(shape, phase.upper(), cfg, _layer_name(layer, name))
+    out["gemm"] = tuple(out["gemm"])
+    out["operands"] = tuple(out["operands"])
+    return LayerResult(**out)
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in obj.__dataclass_fields__}

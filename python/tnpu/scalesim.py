@@ -1,0 +1,252 @@
+"""Readers of SCALE-Sim's own input files: the topology CSV and the ``.cfg`` configuration.
+
+Users of SCALE-Sim (https://github.com/scalesim-project/scale-sim-v3) have these files already; tnpu reads them as
+they are. Two topology formats are accepted:
+
+- convolution: ``Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter,
+  Strides,`` (one row per layer, trailing comma allowed);
+- GEMM: ``Layer, M, N, K`` (M rows of A and C, N columns of B and C, K the reduction), as in SCALE-Sim's
+  ``topologies/GEMM_mnk``.
+
+Every malformed line raises :class:`tnpu.errors.ConfigError` naming ``path:line`` and what was expected.
+"""
+
+from __future__ import annotations
+
+import configparser
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from tnpu.errors import ConfigError
+
+_CONV_COLUMNS = (
+    "IFMAP Height",
+    "IFMAP Width",
+    "Filter Height",
+    "Filter Width",
+    "Channels",
+    "Num Filter",
+    "Strides",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TopologyLayer:
+    """One layer of a SCALE-Sim topology, as a convolution (a GEMM row is a 1 x 1 convolution).
+
+    The GEMM SCALE-Sim runs for it has ``M = ofmap_h * ofmap_w``, ``K = filter_h * filter_w * channels`` and
+    ``N = num_filter``.
+    """
+
+    name: str
+    ifmap_h: int
+    ifmap_w: int
+    filter_h: int
+    filter_w: int
+    channels: int
+    num_filter: int
+    stride: int = 1
+
+    @property
+    def ofmap_h(self) -> int:
+        """Output rows: ``(ifmap_h - filter_h) // stride + 1`` (SCALE-Sim has no padding)."""
+        return (self.ifmap_h - self.filter_h) // self.stride + 1
+
+    @property
+    def ofmap_w(self) -> int:
+        """Output columns."""
+        return (self.ifmap_w - self.filter_w) // self.stride + 1
+
+    @property
+    def gemm(self) -> tuple[int, int, int]:
+        """``(M, K, N)`` of the layer's GEMM."""
+        return (
+            self.ofmap_h * self.ofmap_w,
+            self.filter_h * self.filter_w * self.channels,
+            self.num_filter,
+        )
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates of the layer."""
+        m, k, n = self.gemm
+        return m * k * n
+
+    def layer_shape(self) -> dict[str, int | str]:
+        """The layer as a ``layer_shape()`` dict (batch 1, no padding)."""
+        return {
+            "kind": "conv",
+            "n": 1,
+            "c": self.channels,
+            "k": self.num_filter,
+            "h": self.ifmap_h,
+            "w": self.ifmap_w,
+            "r": self.filter_h,
+            "s": self.filter_w,
+            "stride_h": self.stride,
+            "stride_w": self.stride,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ScaleSimConfig:
+    """The parts of a SCALE-Sim ``.cfg`` that concern compute (and the SRAM sizes, for reference)."""
+
+    run_name: str
+    array_rows: int
+    array_cols: int
+    dataflow: str
+    ifmap_sram_kb: int
+    filter_sram_kb: int
+    ofmap_sram_kb: int
+    interface_bandwidth: str
+
+
+def _int_cell(path: Path, line: int, column: str, text: str) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ConfigError(f"{path}:{line}: {column}: expected a whole number, got {text.strip()!r}") from None
+    if value < 1:
+        raise ConfigError(f"{path}:{line}: {column}: expected a whole number >= 1, got {value}")
+    return value
+
+
+def read_topology(path: str | Path) -> list[TopologyLayer]:
+    """Read a SCALE-Sim topology CSV (convolution or GEMM format).
+
+    Parameters
+    ----------
+    path
+        The CSV file. Its first line is the header, which selects the format.
+
+    Returns
+    -------
+    list of TopologyLayer
+        One entry per layer, in file order.
+
+    Raises
+    ------
+    ConfigError
+        For a missing file, an unknown header, a row with the wrong number of values, a value that is not a positive
+        whole number, a filter larger than its input, or no layer at all. The message names ``path:line``.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read topology: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a text (UTF-8) CSV file") from None
+    rows = list(csv.reader(text.splitlines()))
+    cells = [[c.strip() for c in row] for row in rows]
+    # drop trailing empty cells (SCALE-Sim rows end with a comma)
+    for row in cells:
+        while row and row[-1] == "":
+            row.pop()
+    header_index = next((i for i, row in enumerate(cells) if row), None)
+    if header_index is None:
+        raise ConfigError(f"{path}: empty topology file (expected a header line)")
+    header = [h.lower() for h in cells[header_index]]
+    gemm = header[:4] == ["layer", "m", "n", "k"]
+    if not gemm and (len(header) < 8 or header[1:8] != [c.lower() for c in _CONV_COLUMNS]):
+        raise ConfigError(
+            f"{path}:{header_index + 1}: expected the header 'Layer name, "
+            + ", ".join(_CONV_COLUMNS)
+            + ",' or 'Layer, M, N, K', got "
+            + repr(", ".join(cells[header_index]))
+        )
+    width = len(header)
+    layers: list[TopologyLayer] = []
+    for i in range(header_index + 1, len(cells)):
+        row, line = cells[i], i + 1
+        if not row:
+            continue
+        if len(row) > width:
+            raise ConfigError(
+                f"{path}:{line}: expected at most {width} values like the header, got {len(row)}"
+            )
+        need = 4 if gemm else 8
+        if len(row) < need:
+            raise ConfigError(
+                f"{path}:{line}: expected {need} values (name and {need - 1} numbers), got {len(row)}"
+            )
+        name = row[0]
+        if not name:
+            raise ConfigError(f"{path}:{line}: empty layer name")
+        if gemm:
+            m, n, k = (_int_cell(path, line, col, row[j]) for j, col in ((1, "M"), (2, "N"), (3, "K")))
+            layers.append(TopologyLayer(name, m, 1, 1, 1, k, n, 1))
+            continue
+        values = [_int_cell(path, line, col, row[j + 1]) for j, col in enumerate(_CONV_COLUMNS)]
+        layer = TopologyLayer(name, *values)
+        if layer.filter_h > layer.ifmap_h or layer.filter_w > layer.ifmap_w:
+            raise ConfigError(
+                f"{path}:{line}: filter {layer.filter_h}x{layer.filter_w} is larger than the ifmap "
+                f"{layer.ifmap_h}x{layer.ifmap_w} (SCALE-Sim topologies have no padding)"
+            )
+        layers.append(layer)
+    if not layers:
+        raise ConfigError(f"{path}: no layer after the header")
+    return layers
+
+
+def read_config(path: str | Path) -> ScaleSimConfig:
+    """Read a SCALE-Sim ``.cfg`` file.
+
+    Parameters
+    ----------
+    path
+        The INI-style file with ``[general]``, ``[architecture_presets]`` and ``[run_presets]`` sections.
+
+    Raises
+    ------
+    ConfigError
+        For a missing file or section, a missing or malformed key, or an unknown dataflow, naming the file, the
+        section and the key.
+    """
+    path = Path(path)
+    parser = configparser.ConfigParser(inline_comment_prefixes=("#", ";"))
+    try:
+        with path.open(encoding="utf-8") as fh:
+            parser.read_file(fh)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
+    except (configparser.Error, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not a SCALE-Sim config: {exc}") from None
+
+    def get(section: str, key: str, default: str | None = None) -> str:
+        if not parser.has_section(section):
+            if default is not None:
+                return default
+            raise ConfigError(f"{path}: missing section [{section}]")
+        if not parser.has_option(section, key):
+            if default is not None:
+                return default
+            raise ConfigError(f"{path}: [{section}] {key}: missing")
+        return parser.get(section, key).strip()
+
+    def get_int(section: str, key: str) -> int:
+        text = get(section, key)
+        try:
+            value = int(text)
+        except ValueError:
+            raise ConfigError(f"{path}: [{section}] {key}: expected a whole number, got {text!r}") from None
+        if value < 1:
+            raise ConfigError(f"{path}: [{section}] {key}: expected a whole number >= 1, got {value}")
+        return value
+
+    dataflow = get("architecture_presets", "Dataflow").lower()
+    if dataflow not in ("os", "ws", "is"):
+        raise ConfigError(f"{path}: [architecture_presets] Dataflow: expected os, ws or is, got {dataflow!r}")
+    return ScaleSimConfig(
+        run_name=get("general", "run_name", path.stem),
+        array_rows=get_int("architecture_presets", "ArrayHeight"),
+        array_cols=get_int("architecture_presets", "ArrayWidth"),
+        dataflow=dataflow,
+        ifmap_sram_kb=get_int("architecture_presets", "IfmapSramSzkB"),
+        filter_sram_kb=get_int("architecture_presets", "FilterSramSzkB"),
+        ofmap_sram_kb=get_int("architecture_presets", "OfmapSramSzkB"),
+        interface_bandwidth=get("run_presets", "InterfaceBandwidth", "CALC").upper(),
+    )
