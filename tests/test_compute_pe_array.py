@@ -7,7 +7,6 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from tnpu import _core
 from tnpu.errors import ConfigError
 
@@ -89,4 +88,5 @@ def test_sram_reads_per_dataflow():
     assert c["sram_c_writes"] == 10 * 8 * 2
     assert c["sram_c_reads"] == 10 * 8 * 1
     o = _core.PeArray(4, 4, "os").gemm(10, 8, 8)
-    assert o["sram_c_writes"] == 80 and o["sram_c_reads"] == 0
+    assert o["sram_c_writes"] == 80
+    assert o["sram_c_reads"] == 0

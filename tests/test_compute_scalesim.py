@@ -6,11 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-
 import tnpu
 from tnpu import _core
 from tnpu.cli import main
-from tnpu.commands.layer_cycles import layer_cycles
 from tnpu.config import ArchConfig, BufferConfig, PeArrayConfig
 
 VALIDATION = Path(__file__).resolve().parents[2] / "shared" / "validation" / "compute"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from tnpu import _core
 from tnpu.errors import ConfigError
 
@@ -32,7 +31,8 @@ def test_elementwise_by_elements_and_bytes():
     pool = v.elementwise("maxpool", 100, window=4, dtype="fp16")
     assert pool == {"cycles": 25, "bytes_read": 800, "bytes_written": 200}
     wu = v.elementwise("weight_update", 32, dtype="int8")
-    assert wu["cycles"] == 4 and wu["bytes_read"] == 64
+    assert wu["cycles"] == 4
+    assert wu["bytes_read"] == 64
     with pytest.raises(ConfigError, match="unknown 'softmax'"):
         v.elementwise("softmax", 10)
 

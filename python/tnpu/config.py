@@ -261,5 +261,5 @@ class ArchConfig:
 
 
 def tnpu_arch() -> ArchConfig:
-    """The TNPU setup of the paper (``paper.md`` section 1.4): the defaults of :class:`ArchConfig`."""
+    """Return the TNPU setup of the paper (``paper.md`` section 1.4): the defaults of :class:`ArchConfig`."""
     return ArchConfig()

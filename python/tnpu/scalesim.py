@@ -74,7 +74,7 @@ class TopologyLayer:
         return m * k * n
 
     def layer_shape(self) -> dict[str, int | str]:
-        """The layer as a ``layer_shape()`` dict (batch 1, no padding)."""
+        """Return the layer as a ``layer_shape()`` dict (batch 1, no padding)."""
         return {
             "kind": "conv",
             "n": 1,
