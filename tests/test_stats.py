@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -77,15 +79,17 @@ def test_statistics_between_steps_grow_monotonically():
         s = sim.stats()
         seen.append((sim.now, s["tnpu.gen.issued"], s["tnpu.gen.completed"]))
     assert seen[-1][1:] == (20, 20)
-    for (t0, i0, c0), (t1, i1, c1) in zip(seen, seen[1:], strict=False):
-        assert t1 > t0 and i1 >= i0 and c1 >= c0
+    for (t0, i0, c0), (t1, i1, c1) in itertools.pairwise(seen):
+        assert t1 > t0
+        assert i1 >= i0
+        assert c1 >= c0
         assert i1 - c1 <= 2  # never more in flight than the queue holds
 
 
 def test_names_are_checked():
     sim = tnpu.Simulator()
     _core.FixedLatencyMemory(sim, "mem")
-    with pytest.raises(tnpu.ConfigError, match="'tnpu.mem' exists already"):
+    with pytest.raises(tnpu.ConfigError, match=r"'tnpu\.mem' exists already"):
         _core.FixedLatencyMemory(sim, "mem")
     with pytest.raises(tnpu.ConfigError, match="invalid name 'Bad-Name'"):
         _core.FixedLatencyMemory(sim, "Bad-Name")
