@@ -207,3 +207,39 @@ def test_bad_graphs_name_the_tasks():
         run(g, np.full(12, 1), "reorder", engine_of_class=(0, 2))
     with pytest.raises(tnpu.ConfigError, match=r"phase\[0\]: expected 0..3"):
         run(dict(g, phase=np.full(12, 7)), np.full(12, 1), "reorder")
+
+
+def test_timeline_slices_match_the_schedule(tmp_path):
+    import json
+
+    from tnpu.timeline import trace_events, write_timeline
+
+    g = toy_graph(3, with_wu=True)
+    n = len(g["instance"])
+    s = run(g, np.arange(n) * 10 + 1000, "reorder")
+    ev = trace_events(
+        start_ps=s.start_ps,
+        end_ps=s.end_ps,
+        engine=s.engine,
+        engines=s.engines,
+        instance=g["instance"],
+        phase=g["phase"],
+        layer=g["layer"],
+        layer_names=["conv1", "fc1"],
+    )
+    path = write_timeline(tmp_path / "t.json", ev)
+    with pytest.raises(FileExistsError, match="exists already"):
+        write_timeline(path, ev)
+    data = json.loads(path.read_text())
+    slices = [e for e in data["traceEvents"] if e["ph"] == "X"]
+    assert len(slices) == n
+    for e in slices:
+        assert {"ts", "dur", "pid", "tid", "name"} <= set(e)
+        t = e["args"]["task_id"]
+        assert e["ts"] * 1e6 == pytest.approx(int(s.start_ps[t]))
+        assert (e["ts"] + e["dur"]) * 1e6 == pytest.approx(int(s.end_ps[t]))
+        assert e["tid"] == int(s.engine[t]) + 1
+    assert slices[0]["name"] == "i0 FP conv1"
+    assert any(e["name"].startswith("batch WU") for e in slices)
+    names = {e["args"]["name"] for e in data["traceEvents"] if e["ph"] == "M" and e["name"] == "thread_name"}
+    assert names == {"pu_c", "pu_f"}
