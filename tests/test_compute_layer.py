@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+
 import tnpu
 from tnpu import _core
 from tnpu.config import ArchConfig, BufferConfig, MemoryConfig, PeArrayConfig

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 import tnpu
 from tnpu import _core
 from tnpu.cli import main

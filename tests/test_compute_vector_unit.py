@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tnpu import _core
 from tnpu.errors import ConfigError
 

@@ -137,7 +137,7 @@ class ClockConfig:
         """Raise ConfigError if the frequency is not positive or its period is not a whole number of ps."""
         _check_number(f"{path}.frequency_mhz", self.frequency_mhz)
         exact = 1e6 / self.frequency_mhz
-        if self.period_ps < 1 or abs(exact - self.period_ps) > 1e-6 * exact:
+        if self.period_ps < 1 or abs(exact - self.period_ps) > 1e-6:
             raise ConfigError(
                 f"{path}.frequency_mhz: {self.frequency_mhz} MHz has a period of {exact} ps, "
                 "expected a whole number of picoseconds"

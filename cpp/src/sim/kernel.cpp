@@ -38,7 +38,7 @@ std::string_view priority_reason(Priority p) noexcept {
 void EventQueue::push(Picoseconds time, Priority priority, EventHandler* handler, std::uint64_t arg) {
   if (next_sequence_ > kMaxSequence) throw SimulationError("event queue: more than 2^56 events scheduled");
   const std::uint64_t order = (std::uint64_t{static_cast<std::uint8_t>(priority)} << 56) | next_sequence_++;
-  heap_.push_back(Event{time, order, handler, arg});
+  heap_.push_back(Event{order, time, handler, arg});
   // sift up
   std::size_t i = heap_.size() - 1;
   const Event e = heap_[i];
@@ -54,6 +54,7 @@ void EventQueue::push(Picoseconds time, Priority priority, EventHandler* handler
 Event EventQueue::pop() noexcept {
   const Event first = heap_.front();
   const Event last = heap_.back();
+  const Key last_key = key(last);
   heap_.pop_back();
   const std::size_t n = heap_.size();
   if (n == 0) return first;
@@ -63,11 +64,16 @@ Event EventQueue::pop() noexcept {
     const std::size_t c0 = i * kArity + 1;
     if (c0 >= n) break;
     std::size_t best = c0;
+    Key best_key = key(heap_[c0]);
     const std::size_t cend = c0 + kArity < n ? c0 + kArity : n;
     for (std::size_t c = c0 + 1; c < cend; ++c) {
-      if (before(heap_[c], heap_[best])) best = c;
+      const Key k = key(heap_[c]);
+      if (k < best_key) {
+        best = c;
+        best_key = k;
+      }
     }
-    if (!before(heap_[best], last)) break;
+    if (!(best_key < last_key)) break;
     heap_[i] = heap_[best];
     i = best;
   }

@@ -40,8 +40,8 @@ class EventHandler {
 };
 
 struct Event {
-  Picoseconds time;
   std::uint64_t order;  // priority in the top 8 bits, insertion sequence in the low 56
+  Picoseconds time;
   EventHandler* handler;
   std::uint64_t arg;
 };
@@ -59,9 +59,10 @@ class EventQueue {
   [[nodiscard]] std::size_t size() const noexcept { return heap_.size(); }
 
  private:
-  static bool before(const Event& a, const Event& b) noexcept {
-    return a.time < b.time || (a.time == b.time && a.order < b.order);
-  }
+  // One 128-bit comparison of (time, order) instead of two branches: the heap's inner loop is this comparison.
+  __extension__ using Key = unsigned __int128;
+  static Key key(const Event& e) noexcept { return (Key{e.time} << 64) | e.order; }
+  static bool before(const Event& a, const Event& b) noexcept { return key(a) < key(b); }
   std::vector<Event> heap_;
   std::uint64_t next_sequence_ = 0;
 };

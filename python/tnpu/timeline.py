@@ -1,0 +1,109 @@
+"""Chrome / Perfetto trace-event export of an executed schedule.
+
+The file opens in https://ui.perfetto.dev and chrome://tracing: one track (thread) per engine, each task a slice
+named like ``i3 FP L2`` with its task id, instance, phase and layer in ``args``; optional counter tracks (e.g. DRAM
+bandwidth or buffer occupancy) as ``ph: "C"`` events. Times in the file are microseconds (the format's unit) with
+picosecond resolution kept as fractional digits.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+PHASE_NAMES = ("FP", "BP", "GD", "WU")
+_PS_PER_US = 1_000_000
+_BATCH = 2**32 - 1
+
+
+def _us(ps: int) -> float:
+    return ps / _PS_PER_US
+
+
+def trace_events(
+    *,
+    start_ps: npt.ArrayLike,
+    end_ps: npt.ArrayLike,
+    engine: npt.ArrayLike,
+    engines: Sequence[str],
+    instance: npt.ArrayLike,
+    phase: npt.ArrayLike,
+    layer: npt.ArrayLike,
+    layer_names: Sequence[str] | None = None,
+    counters: Mapping[str, tuple[npt.ArrayLike, npt.ArrayLike]] | None = None,
+    process_name: str = "tnpu",
+) -> dict[str, Any]:
+    """Build the trace-event JSON object for a schedule.
+
+    Parameters
+    ----------
+    start_ps, end_ps, engine, instance, phase, layer
+        Per-task arrays of the executed schedule (engine: index into ``engines``; phase: 0..3 for FP/BP/GD/WU).
+    engines
+        Engine names, one track each.
+    layer_names
+        Optional names of the layers, used in slice names instead of ``L<index>``.
+    counters
+        Optional counter tracks: name -> (times in ps, values).
+    process_name
+        Name of the process the tracks belong to.
+    """
+    start = np.asarray(start_ps, dtype=np.uint64)
+    end = np.asarray(end_ps, dtype=np.uint64)
+    eng = np.asarray(engine, dtype=np.int64)
+    inst = np.asarray(instance, dtype=np.uint64)
+    ph = np.asarray(phase, dtype=np.int64)
+    lay = np.asarray(layer, dtype=np.int64)
+    if not (len(start) == len(end) == len(eng) == len(inst) == len(ph) == len(lay)):
+        raise ValueError("trace_events: the per-task arrays must all have the same length")
+    pid = 1
+    events: list[dict[str, Any]] = [
+        {"name": "process_name", "ph": "M", "pid": pid, "tid": 0, "args": {"name": process_name}}
+    ]
+    for tid, name in enumerate(engines, start=1):
+        events.append({"name": "thread_name", "ph": "M", "pid": pid, "tid": tid, "args": {"name": name}})
+        events.append(
+            {"name": "thread_sort_index", "ph": "M", "pid": pid, "tid": tid, "args": {"sort_index": tid}}
+        )
+    for t in range(len(start)):
+        lname = layer_names[lay[t]] if layer_names is not None else f"L{lay[t]}"
+        who = "batch" if inst[t] == _BATCH else f"i{inst[t]}"
+        events.append(
+            {
+                "name": f"{who} {PHASE_NAMES[ph[t]]} {lname}",
+                "cat": PHASE_NAMES[ph[t]],
+                "ph": "X",
+                "ts": _us(int(start[t])),
+                "dur": _us(int(end[t] - start[t])),
+                "pid": pid,
+                "tid": int(eng[t]) + 1,
+                "args": {
+                    "task_id": t,
+                    "instance": None if inst[t] == _BATCH else int(inst[t]),
+                    "phase": PHASE_NAMES[ph[t]],
+                    "layer": lname,
+                    "start_ps": int(start[t]),
+                    "end_ps": int(end[t]),
+                },
+            }
+        )
+    for cname, (times, values) in (counters or {}).items():
+        for ts, v in zip(np.asarray(times, dtype=np.uint64), np.asarray(values, dtype=float), strict=True):
+            events.append(
+                {"name": cname, "ph": "C", "ts": _us(int(ts)), "pid": pid, "args": {cname: float(v)}}
+            )
+    return {"traceEvents": events, "displayTimeUnit": "ns", "otherData": {"time_unit_of_args": "ps"}}
+
+
+def write_timeline(path: str | Path, events: Mapping[str, Any], *, overwrite: bool = False) -> Path:
+    """Write a trace-event object to ``path`` as JSON; refuses to replace an existing file unless ``overwrite``."""
+    p = Path(path)
+    if p.exists() and not overwrite:
+        raise FileExistsError(f"{p}: exists already (pass overwrite=True, or --force on the command line)")
+    p.write_text(json.dumps(events, separators=(",", ":")))
+    return p
