@@ -1,0 +1,126 @@
+"""VGG-16's 13 conv layers (forward, batch 1) on a 128 x 128 weight-stationary array: ideal memory, then memory.
+
+Prints wall times and cycles per layer. Three cycle columns:
+- ``scalesim``: the PE-array model alone on the whole layer (what ``tnpu layer-cycles`` prints; identical to
+  SCALE-Sim's Total Cycles, see tests/test_compute_scalesim.py);
+- ``ideal``: the whole pass (tiling to the buffer, DMA, engine) with ideal memory, SCALE-Sim's convention
+  (total - 1); equal to ``scalesim`` when the layer fits the buffer as one tile;
+- ``fixed``: the same pass with the fixed-latency memory at 17.1 GB/s (``--bandwidth-gbps``).
+
+SCALE-Sim 3.0.0 needs 107 s for AlexNet's five conv layers at 128 x 128 on this machine (issue 4).
+
+Usage: python benchmarks/bench_layers.py [--buffer-kib 4096] [--bandwidth-gbps 17.1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import tnpu
+from tnpu import _core
+from tnpu.config import ArchConfig, BufferConfig, MemoryConfig, PeArrayConfig
+
+# VGG-16 (config D): 224 x 224 input, 3x3 / stride 1 / pad 1 convolutions; (name, in_channels, out_channels, size)
+VGG16 = [
+    ("conv1_1", 3, 64, 224),
+    ("conv1_2", 64, 64, 224),
+    ("conv2_1", 64, 128, 112),
+    ("conv2_2", 128, 128, 112),
+    ("conv3_1", 128, 256, 56),
+    ("conv3_2", 256, 256, 56),
+    ("conv3_3", 256, 256, 56),
+    ("conv4_1", 256, 512, 28),
+    ("conv4_2", 512, 512, 28),
+    ("conv4_3", 512, 512, 28),
+    ("conv5_1", 512, 512, 14),
+    ("conv5_2", 512, 512, 14),
+    ("conv5_3", 512, 512, 14),
+]
+
+
+def layers() -> list[tuple[str, dict[str, int | str]]]:
+    return [
+        (
+            name,
+            {
+                "kind": "conv",
+                "n": 1,
+                "c": c,
+                "k": k,
+                "h": hw,
+                "w": hw,
+                "r": 3,
+                "s": 3,
+                "pad_h": 1,
+                "pad_w": 1,
+            },
+        )
+        for name, c, k, hw in VGG16
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--buffer-kib", type=int, default=4096, help="global buffer (default 4096 KiB)")
+    parser.add_argument("--bandwidth-gbps", type=float, default=17.1, help="memory bandwidth (default 17.1)")
+    args = parser.parse_args()
+    arch = ArchConfig(
+        pu_c=PeArrayConfig(rows=128, cols=128, dataflow="ws"),
+        buffer=BufferConfig(capacity_bytes=args.buffer_kib * 1024),
+        memory=MemoryConfig(model="fixed", bandwidth_gbps=args.bandwidth_gbps),
+    )
+    print(f"tnpu._core.build_type = {_core.build_type}")
+    print(
+        f"VGG-16 conv FP, 128x128 ws, {args.buffer_kib} KiB buffer, fixed memory {args.bandwidth_gbps} GB/s"
+    )
+
+    array = _core.PeArray(128, 128, "ws")
+    t0 = time.perf_counter()
+    scalesim = []
+    for _name, layer in layers():
+        p = q = int(layer["h"])
+        scalesim.append(array.gemm(p * q, 9 * int(layer["c"]), int(layer["k"]))["scalesim_total_cycles"])
+    t_formula = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    ideal = [tnpu.simulate_layer(layer, "FP", arch, memory="ideal", name=name) for name, layer in layers()]
+    t_ideal = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    fixed = [tnpu.simulate_layer(layer, "FP", arch, name=name) for name, layer in layers()]
+    t_fixed = time.perf_counter() - t0
+
+    print(
+        f"{'layer':8s} {'scalesim':>10s} {'ideal':>10s} {'fixed':>10s} {'stall%':>7s} {'tiles':>6s} "
+        f"{'DRAM MB':>8s} {'requests':>9s}  mapping (tile_m, tile_k, tile_n, order)"
+    )
+    same = 0
+    for (name, _layer), s, i, f in zip(layers(), scalesim, ideal, fixed, strict=True):
+        same += s == i.scalesim_total_cycles
+        mp = f.mapping
+        print(
+            f"{name:8s} {s:10d} {i.scalesim_total_cycles:10d} {f.scalesim_total_cycles:10d} "
+            f"{100 * f.stall_cycles / f.total_cycles:6.1f}% {f.tiles:6d} "
+            f"{(f.dram_bytes_read + f.dram_bytes_written) / 1e6:8.2f} {f.dram_requests:9d}  "
+            f"({mp['tile_m']}, {mp['tile_k']}, {mp['tile_n']}, {mp['order']})"
+        )
+    total_s, total_i, total_f = (
+        sum(scalesim),
+        sum(r.total_cycles for r in ideal),
+        sum(r.total_cycles for r in fixed),
+    )
+    print(f"{'total':8s} {total_s:10d} {total_i:10d} {total_f:10d}")
+    print(
+        f"ideal-memory cycles identical to the SCALE-Sim model on {same}/13 layers (the others are split by the buffer)"
+    )
+    print(
+        f"wall: PE-array model {t_formula * 1e3:.2f} ms, ideal memory {t_ideal:.3f} s, fixed memory {t_fixed:.3f} s"
+    )
+    print(f"memory events simulated: {sum(r.events for r in fixed):,}")
+
+
+if __name__ == "__main__":
+    main()
