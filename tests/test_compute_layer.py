@@ -249,3 +249,13 @@ def test_arch_dataflow_changes_cycles():
     assert a.dataflow == "os"
     assert b.dataflow == "ws"
     assert a.compute_cycles != b.compute_cycles
+
+
+def test_threads_give_the_serial_results():
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = [(CONV, "FP"), (FC, "FP"), (CONV, "GD"), (FC, "BP")]
+    serial = [tnpu.simulate_layer(layer, phase).as_dict() for layer, phase in jobs]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        threaded = list(pool.map(lambda job: tnpu.simulate_layer(*job).as_dict(), jobs))
+    assert threaded == serial

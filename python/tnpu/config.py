@@ -201,7 +201,7 @@ class ArchConfig:
 
     def validate(self, path: str = "arch") -> None:
         """Raise ConfigError naming the first bad field (``arch.pu_c.rows`` and so on)."""
-        parts: tuple[tuple[str, type], ...] = (
+        parts: tuple[tuple[str, type[Any]], ...] = (
             ("pu_c", PeArrayConfig),
             ("pu_f", VectorUnitConfig),
             ("buffer", BufferConfig),
@@ -210,7 +210,7 @@ class ArchConfig:
             ("clock", ClockConfig),
         )
         for name, kind in parts:
-            value = getattr(self, name)
+            value: Any = getattr(self, name)
             if not isinstance(value, kind):
                 raise ConfigError(f"{path}.{name}: expected a {kind.__name__}, got {type(value).__name__}")
             value.validate(f"{path}.{name}")
