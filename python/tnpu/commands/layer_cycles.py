@@ -1,4 +1,4 @@
-"""``tnpu layer-cycles``: SCALE-Sim's COMPUTE_REPORT for a SCALE-Sim topology and config, in milliseconds.
+"""``tnpu layer-cycles``: SCALE-Sim's COMPUTE_REPORT, per layer, from SCALE-Sim's own topology and config files.
 
 Reads SCALE-Sim's own topology CSV and ``.cfg`` and prints, per layer, what its COMPUTE_REPORT.csv gives: total
 cycles, stall cycles, overall utilisation, mapping efficiency and compute utilisation, from the same closed-form
