@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <map>
+#include <numeric>
 #include <string>
 #include <tuple>
 
@@ -125,11 +126,32 @@ Mapping evaluate_cached(const PlanRequest& req, StatsCache& cache, std::uint64_t
   return m;
 }
 
-std::vector<std::uint64_t> candidates(std::uint64_t extent, std::uint64_t granule) {
+// Tile sizes for one GEMM dim: powers of two times the array granule, powers of two times the least common multiple
+// of the granule and each natural unit of the im2col operands along that dim (whole output rows on a pixel axis,
+// whole channels on a window axis, so that tiles split neither a row, a channel nor a fold), and the whole dim.
+std::vector<std::uint64_t> candidates(std::uint64_t extent, std::uint64_t granule, const std::vector<std::uint64_t>& units) {
   std::vector<std::uint64_t> out;
   for (std::uint64_t t = std::max<std::uint64_t>(granule, 1); t < extent; t *= 2) out.push_back(t);
+  for (const std::uint64_t u : units) {
+    // keep folds whole: a unit that is not a multiple of the granule would leave a part-filled fold in every tile
+    const std::uint64_t step = std::lcm(std::max<std::uint64_t>(granule, 1), u);
+    if (u <= 1 || step >= extent) continue;
+    for (std::uint64_t t = step; t < extent; t *= 2) out.push_back(t);
+  }
   out.push_back(extent);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
+}
+
+std::vector<std::uint64_t> natural_units(const PassGemm& pass, char d) {
+  std::vector<std::uint64_t> units;
+  for (const OperandDesc* op : {&pass.a, &pass.b}) {
+    if (!op->im2col) continue;
+    if (op->pix_axis == d) units.push_back(op->out_cols);
+    if (op->win_axis == d) units.push_back(op->window);
+  }
+  return units;
 }
 
 std::string describe_need(const PlanRequest& req, const Mapping& m) {
@@ -185,8 +207,9 @@ bool fits(const PlanRequest& req, const Mapping& m, std::string* why) {
 Mapping plan(const PlanRequest& req, const TileCostFn& cost) {
   const auto& g = req.pass.gemm;
   StatsCache cache(req);
-  const auto cm = candidates(g.m, req.granule_m), ck = candidates(g.k, req.granule_k),
-             cn = candidates(g.n, req.granule_n);
+  const auto cm = candidates(g.m, req.granule_m, natural_units(req.pass, 'm'));
+  const auto ck = candidates(g.k, req.granule_k, natural_units(req.pass, 'k'));
+  const auto cn = candidates(g.n, req.granule_n, natural_units(req.pass, 'n'));
   static const std::array<std::string, 6> kOrders{"mnk", "nmk", "mkn", "kmn", "nkm", "knm"};
   bool found = false;
   Mapping best;

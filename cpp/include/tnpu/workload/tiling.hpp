@@ -63,7 +63,8 @@ struct PlanRequest {
                                std::uint64_t tile_n, const std::string& order, const TileCostFn& cost);
 // Whether the mapping fits the buffer; if not and `why` is given, says which operand/partition overflows.
 [[nodiscard]] bool fits(const PlanRequest& req, const Mapping& m, std::string* why = nullptr);
-// Searches tile sizes (powers of two times the granule, and the full dim) and the six loop orders; minimises DRAM
+// Searches tile sizes (powers of two times the array granule, or times lcm(granule, output row or channel unit)
+// and the full dim) and the six loop orders; minimises DRAM
 // bytes, then compute cycles, then the number of tiles. Throws ConfigError if nothing fits.
 [[nodiscard]] Mapping plan(const PlanRequest& req, const TileCostFn& cost);
 // Checks a user-given mapping; throws ConfigError naming layer and buffer if it does not fit.
