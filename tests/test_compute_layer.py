@@ -259,3 +259,16 @@ def test_threads_give_the_serial_results():
     with ThreadPoolExecutor(max_workers=2) as pool:
         threaded = list(pool.map(lambda job: tnpu.simulate_layer(*job).as_dict(), jobs))
     assert threaded == serial
+
+
+def test_layer_activity_feeds_the_energy_model():
+    from tnpu.energy import EnergyTable, energy_breakdown
+    from tnpu.layer import layer_activity
+
+    r = tnpu.simulate_layer(CONV, "FP")
+    table = EnergyTable()
+    e = energy_breakdown(layer_activity(r), table)
+    assert e["mac.pu_c"] == pytest.approx(r.macs * table.mac_pj)
+    assert e["dram"] == pytest.approx((r.dram_bytes_read + r.dram_bytes_written) * 8 * table.dram_pj_per_bit)
+    assert e["sram.global_buffer"] > 0
+    assert e["total_paper_pj"] < e["total_pj"]
