@@ -108,6 +108,13 @@ py::dict result_dict(const workload::PassResult& r) {
   return d;
 }
 
+mem::Operand operand_by_name(const std::string& op) {
+  for (std::size_t i = 0; i < mem::kNumOperands; ++i) {
+    if (mem::operand_name(static_cast<mem::Operand>(i)) == op) return static_cast<mem::Operand>(i);
+  }
+  throw ConfigError("operand: expected ifmap, filter or ofmap, got '" + op + "'");
+}
+
 Command command_by_name(const std::string& s) {
   if (s == "read") return Command::kRead;
   if (s == "write") return Command::kWrite;
@@ -198,7 +205,8 @@ void bind_compute(py::module_& m) {
   py::class_<workload::LayerShape>(m, "LayerShape", "Shape of a conv or linear layer (same fields as layer_shape()).")
       .def(py::init<>())
       .def_property(
-          "kind", [](const workload::LayerShape& s) { return s.kind == workload::LayerKind::kConv ? "conv" : "linear"; },
+          "kind",
+          [](const workload::LayerShape& s) { return s.kind == workload::LayerKind::kConv ? "conv" : "linear"; },
           [](workload::LayerShape& s, const std::string& k) {
             if (k == "conv") {
               s.kind = workload::LayerKind::kConv;
@@ -309,20 +317,21 @@ void bind_compute(py::module_& m) {
       .def(
           "count_read",
           [](mem::SramBuffer& b, const std::string& op, std::uint64_t bytes) {
-            for (std::size_t i = 0; i < mem::kNumOperands; ++i) {
-              if (mem::operand_name(static_cast<mem::Operand>(i)) == op) return b.count_read(static_cast<mem::Operand>(i), bytes);
-            }
-            throw ConfigError("operand: expected ifmap, filter or ofmap, got '" + op + "'");
+            b.count_read(operand_by_name(op), bytes);
           },
           py::arg("operand"), py::arg("bytes"))
       .def(
           "reads",
-          [](const mem::SramBuffer& b, const std::string& op) {
-            for (std::size_t i = 0; i < mem::kNumOperands; ++i) {
-              if (mem::operand_name(static_cast<mem::Operand>(i)) == op) return b.reads(static_cast<mem::Operand>(i));
-            }
-            throw ConfigError("operand: expected ifmap, filter or ofmap, got '" + op + "'");
+          [](const mem::SramBuffer& b, const std::string& op) { return b.reads(operand_by_name(op)); },
+          py::arg("operand"))
+      .def(
+          "count_write",
+          [](mem::SramBuffer& b, const std::string& op, std::uint64_t bytes) {
+            b.count_write(operand_by_name(op), bytes);
           },
+          py::arg("operand"), py::arg("bytes"))
+      .def(
+          "writes", [](const mem::SramBuffer& b, const std::string& op) { return b.writes(operand_by_name(op)); },
           py::arg("operand"));
 
   py::class_<mem::DmaEngine, Module, Ref<mem::DmaEngine>>(

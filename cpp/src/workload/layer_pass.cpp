@@ -216,8 +216,9 @@ PassResult simulate_pass(const LayerShape& shape, Phase phase, const PassConfig&
   res.a_tensor = req.pass.a.tensor;
   res.b_tensor = req.pass.b.tensor;
   res.c_tensor = req.pass.c.tensor;
-  res.mapping = config.tile_m == 0 ? plan(req, cost)
-                                   : check_mapping(req, config.tile_m, config.tile_k, config.tile_n, config.order, cost);
+  res.mapping = config.tile_m == 0
+                    ? plan(req, cost)
+                    : check_mapping(req, config.tile_m, config.tile_k, config.tile_n, config.order, cost);
   res.macs = req.pass.gemm.macs() * req.pass.groups;
   res.pes = pes;
 
@@ -263,13 +264,19 @@ PassResult simulate_pass(const LayerShape& shape, Phase phase, const PassConfig&
       const std::uint64_t bytes = round_up(st.a_elems * bpe, rq);
       res.dram_a_read_bytes += bytes;
       sram.count_write(mem::Operand::kIfmap, st.a_elems * bpe);
-      if (simulate) tw.loads.push_back(transfer(Command::kRead, ra, st.group, st.im * mp.tile_m * g.k + st.ik * mp.tile_k, st.a_elems));
+      if (simulate) {
+        const std::uint64_t first = st.im * mp.tile_m * g.k + st.ik * mp.tile_k;
+        tw.loads.push_back(transfer(Command::kRead, ra, st.group, first, st.a_elems));
+      }
     }
     if (st.load_b) {
       const std::uint64_t bytes = round_up(st.b_elems * bpe, rq);
       res.dram_b_read_bytes += bytes;
       sram.count_write(mem::Operand::kFilter, st.b_elems * bpe);
-      if (simulate) tw.loads.push_back(transfer(Command::kRead, rb, st.group, st.ik * mp.tile_k * g.n + st.in * mp.tile_n, st.b_elems));
+      if (simulate) {
+        const std::uint64_t first = st.ik * mp.tile_k * g.n + st.in * mp.tile_n;
+        tw.loads.push_back(transfer(Command::kRead, rb, st.group, first, st.b_elems));
+      }
     }
     const std::uint64_t c_first = st.im * mp.tile_m * g.n + st.in * mp.tile_n;
     if (st.read_c) {

@@ -129,7 +129,8 @@ Mapping evaluate_cached(const PlanRequest& req, StatsCache& cache, std::uint64_t
 // Tile sizes for one GEMM dim: powers of two times the array granule, powers of two times the least common multiple
 // of the granule and each natural unit of the im2col operands along that dim (whole output rows on a pixel axis,
 // whole channels on a window axis, so that tiles split neither a row, a channel nor a fold), and the whole dim.
-std::vector<std::uint64_t> candidates(std::uint64_t extent, std::uint64_t granule, const std::vector<std::uint64_t>& units) {
+std::vector<std::uint64_t> candidates(std::uint64_t extent, std::uint64_t granule,
+                                      const std::vector<std::uint64_t>& units) {
   std::vector<std::uint64_t> out;
   for (std::uint64_t t = std::max<std::uint64_t>(granule, 1); t < extent; t *= 2) out.push_back(t);
   for (const std::uint64_t u : units) {
