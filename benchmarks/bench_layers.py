@@ -9,7 +9,7 @@ Prints wall times and cycles per layer. Three cycle columns:
 
 SCALE-Sim 3.0.0 needs 107 s for AlexNet's five conv layers at 128 x 128 on this machine (issue 4).
 
-Usage: python benchmarks/bench_layers.py [--buffer-kib 4096] [--bandwidth-gbps 17.1]
+Usage: python benchmarks/bench_layers.py [--buffer-kib 4096] [--bandwidth-gbps 17.1] [--objective traffic|time]
 """
 
 from __future__ import annotations
@@ -66,11 +66,18 @@ def main() -> None:
     )
     parser.add_argument("--buffer-kib", type=int, default=4096, help="global buffer (default 4096 KiB)")
     parser.add_argument("--bandwidth-gbps", type=float, default=17.1, help="memory bandwidth (default 17.1)")
+    parser.add_argument(
+        "--objective",
+        choices=["traffic", "time"],
+        default="traffic",
+        help="mapping search objective (default traffic)",
+    )
     args = parser.parse_args()
     arch = ArchConfig(
         pu_c=PeArrayConfig(rows=128, cols=128, dataflow="ws"),
         buffer=BufferConfig(capacity_bytes=args.buffer_kib * 1024),
         memory=MemoryConfig(model="fixed", bandwidth_gbps=args.bandwidth_gbps),
+        mapping_objective=args.objective,
     )
     print(f"tnpu._core.build_type = {_core.build_type}")
     print(
@@ -114,7 +121,7 @@ def main() -> None:
     )
     print(f"{'total':8s} {total_s:10d} {total_i:10d} {total_f:10d}")
     print(
-        f"ideal-memory cycles identical to the SCALE-Sim model on {same}/13 layers (the others are split by the buffer)"
+        f"ideal-memory cycles identical to the SCALE-Sim model on {same}/13 layers (the others are tiled along M)"
     )
     print(
         f"wall: PE-array model {t_formula * 1e3:.2f} ms, ideal memory {t_ideal:.3f} s, fixed memory {t_fixed:.3f} s"

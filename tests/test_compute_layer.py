@@ -272,3 +272,39 @@ def test_layer_activity_feeds_the_energy_model():
     assert e["dram"] == pytest.approx((r.dram_bytes_read + r.dram_bytes_written) * 8 * table.dram_pj_per_bit)
     assert e["sram.global_buffer"] > 0
     assert e["total_paper_pj"] < e["total_pj"]
+
+
+def test_mapping_objectives():
+    big = {
+        "kind": "conv",
+        "n": 1,
+        "c": 256,
+        "k": 256,
+        "h": 56,
+        "w": 56,
+        "r": 3,
+        "s": 3,
+        "pad_h": 1,
+        "pad_w": 1,
+    }
+    base = ArchConfig(pu_c=PeArrayConfig(rows=128, cols=128, dataflow="ws"), buffer=BufferConfig(4 << 20))
+    # ideal memory: "time" minimises compute cycles; "traffic" splits M to save bytes and pays a preload per tile
+    by_traffic = tnpu.simulate_layer(big, "FP", base, memory="ideal")
+    by_time = tnpu.simulate_layer(big, "FP", base.replace(mapping_objective="time"), memory="ideal")
+    assert by_traffic.mapping["analytic_dram_bytes"] < by_time.mapping["analytic_dram_bytes"]
+    assert by_time.compute_cycles < by_traffic.compute_cycles
+    assert (
+        by_time.scalesim_total_cycles
+        == _core.PeArray(128, 128, "ws").gemm(56 * 56, 9 * 256, 256)["scalesim_total_cycles"]
+    )
+    # with a memory, "time" minimises max(compute, bytes / bandwidth)
+    bytes_per_cycle = 64 * 2500 / base.memory.issue_interval_ps
+
+    def estimate(r):
+        return max(r.compute_cycles, r.mapping["analytic_dram_bytes"] / bytes_per_cycle)
+
+    a = tnpu.simulate_layer(big, "FP", base)
+    b = tnpu.simulate_layer(big, "FP", base.replace(mapping_objective="time"))
+    assert estimate(b) <= estimate(a)
+    with pytest.raises(ConfigError, match=r"arch\.mapping_objective: unknown objective 'speed'"):
+        tnpu.simulate_layer(big, "FP", base.replace(mapping_objective="speed"))

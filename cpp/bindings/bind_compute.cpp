@@ -292,6 +292,7 @@ void bind_compute(py::module_& m) {
       .def_readwrite("tile_k", &workload::PassConfig::tile_k)
       .def_readwrite("tile_n", &workload::PassConfig::tile_n)
       .def_readwrite("order", &workload::PassConfig::order)
+      .def_readwrite("objective", &workload::PassConfig::objective)
       .def("validate", &workload::PassConfig::validate);
 
   m.def(

@@ -198,6 +198,8 @@ class ArchConfig:
     memory: MemoryConfig = field(default_factory=MemoryConfig)
     clock: ClockConfig = field(default_factory=ClockConfig)
     dtype: str = "fp32"
+    #: what the tiling search minimises: ``"traffic"`` (DRAM bytes) or ``"time"`` (estimated pass time).
+    mapping_objective: str = "traffic"
 
     def validate(self, path: str = "arch") -> None:
         """Raise ConfigError naming the first bad field (``arch.pu_c.rows`` and so on)."""
@@ -215,6 +217,7 @@ class ArchConfig:
                 raise ConfigError(f"{path}.{name}: expected a {kind.__name__}, got {type(value).__name__}")
             value.validate(f"{path}.{name}")
         _check_choice(f"{path}.dtype", self.dtype, list(_core.data_type_names()), "data type")
+        _check_choice(f"{path}.mapping_objective", self.mapping_objective, ["traffic", "time"], "objective")
 
     def replace(self, **changes: Any) -> ArchConfig:
         """Return a copy with some fields replaced (``arch.replace(dtype="fp16")``)."""
@@ -257,6 +260,7 @@ class ArchConfig:
         cfg.memory = m
         cfg.clock_period_ps = self.clock.period_ps
         cfg.dtype = self.dtype
+        cfg.objective = self.mapping_objective
         return cfg
 
 

@@ -68,6 +68,9 @@ void PassConfig::validate() const {
   if (memory.queue_depth == 0) throw ConfigError("memory.queue_depth: must be at least 1 (got 0)");
   if (clock_period_ps == 0) throw ConfigError("clock_period_ps: must be at least 1 (got 0)");
   (void)compute::data_type_by_name(dtype, "dtype");
+  if (objective != "traffic" && objective != "time") {
+    throw ConfigError("mapping_objective: unknown '" + objective + "' (known: traffic, time)");
+  }
 }
 
 namespace {
@@ -179,6 +182,12 @@ PassResult simulate_pass(const LayerShape& shape, Phase phase, const PassConfig&
   req.buffer.b_fraction = config.buffer.filter_fraction;
   req.buffer.c_fraction = config.buffer.ofmap_fraction;
   req.buffer.double_buffering = config.buffer.double_buffering;
+  req.objective = config.objective;
+  if (!memory.ideal && config.memory.issue_interval_ps > 0) {
+    req.bytes_per_cycle = static_cast<double>(config.dma.request_bytes) *
+                          static_cast<double>(config.clock_period_ps) /
+                          static_cast<double>(config.memory.issue_interval_ps);
+  }
 
   std::optional<compute::PeArray> array;
   std::optional<compute::VectorUnit> vector;

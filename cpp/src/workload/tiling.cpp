@@ -212,6 +212,18 @@ Mapping plan(const PlanRequest& req, const TileCostFn& cost) {
   const auto ck = candidates(g.k, req.granule_k, natural_units(req.pass, 'k'));
   const auto cn = candidates(g.n, req.granule_n, natural_units(req.pass, 'n'));
   static const std::array<std::string, 6> kOrders{"mnk", "nmk", "mkn", "kmn", "nkm", "knm"};
+  if (req.objective != "traffic" && req.objective != "time") {
+    throw ConfigError("mapping objective: unknown '" + req.objective + "' (known: traffic, time)");
+  }
+  const bool by_time = req.objective == "time";
+  auto score = [&](const Mapping& m) {
+    const double bytes = static_cast<double>(m.dram_bytes());
+    const double memory = req.bytes_per_cycle > 0 ? bytes / req.bytes_per_cycle : 0.0;
+    const double time = std::max(static_cast<double>(m.compute_cycles), memory);
+    const double tiles = static_cast<double>(m.tiles_m * m.tiles_k * m.tiles_n);
+    return by_time ? std::make_tuple(time, bytes, tiles)
+                   : std::make_tuple(bytes, static_cast<double>(m.compute_cycles), tiles);
+  };
   bool found = false;
   Mapping best;
   for (const auto tm : cm) {
@@ -220,10 +232,7 @@ Mapping plan(const PlanRequest& req, const TileCostFn& cost) {
         for (const auto& order : kOrders) {
           Mapping m = evaluate_cached(req, cache, tm, tk, tn, order, cost);
           if (!fits(req, m)) continue;
-          const auto key = std::make_tuple(m.dram_bytes(), m.compute_cycles, m.tiles_m * m.tiles_k * m.tiles_n);
-          const auto best_key =
-              std::make_tuple(best.dram_bytes(), best.compute_cycles, best.tiles_m * best.tiles_k * best.tiles_n);
-          if (!found || key < best_key) {
+          if (!found || score(m) < score(best)) {
             best = m;
             found = true;
           }

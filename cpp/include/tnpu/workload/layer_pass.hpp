@@ -71,6 +71,9 @@ struct PassConfig {
   // A given mapping instead of the search (tile_m == 0: search).
   std::uint64_t tile_m = 0, tile_k = 0, tile_n = 0;
   std::string order = "mnk";
+  // Mapping search objective: "traffic" (fewest DRAM bytes) or "time" (shortest estimated pass, using the memory
+  // model's bandwidth: request_bytes per issue_interval_ps for "fixed", unlimited for "ideal").
+  std::string objective = "traffic";
   void validate() const;
 };
 

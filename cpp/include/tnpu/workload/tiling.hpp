@@ -56,6 +56,10 @@ struct PlanRequest {
   BufferSpec buffer;
   // granularity of tile sizes per GEMM dim (array rows/cols for the dims mapped on the array, else 1)
   std::uint64_t granule_m = 1, granule_k = 1, granule_n = 1;
+  // What the search minimises first: "traffic" (DRAM bytes, then compute cycles) or "time" (the estimated pass
+  // time max(compute cycles, DRAM bytes / bytes_per_cycle), then DRAM bytes). bytes_per_cycle 0: unlimited.
+  std::string objective = "traffic";
+  double bytes_per_cycle = 0.0;
 };
 
 // Evaluates one mapping (fills the derived fields). Does not check capacity.
@@ -64,8 +68,9 @@ struct PlanRequest {
 // Whether the mapping fits the buffer; if not and `why` is given, says which operand/partition overflows.
 [[nodiscard]] bool fits(const PlanRequest& req, const Mapping& m, std::string* why = nullptr);
 // Searches tile sizes (powers of two times the array granule, or times lcm(granule, output row or channel unit)
-// and the full dim) and the six loop orders; minimises DRAM
-// bytes, then compute cycles, then the number of tiles. Throws ConfigError if nothing fits.
+// and the full dim) and the six loop orders; minimises DRAM bytes, then compute cycles, then the number of tiles
+// (objective "traffic"), or the estimated time, then DRAM bytes, then tiles ("time"). Throws ConfigError if nothing
+// fits or the objective is unknown.
 [[nodiscard]] Mapping plan(const PlanRequest& req, const TileCostFn& cost);
 // Checks a user-given mapping; throws ConfigError naming layer and buffer if it does not fit.
 [[nodiscard]] Mapping check_mapping(const PlanRequest& req, std::uint64_t tile_m, std::uint64_t tile_k,
