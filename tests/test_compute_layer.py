@@ -308,3 +308,21 @@ def test_mapping_objectives():
     assert estimate(b) <= estimate(a)
     with pytest.raises(ConfigError, match=r"arch\.mapping_objective: unknown objective 'speed'"):
         tnpu.simulate_layer(big, "FP", base.replace(mapping_objective="speed"))
+
+
+def test_absurd_sizes_are_errors_not_hangs():
+    with pytest.raises(ConfigError, match="too large"):
+        tnpu.simulate_layer({"kind": "linear", "n": 1, "c": 2**31, "k": 4})
+    with pytest.raises(ConfigError, match="too large to simulate"):
+        tnpu.simulate_layer({"kind": "linear", "n": 2**30, "c": 2**30, "k": 2**30})
+    with pytest.raises(ConfigError, match="too large"):
+        _core.PeArray(16, 16, "os").gemm(2**41, 1, 1)
+    with pytest.raises(ConfigError, match=r"layer\.c: expected a whole number >= 0 \(below 2\^63\)"):
+        tnpu.simulate_layer({"kind": "linear", "c": 2**70, "k": 1})
+    with pytest.raises(ConfigError, match="tiles is too many"):
+        tnpu.simulate_layer(
+            {"kind": "linear", "n": 8, "c": 4096, "k": 4096}, memory="ideal", mapping=(1, 1, 1, "mnk")
+        )
+    # a large but sane layer plans quickly (the search bounds the tiles per axis)
+    r = tnpu.simulate_layer({"kind": "linear", "n": 4096, "c": 65536, "k": 65536}, "FP", memory="ideal")
+    assert r.tiles <= 2**26

@@ -61,6 +61,10 @@ def test_gemm_topology(tmp_path):
         (HEADER + "c1,2,28,3,3,16,32,1,\n", r"t\.csv:2: filter 3x3 is larger than the ifmap"),
         (HEADER + "c1,28,28,3,3,16,32,1,9,9\n", r"t\.csv:2: expected at most 8 values"),
         (HEADER, "no layer after the header"),
+        (
+            HEADER + "c1,99999999999999999999999,28,3,3,16,32,1,\n",
+            r"t\.csv:2: IFMAP Height: expected at most",
+        ),
     ],
 )
 def test_bad_topology(tmp_path, text, message):

@@ -120,8 +120,8 @@ def to_layer_shape(layer: Any) -> _core.LayerShape:
             value = _DEFAULTS[name]
         else:
             raise ConfigError(f"layer.{name}: missing (a {kind} layer needs c and k)")
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ConfigError(f"layer.{name}: expected a whole number >= 0, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+            raise ConfigError(f"layer.{name}: expected a whole number >= 0 (below 2^63), got {value!r}")
         setattr(shape, name, value)
     return shape
 

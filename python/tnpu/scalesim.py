@@ -20,6 +20,7 @@ from pathlib import Path
 
 from tnpu.errors import ConfigError
 
+_MAX_CELL = 2**31 - 1
 _CONV_COLUMNS = (
     "IFMAP Height",
     "IFMAP Width",
@@ -110,6 +111,8 @@ def _int_cell(path: Path, line: int, column: str, text: str) -> int:
         raise ConfigError(f"{path}:{line}: {column}: expected a whole number, got {text.strip()!r}") from None
     if value < 1:
         raise ConfigError(f"{path}:{line}: {column}: expected a whole number >= 1, got {value}")
+    if value > _MAX_CELL:
+        raise ConfigError(f"{path}:{line}: {column}: expected at most {_MAX_CELL}, got {value}")
     return value
 
 
@@ -233,8 +236,10 @@ def read_config(path: str | Path) -> ScaleSimConfig:
             value = int(text)
         except ValueError:
             raise ConfigError(f"{path}: [{section}] {key}: expected a whole number, got {text!r}") from None
-        if value < 1:
-            raise ConfigError(f"{path}: [{section}] {key}: expected a whole number >= 1, got {value}")
+        if not 1 <= value <= _MAX_CELL:
+            raise ConfigError(
+                f"{path}: [{section}] {key}: expected a whole number in 1..{_MAX_CELL}, got {value}"
+            )
         return value
 
     dataflow = get("architecture_presets", "Dataflow").lower()

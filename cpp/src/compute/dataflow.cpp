@@ -16,6 +16,13 @@ void check(const ArrayDims& array, const GemmShape& g) {
     throw ConfigError("gemm: M, K and N must be at least 1 (got M=" + std::to_string(g.m) +
                       " K=" + std::to_string(g.k) + " N=" + std::to_string(g.n) + ")");
   }
+  // Every count below (MACs, cycles, SRAM accesses) must fit in 64 bits: bound each factor.
+  constexpr std::uint64_t kMaxDim = std::uint64_t{1} << 40, kMaxMacs = std::uint64_t{1} << 60;
+  if (g.m > kMaxDim || g.k > kMaxDim || g.n > kMaxDim || array.rows > kMaxDim || array.cols > kMaxDim ||
+      static_cast<double>(g.m) * static_cast<double>(g.k) * static_cast<double>(g.n) > static_cast<double>(kMaxMacs)) {
+    throw ConfigError("gemm: M=" + std::to_string(g.m) + " K=" + std::to_string(g.k) + " N=" + std::to_string(g.n) +
+                      " is too large (at most 2^60 MACs)");
+  }
 }
 
 std::uint64_t dim(const GemmShape& g, char d) noexcept { return d == 'm' ? g.m : (d == 'k' ? g.k : g.n); }

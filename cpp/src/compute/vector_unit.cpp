@@ -31,9 +31,13 @@ std::uint64_t VectorUnit::outer(std::uint64_t rows, std::uint64_t cols) const no
   return rows * ceil_div(cols, lanes_);
 }
 
-GemmCost VectorUnit::gemm(const GemmShape& g) const noexcept {
+GemmCost VectorUnit::gemm(const GemmShape& g) const {
   GemmCost c;
   if (g.m == 0 || g.k == 0 || g.n == 0) return c;
+  if (static_cast<double>(g.m) * static_cast<double>(g.k) * static_cast<double>(g.n) > 1.15e18) {
+    throw ConfigError("gemm: M=" + std::to_string(g.m) + " K=" + std::to_string(g.k) + " N=" + std::to_string(g.n) +
+                      " is too large (at most 2^60 MACs)");
+  }
   const std::uint64_t passes = ceil_div(g.n, lanes_);
   c.folds = g.m * passes;
   c.fold_cycles = g.k;

@@ -43,6 +43,16 @@ void LayerShape::validate(std::string_view layer_name) const {
   positive(dilation_h, "dilation_h");
   positive(dilation_w, "dilation_w");
   positive(groups, "groups");
+  constexpr std::uint64_t kMaxField = std::uint64_t{1} << 31;
+  const std::pair<const char*, std::uint64_t> fields[] = {
+      {"n", n}, {"c", c}, {"k", k}, {"h", h}, {"w", w}, {"r", r}, {"s", s}, {"stride_h", stride_h},
+      {"stride_w", stride_w}, {"pad_h", pad_h}, {"pad_w", pad_w}, {"dilation_h", dilation_h},
+      {"dilation_w", dilation_w}, {"groups", groups}};
+  for (const auto& [field, value] : fields) {
+    if (value >= kMaxField) {
+      throw ConfigError(l + field + "=" + std::to_string(value) + " is too large (at most 2^31 - 1)");
+    }
+  }
   if (c % groups != 0 || k % groups != 0) {
     throw ConfigError(l + "groups=" + std::to_string(groups) + " must divide c=" + std::to_string(c) +
                       " and k=" + std::to_string(k));
@@ -58,6 +68,14 @@ void LayerShape::validate(std::string_view layer_name) const {
   if (w + 2 * pad_w < reach_w) {
     throw ConfigError(l + "filter width s=" + std::to_string(s) + " (dilated " + std::to_string(reach_w) +
                       ") exceeds w + 2*pad_w = " + std::to_string(w + 2 * pad_w));
+  }
+  // Tensor sizes and GEMM MACs must fit in 64 bits with room for byte counts.
+  const double big = static_cast<double>(n) * static_cast<double>(c) * static_cast<double>(k) *
+                     static_cast<double>(h + 2 * pad_h) * static_cast<double>(w + 2 * pad_w) *
+                     static_cast<double>(r) * static_cast<double>(s);
+  if (big > 1e17 || static_cast<double>(n) * static_cast<double>(c + k) * static_cast<double>(h + 2 * pad_h) *
+                            static_cast<double>(w + 2 * pad_w) > 1e15) {
+    throw ConfigError(l + "too large to simulate (tensor or MAC counts beyond 1e15 / 1e17)");
   }
 }
 

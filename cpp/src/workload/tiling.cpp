@@ -16,6 +16,9 @@ namespace {
 
 std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) noexcept { return a / b + (a % b != 0 ? 1 : 0); }
 
+constexpr std::uint64_t kMaxTilesPerAxis = std::uint64_t{1} << 16;
+constexpr std::uint64_t kMaxTiles = std::uint64_t{1} << 26;  // tiles of a whole pass (all groups)
+
 std::uint64_t dim_of(const compute::GemmShape& g, char d) noexcept { return d == 'm' ? g.m : (d == 'k' ? g.k : g.n); }
 
 // Sum and maximum of an operand's f_pix or f_win over the tiles of one GEMM axis.
@@ -132,12 +135,18 @@ Mapping evaluate_cached(const PlanRequest& req, StatsCache& cache, std::uint64_t
 std::vector<std::uint64_t> candidates(std::uint64_t extent, std::uint64_t granule,
                                       const std::vector<std::uint64_t>& units) {
   std::vector<std::uint64_t> out;
-  for (std::uint64_t t = std::max<std::uint64_t>(granule, 1); t < extent; t *= 2) out.push_back(t);
+  // never so small that one axis has more than kMaxTilesPerAxis tiles (the search stays fast for any shape)
+  const std::uint64_t floor_tile = extent / kMaxTilesPerAxis + 1;
+  for (std::uint64_t t = std::max<std::uint64_t>(granule, 1); t < extent; t *= 2) {
+    if (t >= floor_tile) out.push_back(t);
+  }
   for (const std::uint64_t u : units) {
     // keep folds whole: a unit that is not a multiple of the granule would leave a part-filled fold in every tile
     const std::uint64_t step = std::lcm(std::max<std::uint64_t>(granule, 1), u);
     if (u <= 1 || step >= extent) continue;
-    for (std::uint64_t t = step; t < extent; t *= 2) out.push_back(t);
+    for (std::uint64_t t = step; t < extent; t *= 2) {
+      if (t >= floor_tile) out.push_back(t);
+    }
   }
   out.push_back(extent);
   std::sort(out.begin(), out.end());
@@ -174,6 +183,13 @@ Mapping evaluate(const PlanRequest& req, std::uint64_t tile_m, std::uint64_t til
                  const std::string& order, const TileCostFn& cost) {
   validate_order(order, "mapping.order");
   if (tile_m == 0 || tile_k == 0 || tile_n == 0) throw ConfigError("mapping: tile sizes must be at least 1");
+  const auto& g = req.pass.gemm;
+  const double tiles = static_cast<double>(ceil_div(g.m, tile_m)) * static_cast<double>(ceil_div(g.k, tile_k)) *
+                       static_cast<double>(ceil_div(g.n, tile_n)) * static_cast<double>(req.pass.groups);
+  if (tiles > static_cast<double>(kMaxTiles)) {
+    throw ConfigError("mapping: " + std::to_string(static_cast<std::uint64_t>(tiles)) +
+                      " tiles is too many (at most 2^26); use larger tiles");
+  }
   StatsCache cache(req);
   return evaluate_cached(req, cache, tile_m, tile_k, tile_n, order, cost);
 }
@@ -229,6 +245,9 @@ Mapping plan(const PlanRequest& req, const TileCostFn& cost) {
   for (const auto tm : cm) {
     for (const auto tk : ck) {
       for (const auto tn : cn) {
+        const double tiles = static_cast<double>(ceil_div(g.m, tm)) * static_cast<double>(ceil_div(g.k, tk)) *
+                             static_cast<double>(ceil_div(g.n, tn)) * static_cast<double>(req.pass.groups);
+        if (tiles > static_cast<double>(kMaxTiles)) continue;
         for (const auto& order : kOrders) {
           Mapping m = evaluate_cached(req, cache, tm, tk, tn, order, cost);
           if (!fits(req, m)) continue;

@@ -2,6 +2,7 @@
 // VectorUnit: a row of N MAC lanes (TNPU's PU-f) for matrix-vector, dot and outer products, and element-wise work
 // (ReLU, pooling, loss, weight update) costed by elements and bytes.
 // Contract: every method is pure and returns cycles on this unit; a zero-sized operation costs 0 cycles.
+// The caller keeps sizes sane (gemm() checks that its MACs fit 2^60).
 //   matvec(rows, cols):  y[rows] = W[rows x cols] . x[cols]; each lane owns one output row and accumulates over
 //                        cols, so cycles = ceil(rows / N) * cols.
 //   dot(len):            ceil(len / N) multiply cycles + ceil(log2 N) adder-tree cycles.
@@ -38,7 +39,7 @@ class VectorUnit {
   [[nodiscard]] std::uint64_t dot(std::uint64_t len) const noexcept;
   [[nodiscard]] std::uint64_t outer(std::uint64_t rows, std::uint64_t cols) const noexcept;
   // A GEMM tile as m matrix-vector products; utilisation figures as for the PE array (one row of `lanes` PEs).
-  [[nodiscard]] GemmCost gemm(const GemmShape& shape) const noexcept;
+  [[nodiscard]] GemmCost gemm(const GemmShape& shape) const;  // throws ConfigError past 2^60 MACs
   [[nodiscard]] std::uint64_t elementwise(std::uint64_t elements, std::uint64_t ops_per_element) const noexcept;
   // Element-wise work of `kind` over `elements` outputs (window: pooling window size), with the bytes it moves.
   [[nodiscard]] ElementwiseCost elementwise_cost(ElementwiseKind kind, std::uint64_t elements,
