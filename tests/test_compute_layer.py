@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tnpu
 from tnpu import _core
@@ -326,3 +328,33 @@ def test_absurd_sizes_are_errors_not_hangs():
     # a large but sane layer plans quickly (the search bounds the tiles per axis)
     r = tnpu.simulate_layer({"kind": "linear", "n": 4096, "c": 65536, "k": 65536}, "FP", memory="ideal")
     assert r.tiles <= 2**26
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    m=st.integers(1, 8).map(lambda x: 16 * x),
+    k=st.integers(1, 8).map(lambda x: 16 * x),
+    n=st.integers(1, 8).map(lambda x: 16 * x),
+    tiles=st.tuples(st.integers(1, 4), st.integers(1, 4), st.integers(1, 4)),
+    order=st.sampled_from(["mnk", "nmk", "mkn", "kmn", "nkm", "knm"]),
+    phase=st.sampled_from(["FP", "BP", "GD"]),
+)
+def test_property_traffic_and_timing(m, k, n, tiles, order, phase):
+    # FC layer whose pass GEMM is (m, k, n) for the phase; tile sizes multiples of 16 elements (64 B in fp32)
+    layer = {
+        "FP": {"kind": "linear", "n": m, "c": k, "k": n},
+        "BP": {"kind": "linear", "n": m, "c": n, "k": k},
+        "GD": {"kind": "linear", "n": k, "c": n, "k": m},
+    }[phase]
+    tm, tk, tn = (16 * t for t in tiles)
+    fixed = tnpu.simulate_layer(layer, phase, engine="pu_c", mapping=(tm, tk, tn, order))
+    ideal = tnpu.simulate_layer(layer, phase, engine="pu_c", mapping=(tm, tk, tn, order), memory="ideal")
+    assert fixed.gemm == (m, k, n)
+    expect = closed_form(m, k, n, tm, tk, tn, order)
+    assert fixed.dram_bytes_by_operand == ideal.dram_bytes_by_operand == expect
+    assert fixed.dram_bytes_read + fixed.dram_bytes_written == sum(expect.values())
+    assert fixed.compute_cycles == ideal.compute_cycles == ideal.total_cycles
+    # memory time: at least the bus time of every request, plus one latency
+    bus_ps = fixed.dram_requests * 3743
+    assert fixed.total_ps >= max(bus_ps, fixed.compute_cycles * 2500)
+    assert fixed.stall_cycles > 0
