@@ -358,3 +358,16 @@ def test_property_traffic_and_timing(m, k, n, tiles, order, phase):
     bus_ps = fixed.dram_requests * 3743
     assert fixed.total_ps >= max(bus_ps, fixed.compute_cycles * 2500)
     assert fixed.stall_cycles > 0
+
+
+def test_double_buffering_overlaps_loads_with_compute():
+    mapping = (224, 576, 32, "mnk")
+    db = tnpu.simulate_layer(CONV, "FP", mapping=mapping)
+    single = tnpu.simulate_layer(
+        CONV, "FP", ArchConfig(buffer=BufferConfig(double_buffering=False)), mapping=mapping
+    )
+    assert db.compute_cycles == single.compute_cycles
+    assert db.dram_bytes_read == single.dram_bytes_read
+    # without a second buffer every tile waits for its own loads: at least one memory latency per tile
+    assert single.total_ps - db.total_ps >= (db.tiles - 2) * 100_000
+    assert db.mapping["buffer_bytes"] == 2 * single.mapping["buffer_bytes"]
