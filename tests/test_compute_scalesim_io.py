@@ -44,6 +44,23 @@ def test_conv_topology(tmp_path):
     assert layers[0].layer_shape()["stride_h"] == 4
 
 
+def test_scalesim3_columns(tmp_path):
+    header = (
+        "Layer name,IFMAP height,IFMAP width,Filter height,Filter width,Channels,Num filter,"
+        "Stride height,Stride width,Batch Size,Sparsity,\n"
+    )
+    p = write(tmp_path, "t3.csv", header + "c1,28,30,3,3,16,32,1,2,4,1:1,\nc2,10,10,1,1,8,8,1,1,,,\n")
+    a, b = read_topology(p)
+    assert (a.stride_h, a.stride_w, a.batch) == (1, 2, 4)
+    assert a.gemm == (26 * 14 * 4, 144, 32)
+    assert (b.batch, b.gemm) == (1, (100, 8, 8))
+    sparse = write(tmp_path, "s.csv", header + "c1,28,30,3,3,16,32,1,2,4,2:4,\n")
+    with pytest.raises(ConfigError, match=r"s\.csv:2: Sparsity: sparse layers \('2:4'\) are not modelled"):
+        read_topology(sparse)
+    gemm = write(tmp_path, "g.csv", "Layer,M,N,K,Batch Size,\nfc,8,16,32,2,\n")
+    assert read_topology(gemm)[0].gemm == (16, 32, 16)
+
+
 def test_gemm_topology(tmp_path):
     p = write(tmp_path, "g.csv", "Layer, M, N, K\nqkv, 128, 768, 2304\n")
     (layer,) = read_topology(p)

@@ -4,9 +4,13 @@ Users of SCALE-Sim (https://github.com/scalesim-project/scale-sim-v3) have these
 they are. Two topology formats are accepted:
 
 - convolution: ``Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter,
-  Strides,`` (one row per layer, trailing comma allowed);
+  Strides,`` (one row per layer, trailing comma allowed; SCALE-Sim 3's ``Stride height, Stride width`` instead of
+  ``Strides``);
 - GEMM: ``Layer, M, N, K`` (M rows of A and C, N columns of B and C, K the reduction), as in SCALE-Sim's
   ``topologies/GEMM_mnk``.
+
+Columns are found by their header names; SCALE-Sim 3's optional ``Batch Size`` multiplies M, and ``Sparsity`` must be
+dense (sparse layers are not modelled).
 
 Every malformed line raises :class:`tnpu.errors.ConfigError` naming ``path:line`` and what was expected.
 """
@@ -21,23 +25,32 @@ from pathlib import Path
 from tnpu.errors import ConfigError
 
 _MAX_CELL = 2**31 - 1
-_CONV_COLUMNS = (
-    "IFMAP Height",
-    "IFMAP Width",
-    "Filter Height",
-    "Filter Width",
-    "Channels",
-    "Num Filter",
-    "Strides",
-)
+
+# Header names (lowercase, spaces collapsed) SCALE-Sim 2 and 3 write, per field. Stride: one "Strides" column, or
+# "Stride height" and "Stride width"; "Batch Size" and "Sparsity" are optional (SCALE-Sim 3).
+_CONV_FIELDS: dict[str, tuple[str, ...]] = {
+    "name": ("layer name", "layer"),
+    "ifmap_h": ("ifmap height",),
+    "ifmap_w": ("ifmap width",),
+    "filter_h": ("filter height",),
+    "filter_w": ("filter width",),
+    "channels": ("channels",),
+    "num_filter": ("num filter", "num filters"),
+}
+_GEMM_FIELDS: dict[str, tuple[str, ...]] = {
+    "name": ("layer", "layer name"),
+    "m": ("m",),
+    "n": ("n",),
+    "k": ("k",),
+}
 
 
 @dataclass(frozen=True, slots=True)
 class TopologyLayer:
     """One layer of a SCALE-Sim topology, as a convolution (a GEMM row is a 1 x 1 convolution).
 
-    The GEMM SCALE-Sim runs for it has ``M = ofmap_h * ofmap_w``, ``K = filter_h * filter_w * channels`` and
-    ``N = num_filter``.
+    The GEMM SCALE-Sim runs for it has ``M = ofmap_h * ofmap_w * batch``, ``K = filter_h * filter_w * channels``
+    and ``N = num_filter``.
     """
 
     name: str
@@ -47,23 +60,25 @@ class TopologyLayer:
     filter_w: int
     channels: int
     num_filter: int
-    stride: int = 1
+    stride_h: int = 1
+    stride_w: int = 1
+    batch: int = 1
 
     @property
     def ofmap_h(self) -> int:
-        """Output rows: ``(ifmap_h - filter_h) // stride + 1`` (SCALE-Sim has no padding)."""
-        return (self.ifmap_h - self.filter_h) // self.stride + 1
+        """Output rows: ``(ifmap_h - filter_h) // stride_h + 1`` (SCALE-Sim has no padding)."""
+        return (self.ifmap_h - self.filter_h) // self.stride_h + 1
 
     @property
     def ofmap_w(self) -> int:
         """Output columns."""
-        return (self.ifmap_w - self.filter_w) // self.stride + 1
+        return (self.ifmap_w - self.filter_w) // self.stride_w + 1
 
     @property
     def gemm(self) -> tuple[int, int, int]:
         """``(M, K, N)`` of the layer's GEMM."""
         return (
-            self.ofmap_h * self.ofmap_w,
+            self.ofmap_h * self.ofmap_w * self.batch,
             self.filter_h * self.filter_w * self.channels,
             self.num_filter,
         )
@@ -75,18 +90,18 @@ class TopologyLayer:
         return m * k * n
 
     def layer_shape(self) -> dict[str, int | str]:
-        """Return the layer as a ``layer_shape()`` dict (batch 1, no padding)."""
+        """Return the layer as a ``layer_shape()`` dict (no padding)."""
         return {
             "kind": "conv",
-            "n": 1,
+            "n": self.batch,
             "c": self.channels,
             "k": self.num_filter,
             "h": self.ifmap_h,
             "w": self.ifmap_w,
             "r": self.filter_h,
             "s": self.filter_w,
-            "stride_h": self.stride,
-            "stride_w": self.stride,
+            "stride_h": self.stride_h,
+            "stride_w": self.stride_w,
         }
 
 
@@ -116,13 +131,35 @@ def _int_cell(path: Path, line: int, column: str, text: str) -> int:
     return value
 
 
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _find(header: list[str], names: tuple[str, ...]) -> int | None:
+    return next((i for i, h in enumerate(header) if h in names), None)
+
+
+def _columns(header: list[str], fields: dict[str, tuple[str, ...]]) -> dict[str, int] | None:
+    """Return the column index of every field, or None if the header is not this format."""
+    out: dict[str, int] = {}
+    for field, names in fields.items():
+        index = _find(header, names)
+        if index is None:
+            return None
+        out[field] = index
+    return out
+
+
 def read_topology(path: str | Path) -> list[TopologyLayer]:
     """Read a SCALE-Sim topology CSV (convolution or GEMM format).
 
     Parameters
     ----------
     path
-        The CSV file. Its first line is the header, which selects the format.
+        The CSV file. Its first line is the header, which selects the format and names the columns: convolution
+        ``Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides`` (or
+        ``Stride height, Stride width``), GEMM ``Layer, M, N, K``; both may add ``Batch Size`` and ``Sparsity``
+        (dense only).
 
     Returns
     -------
@@ -133,7 +170,8 @@ def read_topology(path: str | Path) -> list[TopologyLayer]:
     ------
     ConfigError
         For a missing file, an unknown header, a row with the wrong number of values, a value that is not a positive
-        whole number, a filter larger than its input, or no layer at all. The message names ``path:line``.
+        whole number, a filter larger than its input, a sparse layer, or no layer at all. The message names
+        ``path:line``.
     """
     path = Path(path)
     try:
@@ -142,24 +180,32 @@ def read_topology(path: str | Path) -> list[TopologyLayer]:
         raise ConfigError(f"{path}: cannot read topology: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not a text (UTF-8) CSV file") from None
-    rows = list(csv.reader(text.splitlines()))
-    cells = [[c.strip() for c in row] for row in rows]
-    # drop trailing empty cells (SCALE-Sim rows end with a comma)
-    for row in cells:
+    cells = [[c.strip() for c in row] for row in csv.reader(text.splitlines())]
+    for row in cells:  # SCALE-Sim rows end with a comma
         while row and row[-1] == "":
             row.pop()
     header_index = next((i for i, row in enumerate(cells) if row), None)
     if header_index is None:
         raise ConfigError(f"{path}: empty topology file (expected a header line)")
-    header = [h.lower() for h in cells[header_index]]
-    gemm = header[:4] == ["layer", "m", "n", "k"]
-    if not gemm and (len(header) < 8 or header[1:8] != [c.lower() for c in _CONV_COLUMNS]):
+    header = [_norm(h) for h in cells[header_index]]
+    line0 = header_index + 1
+    gemm_cols = _columns(header, _GEMM_FIELDS) if header[:1] == ["layer"] else None
+    conv_cols = None if gemm_cols else _columns(header, _CONV_FIELDS)
+    stride = _find(header, ("strides", "stride"))
+    stride_h, stride_w = _find(header, ("stride height",)), _find(header, ("stride width",))
+    if conv_cols is not None and stride is None and (stride_h is None or stride_w is None):
+        conv_cols = None
+    if gemm_cols is None and conv_cols is None:
         raise ConfigError(
-            f"{path}:{header_index + 1}: expected the header 'Layer name, "
-            + ", ".join(_CONV_COLUMNS)
-            + ",' or 'Layer, M, N, K', got "
+            f"{path}:{line0}: expected the header 'Layer name, IFMAP Height, IFMAP Width, Filter Height, "
+            "Filter Width, Channels, Num Filter, Strides,' or 'Layer, M, N, K', got "
             + repr(", ".join(cells[header_index]))
         )
+    required = list((gemm_cols or conv_cols or {}).values())
+    if conv_cols is not None:
+        required += [i for i in (stride, stride_h, stride_w) if i is not None]
+    batch_col = _find(header, ("batch size", "batch"))
+    sparsity_col = _find(header, ("sparsity",))
     width = len(header)
     layers: list[TopologyLayer] = []
     for i in range(header_index + 1, len(cells)):
@@ -170,20 +216,53 @@ def read_topology(path: str | Path) -> list[TopologyLayer]:
             raise ConfigError(
                 f"{path}:{line}: expected at most {width} values like the header, got {len(row)}"
             )
-        need = 4 if gemm else 8
+        need = max(required) + 1
         if len(row) < need:
             raise ConfigError(
                 f"{path}:{line}: expected {need} values (name and {need - 1} numbers), got {len(row)}"
             )
+
+        def cell(index: int, label: str, row: list[str] = row, line: int = line) -> int:
+            return _int_cell(path, line, label, row[index])
+
+        def optional(index: int | None, label: str, row: list[str] = row, line: int = line) -> int:
+            if index is None or index >= len(row) or row[index] == "":
+                return 1
+            return _int_cell(path, line, label, row[index])
+
         name = row[0]
         if not name:
             raise ConfigError(f"{path}:{line}: empty layer name")
-        if gemm:
-            m, n, k = (_int_cell(path, line, col, row[j]) for j, col in ((1, "M"), (2, "N"), (3, "K")))
-            layers.append(TopologyLayer(name, m, 1, 1, 1, k, n, 1))
+        if (
+            sparsity_col is not None
+            and sparsity_col < len(row)
+            and row[sparsity_col] not in ("", "1:1", "dense")
+        ):
+            raise ConfigError(
+                f"{path}:{line}: Sparsity: sparse layers ({row[sparsity_col]!r}) are not modelled; expected dense"
+            )
+        batch = optional(batch_col, "Batch Size")
+        if gemm_cols is not None:
+            m, n, k = (cell(gemm_cols[f], f.upper()) for f in ("m", "n", "k"))
+            layers.append(TopologyLayer(name, m, 1, 1, 1, k, n, 1, 1, batch))
             continue
-        values = [_int_cell(path, line, col, row[j + 1]) for j, col in enumerate(_CONV_COLUMNS)]
-        layer = TopologyLayer(name, *values)
+        assert conv_cols is not None
+        labels = {
+            "ifmap_h": "IFMAP Height",
+            "ifmap_w": "IFMAP Width",
+            "filter_h": "Filter Height",
+            "filter_w": "Filter Width",
+            "channels": "Channels",
+            "num_filter": "Num Filter",
+        }
+        values = {f: cell(conv_cols[f], label) for f, label in labels.items()}
+        if stride is not None:
+            sh = sw = cell(stride, "Strides")
+        else:
+            assert stride_h is not None
+            assert stride_w is not None
+            sh, sw = cell(stride_h, "Stride height"), cell(stride_w, "Stride width")
+        layer = TopologyLayer(name, **values, stride_h=sh, stride_w=sw, batch=batch)
         if layer.filter_h > layer.ifmap_h or layer.filter_w > layer.ifmap_w:
             raise ConfigError(
                 f"{path}:{line}: filter {layer.filter_h}x{layer.filter_w} is larger than the ifmap "
