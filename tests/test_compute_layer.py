@@ -371,3 +371,19 @@ def test_double_buffering_overlaps_loads_with_compute():
     # without a second buffer every tile waits for its own loads: at least one memory latency per tile
     assert single.total_ps - db.total_ps >= (db.tiles - 2) * 100_000
     assert db.mapping["buffer_bytes"] == 2 * single.mapping["buffer_bytes"]
+
+
+def test_accumulate_reads_every_output_tile_once_more():
+    # per-sample FC GD (outer product) accumulating dW in DRAM: dW is read and written once per sample
+    layer = {"kind": "linear", "n": 1, "c": 256, "k": 128}
+    plain = tnpu.simulate_layer(layer, "GD", memory="ideal", mapping=(64, 1, 64, "mnk"))
+    acc = tnpu.simulate_layer(layer, "GD", memory="ideal", mapping=(64, 1, 64, "mnk"), accumulate=True)
+    assert plain.dram_bytes_by_operand["c_read"] == 0
+    assert acc.dram_bytes_by_operand["c_read"] == acc.dram_bytes_by_operand["c_write"] == 128 * 256 * 4
+    assert acc.mapping["analytic_c_read_bytes"] == 128 * 256 * 4
+    # with k split and not innermost, partial sums are read T_k - 1 times plus once for the accumulation
+    layer_b = {"kind": "linear", "n": 32, "c": 64, "k": 64}
+    r = tnpu.simulate_layer(layer_b, "GD", memory="fixed", mapping=(16, 16, 64, "kmn"), accumulate=True)
+    assert r.dram_bytes_by_operand["c_read"] == 64 * 64 * 4 * 2
+    fixed = tnpu.simulate_layer(layer, "GD", accumulate=True)
+    assert fixed.stall_cycles > tnpu.simulate_layer(layer, "GD").stall_cycles

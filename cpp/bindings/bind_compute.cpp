@@ -293,6 +293,7 @@ void bind_compute(py::module_& m) {
       .def_readwrite("tile_n", &workload::PassConfig::tile_n)
       .def_readwrite("order", &workload::PassConfig::order)
       .def_readwrite("objective", &workload::PassConfig::objective)
+      .def_readwrite("accumulate", &workload::PassConfig::accumulate)
       .def("validate", &workload::PassConfig::validate);
 
   m.def(

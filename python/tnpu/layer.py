@@ -144,6 +144,7 @@ def simulate_layer(
     engine: str | None = None,
     mapping: tuple[int, int, int, str] | None = None,
     name: str | None = None,
+    accumulate: bool = False,
 ) -> LayerResult:
     """Simulate one pass of one layer through DMA, memory and an engine.
 
@@ -163,6 +164,9 @@ def simulate_layer(
         ``(tile_m, tile_k, tile_n, order)`` to use instead of the search (order outermost first, e.g. ``"mnk"``).
     name
         Layer name for messages and results (default: the layer's ``name`` if it has one).
+    accumulate
+        The result is added to what DRAM holds (read-modify-write of every output tile), e.g. a weight gradient
+        accumulated over the instances of a batch one sample at a time.
 
     Returns
     -------
@@ -210,6 +214,9 @@ def simulate_layer(
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"mapping.{label}: expected a whole number >= 1, got {value!r}")
         cfg.tile_m, cfg.tile_k, cfg.tile_n, cfg.order = tm, tk, tn, str(order)
+    if not isinstance(accumulate, bool):
+        raise ConfigError(f"accumulate: expected True or False, got {accumulate!r}")
+    cfg.accumulate = accumulate
     out = _core.simulate_pass(shape, phase.upper(), cfg, _layer_name(layer, name))
     out["gemm"] = tuple(out["gemm"])
     out["operands"] = tuple(out["operands"])

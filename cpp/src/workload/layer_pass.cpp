@@ -183,6 +183,7 @@ PassResult simulate_pass(const LayerShape& shape, Phase phase, const PassConfig&
   req.buffer.c_fraction = config.buffer.ofmap_fraction;
   req.buffer.double_buffering = config.buffer.double_buffering;
   req.objective = config.objective;
+  req.accumulate_c = config.accumulate;
   if (!memory.ideal && config.memory.issue_interval_ps > 0) {
     req.bytes_per_cycle = static_cast<double>(config.dma.request_bytes) *
                           static_cast<double>(config.clock_period_ps) /

@@ -108,7 +108,7 @@ Mapping evaluate_cached(const PlanRequest& req, StatsCache& cache, std::uint64_t
   m.b_read_bytes = bk.sum * bn.sum * (inner == 'm' ? 1 : m.tiles_m) * bpe * groups;
   const std::uint64_t c_elems = g.m * g.n;
   m.c_write_bytes = c_elems * (inner == 'k' ? 1 : m.tiles_k) * bpe * groups;
-  m.c_read_bytes = c_elems * (inner == 'k' ? 0 : m.tiles_k - 1) * bpe * groups;
+  m.c_read_bytes = c_elems * ((inner == 'k' ? 0 : m.tiles_k - 1) + (req.accumulate_c ? 1 : 0)) * bpe * groups;
 
   // Compute: at most two tile sizes per axis (full and edge).
   const std::array<std::pair<std::uint64_t, std::uint64_t>, 2> ms{{{m.tile_m, g.m / m.tile_m}, {g.m % m.tile_m, 1}}};
@@ -314,7 +314,7 @@ void for_each_tile(const PlanRequest& req, const Mapping& m, const std::function
           st.load_a = new_group || prev.im != st.im || prev.ik != st.ik;
           st.load_b = new_group || prev.ik != st.ik || prev.in != st.in;
           const bool new_c = new_group || prev.im != st.im || prev.in != st.in;
-          st.read_c = new_c && st.ik > 0;
+          st.read_c = new_c && (st.ik > 0 || req.accumulate_c);
           st.a_elems = footprint(req.pass.a, 'm', st.im, 'k', st.ik);
           st.b_elems = footprint(req.pass.b, 'k', st.ik, 'n', st.in);
           st.c_elems = st.shape.m * st.shape.n;

@@ -74,6 +74,8 @@ struct PassConfig {
   // Mapping search objective: "traffic" (fewest DRAM bytes) or "time" (shortest estimated pass, using the memory
   // model's bandwidth: request_bytes per issue_interval_ps for "fixed", unlimited for "ideal").
   std::string objective = "traffic";
+  // The result accumulates into the tensor in DRAM (read-modify-write), e.g. FC dW per sample of a batch.
+  bool accumulate = false;
   void validate() const;
 };
 

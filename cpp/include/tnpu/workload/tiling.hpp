@@ -8,7 +8,7 @@
 // d == k, else it is written after every visit and read back (partial sums) on every visit but the first.
 // Closed form (elements, per group): with S_x = sum over the tiles of axis x of the operand's f_pix / f_win
 //   A: S_m * S_k * (d == n ? 1 : T_n)     B: S_k * S_n * (d == m ? 1 : T_m)
-//   C writes: M * N * (d == k ? 1 : T_k)  C reads: M * N * (d == k ? 0 : T_k - 1)
+//   C writes: M * N * (d == k ? 1 : T_k)  C reads: M * N * (d == k ? 0 : T_k - 1), plus M * N if accumulate_c
 // Each transfer moves whole requests (request_bytes), so traffic in bytes rounds each tile transfer up.
 //
 // Contract: plan() throws ConfigError naming the layer and the buffer when not even the smallest tile fits.
@@ -60,6 +60,9 @@ struct PlanRequest {
   // time max(compute cycles, DRAM bytes / bytes_per_cycle), then DRAM bytes). bytes_per_cycle 0: unlimited.
   std::string objective = "traffic";
   double bytes_per_cycle = 0.0;
+  // C accumulates into what DRAM holds already (e.g. dW summed over the instances of a batch): every C tile is read
+  // before its first visit too.
+  bool accumulate_c = false;
 };
 
 // Evaluates one mapping (fills the derived fields). Does not check capacity.
