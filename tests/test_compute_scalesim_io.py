@@ -130,3 +130,13 @@ def test_cli_notes_user_bandwidth(tmp_path, capsys):
     assert "stall cycles are not modelled" in captured.err
     # 8x4 ws: K = 144 on 8 rows (18 folds), N = 32 on 4 cols (8 folds), T = 676: 144 * (16 + 4 + 676 - 2) - 1
     assert captured.out.splitlines()[1].startswith(f"c1, {144 * (16 + 4 + 676 - 2) - 1}, 0, ")
+
+
+def test_cli_accepts_scalesim_short_flags(tmp_path, capsys):
+    topo = write(tmp_path, "t.csv", HEADER + "c1,28,28,3,3,16,32,1,\n")
+    cfg = write(tmp_path, "s.cfg", CFG)
+    assert (
+        main(["layer-cycles", "-c", str(cfg), "-t", str(topo), "-l", str(tmp_path / "layout.csv"), "--json"])
+        == 0
+    )
+    assert '"total_cycles": ' in capsys.readouterr().out

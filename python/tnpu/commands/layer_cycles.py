@@ -21,6 +21,7 @@ EXAMPLES = """\
 examples:
   tnpu layer-cycles --topology topologies/conv_nets/alexnet.csv --config configs/scale.cfg
   tnpu layer-cycles --topology layers.csv --config array32x32_ws.cfg --json
+  tnpu layer-cycles -c configs/scale.cfg -t topologies/layers.csv -l topologies/layout.csv   (SCALE-Sim's flags)
 """
 
 #: Column names of SCALE-Sim's COMPUTE_REPORT.csv, in order, with the JSON key of each.
@@ -44,10 +45,16 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
-        "--topology", required=True, type=Path, help="SCALE-Sim topology CSV (conv or 'Layer, M, N, K')"
+        "--topology", "-t", required=True, type=Path, help="SCALE-Sim topology CSV (conv or 'Layer, M, N, K')"
     )
     p.add_argument(
-        "--config", required=True, type=Path, help="SCALE-Sim .cfg (ArrayHeight, ArrayWidth, Dataflow)"
+        "--config", "-c", required=True, type=Path, help="SCALE-Sim .cfg (ArrayHeight, ArrayWidth, Dataflow)"
+    )
+    p.add_argument(
+        "--layout",
+        "-l",
+        type=Path,
+        help="SCALE-Sim 3 layout CSV: accepted so SCALE-Sim command lines work, not read (it changes no compute cycle)",
     )
     p.add_argument("--json", action="store_true", help="print a JSON list, one object per layer")
     p.set_defaults(run=run)
