@@ -43,3 +43,30 @@ def test_data_types():
     assert _core.data_type_info("bf16") == {"name": "bf16", "bytes": 2, "mac_energy_class": "bf16_mac"}
     with pytest.raises(ConfigError, match=r"unknown data type 'fp64' \(known: fp32, fp16, bf16, int8\)"):
         _core.data_type_info("fp64")
+
+
+def test_elementwise_pass_through_memory():
+    import tnpu
+    from tnpu.config import ArchConfig, BufferConfig
+
+    ideal = tnpu.simulate_elementwise("relu", 16_000, memory="ideal")
+    assert ideal.compute_cycles == ideal.total_cycles == 1000
+    assert (ideal.dram_bytes_read, ideal.dram_bytes_written) == (64_000, 64_000)
+    assert ideal.macs == 0
+    assert ideal.phase == "elementwise"
+    # ReLU moves 8 B per element for 1/16 cycle of work: memory-bound at 17.1 GB/s
+    fixed = tnpu.simulate_elementwise("relu", 16_000)
+    assert fixed.total_ps >= fixed.dram_requests * 3743
+    assert fixed.stall_cycles > 0
+    # pooling reads window inputs per output
+    pool = tnpu.simulate_elementwise("maxpool", 1600, window=4, memory="ideal")
+    assert (pool.dram_bytes_read, pool.dram_bytes_written, pool.compute_cycles) == (25_600, 6400, 400)
+    # chunks fit the buffer with double buffering
+    small = ArchConfig(buffer=BufferConfig(capacity_bytes=8192))
+    r = tnpu.simulate_elementwise("weight_update", 10_000, small, memory="ideal")
+    assert r.mapping["buffer_bytes"] <= 8192
+    assert r.tiles == -(-10_000 // r.mapping["tile_m"])
+    with pytest.raises(ConfigError, match="cannot hold one element"):
+        tnpu.simulate_elementwise("relu", 10, ArchConfig(buffer=BufferConfig(capacity_bytes=8)))
+    with pytest.raises(ConfigError, match="unknown element-wise kind 'gelu'"):
+        tnpu.simulate_elementwise("gelu", 10)

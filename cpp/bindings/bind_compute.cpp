@@ -312,6 +312,22 @@ void bind_compute(py::module_& m) {
       py::arg("shape"), py::arg("phase"), py::arg("config"), py::arg("layer_name") = "layer",
       "Run one pass of one layer (tiling, DMA, memory, engine) and return its figures as a dict.");
 
+  m.def(
+      "simulate_elementwise",
+      [](const std::string& kind, std::uint64_t elements, std::uint64_t window, const workload::PassConfig& config,
+         const std::string& name) {
+        const auto k = compute::elementwise_kind_by_name(kind);
+        workload::PassResult r;
+        {
+          // Safe: only C++ values are used while the GIL is released.
+          py::gil_scoped_release release;
+          r = workload::simulate_elementwise(k, elements, window, config, name);
+        }
+        return result_dict(r);
+      },
+      py::arg("kind"), py::arg("elements"), py::arg("window"), py::arg("config"), py::arg("name") = "elementwise",
+      "Element-wise work on the vector unit as a pass through DMA and memory (same result dict as simulate_pass).");
+
   py::class_<mem::SramBuffer>(m, "SramBuffer", "The global buffer: capacity check and per-operand access counts.")
       .def(py::init<const mem::SramBufferConfig&>(), py::arg("config"))
       .def("reserve", &mem::SramBuffer::reserve, py::arg("context"), py::arg("ifmap_bytes"),

@@ -13,7 +13,7 @@ from tnpu import errors
 from tnpu._core import Clock, Priority
 from tnpu.config import ArchConfig
 from tnpu.errors import ConfigError, SimulationError, TraceFormatError
-from tnpu.layer import LayerResult, simulate_layer
+from tnpu.layer import LayerResult, simulate_elementwise, simulate_layer
 from tnpu.sim import Simulator
 
 try:
@@ -32,5 +32,6 @@ __all__ = [
     "TraceFormatError",
     "__version__",
     "errors",
+    "simulate_elementwise",
     "simulate_layer",
 ]

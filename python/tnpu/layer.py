@@ -187,15 +187,7 @@ def simulate_layer(
     >>> r.stall_cycles < 0.05 * r.total_cycles
     True
     """
-    arch = arch if arch is not None else ArchConfig()
-    if not isinstance(arch, ArchConfig):
-        raise ConfigError(f"arch: expected an ArchConfig, got {type(arch).__name__}")
-    if isinstance(memory, str):
-        arch = arch.replace(memory=arch.memory.__class__(**{**_fields(arch.memory), "model": memory}))
-    elif isinstance(memory, MemoryConfig):
-        arch = arch.replace(memory=memory)
-    elif memory is not None:
-        raise ConfigError(f"memory: expected a model name or a MemoryConfig, got {type(memory).__name__}")
+    arch = _with_memory(arch if arch is not None else ArchConfig(), memory)
     if not isinstance(phase, str) or phase.upper() not in PHASES:
         raise ConfigError(f"phase: expected one of {', '.join(PHASES)}, got {phase!r}")
     shape = to_layer_shape(layer)
@@ -221,6 +213,73 @@ def simulate_layer(
     out["gemm"] = tuple(out["gemm"])
     out["operands"] = tuple(out["operands"])
     return LayerResult(**out)
+
+
+#: Element-wise kinds of :func:`simulate_elementwise`.
+ELEMENTWISE_KINDS: tuple[str, ...] = ("relu", "relu_backward", "maxpool", "avgpool", "loss", "weight_update")
+
+
+def simulate_elementwise(
+    kind: str,
+    elements: int,
+    arch: ArchConfig | None = None,
+    *,
+    window: int = 1,
+    memory: str | MemoryConfig | None = None,
+    name: str | None = None,
+) -> LayerResult:
+    """Simulate element-wise work on PU-f (the vector unit) as a pass through DMA and memory.
+
+    Parameters
+    ----------
+    kind
+        ``"relu"``, ``"relu_backward"``, ``"maxpool"``, ``"avgpool"``, ``"loss"`` or ``"weight_update"``.
+    elements
+        Output elements (for pooling: outputs, each reading ``window`` inputs).
+    arch
+        The datapath; default the TNPU setup.
+    window
+        Pooling window size (inputs per output).
+    memory
+        A memory model name or MemoryConfig overriding ``arch.memory``.
+    name
+        Name for messages and results.
+
+    Returns
+    -------
+    LayerResult
+        With ``phase == "elementwise"``, ``macs == 0`` and the cycles, DRAM bytes and SRAM accesses of the work.
+
+    Examples
+    --------
+    >>> import tnpu
+    >>> r = simulate_elementwise("weight_update", 1_000_000)  # SGD step over 1 M weights: memory-bound
+    >>> r.stall_cycles > r.compute_cycles
+    True
+    """
+    arch = _with_memory(arch if arch is not None else ArchConfig(), memory)
+    if kind not in ELEMENTWISE_KINDS:
+        raise ConfigError(f"kind: unknown element-wise kind {kind!r} (known: {', '.join(ELEMENTWISE_KINDS)})")
+    for label, value in (("elements", elements), ("window", window)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**62:
+            raise ConfigError(f"{label}: expected a whole number >= 1, got {value!r}")
+    cfg = arch.to_cpp("vector_unit")
+    out = _core.simulate_elementwise(kind, elements, window, cfg, name or kind)
+    out["gemm"] = tuple(out["gemm"])
+    out["operands"] = tuple(out["operands"])
+    return LayerResult(**out)
+
+
+def _with_memory(arch: ArchConfig, memory: str | MemoryConfig | None) -> ArchConfig:
+    if not isinstance(arch, ArchConfig):
+        raise ConfigError(f"arch: expected an ArchConfig, got {type(arch).__name__}")
+    if isinstance(memory, str):
+        return arch.replace(memory=arch.memory.__class__(**{**_fields(arch.memory), "model": memory}))
+    if isinstance(memory, MemoryConfig):
+        return arch.replace(memory=memory)
+    if memory is not None:
+        raise ConfigError(f"memory: expected a model name or a MemoryConfig, got {type(memory).__name__}")
+    return arch
 
 
 def _fields(obj: Any) -> dict[str, Any]:

@@ -162,6 +162,24 @@ struct Region {
   std::uint64_t base = 0, bytes_per_group = 0;
 };
 
+// Runs the tiles event by event on a fresh Simulation with the chosen memory model; fills the timing and DRAM
+// fields of `res`.
+void run_tiles(const MemoryModel& memory, const PassConfig& config, std::vector<TileWork> work, PassResult& res) {
+  Simulation sim("tnpu");
+  Target& target = memory.make(sim, config.memory);
+  auto& dma = sim.make<mem::DmaEngine>("dma", target, config.dma);
+  auto& runner =
+      sim.make<PassRunner>(dma, std::move(work), config.clock_period_ps, config.buffer.double_buffering ? 2 : 1);
+  runner.start();
+  res.events = sim.kernel().run();
+  if (!runner.done()) throw SimulationError("layer pass did not finish: the memory model stopped answering");
+  res.total_ps = runner.end_ps();
+  res.total_cycles = res.total_ps / config.clock_period_ps + (res.total_ps % config.clock_period_ps != 0 ? 1 : 0);
+  res.dram_bytes_read = dma.bytes_read();
+  res.dram_bytes_written = dma.bytes_written();
+  res.dram_requests = dma.requests();
+}
+
 }  // namespace
 
 PassResult simulate_pass(const LayerShape& shape, Phase phase, const PassConfig& config, std::string_view layer_name) {
@@ -320,24 +338,96 @@ PassResult simulate_pass(const LayerShape& shape, Phase phase, const PassConfig&
     res.dram_bytes_written = dram_written;
     res.dram_requests = (dram_read + dram_written) / rq;
   } else {
-    Simulation sim("tnpu");
-    Target& target = memory.make(sim, config.memory);
-    auto& dma = sim.make<mem::DmaEngine>("dma", target, config.dma);
-    auto& runner = sim.make<PassRunner>(dma, std::move(work), config.clock_period_ps,
-                                        config.buffer.double_buffering ? 2 : 1);
-    runner.start();
-    res.events = sim.kernel().run();
-    if (!runner.done()) throw SimulationError("layer pass did not finish: the memory model stopped answering");
-    res.total_ps = runner.end_ps();
-    res.total_cycles = res.total_ps / config.clock_period_ps + (res.total_ps % config.clock_period_ps != 0 ? 1 : 0);
-    res.dram_bytes_read = dma.bytes_read();
-    res.dram_bytes_written = dma.bytes_written();
-    res.dram_requests = dma.requests();
+    run_tiles(memory, config, std::move(work), res);
   }
   res.stall_cycles = res.total_cycles - res.compute_cycles;
   res.utilization = res.total_cycles ? static_cast<double>(res.macs) /
                                            (static_cast<double>(res.total_cycles) * static_cast<double>(pes))
                                      : 0.0;
+  return res;
+}
+
+PassResult simulate_elementwise(compute::ElementwiseKind kind, std::uint64_t elements, std::uint64_t window,
+                                const PassConfig& config, std::string_view name) {
+  config.validate();
+  const std::uint32_t bpe = compute::data_type_info(compute::data_type_by_name(config.dtype, "dtype")).bytes;
+  const MemoryModel& memory = memory_models().get(config.memory.model);
+  const compute::VectorUnit vu(config.vector_unit);
+  if (elements == 0) throw ConfigError("elementwise '" + std::string(name) + "': elements must be at least 1");
+  if (elements > (std::uint64_t{1} << 40)) {
+    throw ConfigError("elementwise '" + std::string(name) + "': at most 2^40 elements");
+  }
+  // bytes per element from the unit's own cost of one element
+  const compute::ElementwiseCost one = vu.elementwise_cost(kind, 1, window, bpe);
+  const std::uint64_t per_elem = one.bytes_read + one.bytes_written;
+  const std::uint64_t copies = config.buffer.double_buffering ? 2 : 1;
+  const std::uint64_t lanes = vu.lanes();
+  std::uint64_t chunk = config.buffer.capacity_bytes / (copies * per_elem);
+  if (chunk >= lanes) chunk = chunk / lanes * lanes;
+  if (chunk == 0) {
+    throw ConfigError("elementwise '" + std::string(name) + "': buffer '" + config.buffer.name + "' (capacity_bytes=" +
+                      std::to_string(config.buffer.capacity_bytes) + ") cannot hold one element (" +
+                      std::to_string(copies) + " x " + std::to_string(per_elem) + " B)");
+  }
+  chunk = std::min(chunk, elements);
+
+  PassResult res;
+  res.layer = std::string(name);
+  res.phase = "elementwise";
+  res.a_tensor = "in";
+  res.c_tensor = "out";
+  res.engine = "vector_unit";
+  res.dataflow = "vector";
+  res.memory_model = memory.name;
+  res.pes = lanes;
+  res.mapping.tile_m = chunk;
+  res.mapping.tiles_m = elements / chunk + (elements % chunk != 0 ? 1 : 0);
+  res.mapping.order.assign(1, 'm');  // (not = "m": GCC 12 -Wrestrict false positive)
+  res.mapping.buffer_bytes = copies * chunk * per_elem;
+  const std::uint64_t rq = config.dma.request_bytes;
+  const std::uint64_t in_region = align_up(elements * one.bytes_read, kAlign);
+  const std::uint64_t out_region = align_up(elements * one.bytes_written, kAlign);
+  std::vector<TileWork> work;
+  const bool simulate = !memory.ideal;
+  std::uint64_t read_bytes = 0, written_bytes = 0;
+  mem::SramBuffer sram(config.buffer);
+  for (std::uint64_t first = 0; first < elements; first += chunk) {
+    const std::uint64_t e = std::min(chunk, elements - first);
+    const compute::ElementwiseCost c = vu.elementwise_cost(kind, e, window, bpe);
+    res.compute_cycles += c.cycles;
+    read_bytes += round_up(c.bytes_read, rq);
+    written_bytes += round_up(c.bytes_written, rq);
+    sram.count_write(mem::Operand::kIfmap, c.bytes_read);
+    sram.count_read(mem::Operand::kIfmap, c.bytes_read);
+    sram.count_write(mem::Operand::kOfmap, c.bytes_written);
+    sram.count_read(mem::Operand::kOfmap, c.bytes_written);
+    ++res.tiles;
+    if (simulate) {
+      TileWork tw;
+      tw.cycles = c.cycles;
+      tw.loads.push_back(Transfer{Command::kRead, first * one.bytes_read / rq * rq, c.bytes_read, 0, in_region});
+      tw.stores.push_back(Transfer{Command::kWrite, in_region + first * one.bytes_written / rq * rq, c.bytes_written,
+                                   in_region, out_region});
+      work.push_back(std::move(tw));
+    }
+  }
+  res.macs = 0;
+  res.dram_a_read_bytes = read_bytes;
+  res.dram_c_write_bytes = written_bytes;
+  for (std::size_t i = 0; i < mem::kNumOperands; ++i) {
+    res.sram_reads[i] = sram.reads(static_cast<mem::Operand>(i));
+    res.sram_writes[i] = sram.writes(static_cast<mem::Operand>(i));
+  }
+  if (!simulate) {
+    res.total_cycles = res.compute_cycles;
+    res.total_ps = res.total_cycles * config.clock_period_ps;
+    res.dram_bytes_read = read_bytes;
+    res.dram_bytes_written = written_bytes;
+    res.dram_requests = (read_bytes + written_bytes) / rq;
+  } else {
+    run_tiles(memory, config, std::move(work), res);
+  }
+  res.stall_cycles = res.total_cycles - res.compute_cycles;
   return res;
 }
 
