@@ -116,12 +116,13 @@ def main() -> None:
         )
     total_s, total_i, total_f = (
         sum(scalesim),
-        sum(r.total_cycles for r in ideal),
-        sum(r.total_cycles for r in fixed),
+        sum(r.scalesim_total_cycles for r in ideal),
+        sum(r.scalesim_total_cycles for r in fixed),
     )
     print(f"{'total':8s} {total_s:10d} {total_i:10d} {total_f:10d}")
     print(
-        f"ideal-memory cycles identical to the SCALE-Sim model on {same}/13 layers (the others are tiled along M)"
+        f"ideal-memory cycles identical to the SCALE-Sim model on {same}/13 layers"
+        + (" (the others are tiled along M to fit the buffer)" if same < 13 else "")
     )
     print(
         f"wall: PE-array model {t_formula * 1e3:.2f} ms, ideal memory {t_ideal:.3f} s, fixed memory {t_fixed:.3f} s"
