@@ -73,3 +73,16 @@ def test_to_cpp_carries_every_part():
     assert (c.memory.model, c.memory.issue_interval_ps) == ("ideal", 2000)
     assert (c.dtype, c.clock_period_ps) == ("bf16", 2500)
     c.validate()
+
+
+def test_engine_and_memory_registries():
+    assert list(_core.engine_names()) == ["pe_array", "vector_unit"]
+    assert list(_core.memory_model_names())[:2] == ["ideal", "fixed"]
+    c = ArchConfig().to_cpp("pe_array")
+    c.engine = "npu"
+    with pytest.raises(ConfigError, match=r"engine: unknown engine 'npu' \(known: pe_array, vector_unit\)"):
+        c.validate()
+    c.engine = "pe_array"
+    c.memory.model = "hbm"
+    with pytest.raises(ConfigError, match=r"memory\.model: unknown memory model 'hbm' \(known: ideal, fixed"):
+        c.validate()

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "tnpu/compute/dtype.hpp"
@@ -56,10 +55,68 @@ const MemoryModelRegistry& memory_models() {
   return registry;
 }
 
-void PassConfig::validate() const {
-  if (engine != "pe_array" && engine != "vector_unit") {
-    throw ConfigError("engine: unknown engine '" + engine + "' (known: pe_array, vector_unit)");
+void EngineRegistry::add(EngineModel engine) {
+  for (const auto& e : engines_) {
+    if (e.name == engine.name) throw ConfigError("engine registry: '" + engine.name + "' registered twice");
   }
+  engines_.push_back(std::move(engine));
+}
+
+const EngineModel& EngineRegistry::get(std::string_view name) const {
+  for (const auto& e : engines_) {
+    if (e.name == name) return e;
+  }
+  std::string known;
+  for (const auto& e : engines_) known += (known.empty() ? "" : ", ") + e.name;
+  throw ConfigError("engine: unknown engine '" + std::string(name) + "' (known: " + known + ")");
+}
+
+std::vector<std::string> EngineRegistry::names() const {
+  std::vector<std::string> out;
+  for (const auto& e : engines_) out.push_back(e.name);
+  return out;
+}
+
+void register_builtin_engines(EngineRegistry& registry) {
+  registry.add(EngineModel{"pe_array", "PU-c: R x C systolic PE array with a dataflow", [](const PassConfig& c) {
+                             auto array = std::make_shared<const compute::PeArray>(c.pe_array);
+                             const auto& df = array->dataflow();
+                             auto granule = [&](char d) {
+                               return df.row_dim() == d ? c.pe_array.rows : (df.col_dim() == d ? c.pe_array.cols : 1);
+                             };
+                             EngineSetup e;
+                             e.cost = [a = array.get()](const compute::GemmShape& g) { return a->gemm(g); };
+                             e.granule_m = granule('m');
+                             e.granule_k = granule('k');
+                             e.granule_n = granule('n');
+                             e.pes = array->pes();
+                             e.dataflow = std::string(df.name());
+                             e.owner = std::move(array);
+                             return e;
+                           }});
+  registry.add(EngineModel{"vector_unit", "PU-f: a row of MAC lanes (matrix-vector products)", [](const PassConfig& c) {
+                             auto unit = std::make_shared<const compute::VectorUnit>(c.vector_unit);
+                             EngineSetup e;
+                             e.cost = [v = unit.get()](const compute::GemmShape& g) { return v->gemm(g); };
+                             e.granule_n = c.vector_unit.lanes;
+                             e.pes = unit->lanes();
+                             e.dataflow = "vector";
+                             e.owner = std::move(unit);
+                             return e;
+                           }});
+}
+
+const EngineRegistry& engines() {
+  static const EngineRegistry registry = [] {
+    EngineRegistry r;
+    register_builtin_engines(r);
+    return r;
+  }();
+  return registry;
+}
+
+void PassConfig::validate() const {
+  (void)engines().get(engine);
   pe_array.validate("pe_array");
   vector_unit.validate("vector_unit");
   buffer.validate("buffer");
@@ -208,30 +265,13 @@ PassResult simulate_pass(const LayerShape& shape, Phase phase, const PassConfig&
                           static_cast<double>(config.memory.issue_interval_ps);
   }
 
-  std::optional<compute::PeArray> array;
-  std::optional<compute::VectorUnit> vector;
-  TileCostFn cost;
-  std::uint64_t pes = 0;
-  std::string dataflow;
-  if (config.engine == "pe_array") {
-    array.emplace(config.pe_array);
-    const auto& df = array->dataflow();
-    auto granule = [&](char d) {
-      return df.row_dim() == d ? config.pe_array.rows : (df.col_dim() == d ? config.pe_array.cols : 1);
-    };
-    req.granule_m = granule('m');
-    req.granule_k = granule('k');
-    req.granule_n = granule('n');
-    cost = [&a = *array](const compute::GemmShape& g) { return a.gemm(g); };
-    pes = array->pes();
-    dataflow = std::string(df.name());
-  } else {
-    vector.emplace(config.vector_unit);
-    req.granule_n = config.vector_unit.lanes;
-    cost = [&v = *vector](const compute::GemmShape& g) { return v.gemm(g); };
-    pes = vector->lanes();
-    dataflow = "vector";
-  }
+  const EngineSetup engine = engines().get(config.engine).make(config);
+  req.granule_m = engine.granule_m;
+  req.granule_k = engine.granule_k;
+  req.granule_n = engine.granule_n;
+  const TileCostFn& cost = engine.cost;
+  const std::uint64_t pes = engine.pes;
+  const std::string& dataflow = engine.dataflow;
 
   PassResult res;
   res.layer = std::string(layer_name);

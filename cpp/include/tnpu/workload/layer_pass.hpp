@@ -17,6 +17,7 @@
 // bad configuration or a layer that does not fit the buffer (the message names the layer and the buffer).
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,6 +59,39 @@ class MemoryModelRegistry {
 
 void register_builtin_memory_models(MemoryModelRegistry& registry);
 [[nodiscard]] const MemoryModelRegistry& memory_models();
+
+struct PassConfig;
+
+// What the tiling and the pass need from an engine: the cost of a GEMM tile, the tile-size granule per GEMM dim,
+// its PE count and a label for its dataflow. The engine object lives in `owner` so that `cost` stays valid.
+struct EngineSetup {
+  std::shared_ptr<const void> owner;
+  TileCostFn cost;
+  std::uint64_t granule_m = 1, granule_k = 1, granule_n = 1;
+  std::uint64_t pes = 0;
+  std::string dataflow;
+};
+
+// Engines by name ("pe_array": PU-c, "vector_unit": PU-f): an explicit registry like the memory models.
+struct EngineModel {
+  std::string name;
+  std::string description;
+  std::function<EngineSetup(const PassConfig&)> make;
+};
+
+class EngineRegistry {
+ public:
+  void add(EngineModel engine);
+  // Throws ConfigError "engine: unknown engine 'x' (known: pe_array, vector_unit)".
+  [[nodiscard]] const EngineModel& get(std::string_view name) const;
+  [[nodiscard]] std::vector<std::string> names() const;
+
+ private:
+  std::vector<EngineModel> engines_;
+};
+
+void register_builtin_engines(EngineRegistry& registry);
+[[nodiscard]] const EngineRegistry& engines();
 
 struct PassConfig {
   std::string engine = "pe_array";  // "pe_array" (PU-c) or "vector_unit" (PU-f)
