@@ -7,7 +7,8 @@ Prints wall times and cycles per layer. Three cycle columns:
   (total - 1); equal to ``scalesim`` when the layer fits the buffer as one tile;
 - ``fixed``: the same pass with the fixed-latency memory at 17.1 GB/s (``--bandwidth-gbps``).
 
-SCALE-Sim 3.0.0 needs 107 s for AlexNet's five conv layers at 128 x 128 on this machine (issue 4).
+SCALE-Sim 3.0.0 needs 107 s for AlexNet's five conv layers at 128 x 128 on this machine (issue 4); the script also times
+``tnpu layer-cycles`` on SCALE-Sim's own AlexNet topology (file reading included) at 128 x 128 and 32 x 32.
 
 Usage: python benchmarks/bench_layers.py [--buffer-kib 4096] [--bandwidth-gbps 17.1] [--objective traffic|time]
 """
@@ -15,7 +16,9 @@ Usage: python benchmarks/bench_layers.py [--buffer-kib 4096] [--bandwidth-gbps 1
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
+from pathlib import Path
 
 import tnpu
 from tnpu import _core
@@ -37,6 +40,47 @@ VGG16 = [
     ("conv5_2", 512, 512, 14),
     ("conv5_3", 512, 512, 14),
 ]
+
+
+# AlexNet's five conv layers as SCALE-Sim's own topologies/conv_nets/alexnet.csv writes them (no padding).
+ALEXNET_CSV = """Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,
+Conv1,224,224,11,11,3,96,4,
+Conv2,27,27,5,5,96,256,1,
+Conv3,13,13,3,3,256,384,1,
+Conv4,13,13,3,3,384,384,1,
+Conv5,13,13,3,3,384,256,1,
+"""
+
+CFG = """[general]
+run_name = bench
+[architecture_presets]
+ArrayHeight: {n}
+ArrayWidth: {n}
+IfmapSramSzkB: 6144
+FilterSramSzkB: 6144
+OfmapSramSzkB: 2048
+Dataflow: {df}
+[run_presets]
+InterfaceBandwidth: CALC
+"""
+
+
+def alexnet_layer_cycles() -> None:
+    """Time ``tnpu layer-cycles`` (file reading included) on AlexNet's conv layers, as SCALE-Sim would be run."""
+    from tnpu.commands.layer_cycles import layer_cycles
+
+    with tempfile.TemporaryDirectory() as tmp:
+        topo = Path(tmp) / "alexnet.csv"
+        topo.write_text(ALEXNET_CSV)
+        for n in (128, 32):
+            for df in ("os", "ws", "is"):
+                cfg = Path(tmp) / f"a{n}_{df}.cfg"
+                cfg.write_text(CFG.format(n=n, df=df))
+                t0 = time.perf_counter()
+                rows = layer_cycles(topo, cfg)
+                wall = time.perf_counter() - t0
+                total = sum(r["total_cycles"] for r in rows)
+                print(f"  AlexNet conv1-5, {n}x{n} {df}: {total:>9d} cycles in {wall * 1e3:.2f} ms")
 
 
 def layers() -> list[tuple[str, dict[str, int | str]]]:
@@ -128,6 +172,10 @@ def main() -> None:
         f"wall: PE-array model {t_formula * 1e3:.2f} ms, ideal memory {t_ideal:.3f} s, fixed memory {t_fixed:.3f} s"
     )
     print(f"memory events simulated: {sum(r.events for r in fixed):,}")
+    print(
+        "tnpu layer-cycles on SCALE-Sim's AlexNet topology (SCALE-Sim 3.0.0 here: 107 s at 128x128, 6 min at 32x32):"
+    )
+    alexnet_layer_cycles()
 
 
 if __name__ == "__main__":
