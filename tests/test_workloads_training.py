@@ -1,0 +1,179 @@
+"""The training graph: tasks, dependencies (design.md section 1), totals, and its crossing into C++."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tnpu import _core
+from tnpu.errors import ConfigError
+from tnpu.workloads import NetworkBuilder, Phase, TaskArrays, TrainingGraph, get_network
+
+
+def ids_of(g, phase):
+    t = g.tasks
+    return set(np.flatnonzero(t["phase"] == int(phase)).tolist())
+
+
+def test_task_counts_per_phase():
+    net = get_network("alexnet")
+    g = TrainingGraph(net, batch=3)
+    layers = len(net)
+    weighted = sum(1 for layer in net.layers if layer.has_weights)
+    no_bp = sum(1 for v in net.needs_bp().values() if not v)
+    t = g.tasks
+    assert no_bp == 1  # only conv1
+    assert np.count_nonzero(t["phase"] == Phase.FP) == 3 * layers
+    assert np.count_nonzero(t["phase"] == Phase.BP) == 3 * (layers - 1)
+    assert np.count_nonzero(t["phase"] == Phase.GD) == 3 * weighted
+    assert np.count_nonzero(t["phase"] == Phase.WU) == weighted
+    assert len(g) == 3 * (2 * layers - 1 + weighted) + weighted
+
+
+def test_dependencies_follow_the_design():
+    g = TrainingGraph(get_network("alexnet"), batch=2, batches=2)
+    find = g.find
+    with pytest.raises(KeyError):
+        find("conv1", Phase.BP, 0)  # the first layer has no BP
+    assert g.deps(find("conv2", Phase.FP, 1)) == [find("pool1", Phase.FP, 1)]
+    assert g.deps(find("loss", Phase.BP, 0)) == [find("loss", Phase.FP, 0)]
+    assert g.deps(find("fc8", Phase.BP, 0)) == [find("loss", Phase.BP, 0)]
+    assert g.deps(find("relu7", Phase.BP, 1)) == [find("fc8", Phase.BP, 1)]
+    assert sorted(g.deps(find("conv1", Phase.GD, 1))) == sorted([find("relu1", Phase.BP, 1), find("conv1", Phase.FP, 1)])
+    assert sorted(g.deps(find("fc6", Phase.WU, 0))) == sorted(find("fc6", Phase.GD, i) for i in (0, 1))
+    # batch 1 (instances 2 and 3) waits for batch 0's update of the same layer, and only for layers with weights
+    assert find("conv1", Phase.WU, 0) in g.deps(find("conv1", Phase.FP, 2))
+    assert g.deps(find("relu1", Phase.FP, 3)) == [find("conv1", Phase.FP, 3)]
+
+
+def test_instances_are_independent_except_through_wu():
+    g = TrainingGraph(get_network("lenet5"), batch=4)
+    a = g.to_arrays()
+    t = a.tasks
+    pos = {int(tid): i for i, tid in enumerate(t["id"])}
+    for i in range(len(a)):
+        if t["phase"][i] == Phase.WU:
+            continue
+        for d in a.deps(i):
+            j = pos[int(d)]
+            assert t["instance"][j] == t["instance"][i]
+            assert t["phase"][j] != Phase.WU  # single batch: no WU feeds an FP
+
+
+def test_residual_block_gradients_come_from_every_consumer():
+    g = TrainingGraph(get_network("resnet18"), batch=1)
+    # layer1.0 reads maxpool's output twice (conv1 and the identity shortcut into the add)
+    deps = sorted(g.deps(g.find("maxpool", Phase.BP, 0)))
+    assert deps == sorted([g.find("layer1.0.conv1", Phase.BP, 0), g.find("layer1.0.add", Phase.BP, 0)])
+    down = g.find("layer2.0.downsample.0", Phase.FP, 0)
+    assert g.deps(down) == [g.find("layer1.1.relu2", Phase.FP, 0)]
+
+
+def test_ids_are_a_topological_order_and_totals_add_up():
+    net = get_network("resnet18")
+    g = TrainingGraph(net, batch=4)
+    a = g.to_arrays()
+    assert np.array_equal(a.tasks["id"], np.arange(len(a)))
+    for i in range(len(a)):
+        assert all(d < i for d in a.deps(i))
+    macs = a.tasks["macs"]
+    assert int(macs.sum()) == 4 * net.training_macs
+    phase_rows = g.summary("phase")
+    assert phase_rows[-1]["group"] == "total"
+    assert int(phase_rows["macs"][:-1].sum()) == int(phase_rows[-1]["macs"])
+    kind_rows = {r["group"]: r for r in g.summary("kind")}
+    assert int(kind_rows["conv"]["macs"]) + int(kind_rows["linear"]["macs"]) == 4 * net.training_macs
+    assert int(kind_rows["total"]["bytes_in"]) == int(a.tasks["bytes_in"].sum())
+    assert int(kind_rows["batchnorm"]["macs"]) == 0
+    assert "FP" in g.summary_table() and "batchnorm" in g.summary_table("kind")
+
+
+def test_gemm_fields_and_micro_batches():
+    net = get_network("alexnet")
+    per_sample = TrainingGraph(net, batch=8)
+    micro = TrainingGraph(net, batch=8, instance_samples=4)
+    assert micro.num_instances == 2
+    assert int(micro.tasks["macs"].sum()) == int(per_sample.tasks["macs"].sum())
+    t = micro.tasks
+    fp = t[micro.find("conv1", Phase.FP, 1)]
+    assert (fp["m"], fp["n"], fp["k"]) == (96, 4 * 55 * 55, 3 * 11 * 11)
+    gd = t[micro.find("fc6", Phase.GD, 0)]
+    assert (gd["m"], gd["n"], gd["k"]) == (4096, 9216, 4)
+    wu = t[micro.find("fc6", Phase.WU, 0)]
+    assert wu["macs"] == 0 and wu["vector_ops"] == 9216 * 4096 + 4096
+    assert wu["bytes_in"] == 2 * (9216 * 4096 + 4096) * 4
+    fp_relu = t[micro.find("relu1", Phase.FP, 0)]
+    assert fp_relu["stash_bytes"] == (4 * 96 * 55 * 55 + 7) // 8
+
+
+def test_bad_graph_parameters():
+    net = get_network("lenet5")
+    with pytest.raises(ConfigError, match=r"instance_samples \(3\) must divide the batch \(8\)"):
+        TrainingGraph(net, batch=8, instance_samples=3)
+    with pytest.raises(ConfigError, match="batch must be a positive"):
+        TrainingGraph(net, batch=0)
+    b = NetworkBuilder("dangling", (1, 8, 8))
+    b.conv("side", 2, 3)
+    b.conv("main", 2, 3, src="input")
+    b.flatten("f")
+    b.linear("fc", 3)
+    with pytest.raises(ConfigError, match="layer 'side' feeds nothing"):
+        TrainingGraph(b.build(), batch=1)
+
+
+def test_cpp_task_graph_matches_python():
+    g = TrainingGraph(get_network("lenet5"), batch=3, batches=2)
+    a = g.to_arrays()
+    core = a.to_core()
+    assert len(core) == len(a)
+    assert core.num_dependencies == a.dep_ids.size
+    for phase in Phase:
+        assert core.macs(int(phase)) == int(a.tasks["macs"][a.tasks["phase"] == phase].sum())
+    order = core.topological_order()
+    assert np.array_equal(order, np.arange(len(a)))  # ids already topological; ties broken by position
+    assert core.deps(g.find("c3", Phase.FP, 1)) == [g.find("s2", Phase.FP, 1)]
+    assert g.find("c3", Phase.FP, 3) in core.dependents(g.find("c3", Phase.WU, 0))
+    depth = core.depth()
+    # the longest chain of one instance: FP through all layers, BP back to layer 2, GD of layer 1 (then WU)
+    layers = len(g.network)
+    assert depth[g.find("c1", Phase.GD, 0)] == layers + (layers - 1) + 1
+    assert depth.max() == 2 * (2 * layers + 1)
+
+
+def small_arrays(deps):
+    n = len(deps)
+    tasks = np.zeros(n, dtype=__import__("tnpu.workloads", fromlist=["TASK_DTYPE"]).TASK_DTYPE)
+    tasks["id"] = np.arange(10, 10 + n)
+    tasks["start_cycle"] = -1
+    tasks["end_cycle"] = -1
+    offsets = np.cumsum([0, *[len(d) for d in deps]])
+    flat = [x for d in deps for x in d]
+    return TaskArrays(tasks, offsets.astype(np.int64), np.array(flat, dtype=np.int64), ("l0",))
+
+
+def test_cpp_validation_names_the_task_ids():
+    small_arrays([[], [10], [11]]).validate()
+    with pytest.raises(ConfigError, match=r"dependency cycle through task ids 11 -> 12 -> 13 -> 11"):
+        small_arrays([[], [10, 13], [11], [12]]).validate()
+    with pytest.raises(ConfigError, match=r"task 11 \(FP of layer 0, instance 0\) depends on task 99, which does not"):
+        small_arrays([[], [99]]).validate()
+    with pytest.raises(ConfigError, match="task 10 .* depends on itself"):
+        small_arrays([[10]]).validate()
+    bad = small_arrays([[], []])
+    bad.tasks["id"][1] = 10
+    with pytest.raises(ConfigError, match="task id 10 is used twice"):
+        bad.validate()
+    bad = small_arrays([[], []])
+    bad.tasks["phase"][1] = 7
+    with pytest.raises(ConfigError, match="phase code 7"):
+        bad.to_core()
+    bad = small_arrays([[], []])
+    bad.tasks["start_cycle"][0], bad.tasks["end_cycle"][0] = 50, 40
+    with pytest.raises(ConfigError, match="end_cycle 40 is before start_cycle 50"):
+        bad.validate()
+    bad = small_arrays([[], [10]])
+    bad.dep_offsets = np.array([0, 0], dtype=np.int64)
+    with pytest.raises(ConfigError, match="dep_offsets must have one entry per task plus one"):
+        bad.validate()
+    with pytest.raises(ConfigError, match="one value per task"):
+        _core.TaskGraph(*([np.zeros(2, np.int64)] * 12), np.zeros(3, np.int64), np.zeros(3, np.int64), np.zeros(0, np.int64))
