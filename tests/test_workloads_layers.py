@@ -16,7 +16,9 @@ SHAPE_KEYS = {
 }  # fmt: skip
 
 
-def conv(c=3, h=8, w=8, k=4, kernel=(3, 3), stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1, bias=True):
+def conv(
+    c=3, h=8, w=8, k=4, kernel=(3, 3), stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1, bias=True
+):
     return Conv2d(
         name="conv",
         inputs=(NETWORK_INPUT,),
@@ -74,7 +76,9 @@ def test_grouped_conv_gemm_covers_all_groups():
     batch=st.integers(1, 4),
 )
 def test_gemm_product_equals_macs(c, k, g, h, r, s, stride, pad, batch):
-    layer = conv(c=c * g, h=h, w=h + 1, k=k * g, kernel=(r, s), stride=(stride, stride), padding=(pad, pad), groups=g)
+    layer = conv(
+        c=c * g, h=h, w=h + 1, k=k * g, kernel=(r, s), stride=(stride, stride), padding=(pad, pad), groups=g
+    )
     _, p, q = layer.out_shape
     assert layer.macs(Phase.FP, batch) == batch * k * g * c * r * s * p * q
     for phase in (Phase.FP, Phase.GD):
@@ -88,7 +92,9 @@ def test_gemm_product_equals_macs(c, k, g, h, r, s, stride, pad, batch):
 
 
 def test_layer_shape_record_has_exactly_the_agreed_keys():
-    layer = conv(c=8, h=10, w=12, k=16, kernel=(3, 1), stride=(2, 1), padding=(1, 0), dilation=(1, 1), groups=4)
+    layer = conv(
+        c=8, h=10, w=12, k=16, kernel=(3, 1), stride=(2, 1), padding=(1, 0), dilation=(1, 1), groups=4
+    )
     rec = layer.layer_shape(batch=5)
     assert set(rec) == SHAPE_KEYS
     assert rec == {
@@ -98,7 +104,15 @@ def test_layer_shape_record_has_exactly_the_agreed_keys():
     fc = Linear(name="fc", inputs=(NETWORK_INPUT,), in_shape=(9216, 1, 1), out_features=4096)
     rec = fc.layer_shape(batch=50)
     assert set(rec) == SHAPE_KEYS
-    assert (rec["kind"], rec["n"], rec["c"], rec["k"], rec["h"], rec["r"], rec["groups"]) == ("linear", 50, 9216, 4096, 1, 1, 1)
+    assert (rec["kind"], rec["n"], rec["c"], rec["k"], rec["h"], rec["r"], rec["groups"]) == (
+        "linear",
+        50,
+        9216,
+        4096,
+        1,
+        1,
+        1,
+    )
 
 
 def test_linear_gemm_and_params():
@@ -141,28 +155,28 @@ def test_ceil_mode_pooling_matches_pytorch_rule():
 
 
 def test_bad_shapes_name_the_layer():
-    with pytest.raises(ConfigError, match="layer 'conv'.*groups=3"):
+    with pytest.raises(ConfigError, match=r"layer 'conv'.*groups=3"):
         conv(c=4, k=6, groups=3)
-    with pytest.raises(ConfigError, match="layer 'conv'.*does not fit"):
+    with pytest.raises(ConfigError, match=r"layer 'conv'.*does not fit"):
         conv(h=2, w=2, kernel=(5, 5))
     b = NetworkBuilder("t", (3, 8, 8))
-    with pytest.raises(ConfigError, match="layer 'fc'.*flat input.*3x8x8"):
+    with pytest.raises(ConfigError, match=r"layer 'fc'.*flat input.*3x8x8"):
         b.linear("fc", 10)
     b.conv("c1", 4, 3, padding=1)
     b.conv("c2", 8, 3, padding=1)
-    with pytest.raises(ConfigError, match="layer 'sum'.*'c1' \\(4x8x8\\).*'c2' \\(8x8x8\\)"):
+    with pytest.raises(ConfigError, match=r"layer 'sum'.*'c1' \(4x8x8\).*'c2' \(8x8x8\)"):
         b.add("sum", "c1", "c2")
-    with pytest.raises(ConfigError, match="'c2' is used twice"):
+    with pytest.raises(ConfigError, match=r"'c2' is used twice"):
         b.relu("c2")
 
 
 def test_network_checks_shapes_against_producers():
     good = conv(c=3, h=8, w=8, k=4, kernel=(3, 3))
     wrong = Conv2d(name="next", inputs=("conv",), in_shape=(5, 6, 6), out_channels=2, kernel=(1, 1))
-    with pytest.raises(ConfigError, match="layer 'next' expects input 5x6x6 but 'conv' produces 4x6x6"):
+    with pytest.raises(ConfigError, match=r"layer 'next' expects input 5x6x6 but 'conv' produces 4x6x6"):
         Network("t", (3, 8, 8), (good, wrong))
     orphan = Conv2d(name="next", inputs=("nothing",), in_shape=(4, 6, 6), out_channels=2, kernel=(1, 1))
-    with pytest.raises(ConfigError, match="layer 'next' reads 'nothing'"):
+    with pytest.raises(ConfigError, match=r"layer 'next' reads 'nothing'"):
         Network("t", (3, 8, 8), (good, orphan))
 
 

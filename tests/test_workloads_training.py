@@ -39,7 +39,9 @@ def test_dependencies_follow_the_design():
     assert g.deps(find("loss", Phase.BP, 0)) == [find("loss", Phase.FP, 0)]
     assert g.deps(find("fc8", Phase.BP, 0)) == [find("loss", Phase.BP, 0)]
     assert g.deps(find("relu7", Phase.BP, 1)) == [find("fc8", Phase.BP, 1)]
-    assert sorted(g.deps(find("conv1", Phase.GD, 1))) == sorted([find("relu1", Phase.BP, 1), find("conv1", Phase.FP, 1)])
+    assert sorted(g.deps(find("conv1", Phase.GD, 1))) == sorted(
+        [find("relu1", Phase.BP, 1), find("conv1", Phase.FP, 1)]
+    )
     assert sorted(g.deps(find("fc6", Phase.WU, 0))) == sorted(find("fc6", Phase.GD, i) for i in (0, 1))
     # batch 1 (instances 2 and 3) waits for batch 0's update of the same layer, and only for layers with weights
     assert find("conv1", Phase.WU, 0) in g.deps(find("conv1", Phase.FP, 2))
@@ -85,7 +87,8 @@ def test_ids_are_a_topological_order_and_totals_add_up():
     assert int(kind_rows["conv"]["macs"]) + int(kind_rows["linear"]["macs"]) == 4 * net.training_macs
     assert int(kind_rows["total"]["bytes_in"]) == int(a.tasks["bytes_in"].sum())
     assert int(kind_rows["batchnorm"]["macs"]) == 0
-    assert "FP" in g.summary_table() and "batchnorm" in g.summary_table("kind")
+    assert "FP" in g.summary_table()
+    assert "batchnorm" in g.summary_table("kind")
 
 
 def test_gemm_fields_and_micro_batches():
@@ -100,7 +103,8 @@ def test_gemm_fields_and_micro_batches():
     gd = t[micro.find("fc6", Phase.GD, 0)]
     assert (gd["m"], gd["n"], gd["k"]) == (4096, 9216, 4)
     wu = t[micro.find("fc6", Phase.WU, 0)]
-    assert wu["macs"] == 0 and wu["vector_ops"] == 9216 * 4096 + 4096
+    assert wu["macs"] == 0
+    assert wu["vector_ops"] == 9216 * 4096 + 4096
     assert wu["bytes_in"] == 2 * (9216 * 4096 + 4096) * 4
     fp_relu = t[micro.find("relu1", Phase.FP, 0)]
     assert fp_relu["stash_bytes"] == (4 * 96 * 55 * 55 + 7) // 8
@@ -110,14 +114,14 @@ def test_bad_graph_parameters():
     net = get_network("lenet5")
     with pytest.raises(ConfigError, match=r"instance_samples \(3\) must divide the batch \(8\)"):
         TrainingGraph(net, batch=8, instance_samples=3)
-    with pytest.raises(ConfigError, match="batch must be a positive"):
+    with pytest.raises(ConfigError, match=r"batch must be a positive"):
         TrainingGraph(net, batch=0)
     b = NetworkBuilder("dangling", (1, 8, 8))
     b.conv("side", 2, 3)
     b.conv("main", 2, 3, src="input")
     b.flatten("f")
     b.linear("fc", 3)
-    with pytest.raises(ConfigError, match="layer 'side' feeds nothing"):
+    with pytest.raises(ConfigError, match=r"layer 'side' feeds nothing"):
         TrainingGraph(b.build(), batch=1)
 
 
@@ -155,25 +159,32 @@ def test_cpp_validation_names_the_task_ids():
     small_arrays([[], [10], [11]]).validate()
     with pytest.raises(ConfigError, match=r"dependency cycle through task ids 11 -> 12 -> 13 -> 11"):
         small_arrays([[], [10, 13], [11], [12]]).validate()
-    with pytest.raises(ConfigError, match=r"task 11 \(FP of layer 0, instance 0\) depends on task 99, which does not"):
+    with pytest.raises(
+        ConfigError, match=r"task 11 \(FP of layer 0, instance 0\) depends on task 99, which does not"
+    ):
         small_arrays([[], [99]]).validate()
-    with pytest.raises(ConfigError, match="task 10 .* depends on itself"):
+    with pytest.raises(ConfigError, match=r"task 10 .* depends on itself"):
         small_arrays([[10]]).validate()
     bad = small_arrays([[], []])
     bad.tasks["id"][1] = 10
-    with pytest.raises(ConfigError, match="task id 10 is used twice"):
+    with pytest.raises(ConfigError, match=r"task id 10 is used twice"):
         bad.validate()
     bad = small_arrays([[], []])
     bad.tasks["phase"][1] = 7
-    with pytest.raises(ConfigError, match="phase code 7"):
+    with pytest.raises(ConfigError, match=r"phase code 7"):
         bad.to_core()
     bad = small_arrays([[], []])
     bad.tasks["start_cycle"][0], bad.tasks["end_cycle"][0] = 50, 40
-    with pytest.raises(ConfigError, match="end_cycle 40 is before start_cycle 50"):
+    with pytest.raises(ConfigError, match=r"end_cycle 40 is before start_cycle 50"):
         bad.validate()
     bad = small_arrays([[], [10]])
     bad.dep_offsets = np.array([0, 0], dtype=np.int64)
-    with pytest.raises(ConfigError, match="dep_offsets must have one entry per task plus one"):
+    with pytest.raises(ConfigError, match=r"dep_offsets must have one entry per task plus one"):
         bad.validate()
-    with pytest.raises(ConfigError, match="one value per task"):
-        _core.TaskGraph(*([np.zeros(2, np.int64)] * 12), np.zeros(3, np.int64), np.zeros(3, np.int64), np.zeros(0, np.int64))
+    with pytest.raises(ConfigError, match=r"one value per task"):
+        _core.TaskGraph(
+            *([np.zeros(2, np.int64)] * 12),
+            np.zeros(3, np.int64),
+            np.zeros(3, np.int64),
+            np.zeros(0, np.int64),
+        )

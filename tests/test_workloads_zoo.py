@@ -91,7 +91,8 @@ def test_mobilenet_v2_matches_the_paper():
 
 
 @pytest.mark.parametrize(
-    ("name", "gmacs"), [("alexnet", 2.07), ("vgg11", 22.7), ("vgg16", 46.3), ("resnet18", 5.32), ("resnet50", 12.15)]
+    ("name", "gmacs"),
+    [("alexnet", 2.07), ("vgg11", 22.7), ("vgg16", 46.3), ("resnet18", 5.32), ("resnet50", 12.15)],
 )
 def test_training_macs_per_image(name, gmacs):
     net = get_network(name)
@@ -104,6 +105,6 @@ def test_training_macs_per_image(name, gmacs):
 def test_every_zoo_network_ends_in_a_loss_and_unknown_names_list_the_zoo():
     for name in list_networks():
         assert get_network(name).has_loss
-    with pytest.raises(ConfigError, match="unknown network 'vgg19'.*alexnet.*mobilenet_v2"):
+    with pytest.raises(ConfigError, match=r"unknown network 'vgg19'.*alexnet.*mobilenet_v2"):
         get_network("vgg19")
     assert get_network("VGG-16").name == "vgg16"

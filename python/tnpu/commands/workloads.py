@@ -44,9 +44,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("network", nargs="?", help=f"a zoo network ({', '.join(ZOO)}); none: list the zoo")
     p.add_argument("--batch", type=_positive_int, default=50, help="samples per batch (default 50, as TNPU)")
     p.add_argument(
-        "--instance-samples", type=_positive_int, default=1, help="samples per instance (default 1: per sample)"
+        "--instance-samples",
+        type=_positive_int,
+        default=1,
+        help="samples per instance (default 1: per sample)",
     )
-    p.add_argument("--trace", metavar="PATH", help="write the training graph as a compute trace (.csv or .npz)")
+    p.add_argument(
+        "--trace", metavar="PATH", help="write the training graph as a compute trace (.csv or .npz)"
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(run=run)
 
@@ -97,7 +102,9 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(rows))
             return 0
-        print(f"{'network':14s} {'layers':>6s} {'MACs':>9s} {'weights':>9s} {'training MACs':>14s}   description")
+        print(
+            f"{'network':14s} {'layers':>6s} {'MACs':>9s} {'weights':>9s} {'training MACs':>14s}   description"
+        )
         for row in rows:
             print(
                 f"{row['name']:14s} {row['layers']:>6d} {_si(row['macs']):>9s} {_si(row['weights']):>9s}"
@@ -120,7 +127,10 @@ def run(args: argparse.Namespace) -> int:
             "training_macs": net.training_macs,
             "graph": dict(graph.describe()),
             "phases": [
-                {k: (v.item() if hasattr(v, "item") else v) for k, v in zip(row.dtype.names or (), row, strict=True)}
+                {
+                    k: (v.item() if hasattr(v, "item") else v)
+                    for k, v in zip(row.dtype.names or (), row, strict=True)
+                }
                 for row in graph.summary("phase")
             ],
         }

@@ -44,7 +44,9 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 
-def from_torch(module: Any, input_shape: Sequence[int], name: str | None = None, add_loss: bool = True) -> Network:
+def from_torch(
+    module: Any, input_shape: Sequence[int], name: str | None = None, add_loss: bool = True
+) -> Network:
     """Import a PyTorch ``nn.Module`` through torch.fx (needs the ``torch`` extra); see :mod:`.torch_fx`."""
     from tnpu.workloads.torch_fx import from_torch as _impl
 

@@ -186,11 +186,13 @@ class Layer:
         return batch * self.out_elements
 
     def stash(self, batch: int = 1, dtype_bytes: int = 4) -> list[Operand]:
-        """Data the forward pass keeps for the backward phases of the same instance."""
+        """Return the data the forward pass keeps for the backward phases of the same instance."""
         del batch, dtype_bytes
         return []
 
-    def operands(self, phase: Phase, batch: int = 1, dtype_bytes: int = 4) -> tuple[list[Operand], list[Operand]]:
+    def operands(
+        self, phase: Phase, batch: int = 1, dtype_bytes: int = 4
+    ) -> tuple[list[Operand], list[Operand]]:
         """Operands read and written by ``phase`` for ``batch`` samples, as ``(inputs, outputs)``.
 
         The default is an element-wise layer without parameters: FP reads ``X`` and writes ``Y``; BP reads ``dY``
@@ -217,7 +219,9 @@ class Layer:
         return f"{_fmt(self.in_shape)} -> {_fmt(self.out_shape)}"
 
 
-def _param_operands(layer: Layer, phase: Phase, batch: int, dtype_bytes: int) -> tuple[list[Operand], list[Operand]]:
+def _param_operands(
+    layer: Layer, phase: Phase, batch: int, dtype_bytes: int
+) -> tuple[list[Operand], list[Operand]]:
     """Operands of a layer with parameters whose backward phases need the stashed input ``X``."""
     x = batch * layer.in_elements * dtype_bytes
     y = batch * layer.out_elements * dtype_bytes
@@ -304,15 +308,17 @@ class Conv2d(Layer):
         return self.params if phase is Phase.WU else 0
 
     def stash(self, batch: int = 1, dtype_bytes: int = 4) -> list[Operand]:
-        """The input ``X``, needed by GD."""
+        """Return the input ``X``, which GD needs."""
         return [Operand("X", batch * self.in_elements * dtype_bytes, stashed=True)]
 
-    def operands(self, phase: Phase, batch: int = 1, dtype_bytes: int = 4) -> tuple[list[Operand], list[Operand]]:
+    def operands(
+        self, phase: Phase, batch: int = 1, dtype_bytes: int = 4
+    ) -> tuple[list[Operand], list[Operand]]:
         """FP: X, W -> Y. BP: dY, W -> dX. GD: dY, stashed X -> dW. WU: W, dW -> W."""
         return _param_operands(self, phase, batch, dtype_bytes)
 
     def layer_shape(self, batch: int = 1) -> dict[str, int | str]:
-        """The shape record shared with the datapath models (keys fixed; see the module docstring)."""
+        """Return the shape record shared with the datapath models (fixed keys; see the module docstring)."""
         c, h, w = self.in_shape
         return {
             "kind": "conv",
@@ -407,15 +413,17 @@ class Linear(Layer):
         return self.params if phase is Phase.WU else 0
 
     def stash(self, batch: int = 1, dtype_bytes: int = 4) -> list[Operand]:
-        """The input ``X``, needed by GD."""
+        """Return the input ``X``, which GD needs."""
         return [Operand("X", batch * self.in_elements * dtype_bytes, stashed=True)]
 
-    def operands(self, phase: Phase, batch: int = 1, dtype_bytes: int = 4) -> tuple[list[Operand], list[Operand]]:
+    def operands(
+        self, phase: Phase, batch: int = 1, dtype_bytes: int = 4
+    ) -> tuple[list[Operand], list[Operand]]:
         """FP: X, W -> Y. BP: dY, W -> dX. GD: dY, stashed X -> dW. WU: W, dW -> W."""
         return _param_operands(self, phase, batch, dtype_bytes)
 
     def layer_shape(self, batch: int = 1) -> dict[str, int | str]:
-        """The shape record shared with the datapath models: a 1x1 convolution over a 1x1 image."""
+        """Return the shape record shared with the datapath models: a 1x1 convolution over a 1x1 image."""
         return {
             "kind": "linear",
             "n": batch,
@@ -458,11 +466,19 @@ class _Pool2d(Layer):
 
     def __post_init__(self) -> None:
         Layer.__post_init__(self)
-        for what, pair, low in (("kernel", self.kernel, 1), ("stride", self.stride, 1), ("padding", self.padding, 0)):
+        for what, pair, low in (
+            ("kernel", self.kernel, 1),
+            ("stride", self.stride, 1),
+            ("padding", self.padding, 0),
+        ):
             if len(pair) != 2 or any(int(v) < low for v in pair):
-                raise ConfigError(f"layer '{self.name}': {what} must be a pair of numbers >= {low}, got {pair!r}")
+                raise ConfigError(
+                    f"layer '{self.name}': {what} must be a pair of numbers >= {low}, got {pair!r}"
+                )
         if any(2 * p > k for p, k in zip(self.padding, self.kernel, strict=True)):
-            raise ConfigError(f"layer '{self.name}': padding {self.padding} exceeds half the kernel {self.kernel}")
+            raise ConfigError(
+                f"layer '{self.name}': padding {self.padding} exceeds half the kernel {self.kernel}"
+            )
         p, q = self.out_shape[1:]
         if p <= 0 or q <= 0:
             raise ConfigError(
@@ -508,10 +524,12 @@ class MaxPool2d(_Pool2d):
             raise ConfigError(f"layer '{self.name}': max-pool windows above 256 elements are not supported")
 
     def stash(self, batch: int = 1, dtype_bytes: int = 4) -> list[Operand]:
-        """The argmax index of each output element (one byte)."""
+        """Return the argmax index of each output element (one byte)."""
         return [Operand("indices", batch * self.out_elements, stashed=True)]
 
-    def operands(self, phase: Phase, batch: int = 1, dtype_bytes: int = 4) -> tuple[list[Operand], list[Operand]]:
+    def operands(
+        self, phase: Phase, batch: int = 1, dtype_bytes: int = 4
+    ) -> tuple[list[Operand], list[Operand]]:
         """FP: X -> Y, indices. BP: dY, stashed indices -> dX."""
         if phase is Phase.FP:
             ins, outs = Layer.operands(self, phase, batch, dtype_bytes)
@@ -538,7 +556,9 @@ class ReLU(Layer):
         n = batch * self.out_elements
         return [Operand("mask", n if self.max_value is not None else _bitmask_bytes(n), stashed=True)]
 
-    def operands(self, phase: Phase, batch: int = 1, dtype_bytes: int = 4) -> tuple[list[Operand], list[Operand]]:
+    def operands(
+        self, phase: Phase, batch: int = 1, dtype_bytes: int = 4
+    ) -> tuple[list[Operand], list[Operand]]:
         """FP: X -> Y, mask. BP: dY, stashed mask -> dX."""
         if phase is Phase.FP:
             ins, outs = Layer.operands(self, phase, batch, dtype_bytes)
@@ -568,13 +588,15 @@ class BatchNorm2d(Layer):
         return {Phase.FP: 2 * n, Phase.BP: 3 * n, Phase.GD: 2 * n, Phase.WU: self.params}[phase]
 
     def stash(self, batch: int = 1, dtype_bytes: int = 4) -> list[Operand]:
-        """The input ``X`` and the per-channel mean and inverse deviation."""
+        """Return the input ``X`` and the per-channel mean and inverse deviation."""
         return [
             Operand("X", batch * self.in_elements * dtype_bytes, stashed=True),
             Operand("stats", 2 * self.in_shape[0] * dtype_bytes, stashed=True),
         ]
 
-    def operands(self, phase: Phase, batch: int = 1, dtype_bytes: int = 4) -> tuple[list[Operand], list[Operand]]:
+    def operands(
+        self, phase: Phase, batch: int = 1, dtype_bytes: int = 4
+    ) -> tuple[list[Operand], list[Operand]]:
         """FP: X, W -> Y, stats. BP: dY, W, stashed X and stats -> dX. GD: dY, stashed X and stats -> dW."""
         x = batch * self.in_elements * dtype_bytes
         w = self.params * dtype_bytes
@@ -597,7 +619,9 @@ class Add(Layer):
     def __post_init__(self) -> None:
         Layer.__post_init__(self)
         if len(self.inputs) < 2:
-            raise ConfigError(f"layer '{self.name}': an add needs at least two inputs, got {list(self.inputs)}")
+            raise ConfigError(
+                f"layer '{self.name}': an add needs at least two inputs, got {list(self.inputs)}"
+            )
 
     def vector_ops(self, phase: Phase, batch: int = 1) -> int:
         """FP: one add per element per extra input; BP: gradients are copies (none)."""
@@ -621,7 +645,9 @@ class Flatten(Layer):
         """None: a view."""
         return 0
 
-    def operands(self, phase: Phase, batch: int = 1, dtype_bytes: int = 4) -> tuple[list[Operand], list[Operand]]:
+    def operands(
+        self, phase: Phase, batch: int = 1, dtype_bytes: int = 4
+    ) -> tuple[list[Operand], list[Operand]]:
         """None: a view."""
         return [], []
 
@@ -654,13 +680,15 @@ class SoftmaxCrossEntropy(Layer):
         return {Phase.FP: 4 * n, Phase.BP: n}.get(phase, 0)
 
     def stash(self, batch: int = 1, dtype_bytes: int = 4) -> list[Operand]:
-        """The softmax probabilities and the labels."""
+        """Return the softmax probabilities and the labels."""
         return [
             Operand("probs", batch * self.in_elements * dtype_bytes, stashed=True),
             Operand("labels", batch * 4, stashed=True),
         ]
 
-    def operands(self, phase: Phase, batch: int = 1, dtype_bytes: int = 4) -> tuple[list[Operand], list[Operand]]:
+    def operands(
+        self, phase: Phase, batch: int = 1, dtype_bytes: int = 4
+    ) -> tuple[list[Operand], list[Operand]]:
         """FP: logits, labels -> loss, probs. BP: stashed probs and labels -> dX."""
         x = batch * self.in_elements * dtype_bytes
         if phase is Phase.FP:
@@ -709,7 +737,9 @@ class Network:
         consumers: dict[str, list[str]] = {NETWORK_INPUT: []}
         for i, layer in enumerate(self.layers):
             if layer.name in index or layer.name == NETWORK_INPUT:
-                raise ConfigError(f"network '{self.name}': layer name '{layer.name}' is used twice or reserved")
+                raise ConfigError(
+                    f"network '{self.name}': layer name '{layer.name}' is used twice or reserved"
+                )
             for src in layer.inputs:
                 if src not in outputs:
                     raise ConfigError(
@@ -737,7 +767,7 @@ class Network:
         return iter(self.layers)
 
     def layer(self, name: str) -> Layer:
-        """The layer called ``name``."""
+        """Return the layer called ``name``."""
         try:
             return self.layers[self._index[name]]
         except KeyError:
@@ -757,7 +787,7 @@ class Network:
         return self.layers[-1].kind is LayerKind.LOSS
 
     def with_loss(self, name: str = "loss") -> Network:
-        """This network with a softmax cross-entropy loss appended (returned unchanged if it already has one)."""
+        """Return the network with a softmax cross-entropy loss appended (unchanged if it already has one)."""
         if self.has_loss:
             return self
         last = self.layers[-1]
@@ -807,7 +837,7 @@ class Network:
         return sum(layer.params for layer in self.layers)
 
     def count(self, *kinds: LayerKind) -> int:
-        """Number of layers of the given kinds (all layers when none is given)."""
+        """Count the layers of the given kinds (all layers when none is given)."""
         return sum(1 for layer in self.layers if not kinds or layer.kind in kinds)
 
     def stash_bytes(self, batch: int = 1, dtype_bytes: int = 4) -> int:
@@ -835,7 +865,9 @@ class NetworkBuilder:
     def __init__(self, name: str, input_shape: Sequence[int]) -> None:
         shape = tuple(int(d) for d in input_shape)
         if len(shape) != 3 or any(d <= 0 for d in shape):
-            raise ConfigError(f"network '{name}': input shape must be three positive numbers (C, H, W), got {shape}")
+            raise ConfigError(
+                f"network '{name}': input shape must be three positive numbers (C, H, W), got {shape}"
+            )
         self.name = name
         self.input_shape: Shape = (shape[0], shape[1], shape[2])
         self.layers: list[Layer] = []
@@ -896,11 +928,14 @@ class NetworkBuilder:
     def linear(self, name: str, out_features: int, *, bias: bool = True, src: str | None = None) -> str:
         """Append a :class:`Linear`."""
         inputs, shape = self._src(src)
-        return self.add_layer(Linear(name=name, inputs=inputs, in_shape=shape, out_features=out_features, bias=bias))
+        return self.add_layer(
+            Linear(name=name, inputs=inputs, in_shape=shape, out_features=out_features, bias=bias)
+        )
 
     def _pool(
         self,
         cls: type[_Pool2d],
+        *,
         name: str,
         kernel: int | Sequence[int],
         stride: int | Sequence[int] | None,
@@ -933,7 +968,9 @@ class NetworkBuilder:
         src: str | None = None,
     ) -> str:
         """Append a :class:`MaxPool2d` (stride defaults to the kernel)."""
-        return self._pool(MaxPool2d, name, kernel, stride, padding, ceil_mode, src)
+        return self._pool(
+            MaxPool2d, name=name, kernel=kernel, stride=stride, padding=padding, ceil_mode=ceil_mode, src=src
+        )
 
     def avgpool(
         self,
@@ -946,7 +983,9 @@ class NetworkBuilder:
         src: str | None = None,
     ) -> str:
         """Append an :class:`AvgPool2d` (stride defaults to the kernel)."""
-        return self._pool(AvgPool2d, name, kernel, stride, padding, ceil_mode, src)
+        return self._pool(
+            AvgPool2d, name=name, kernel=kernel, stride=stride, padding=padding, ceil_mode=ceil_mode, src=src
+        )
 
     def global_avgpool(self, name: str, *, src: str | None = None) -> str:
         """Append an :class:`AvgPool2d` whose window is the whole input (output ``C x 1 x 1``)."""
@@ -986,5 +1025,5 @@ class NetworkBuilder:
         return self.add_layer(SoftmaxCrossEntropy(name=name, inputs=inputs, in_shape=shape))
 
     def build(self) -> Network:
-        """The network (validated)."""
+        """Return the network (validated)."""
         return Network(self.name, self.input_shape, tuple(self.layers))

@@ -71,7 +71,9 @@ def from_onnx(
     inits: dict[str, Any] = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
     inputs = [i for i in graph.input if i.name not in inits]
     if len(inputs) != 1:
-        raise ConfigError(f"onnx import of '{net_name}': expected one image input, got {[i.name for i in inputs]}")
+        raise ConfigError(
+            f"onnx import of '{net_name}': expected one image input, got {[i.name for i in inputs]}"
+        )
     dims = [d.dim_value if d.HasField("dim_value") else None for d in inputs[0].type.tensor_type.shape.dim]
     if input_shape is None:
         if len(dims) != 4 or any(d is None for d in dims[1:]):
@@ -178,8 +180,12 @@ def from_onnx(
         elif op == "Relu":
             env[out] = b.relu(layer, src=src(node.input[0]))
         elif op == "Clip":
-            low = attrs.get("min", consts.get(node.input[1]) if len(node.input) > 1 and node.input[1] else None)
-            high = attrs.get("max", consts.get(node.input[2]) if len(node.input) > 2 and node.input[2] else None)
+            low = attrs.get(
+                "min", consts.get(node.input[1]) if len(node.input) > 1 and node.input[1] else None
+            )
+            high = attrs.get(
+                "max", consts.get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+            )
             if low is None or high is None or float(np.asarray(low)) != 0.0:
                 raise fail("Clip other than to [0, max]")
             env[out] = b.relu(layer, max_value=float(np.asarray(high)), src=src(node.input[0]))
@@ -215,7 +221,9 @@ def from_onnx(
             raise fail("operator")
     outputs = list(graph.output)
     if len(outputs) != 1:
-        raise ConfigError(f"onnx import of '{net_name}': expected one output, got {[o.name for o in outputs]}")
+        raise ConfigError(
+            f"onnx import of '{net_name}': expected one output, got {[o.name for o in outputs]}"
+        )
     if env.get(outputs[0].name) != b.last:
         raise ConfigError(
             f"onnx import of '{net_name}': the output '{outputs[0].name}' is not produced by the last layer"

@@ -46,7 +46,9 @@ def _pair(value: Any) -> tuple[int, int]:
     return (items[0], items[0]) if len(items) == 1 else (items[0], items[1])
 
 
-def from_torch(module: Any, input_shape: Sequence[int], name: str | None = None, add_loss: bool = True) -> Network:
+def from_torch(
+    module: Any, input_shape: Sequence[int], name: str | None = None, add_loss: bool = True
+) -> Network:
     """Import ``module`` (an ``nn.Module``) for a per-sample input of ``input_shape`` ``(C, H, W)``.
 
     Parameters
@@ -98,13 +100,17 @@ def from_torch(module: Any, input_shape: Sequence[int], name: str | None = None,
     def unsupported(node: Any, what: str) -> ConfigError:
         return ConfigError(f"torch import of '{net_name}': unsupported op {what} at node '{node.name}'")
 
-    def pool(node: Any, layer: str, kind: str, kernel: Any, stride: Any, padding: Any, ceil: bool, dil: Any) -> str:
+    def pool(
+        node: Any, layer: str, kind: str, *, kernel: Any, stride: Any, padding: Any, ceil: bool, dil: Any
+    ) -> str:
         if _pair(dil if dil is not None else 1) != (1, 1):
             raise unsupported(node, f"{kind} with dilation {dil}")
         method = b.maxpool if kind == "max_pool2d" else b.avgpool
         k = _pair(kernel)
         s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) else _pair(stride)
-        return method(layer, k, stride=s, padding=_pair(padding), ceil_mode=bool(ceil), src=src(node, node.args[0]))
+        return method(
+            layer, k, stride=s, padding=_pair(padding), ceil_mode=bool(ceil), src=src(node, node.args[0])
+        )
 
     def adaptive(node: Any, layer: str, output_size: Any) -> str | None:
         source = src(node, node.args[0])
@@ -113,7 +119,9 @@ def from_torch(module: Any, input_shape: Sequence[int], name: str | None = None,
         if (oh, ow) == (h, w):
             return None
         if h % oh or w % ow:
-            raise unsupported(node, f"adaptive average pooling from {h}x{w} to {oh}x{ow} (not a whole window)")
+            raise unsupported(
+                node, f"adaptive average pooling from {h}x{w} to {oh}x{ow} (not a whole window)"
+            )
         return b.avgpool(layer, (h // oh, w // ow), src=source)
 
     placeholders = 0
@@ -177,10 +185,26 @@ def from_torch(module: Any, input_shape: Sequence[int], name: str | None = None,
                 env[node] = b.linear(layer, mod.out_features, bias=mod.bias is not None, src=src(node, x))
             elif isinstance(mod, nn.MaxPool2d):
                 env[node] = pool(
-                    node, layer, "max_pool2d", mod.kernel_size, mod.stride, mod.padding, mod.ceil_mode, mod.dilation
+                    node,
+                    layer,
+                    "max_pool2d",
+                    kernel=mod.kernel_size,
+                    stride=mod.stride,
+                    padding=mod.padding,
+                    ceil=mod.ceil_mode,
+                    dil=mod.dilation,
                 )
             elif isinstance(mod, nn.AvgPool2d):
-                env[node] = pool(node, layer, "avg_pool2d", mod.kernel_size, mod.stride, mod.padding, mod.ceil_mode, 1)
+                env[node] = pool(
+                    node,
+                    layer,
+                    "avg_pool2d",
+                    kernel=mod.kernel_size,
+                    stride=mod.stride,
+                    padding=mod.padding,
+                    ceil=mod.ceil_mode,
+                    dil=1,
+                )
             elif isinstance(mod, nn.AdaptiveAvgPool2d):
                 out = adaptive(node, layer, mod.output_size)
                 env[node] = out if out is not None else src(node, x)
@@ -244,17 +268,23 @@ def from_torch(module: Any, input_shape: Sequence[int], name: str | None = None,
             env[node] = src(node, args[0])
         elif target in (functional.max_pool2d, functional.avg_pool2d):
             kind = "max_pool2d" if target is functional.max_pool2d else "avg_pool2d"
-            names = ("input", "kernel_size", "stride", "padding", "dilation" if kind == "max_pool2d" else "ceil_mode")
+            names = (
+                "input",
+                "kernel_size",
+                "stride",
+                "padding",
+                "dilation" if kind == "max_pool2d" else "ceil_mode",
+            )
             params = dict(zip(names, args, strict=False)) | kwargs
             env[node] = pool(
                 node,
                 layer,
                 kind,
-                params["kernel_size"],
-                params.get("stride"),
-                params.get("padding", 0),
-                params.get("ceil_mode", False),
-                params.get("dilation", 1) if kind == "max_pool2d" else 1,
+                kernel=params["kernel_size"],
+                stride=params.get("stride"),
+                padding=params.get("padding", 0),
+                ceil=params.get("ceil_mode", False),
+                dil=params.get("dilation", 1) if kind == "max_pool2d" else 1,
             )
         elif target is functional.adaptive_avg_pool2d:
             out = adaptive(node, layer, args[1] if len(args) > 1 else kwargs.get("output_size"))
@@ -273,8 +303,9 @@ def _check_shapes(torch: Any, gm: Any, net: Network, env: dict[Any, str], input_
         with torch.no_grad():
             shape_prop.ShapeProp(gm).propagate(torch.zeros(2, *input_shape))
     except Exception as exc:  # a module that fails on this input
-        raise ConfigError(f"torch import of '{net.name}': running the module on a {tuple(input_shape)} input failed:"
-                          f" {exc}") from exc
+        raise ConfigError(
+            f"torch import of '{net.name}': running the module on a {tuple(input_shape)} input failed: {exc}"
+        ) from exc
     for node, layer_name in env.items():
         if layer_name == NETWORK_INPUT or node.op == "placeholder":
             continue

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,9 @@ _NPZ_COLUMNS = tuple(name for name in TASK_DTYPE.names or ())
 def _check_writable_names(names: tuple[str, ...]) -> None:
     for name in names:
         if not name or any(ch in name for ch in ",\n\r") or name != name.strip():
-            raise ConfigError(f"layer name {name!r} cannot be written to a CSV trace (no commas, newlines or padding)")
+            raise ConfigError(
+                f"layer name {name!r} cannot be written to a CSV trace (no commas, newlines or padding)"
+            )
 
 
 def write_compute_trace_csv(arrays: TaskArrays, path: str | os.PathLike[str]) -> None:
@@ -115,7 +118,9 @@ def read_compute_trace_csv(path: str | os.PathLike[str]) -> TaskArrays:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise TraceFormatError(f"{where}: expected a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
+        raise TraceFormatError(
+            f"{where}: expected a UTF-8 text file ({exc.reason} at byte {exc.start})"
+        ) from None
     meta: dict[str, Any] = {}
     declared_layers: list[str] | None = None
     header: list[str] | None = None
@@ -138,7 +143,9 @@ def read_compute_trace_csv(path: str | os.PathLike[str]) -> TaskArrays:
                     layer_names = list(declared_layers)
                     layer_index = {n: i for i, n in enumerate(layer_names)}
                     if len(layer_index) != len(layer_names):
-                        raise TraceFormatError(f"{where}:{lineno}: expected unique layer names, got '{value}'")
+                        raise TraceFormatError(
+                            f"{where}:{lineno}: expected unique layer names, got '{value}'"
+                        )
                 else:
                     meta[key] = _parse_meta_value(value)
             continue
@@ -152,12 +159,16 @@ def read_compute_trace_csv(path: str | os.PathLike[str]) -> TaskArrays:
                 )
             missing = [c for c in REQUIRED_COLUMNS if c not in header]
             if missing:
-                raise TraceFormatError(f"{where}:{lineno}: expected a header with column '{missing[0]}', got '{line}'")
+                raise TraceFormatError(
+                    f"{where}:{lineno}: expected a header with column '{missing[0]}', got '{line}'"
+                )
             if len(set(header)) != len(header):
                 raise TraceFormatError(f"{where}:{lineno}: expected each column once, got '{line}'")
             continue
         if len(fields) != len(header):
-            raise TraceFormatError(f"{where}:{lineno}: expected {len(header)} fields, got {len(fields)}: '{line}'")
+            raise TraceFormatError(
+                f"{where}:{lineno}: expected {len(header)} fields, got {len(fields)}: '{line}'"
+            )
         rec = dict(zip(header, fields, strict=True))
 
         def integer(name: str, default: int, rec: dict[str, str] = rec, lineno: int = lineno) -> int:
@@ -167,7 +178,9 @@ def read_compute_trace_csv(path: str | os.PathLike[str]) -> TaskArrays:
             try:
                 number = int(value)
             except ValueError:
-                raise TraceFormatError(f"{where}:{lineno}: expected a whole number for {name}, got '{value}'") from None
+                raise TraceFormatError(
+                    f"{where}:{lineno}: expected a whole number for {name}, got '{value}'"
+                ) from None
             if number < 0:
                 raise TraceFormatError(f"{where}:{lineno}: expected {name} >= 0, got '{value}'")
             if number >= 2**63:
@@ -189,7 +202,9 @@ def read_compute_trace_csv(path: str | os.PathLike[str]) -> TaskArrays:
             raise TraceFormatError(f"{where}:{lineno}: expected a layer name, got an empty field")
         if layer not in layer_index:
             if declared_layers is not None:
-                raise TraceFormatError(f"{where}:{lineno}: expected a layer listed in '# layers:', got '{layer}'")
+                raise TraceFormatError(
+                    f"{where}:{lineno}: expected a layer listed in '# layers:', got '{layer}'"
+                )
             layer_index[layer] = len(layer_names)
             layer_names.append(layer)
         m, n, k = integer("m", 0), integer("n", 0), integer("k", 0)
@@ -226,7 +241,9 @@ def read_compute_trace_csv(path: str | os.PathLike[str]) -> TaskArrays:
     if header is None:
         raise TraceFormatError(f"{where}: expected a header line ({','.join(CSV_COLUMNS)}), got no data")
     tasks = np.array(rows, dtype=TASK_DTYPE) if rows else np.zeros(0, dtype=TASK_DTYPE)
-    arrays = TaskArrays(tasks, np.array(offsets, np.int64), np.array(deps, np.int64), tuple(layer_names), meta)
+    arrays = TaskArrays(
+        tasks, np.array(offsets, np.int64), np.array(deps, np.int64), tuple(layer_names), meta
+    )
     _validate(arrays, where)
     return arrays
 
@@ -266,9 +283,14 @@ def read_compute_trace_npz(path: str | os.PathLike[str]) -> TaskArrays:
     """
     where = str(path)
     try:
-        with np.load(path, allow_pickle=False) as data:
-            content = {name: data[name] for name in data.files}
-    except (zipfile.BadZipFile, ValueError, EOFError, OSError) as exc:
+        # Open the file ourselves: np.load leaves it open when the archive is broken.
+        with Path(path).open("rb") as f:
+            data = np.load(f, allow_pickle=False)
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                raise TypeError("a single .npy array, not an archive")
+            with data:
+                content = {name: data[name] for name in data.files}
+    except (zipfile.BadZipFile, zlib.error, TypeError, ValueError, EOFError, OSError) as exc:
         if isinstance(exc, FileNotFoundError):
             raise
         raise TraceFormatError(f"{where}: expected a numpy .npz archive ({exc})") from None
@@ -285,7 +307,9 @@ def read_compute_trace_npz(path: str | os.PathLike[str]) -> TaskArrays:
     for name in _NPZ_COLUMNS:
         col = content[name]
         if col.ndim != 1 or col.shape[0] != n or not np.issubdtype(col.dtype, np.integer):
-            raise TraceFormatError(f"{where}: expected '{name}' as {n} whole numbers, got {col.dtype} {col.shape}")
+            raise TraceFormatError(
+                f"{where}: expected '{name}' as {n} whole numbers, got {col.dtype} {col.shape}"
+            )
         info = np.iinfo(TASK_DTYPE[name])
         if col.size and (int(col.min()) < info.min or int(col.max()) > info.max):
             raise TraceFormatError(f"{where}: values of '{name}' do not fit {TASK_DTYPE[name]}")
@@ -293,7 +317,9 @@ def read_compute_trace_npz(path: str | os.PathLike[str]) -> TaskArrays:
     for name in ("dep_offsets", "dep_ids"):
         col = content[name]
         if col.ndim != 1 or not np.issubdtype(col.dtype, np.integer):
-            raise TraceFormatError(f"{where}: expected '{name}' as whole numbers, got {col.dtype} {col.shape}")
+            raise TraceFormatError(
+                f"{where}: expected '{name}' as whole numbers, got {col.dtype} {col.shape}"
+            )
     names = content["layer_names"]
     if names.ndim != 1 or names.dtype.kind != "U":
         raise TraceFormatError(f"{where}: expected 'layer_names' as text, got {names.dtype}")

@@ -197,7 +197,9 @@ class TaskArrays:
         """:meth:`summary` as aligned text."""
         rows = self.summary(by)
         width = max(8, *(len(str(r["group"])) for r in rows))
-        head = f"{by:<{width}} {'tasks':>8} {'MACs':>16} {'vector ops':>14} {'bytes in':>16} {'bytes out':>16}"
+        head = (
+            f"{by:<{width}} {'tasks':>8} {'MACs':>16} {'vector ops':>14} {'bytes in':>16} {'bytes out':>16}"
+        )
         lines = [head, "-" * len(head)]
         for r in rows:
             lines.append(
@@ -207,7 +209,7 @@ class TaskArrays:
         return "\n".join(lines)
 
     def equal(self, other: TaskArrays) -> bool:
-        """Same tasks, dependencies and layer names (``meta`` is not compared)."""
+        """Tell whether both hold the same tasks, dependencies and layer names (``meta`` is not compared)."""
         return (
             self.layer_names == other.layer_names
             and np.array_equal(self.tasks, other.tasks)
@@ -374,7 +376,7 @@ class TrainingGraph:
         )
 
     def to_arrays(self) -> TaskArrays:
-        """The graph as arrays (a copy; see :class:`TaskArrays`)."""
+        """Return the graph as arrays (a copy; see :class:`TaskArrays`)."""
         a = self._arrays
         return TaskArrays(a.tasks.copy(), a.dep_offsets.copy(), a.dep_ids.copy(), a.layer_names, dict(a.meta))
 

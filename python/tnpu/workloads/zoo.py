@@ -146,8 +146,8 @@ def _stem(b: NetworkBuilder) -> None:
     b.maxpool("maxpool", 3, stride=2, padding=1)
 
 
-def _conv_bn(b: NetworkBuilder, prefix: str, i: int, k: int, kernel: int, stride: int, src: str | None = None) -> str:
-    b.conv(f"{prefix}.conv{i}", k, kernel, stride=stride, padding=kernel // 2, bias=False, src=src)
+def _conv_bn(b: NetworkBuilder, prefix: str, i: int, *, k: int, kernel: int, stride: int) -> str:
+    b.conv(f"{prefix}.conv{i}", k, kernel, stride=stride, padding=kernel // 2, bias=False)
     return b.batchnorm(f"{prefix}.bn{i}")
 
 
@@ -167,9 +167,9 @@ def resnet18(num_classes: int = 1000) -> Network:
             prefix = f"layer{stage}.{blk}"
             stride = 2 if stage > 1 and blk == 0 else 1
             block_in = b.last
-            _conv_bn(b, prefix, 1, width, 3, stride)
+            _conv_bn(b, prefix, 1, k=width, kernel=3, stride=stride)
             b.relu(f"{prefix}.relu1")
-            main = _conv_bn(b, prefix, 2, width, 3, 1)
+            main = _conv_bn(b, prefix, 2, k=width, kernel=3, stride=1)
             short = _shortcut(b, prefix, block_in, width, stride)
             b.add(f"{prefix}.add", main, short)
             b.relu(f"{prefix}.relu2")
@@ -205,11 +205,11 @@ def resnet50(num_classes: int = 1000, variant: str = "v1.5") -> Network:
             stride = 2 if stage > 1 and blk == 0 else 1
             s1, s3 = (1, stride) if variant == "v1.5" else (stride, 1)
             block_in = b.last
-            _conv_bn(b, prefix, 1, width, 1, s1)
+            _conv_bn(b, prefix, 1, k=width, kernel=1, stride=s1)
             b.relu(f"{prefix}.relu1")
-            _conv_bn(b, prefix, 2, width, 3, s3)
+            _conv_bn(b, prefix, 2, k=width, kernel=3, stride=s3)
             b.relu(f"{prefix}.relu2")
-            main = _conv_bn(b, prefix, 3, 4 * width, 1, 1)
+            main = _conv_bn(b, prefix, 3, k=4 * width, kernel=1, stride=1)
             short = _shortcut(b, prefix, block_in, 4 * width, stride)
             b.add(f"{prefix}.add", main, short)
             b.relu(f"{prefix}.relu3")
@@ -226,14 +226,24 @@ def mobilenet_v2(num_classes: int = 1000) -> Network:
     """MobileNet-v2, width multiplier 1.0, 224x224 input, in torchvision's layout (ReLU6, no dropout)."""
     b = NetworkBuilder("mobilenet_v2", (3, 224, 224))
 
-    def conv_bn_act(prefix: str, k: int, kernel: int, stride: int = 1, groups: int = 1, act: bool = True) -> str:
+    def conv_bn_act(
+        prefix: str, k: int, kernel: int, *, stride: int = 1, groups: int = 1, act: bool = True
+    ) -> str:
         b.conv(f"{prefix}.0", k, kernel, stride=stride, padding=(kernel - 1) // 2, groups=groups, bias=False)
         last = b.batchnorm(f"{prefix}.1")
         return b.relu(f"{prefix}.2", max_value=6.0) if act else last
 
     conv_bn_act("features.0", 32, 3, stride=2)
     channels, index = 32, 1
-    settings = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
+    settings = (
+        (1, 16, 1, 1),
+        (6, 24, 2, 2),
+        (6, 32, 3, 2),
+        (6, 64, 4, 2),
+        (6, 96, 3, 1),
+        (6, 160, 3, 2),
+        (6, 320, 1, 1),
+    )
     for t, c, n, s in settings:
         for i in range(n):
             stride = s if i == 0 else 1
@@ -299,7 +309,13 @@ def get_network(name: str) -> Network:
         For an unknown name; the message lists the valid ones.
     """
     key = name.strip().lower().replace("-", "_")
-    aliases = {"lenet": "lenet5", "lenet_5": "lenet5", "vgg_11": "vgg11", "vgg_16": "vgg16", "resnet_18": "resnet18"}
+    aliases = {
+        "lenet": "lenet5",
+        "lenet_5": "lenet5",
+        "vgg_11": "vgg11",
+        "vgg_16": "vgg16",
+        "resnet_18": "resnet18",
+    }
     key = aliases.get(key, key)
     if key not in ZOO:
         raise ConfigError(f"unknown network '{name}' (expected one of: {', '.join(ZOO)})")
