@@ -68,6 +68,7 @@ HEADER = "id,phase,layer,kind,deps\n"
         (HEADER + "0,FP,c,lstm,\n", r"t.csv:2: unknown layer kind 'lstm'"),
         (HEADER + "0,FP,c,conv,\nx,FP,c,conv,\n", r"t.csv:3: expected a whole number for id, got 'x'"),
         (HEADER + "0,FP,c,conv,1;2\n", r"t.csv:2: expected dependency ids separated by spaces"),
+        (HEADER + "0,FP,c,conv,1" + "0" * 30 + "\n", r"t.csv:2: expected dependency ids separated by spaces"),
         ("id,phase,layer,kind,deps,colour\n", r"t.csv:1: expected column names among .* got 'colour'"),
         ("id,phase,layer,kind\n", r"t.csv:1: expected a header with column 'deps'"),
         ("# nothing\n", r"t.csv: expected a header line"),

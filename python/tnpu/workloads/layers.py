@@ -100,7 +100,10 @@ class Operand:
 def _pair(value: int | Sequence[int], what: str, layer: str) -> tuple[int, int]:
     if isinstance(value, int):
         return (value, value)
-    items = tuple(int(v) for v in value)
+    try:
+        items = tuple(int(v) for v in value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"layer '{layer}': {what} must be one number or a pair, got {value!r}") from None
     if len(items) != 2:
         raise ConfigError(f"layer '{layer}': {what} must be one number or a pair, got {value!r}")
     return (items[0], items[1])
@@ -251,6 +254,8 @@ class Conv2d(Layer):
     def __post_init__(self) -> None:
         Layer.__post_init__(self)
         n = self.name
+        for what in ("kernel", "stride", "padding", "dilation"):
+            object.__setattr__(self, what, _pair(getattr(self, what), what, n))
         for what, pair, low in (
             ("kernel", self.kernel, 1),
             ("stride", self.stride, 1),
@@ -466,6 +471,8 @@ class _Pool2d(Layer):
 
     def __post_init__(self) -> None:
         Layer.__post_init__(self)
+        for what in ("kernel", "stride", "padding"):
+            object.__setattr__(self, what, _pair(getattr(self, what), what, self.name))
         for what, pair, low in (
             ("kernel", self.kernel, 1),
             ("stride", self.stride, 1),

@@ -213,7 +213,10 @@ def read_compute_trace_csv(path: str | os.PathLike[str]) -> TaskArrays:
         start, end = integer("start_cycle", -1), integer("end_cycle", -1)
         for dep in rec["deps"].split():
             try:
-                deps.append(int(dep))
+                dep_id = int(dep)
+                if not -(2**63) <= dep_id < 2**63:
+                    raise ValueError(dep)
+                deps.append(dep_id)
             except ValueError:
                 raise TraceFormatError(
                     f"{where}:{lineno}: expected dependency ids separated by spaces, got '{rec['deps']}'"
@@ -259,18 +262,17 @@ def _validate(arrays: TaskArrays, where: str) -> None:
 
 def write_compute_trace_npz(arrays: TaskArrays, path: str | os.PathLike[str]) -> None:
     """Write ``arrays`` as a compressed npz compute trace (one array per column; no pickled objects)."""
-    columns = {name: np.ascontiguousarray(arrays.tasks[name]) for name in _NPZ_COLUMNS}
+    content: dict[str, Any] = {name: np.ascontiguousarray(arrays.tasks[name]) for name in _NPZ_COLUMNS}
+    content |= {
+        "format": np.array(FORMAT_TAG),
+        "version": np.array(FORMAT_VERSION, dtype=np.int64),
+        "meta": np.array(json.dumps(arrays.meta, sort_keys=True)),
+        "layer_names": np.array(arrays.layer_names, dtype=str),
+        "dep_offsets": arrays.dep_offsets.astype(np.int64),
+        "dep_ids": arrays.dep_ids.astype(np.int64),
+    }
     with Path(path).open("wb") as f:
-        np.savez_compressed(
-            f,
-            format=np.array(FORMAT_TAG),
-            version=np.array(FORMAT_VERSION, dtype=np.int64),
-            meta=np.array(json.dumps(arrays.meta, sort_keys=True)),
-            layer_names=np.array(arrays.layer_names, dtype=str),
-            dep_offsets=arrays.dep_offsets.astype(np.int64),
-            dep_ids=arrays.dep_ids.astype(np.int64),
-            **columns,
-        )
+        np.savez_compressed(f, **content)
 
 
 def read_compute_trace_npz(path: str | os.PathLike[str]) -> TaskArrays:
