@@ -92,6 +92,78 @@ def test_torch_resnet18_gives_the_zoo_graph():
     assert convs == [layer.name for layer in zoo.layers if layer.kind.label in ("conv", "linear")]
 
 
+def torchvision_style_mobilenet_v2():
+    """MobileNet-v2 as torchvision writes it (Conv2dNormActivation, InvertedResidual)."""
+    nn = pytest.importorskip("torch.nn")
+    torch = pytest.importorskip("torch")
+
+    class ConvBNReLU6(nn.Sequential):
+        def __init__(self, inp, out, kernel=3, stride=1, groups=1):
+            super().__init__(
+                nn.Conv2d(inp, out, kernel, stride, (kernel - 1) // 2, groups=groups, bias=False),
+                nn.BatchNorm2d(out),
+                nn.ReLU6(inplace=True),
+            )
+
+    class InvertedResidual(nn.Module):
+        def __init__(self, inp, oup, stride, expand_ratio):
+            super().__init__()
+            hidden = inp * expand_ratio
+            self.use_res_connect = stride == 1 and inp == oup
+            layers = [ConvBNReLU6(inp, hidden, kernel=1)] if expand_ratio != 1 else []
+            layers += [
+                ConvBNReLU6(hidden, hidden, stride=stride, groups=hidden),
+                nn.Conv2d(hidden, oup, 1, 1, 0, bias=False),
+                nn.BatchNorm2d(oup),
+            ]
+            self.conv = nn.Sequential(*layers)
+
+        def forward(self, x):
+            if self.use_res_connect:
+                return x + self.conv(x)
+            return self.conv(x)
+
+    class MobileNetV2(nn.Module):
+        def __init__(self, num_classes=1000):
+            super().__init__()
+            settings = [
+                [1, 16, 1, 1],
+                [6, 24, 2, 2],
+                [6, 32, 3, 2],
+                [6, 64, 4, 2],
+                [6, 96, 3, 1],
+                [6, 160, 3, 2],
+                [6, 320, 1, 1],
+            ]
+            features = [ConvBNReLU6(3, 32, stride=2)]
+            inp = 32
+            for t, c, n, s in settings:
+                for i in range(n):
+                    features.append(InvertedResidual(inp, c, s if i == 0 else 1, t))
+                    inp = c
+            features.append(ConvBNReLU6(inp, 1280, kernel=1))
+            self.features = nn.Sequential(*features)
+            self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, num_classes))
+
+        def forward(self, x):
+            x = self.features(x)
+            x = nn.functional.adaptive_avg_pool2d(x, (1, 1))
+            x = torch.flatten(x, 1)
+            return self.classifier(x)
+
+    return MobileNetV2()
+
+
+def test_torch_mobilenet_v2_gives_the_zoo_graph():
+    net = from_torch(torchvision_style_mobilenet_v2(), (3, 224, 224), name="mobilenet_v2")
+    zoo = get_network("mobilenet_v2")
+    assert same_graph(net, zoo)
+    convs = [layer.name for layer in net.layers if layer.kind.label in ("conv", "linear", "batchnorm")]
+    assert convs == [
+        layer.name for layer in zoo.layers if layer.kind.label in ("conv", "linear", "batchnorm")
+    ]
+
+
 def test_torch_functional_forms_and_pass_through_modules():
     torch = pytest.importorskip("torch")
     nn, F = torch.nn, torch.nn.functional
