@@ -181,6 +181,14 @@ def test_cpp_validation_names_the_task_ids():
     bad.dep_offsets = np.array([0, 0], dtype=np.int64)
     with pytest.raises(ConfigError, match=r"dep_offsets must have one entry per task plus one"):
         bad.validate()
+    bad = small_arrays([[], [10], [11]])
+    bad.dep_offsets = np.array([0, 100, 1, 2], dtype=np.int64)  # would read past dep_ids if checked lazily
+    with pytest.raises(ConfigError, match=r"dep_offsets must not decrease \(at task 11 .*: 100 then 1\)"):
+        bad.validate()
+    bad = small_arrays([[], []])
+    bad.tasks["macs"] = 2**62
+    with pytest.raises(ConfigError, match=r"MACs of phase FP add up to more than 2\^63 - 1"):
+        bad.validate()
     with pytest.raises(ConfigError, match=r"one value per task"):
         _core.TaskGraph(
             *([np.zeros(2, np.int64)] * 12),

@@ -80,7 +80,13 @@ TaskGraph::TaskGraph(const TaskColumns& c, std::span<const std::int64_t> dep_off
   check_records();
   build_dependencies(dep_offsets, dep_ids);
   order_and_check_acyclic();
-  for (const TaskRecord& t : tasks_) macs_by_phase_[static_cast<std::size_t>(t.phase)] += t.macs;
+  for (const TaskRecord& t : tasks_) {
+    std::int64_t& total = macs_by_phase_[static_cast<std::size_t>(t.phase)];
+    if (t.macs > std::numeric_limits<std::int64_t>::max() - total) {
+      fail(std::string("the MACs of phase ") + phase_name(t.phase) + " add up to more than 2^63 - 1");
+    }
+    total += t.macs;
+  }
 }
 
 void TaskGraph::check_records() const {
@@ -114,13 +120,20 @@ void TaskGraph::build_dependencies(std::span<const std::int64_t> dep_offsets, st
          std::to_string(dep_offsets[n]));
   }
   if (dep_ids.size() >= std::numeric_limits<std::uint32_t>::max()) fail("too many dependencies (at most 2^32 - 2)");
+  // Check the whole offset array first: starting at 0, never decreasing and ending at dep_ids.size() keeps every
+  // offset inside dep_ids.
+  for (std::size_t i = 0; i < n; ++i) {
+    if (dep_offsets[i + 1] < dep_offsets[i]) {
+      fail("dep_offsets must not decrease (at " + task_label(tasks_[i]) + ": " + std::to_string(dep_offsets[i]) +
+           " then " + std::to_string(dep_offsets[i + 1]) + ")");
+    }
+  }
   dep_begin_.assign(n + 1, 0);
   dep_pos_.reserve(dep_ids.size());
   std::vector<std::uint32_t> out_count(n, 0);
   for (std::size_t i = 0; i < n; ++i) {
     const std::int64_t lo = dep_offsets[i];
     const std::int64_t hi = dep_offsets[i + 1];
-    if (hi < lo) fail("dep_offsets must not decrease (" + task_label(tasks_[i]) + ")");
     for (auto j = static_cast<std::size_t>(lo); j < static_cast<std::size_t>(hi); ++j) {
       const std::int64_t dep = dep_ids[j];
       const auto it = position_of_id_.find(dep);
