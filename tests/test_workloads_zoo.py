@@ -108,3 +108,20 @@ def test_every_zoo_network_ends_in_a_loss_and_unknown_names_list_the_zoo():
     with pytest.raises(ConfigError, match=r"unknown network 'vgg19'.*alexnet.*mobilenet_v2"):
         get_network("vgg19")
     assert get_network("VGG-16").name == "vgg16"
+
+
+@pytest.mark.parametrize(
+    ("name", "stash_mb", "fc_mb", "conv_mb"), [("alexnet", 1.7, 234.5, 9.3), ("vgg16", 36.5, 494.5, 58.8)]
+)
+def test_memory_per_image_fp32(name, stash_mb, fc_mb, conv_mb):
+    # paper.md 6.2 "Memory per image, FP32": the stashed inputs of every conv/FC layer, and the weight bytes
+    net = get_network(name)
+    weighted = (LayerKind.CONV, LayerKind.LINEAR)
+    stashed_x = sum(
+        o.nbytes for layer in net.layers if layer.kind in weighted for o in layer.stash(dtype_bytes=4)
+    )
+    assert close(stashed_x / 1e6, stash_mb, 0.05)
+    assert close(kind_total(net, LayerKind.LINEAR, lambda l: l.params) * 4 / 1e6, fc_mb, 0.1)
+    assert close(kind_total(net, LayerKind.CONV, lambda l: l.params) * 4 / 1e6, conv_mb, 0.1)
+    # the full stash adds ReLU masks and pooling indices: a few percent more
+    assert stashed_x < net.stash_bytes() < 1.15 * stashed_x
