@@ -190,3 +190,13 @@ def test_needs_bp_excludes_layers_fed_by_the_input():
     b.loss()
     needs = b.build().needs_bp()
     assert needs == {"pre": False, "c1": False, "r1": True, "f": True, "fc": True, "loss": True}
+
+
+def test_phase_may_be_given_as_enum_code_or_text():
+    layer = conv(c=4, h=6, w=6, k=8, kernel=(3, 3))
+    assert layer.gemm("GD", 2) == layer.gemm(2, 2) == layer.gemm(Phase.GD, 2) == (8, 36, 2 * 16)
+    assert layer.macs("fp") == layer.macs(Phase.FP)
+    with pytest.raises(ValueError, match=r"unknown phase 'XX'"):
+        layer.gemm("XX")
+    with pytest.raises(ValueError, match=r"unknown phase 7"):
+        layer.macs(7)

@@ -77,6 +77,17 @@ class LayerKind(IntEnum):
             raise ValueError(f"unknown layer kind '{text}' (expected one of: {valid})") from None
 
 
+def as_phase(phase: Phase | int | str) -> Phase:
+    """Convert ``Phase.FP``, ``0`` or ``"FP"`` (any case) to a :class:`Phase`; raise ValueError otherwise."""
+    if isinstance(phase, Phase):
+        return phase
+    if isinstance(phase, str) and phase.strip().upper() in Phase.__members__:
+        return Phase[phase.strip().upper()]
+    if isinstance(phase, int) and 0 <= phase < len(Phase):
+        return Phase(phase)
+    raise ValueError(f"unknown phase {phase!r} (expected FP, BP, GD or WU)")
+
+
 @dataclass(frozen=True, slots=True)
 class Operand:
     """One piece of data a task reads or writes.
@@ -301,8 +312,9 @@ class Conv2d(Layer):
         """Filter weights plus one bias per output channel when ``bias``."""
         return self.weights + (self.out_channels if self.bias else 0)
 
-    def macs(self, phase: Phase, batch: int = 1) -> int:
+    def macs(self, phase: Phase | int | str, batch: int = 1) -> int:
         """``B * K * C/groups * R * S * P * Q`` for FP, BP and GD; 0 for WU."""
+        phase = as_phase(phase)
         if phase is Phase.WU:
             return 0
         _, p, q = self.out_shape
@@ -343,13 +355,14 @@ class Conv2d(Layer):
             "groups": self.groups,
         }
 
-    def gemm(self, phase: Phase, batch: int = 1) -> tuple[int, int, int]:
+    def gemm(self, phase: Phase | int | str, batch: int = 1) -> tuple[int, int, int]:
         """Implicit-GEMM shape ``(M, N, K)`` of ``phase`` (paper.md 6.1); ``(0, 0, 0)`` for WU.
 
         FP: ``M = K_out, N = B*P*Q, K = C*R*S/groups``. BP: ``M = C, N = B*H*W, K = K_out*R*S/groups`` (dense over the
         zero-inserted ``dY`` when strided). GD: ``M = K_out, N = C*R*S/groups, K = B*P*Q``. With ``g`` groups the
         task is ``g`` GEMMs of ``(M/g, N, K)``; ``M`` here is summed over the groups.
         """
+        phase = as_phase(phase)
         c, h, w = self.in_shape
         k_out, p, q = self.out_shape
         rs = self.kernel[0] * self.kernel[1]
@@ -409,8 +422,9 @@ class Linear(Layer):
         """Weights plus one bias per output when ``bias``."""
         return self.weights + (self.out_features if self.bias else 0)
 
-    def macs(self, phase: Phase, batch: int = 1) -> int:
+    def macs(self, phase: Phase | int | str, batch: int = 1) -> int:
         """``B * N_in * N_out`` for FP, BP and GD; 0 for WU."""
+        phase = as_phase(phase)
         return 0 if phase is Phase.WU else batch * self.weights
 
     def vector_ops(self, phase: Phase, batch: int = 1) -> int:
@@ -447,8 +461,9 @@ class Linear(Layer):
             "groups": 1,
         }
 
-    def gemm(self, phase: Phase, batch: int = 1) -> tuple[int, int, int]:
+    def gemm(self, phase: Phase | int | str, batch: int = 1) -> tuple[int, int, int]:
         """FP: ``(N_out, B, N_in)``; BP: ``(N_in, B, N_out)``; GD: ``(N_out, N_in, B)``; WU: ``(0, 0, 0)``."""
+        phase = as_phase(phase)
         if phase is Phase.FP:
             return (self.out_features, batch, self.in_features)
         if phase is Phase.BP:
