@@ -186,13 +186,15 @@ class Layer:
         """Whether the layer has trainable parameters (so GD and WU tasks)."""
         return self.params > 0
 
-    def macs(self, phase: Phase, batch: int = 1) -> int:
+    def macs(self, phase: Phase | int | str, batch: int = 1) -> int:
         """Multiply-accumulates of ``phase`` for ``batch`` samples (WU: per batch, independent of ``batch``)."""
-        del phase, batch
+        as_phase(phase)  # validates
+        del batch
         return 0
 
-    def vector_ops(self, phase: Phase, batch: int = 1) -> int:
+    def vector_ops(self, phase: Phase | int | str, batch: int = 1) -> int:
         """Element-wise operations of ``phase`` (work for a vector unit, not a GEMM), for ``batch`` samples."""
+        phase = as_phase(phase)
         if phase is Phase.WU:
             return self.params
         if phase is Phase.GD:
@@ -205,13 +207,14 @@ class Layer:
         return []
 
     def operands(
-        self, phase: Phase, batch: int = 1, dtype_bytes: int = 4
+        self, phase: Phase | int | str, batch: int = 1, dtype_bytes: int = 4
     ) -> tuple[list[Operand], list[Operand]]:
         """Operands read and written by ``phase`` for ``batch`` samples, as ``(inputs, outputs)``.
 
         The default is an element-wise layer without parameters: FP reads ``X`` and writes ``Y``; BP reads ``dY``
         and writes ``dX``.
         """
+        phase = as_phase(phase)
         x = batch * self.in_elements * dtype_bytes * len(self.inputs)
         y = batch * self.out_elements * dtype_bytes
         if phase is Phase.FP:
@@ -220,11 +223,11 @@ class Layer:
             return [Operand("dY", y), *self.stash(batch, dtype_bytes)], [Operand("dX", x)]
         return [], []
 
-    def bytes_in(self, phase: Phase, batch: int = 1, dtype_bytes: int = 4) -> int:
+    def bytes_in(self, phase: Phase | int | str, batch: int = 1, dtype_bytes: int = 4) -> int:
         """Bytes read by ``phase``."""
         return sum(o.nbytes for o in self.operands(phase, batch, dtype_bytes)[0])
 
-    def bytes_out(self, phase: Phase, batch: int = 1, dtype_bytes: int = 4) -> int:
+    def bytes_out(self, phase: Phase | int | str, batch: int = 1, dtype_bytes: int = 4) -> int:
         """Bytes written by ``phase``."""
         return sum(o.nbytes for o in self.operands(phase, batch, dtype_bytes)[1])
 
@@ -320,8 +323,9 @@ class Conv2d(Layer):
         _, p, q = self.out_shape
         return batch * self.weights * p * q
 
-    def vector_ops(self, phase: Phase, batch: int = 1) -> int:
+    def vector_ops(self, phase: Phase | int | str, batch: int = 1) -> int:
         """Only WU is element-wise (one multiply-add per parameter)."""
+        phase = as_phase(phase)
         return self.params if phase is Phase.WU else 0
 
     def stash(self, batch: int = 1, dtype_bytes: int = 4) -> list[Operand]:
@@ -329,9 +333,10 @@ class Conv2d(Layer):
         return [Operand("X", batch * self.in_elements * dtype_bytes, stashed=True)]
 
     def operands(
-        self, phase: Phase, batch: int = 1, dtype_bytes: int = 4
+        self, phase: Phase | int | str, batch: int = 1, dtype_bytes: int = 4
     ) -> tuple[list[Operand], list[Operand]]:
         """FP: X, W -> Y. BP: dY, W -> dX. GD: dY, stashed X -> dW. WU: W, dW -> W."""
+        phase = as_phase(phase)
         return _param_operands(self, phase, batch, dtype_bytes)
 
     def layer_shape(self, batch: int = 1) -> dict[str, int | str]:
@@ -427,8 +432,9 @@ class Linear(Layer):
         phase = as_phase(phase)
         return 0 if phase is Phase.WU else batch * self.weights
 
-    def vector_ops(self, phase: Phase, batch: int = 1) -> int:
+    def vector_ops(self, phase: Phase | int | str, batch: int = 1) -> int:
         """Only WU is element-wise (one multiply-add per parameter)."""
+        phase = as_phase(phase)
         return self.params if phase is Phase.WU else 0
 
     def stash(self, batch: int = 1, dtype_bytes: int = 4) -> list[Operand]:
@@ -436,9 +442,10 @@ class Linear(Layer):
         return [Operand("X", batch * self.in_elements * dtype_bytes, stashed=True)]
 
     def operands(
-        self, phase: Phase, batch: int = 1, dtype_bytes: int = 4
+        self, phase: Phase | int | str, batch: int = 1, dtype_bytes: int = 4
     ) -> tuple[list[Operand], list[Operand]]:
         """FP: X, W -> Y. BP: dY, W -> dX. GD: dY, stashed X -> dW. WU: W, dW -> W."""
+        phase = as_phase(phase)
         return _param_operands(self, phase, batch, dtype_bytes)
 
     def layer_shape(self, batch: int = 1) -> dict[str, int | str]:
@@ -521,8 +528,9 @@ class _Pool2d(Layer):
             out.append(n)
         return (c, out[0], out[1])
 
-    def vector_ops(self, phase: Phase, batch: int = 1) -> int:
+    def vector_ops(self, phase: Phase | int | str, batch: int = 1) -> int:
         """FP: one operation per window element per output; BP: one per output gradient."""
+        phase = as_phase(phase)
         if phase is Phase.FP:
             return batch * self.out_elements * self.kernel[0] * self.kernel[1]
         if phase is Phase.BP:
@@ -550,9 +558,10 @@ class MaxPool2d(_Pool2d):
         return [Operand("indices", batch * self.out_elements, stashed=True)]
 
     def operands(
-        self, phase: Phase, batch: int = 1, dtype_bytes: int = 4
+        self, phase: Phase | int | str, batch: int = 1, dtype_bytes: int = 4
     ) -> tuple[list[Operand], list[Operand]]:
         """FP: X -> Y, indices. BP: dY, stashed indices -> dX."""
+        phase = as_phase(phase)
         if phase is Phase.FP:
             ins, outs = Layer.operands(self, phase, batch, dtype_bytes)
             return ins, [*outs, *self.stash(batch, dtype_bytes)]
@@ -579,9 +588,10 @@ class ReLU(Layer):
         return [Operand("mask", n if self.max_value is not None else _bitmask_bytes(n), stashed=True)]
 
     def operands(
-        self, phase: Phase, batch: int = 1, dtype_bytes: int = 4
+        self, phase: Phase | int | str, batch: int = 1, dtype_bytes: int = 4
     ) -> tuple[list[Operand], list[Operand]]:
         """FP: X -> Y, mask. BP: dY, stashed mask -> dX."""
+        phase = as_phase(phase)
         if phase is Phase.FP:
             ins, outs = Layer.operands(self, phase, batch, dtype_bytes)
             return ins, [*outs, *self.stash(batch, dtype_bytes)]
@@ -604,8 +614,9 @@ class BatchNorm2d(Layer):
         """Scale and shift per channel."""
         return 2 * self.in_shape[0]
 
-    def vector_ops(self, phase: Phase, batch: int = 1) -> int:
+    def vector_ops(self, phase: Phase | int | str, batch: int = 1) -> int:
         """FP: statistics and normalisation (2 per element); BP: 3 per element; GD: 2 per element; WU: per param."""
+        phase = as_phase(phase)
         n = batch * self.out_elements
         return {Phase.FP: 2 * n, Phase.BP: 3 * n, Phase.GD: 2 * n, Phase.WU: self.params}[phase]
 
@@ -617,9 +628,10 @@ class BatchNorm2d(Layer):
         ]
 
     def operands(
-        self, phase: Phase, batch: int = 1, dtype_bytes: int = 4
+        self, phase: Phase | int | str, batch: int = 1, dtype_bytes: int = 4
     ) -> tuple[list[Operand], list[Operand]]:
         """FP: X, W -> Y, stats. BP: dY, W, stashed X and stats -> dX. GD: dY, stashed X and stats -> dW."""
+        phase = as_phase(phase)
         x = batch * self.in_elements * dtype_bytes
         w = self.params * dtype_bytes
         stats = Operand("stats", 2 * self.in_shape[0] * dtype_bytes)
@@ -645,8 +657,9 @@ class Add(Layer):
                 f"layer '{self.name}': an add needs at least two inputs, got {list(self.inputs)}"
             )
 
-    def vector_ops(self, phase: Phase, batch: int = 1) -> int:
+    def vector_ops(self, phase: Phase | int | str, batch: int = 1) -> int:
         """FP: one add per element per extra input; BP: gradients are copies (none)."""
+        phase = as_phase(phase)
         if phase is Phase.FP:
             return batch * self.out_elements * (len(self.inputs) - 1)
         return 0
@@ -663,14 +676,16 @@ class Flatten(Layer):
         """``(C*H*W, 1, 1)``."""
         return (self.in_elements, 1, 1)
 
-    def vector_ops(self, phase: Phase, batch: int = 1) -> int:
+    def vector_ops(self, phase: Phase | int | str, batch: int = 1) -> int:
         """None: a view."""
+        phase = as_phase(phase)
         return 0
 
     def operands(
-        self, phase: Phase, batch: int = 1, dtype_bytes: int = 4
+        self, phase: Phase | int | str, batch: int = 1, dtype_bytes: int = 4
     ) -> tuple[list[Operand], list[Operand]]:
         """None: a view."""
+        phase = as_phase(phase)
         return [], []
 
 
@@ -696,8 +711,9 @@ class SoftmaxCrossEntropy(Layer):
         """One loss value per sample."""
         return (1, 1, 1)
 
-    def vector_ops(self, phase: Phase, batch: int = 1) -> int:
+    def vector_ops(self, phase: Phase | int | str, batch: int = 1) -> int:
         """FP: exponent, sum, divide, log (4 per class); BP: one subtraction per class."""
+        phase = as_phase(phase)
         n = batch * self.in_elements
         return {Phase.FP: 4 * n, Phase.BP: n}.get(phase, 0)
 
@@ -709,9 +725,10 @@ class SoftmaxCrossEntropy(Layer):
         ]
 
     def operands(
-        self, phase: Phase, batch: int = 1, dtype_bytes: int = 4
+        self, phase: Phase | int | str, batch: int = 1, dtype_bytes: int = 4
     ) -> tuple[list[Operand], list[Operand]]:
         """FP: logits, labels -> loss, probs. BP: stashed probs and labels -> dX."""
+        phase = as_phase(phase)
         x = batch * self.in_elements * dtype_bytes
         if phase is Phase.FP:
             return [Operand("X", x), Operand("labels", batch * 4)], [
