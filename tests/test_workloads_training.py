@@ -196,3 +196,27 @@ def test_cpp_validation_names_the_task_ids():
             np.zeros(3, np.int64),
             np.zeros(0, np.int64),
         )
+
+
+def test_schedule_arrays_are_in_program_order_with_task_classes():
+    a = TrainingGraph(get_network("alexnet"), batch=2).to_arrays()
+    s = a.schedule_arrays()
+    assert np.array_equal(s["id"], a.tasks["id"])  # already in program order: kept
+    assert np.array_equal(s["dep_ids"], a.dep_ids)
+    conv_fp = a.tasks["layer"] == a.layer_names.index("conv2")
+    assert set(s["task_class"][conv_fp & (a.tasks["phase"] != Phase.WU)]) == {0}
+    assert set(s["task_class"][a.tasks["layer"] == a.layer_names.index("fc6")]) == {1}
+    wu = a.tasks["phase"] == Phase.WU
+    assert set(s["instance"][wu]) == {2**32 - 1}
+    assert set(s["task_class"][wu]) == {1}
+    # a trace listed backwards, with other ids, comes out in a topological order mapped back by id
+    rev = small_arrays([[], [10], [11]])
+    rev = TaskArrays(
+        rev.tasks[::-1].copy(), np.array([0, 1, 2, 2], np.int64), np.array([11, 10], np.int64), ("l0",)
+    )
+    out = rev.schedule_arrays()
+    assert out["id"].tolist() == [10, 11, 12]
+    assert out["dep_offsets"].tolist() == [0, 0, 1, 2]
+    assert out["dep_ids"].tolist() == [0, 1]
+    with pytest.raises(ConfigError, match="depends on task 99, which does not exist"):
+        small_arrays([[], [99]]).dep_positions()

@@ -208,6 +208,69 @@ class TaskArrays:
             )
         return "\n".join(lines)
 
+    def dep_positions(self) -> npt.NDArray[np.int64]:
+        """Return ``dep_ids`` translated from task ids to positions in :attr:`tasks`.
+
+        Raises
+        ------
+        ConfigError
+            For a dependency on an id that no task has (naming it).
+        """
+        ids = self.tasks["id"]
+        order = np.argsort(ids, kind="stable")
+        found = np.searchsorted(ids, self.dep_ids, sorter=order)
+        found = np.minimum(found, max(len(ids) - 1, 0))
+        pos = order[found] if len(ids) else np.zeros(0, dtype=np.int64)
+        bad = np.flatnonzero(ids[pos] != self.dep_ids) if len(ids) else np.arange(self.dep_ids.size)
+        if bad.size:
+            raise ConfigError(
+                f"task graph: a task depends on task {int(self.dep_ids[bad[0]])}, which does not exist"
+            )
+        return pos.astype(np.int64)
+
+    def schedule_arrays(self, matrix_kinds: tuple[LayerKind, ...] = (LayerKind.CONV,)) -> dict[str, Any]:
+        """Return the graph in the form the schedulers take (``tnpu.schedule.run_schedule``).
+
+        Tasks are put in program order (every dependency before its task; the given order is kept when it already is
+        one). Task classes: FP, BP and GD of ``matrix_kinds`` layers are matrix work (0, a PE array); everything
+        else (FC, element-wise layers, WU) is vector work (1). WU tasks get the batch-level instance ``2**32 - 1``.
+
+        Returns
+        -------
+        dict
+            ``instance, layer, phase, task_class, dep_offsets, dep_ids`` (positions in the new order), and ``id``:
+            the original task id at each position, to map results back.
+        """
+        dep_pos = self.dep_positions()
+        n = len(self)
+        owner = np.repeat(np.arange(n), np.diff(self.dep_offsets))
+        if n and np.any(dep_pos >= owner):
+            perm = self.to_core().topological_order().astype(np.int64)
+        else:
+            perm = np.arange(n, dtype=np.int64)
+        rank = np.empty(n, dtype=np.int64)
+        rank[perm] = np.arange(n)
+        counts = np.diff(self.dep_offsets)[perm]
+        offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.uint64)
+        deps = (
+            np.concatenate([rank[dep_pos[self.dep_offsets[p] : self.dep_offsets[p + 1]]] for p in perm])
+            if dep_pos.size
+            else np.zeros(0, dtype=np.int64)
+        )
+        t = self.tasks[perm]
+        matrix = np.isin(t["layer_kind"], [int(k) for k in matrix_kinds]) & (t["phase"] != int(Phase.WU))
+        instance = t["instance"].astype(np.uint32)
+        instance[t["phase"] == int(Phase.WU)] = np.uint32(2**32 - 1)
+        return {
+            "instance": instance,
+            "layer": t["layer"].astype(np.uint32),
+            "phase": t["phase"].astype(np.uint8),
+            "task_class": np.where(matrix, 0, 1).astype(np.uint8),
+            "dep_offsets": offsets,
+            "dep_ids": deps.astype(np.uint32),
+            "id": t["id"].copy(),
+        }
+
     def equal(self, other: TaskArrays) -> bool:
         """Tell whether both hold the same tasks, dependencies and layer names (``meta`` is not compared)."""
         return (
