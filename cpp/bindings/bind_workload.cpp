@@ -2,6 +2,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -15,9 +16,13 @@ namespace {
 
 using I64Array = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>;
 
-std::span<const std::int64_t> column(const I64Array& a, const char* name) {
+// Copies a column out of its numpy buffer. A copy (not a view) because numpy may hand over a contiguous but
+// misaligned buffer (a one-element field of a packed structured array), which must not be read as int64_t in place.
+std::vector<std::int64_t> column(const I64Array& a, const char* name) {
   if (a.ndim() != 1) throw ConfigError(std::string("task graph: column '") + name + "' must be one-dimensional");
-  return {a.data(), static_cast<std::size_t>(a.shape(0))};
+  std::vector<std::int64_t> out(static_cast<std::size_t>(a.shape(0)));
+  if (!out.empty()) std::memcpy(out.data(), a.data(), out.size() * sizeof(std::int64_t));
+  return out;
 }
 
 py::array_t<std::uint32_t> to_numpy(const std::vector<std::uint32_t>& v) {
@@ -37,23 +42,17 @@ void bind_workload(py::module_& m) {
                        const I64Array& macs, const I64Array& bytes_in, const I64Array& bytes_out,
                        const I64Array& start_cycle, const I64Array& end_cycle, const I64Array& dep_offsets,
                        const I64Array& dep_ids) {
-             workload::TaskColumns c{column(id, "id"),
-                                     column(instance, "instance"),
-                                     column(phase, "phase"),
-                                     column(layer, "layer"),
-                                     column(layer_kind, "layer_kind"),
-                                     column(gm, "m"),
-                                     column(gn, "n"),
-                                     column(gk, "k"),
-                                     column(macs, "macs"),
-                                     column(bytes_in, "bytes_in"),
-                                     column(bytes_out, "bytes_out"),
-                                     column(start_cycle, "start_cycle"),
-                                     column(end_cycle, "end_cycle")};
+             const std::vector<std::int64_t> cols[] = {
+                 column(id, "id"),           column(instance, "instance"), column(phase, "phase"),
+                 column(layer, "layer"),     column(layer_kind, "layer_kind"), column(gm, "m"),
+                 column(gn, "n"),            column(gk, "k"),             column(macs, "macs"),
+                 column(bytes_in, "bytes_in"), column(bytes_out, "bytes_out"), column(start_cycle, "start_cycle"),
+                 column(end_cycle, "end_cycle")};
+             const workload::TaskColumns c{cols[0], cols[1], cols[2], cols[3],  cols[4],  cols[5], cols[6],
+                                           cols[7], cols[8], cols[9], cols[10], cols[11], cols[12]};
              const auto offsets = column(dep_offsets, "dep_offsets");
              const auto ids = column(dep_ids, "dep_ids");
-             // Safe to release: the spans point into numpy buffers kept alive by the arguments of this call, and
-             // the constructor touches no Python object.
+             // Safe to release: the columns are C++ copies, and the constructor touches no Python object.
              py::gil_scoped_release release;
              return TaskGraph(c, offsets, ids);
            }),
