@@ -220,3 +220,29 @@ def test_schedule_arrays_are_in_program_order_with_task_classes():
     assert out["dep_ids"].tolist() == [0, 1]
     with pytest.raises(ConfigError, match="depends on task 99, which does not exist"):
         small_arrays([[], [99]]).dep_positions()
+
+
+def test_schedule_arrays_run_on_the_schedulers():
+    schedule = pytest.importorskip("tnpu.schedule")  # the scheduler area (merged separately)
+    a = TrainingGraph(get_network("alexnet"), batch=4).to_arrays()
+    s = a.schedule_arrays()
+    t = a.tasks
+    # durations from a toy cost model: 256 MACs per cycle on the PE array, 16 operations per cycle on the vector unit
+    cycles = np.where(s["task_class"] == 0, t["macs"] // 256, (t["macs"] + t["vector_ops"]) // 16) + 1
+    duration = (cycles * 2500).astype(np.uint64)
+    # the longest dependency chain bounds any schedule from below
+    finish = np.zeros(len(a), dtype=np.int64)
+    for i in range(len(a)):
+        deps = s["dep_ids"][s["dep_offsets"][i] : s["dep_offsets"][i + 1]]
+        finish[i] = (finish[deps].max() if deps.size else 0) + int(duration[i])
+    for name in ("inorder", "split", "reorder"):
+        out = schedule.run_schedule(
+            **{k: s[k] for k in ("instance", "layer", "phase", "task_class", "dep_offsets", "dep_ids")},
+            duration_ps=duration,
+            engines=("pu_c", "pu_f"),
+            engine_of_class=(0, 1),
+            scheduler=name,
+        )
+        assert out.makespan_ps >= int(finish.max())
+        assert np.array_equal(out.engine, s["task_class"].astype(np.uint32))
+        assert np.all(out.end_ps - out.start_ps == duration)
