@@ -1,0 +1,240 @@
+"""DRAM trace readers: each format's syntax, detection, gzip, line policy and every error message kind."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tnpu import _core, traces
+from tnpu.errors import ConfigError, TraceFormatError
+
+VALIDATION = Path(__file__).resolve().parents[2] / "shared" / "validation" / "dram" / "traces"
+
+
+def _write(tmp_path: Path, text: str | bytes, name: str = "t.trace") -> Path:
+    p = tmp_path / name
+    p.write_bytes(text.encode() if isinstance(text, str) else text)
+    return p
+
+
+def _records(path: Path, fmt: str | None = None, **kw: object) -> np.ndarray:
+    chunks = list(traces.read_dram_trace(path, fmt, **kw))  # type: ignore[arg-type]
+    return np.concatenate(chunks) if chunks else np.empty(0, dtype=traces.RECORD_DTYPE)
+
+
+def _as_tuples(r: np.ndarray) -> list[tuple[int, int, int, int]]:
+    return [(int(x["command"]), int(x["address"]), int(x["stamp"]), int(x["line"])) for x in r]
+
+
+def test_dramsim3_lines_parse_with_their_stamps(tmp_path: Path) -> None:
+    p = _write(tmp_path, "0x40 READ 0\n0X1F80 WRITE 12\nabc read 13\n0x0 write 99\n0x80 P_MEM_WR 100\n")
+    assert _as_tuples(_records(p)) == [
+        (0, 0x40, 0, 1),
+        (1, 0x1F80, 12, 2),
+        (0, 0xABC, 13, 3),  # DRAMsim3 reads addresses as hex with or without 0x
+        (1, 0, 99, 4),
+        (1, 0x80, 100, 5),
+    ]
+    assert traces.detect_format(p) == "dramsim3"
+
+
+def test_ramulator1_lines_parse_without_stamps(tmp_path: Path) -> None:
+    p = _write(tmp_path, "0x40 R\n0xffffffffffffffc0 W\n1000 R\n")
+    assert _as_tuples(_records(p)) == [(0, 0x40, 0, 1), (1, 0xFFFFFFFFFFFFFFC0, 0, 2), (0, 0x1000, 0, 3)]
+    assert traces.detect_format(p) == "ramulator1"
+
+
+def test_ramulator2_addresses_are_hex_with_0x_and_decimal_without(tmp_path: Path) -> None:
+    p = _write(tmp_path, "LD 0x40\nST 0x80\nLD 4096\n")
+    assert _as_tuples(_records(p)) == [(0, 0x40, 0, 1), (1, 0x80, 0, 2), (0, 4096, 0, 3)]
+    assert traces.detect_format(p) == "ramulator2"
+
+
+def test_blank_lines_comments_crlf_tabs_and_a_missing_final_newline(tmp_path: Path) -> None:
+    p = _write(tmp_path, "# a comment\n\n  \t\n\t0x40\tR  \r\n   # indented comment\n0x80 W")
+    assert _as_tuples(_records(p)) == [(0, 0x40, 0, 4), (1, 0x80, 0, 6)]
+
+
+def test_detection_skips_leading_comments_and_keeps_line_numbers(tmp_path: Path) -> None:
+    p = _write(tmp_path, "# header\n\nST 0x10\n")
+    reader = _core.DramTraceReader(str(p))
+    assert reader.format == "ramulator2"
+    commands, addresses, _stamps, lines = reader.read_chunk(10)
+    assert list(commands) == [1]
+    assert list(addresses) == [0x10]
+    assert list(lines) == [3]
+
+
+def test_chunks_are_full_except_the_last(tmp_path: Path) -> None:
+    p = _write(tmp_path, "".join(f"0x{i * 64:x} R\n" for i in range(10)))
+    sizes = [len(c) for c in traces.read_dram_trace(p, chunk_records=4)]
+    assert sizes == [4, 4, 2]
+
+
+def test_lines_spanning_the_reader_buffer_are_read_whole(tmp_path: Path) -> None:
+    # More than one 1 MiB buffer of lines: every boundary position inside a line must be handled.
+    n = 120_000
+    p = _write(tmp_path, "".join(f"0x{i * 64:x} READ {i}\n" for i in range(n)))
+    r = _records(p)
+    assert len(r) == n
+    assert np.array_equal(r["address"], np.arange(n, dtype=np.uint64) * 64)
+    assert np.array_equal(r["stamp"], np.arange(n, dtype=np.uint64))
+    assert np.array_equal(r["line"], np.arange(1, n + 1, dtype=np.uint64))
+
+
+@pytest.mark.parametrize("fmt", ["dramsim3", "ramulator1", "ramulator2"])
+def test_gzip_reads_the_same_records_as_plain(tmp_path: Path, fmt: str) -> None:
+    records = np.concatenate(list(traces.generate_dram_trace("mixed", 5000, seed=3)))
+    plain = tmp_path / "t.trace"
+    packed = tmp_path / "t.trace.gz"
+    traces.write_dram_trace(plain, records, fmt)
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    reader = _core.DramTraceReader(str(packed))
+    assert reader.gzip
+    assert reader.format == fmt
+    assert np.array_equal(_records(plain), _records(packed))
+
+
+def test_gzip_is_recognised_by_content_not_name(tmp_path: Path) -> None:
+    p = _write(tmp_path, gzip.compress(b"LD 0x40\n"), name="no_suffix.txt")
+    assert _as_tuples(_records(p)) == [(0, 0x40, 0, 1)]
+
+
+@pytest.mark.skipif(not VALIDATION.is_dir(), reason="shared validation traces not present")
+@pytest.mark.parametrize("pattern", ["a_seq_read", "d_rand_mix", "f_dma_tile"])
+def test_the_three_formats_of_each_validation_trace_agree(pattern: str) -> None:
+    per_format = {f: _records(VALIDATION / f"{pattern}.{f}.trace.gz") for f in traces.FORMATS}
+    ref = per_format["dramsim3"]
+    assert len(ref) > 10_000
+    for fmt in ("ramulator1", "ramulator2"):
+        assert traces.detect_format(VALIDATION / f"{pattern}.{fmt}.trace.gz") == fmt
+        assert np.array_equal(per_format[fmt]["command"], ref["command"])
+        assert np.array_equal(per_format[fmt]["address"], ref["address"])
+
+
+# --- errors ------------------------------------------------------------------------------------------------------
+
+
+def _error(tmp_path: Path, text: str | bytes, fmt: str | None = None, **kw: object) -> str:
+    p = _write(tmp_path, text)
+    with pytest.raises(TraceFormatError) as info:
+        _records(p, fmt, **kw)
+    message = str(info.value)
+    assert message.startswith(str(p))
+    return message
+
+
+@pytest.mark.parametrize(
+    ("fmt", "text", "line", "expected", "got"),
+    [
+        ("dramsim3", "0x40 READ 0\n0x40 READ\n", 2, "a time stamp in memory cycles", "0x40 READ"),
+        ("dramsim3", "0x40 FETCH 3\n", 1, "READ or WRITE", "FETCH"),
+        ("dramsim3", "0x4g READ 3\n", 1, "a hexadecimal address", "0x4g"),
+        ("dramsim3", "0x READ 3\n", 1, "a hexadecimal address", "0x"),
+        ("dramsim3", "0x40 READ 3x\n", 1, "a decimal memory-cycle stamp", "3x"),
+        ("dramsim3", "0x40 READ -3\n", 1, "a decimal memory-cycle stamp", "-3"),
+        (
+            "dramsim3",
+            "0x40 READ 18446744073709551616\n",
+            1,
+            "a stamp that fits in 64 bits",
+            "18446744073709551616",
+        ),
+        ("dramsim3", "0x40 READ 3 extra\n", 1, "end of line after the stamp", "0x40 READ 3 extra"),
+        (
+            "dramsim3",
+            "0x10000000000000000 READ 3\n",
+            1,
+            "an address that fits in 64 bits",
+            "0x10000000000000000",
+        ),
+        ("ramulator1", "0x40 R\n0x80 X\n", 2, "R or W", "X"),
+        ("ramulator1", "0x40\n", 1, "`0xADDR R|W` (ramulator1)", "0x40"),
+        ("ramulator1", "0x40 R 5\n", 1, "`0xADDR R|W` (ramulator1)", "0x40 R 5"),
+        ("ramulator1", "zz R\n", 1, "a hexadecimal address", "zz"),
+        ("ramulator2", "LD 0x40\nLOAD 0x80\n", 2, "LD or ST", "LOAD"),
+        ("ramulator2", "ST\n", 1, "`LD|ST 0xADDR` (ramulator2)", "ST"),
+        ("ramulator2", "LD 12ab\n", 1, "hexadecimal with 0x, or decimal", "12ab"),
+        (
+            "ramulator2",
+            "LD 99999999999999999999\n",
+            1,
+            "an address that fits in 64 bits",
+            "99999999999999999999",
+        ),
+    ],
+)
+def test_each_malformed_line_names_file_line_expectation_and_text(
+    tmp_path: Path, fmt: str, text: str, line: int, expected: str, got: str
+) -> None:
+    message = _error(tmp_path, text, fmt)
+    assert re.match(rf"^.*t\.trace:{line}: expected .*, got '.*'$", message), message
+    assert expected in message
+    assert f"got '{got}'" in message
+
+
+def test_detection_failure_lists_the_known_formats(tmp_path: Path) -> None:
+    message = _error(tmp_path, "# c\nhello world foo bar\n")
+    assert ":2: expected a request line in a known format" in message
+    for fmt in traces.FORMATS:
+        assert fmt in message
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n  \n"])
+@pytest.mark.parametrize("fmt", [None, "dramsim3", "ramulator2"])
+def test_an_empty_trace_is_an_error(tmp_path: Path, text: str, fmt: str | None) -> None:
+    assert "empty trace" in _error(tmp_path, text, fmt)
+
+
+def test_decreasing_stamps_are_accepted_unless_monotonic_is_asked(tmp_path: Path) -> None:
+    text = "0x0 READ 10\n0x40 READ 5\n"
+    assert list(_records(_write(tmp_path, text))["stamp"]) == [10, 5]
+    message = _error(tmp_path, text, None, monotonic_stamps=True)
+    assert ":2: expected a stamp >= 10" in message
+    assert "got '5'" in message
+
+
+def test_non_printable_bytes_are_escaped_in_messages(tmp_path: Path) -> None:
+    message = _error(tmp_path, b"0x40 R\n\x00\xff R\n", "ramulator1")
+    assert "got '\\x00\\xff'" in message
+
+
+def test_a_line_longer_than_the_limit_is_an_error(tmp_path: Path) -> None:
+    message = _error(tmp_path, "0x40 R\n" + "0" * 10_000 + " R\n", "ramulator1")
+    assert ":2: expected a line of at most 4096 bytes" in message
+    assert message.endswith("...'")
+
+
+def test_a_missing_file_is_a_trace_error(tmp_path: Path) -> None:
+    with pytest.raises(TraceFormatError, match=r"nope\.trace: cannot open the trace: No such file"):
+        traces.detect_format(tmp_path / "nope.trace")
+
+
+def test_a_directory_is_a_trace_error(tmp_path: Path) -> None:
+    with pytest.raises(TraceFormatError, match="cannot read the trace"):
+        traces.detect_format(tmp_path)
+
+
+def test_truncated_gzip_is_an_error_not_a_silent_short_trace(tmp_path: Path) -> None:
+    body = gzip.compress("".join(f"0x{i * 64:x} R\n" for i in range(50_000)).encode())
+    p = _write(tmp_path, body[: len(body) // 2], "cut.gz")
+    with pytest.raises(TraceFormatError, match="corrupt or truncated gzip"):
+        _records(p)
+
+
+def test_unknown_format_name_lists_the_valid_ones(tmp_path: Path) -> None:
+    p = _write(tmp_path, "LD 0x0\n")
+    with pytest.raises(
+        ConfigError, match="unknown format 'usimm'; expected one of: dramsim3, ramulator1, ramulator2"
+    ):
+        _records(p, "usimm")
+    with pytest.raises(ConfigError, match="expected one of: dramsim3, ramulator1, ramulator2"):
+        _core.DramTraceReader(str(p), format="usimm")
+
+
+def test_errors_are_value_errors() -> None:
+    assert issubclass(TraceFormatError, ValueError)
+    assert issubclass(ConfigError, ValueError)
