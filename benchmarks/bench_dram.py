@@ -36,10 +36,10 @@ def _child_read(path: str) -> dict[str, float]:
     t0 = time.perf_counter()
     n = 0
     while True:
-        commands, _a, _s, _l = reader.read_chunk(1 << 20)
-        if len(commands) == 0:
+        got = len(reader.read_chunk(1 << 16)[0])  # the chunk is freed before the next one is made
+        if got == 0:
             break
-        n += len(commands)
+        n += got
     wall = time.perf_counter() - t0
     return {"requests": n, "wall_s": wall}
 

@@ -164,3 +164,21 @@ def test_replay_of_a_generated_trace_matches_the_formula(tmp_path: Path) -> None
     assert r.requests == n
     assert r.last_complete_ps == (n - 1) * 4000 + 50_000
     assert r.bandwidth_gbps == pytest.approx(n * 64 / ((n - 1) * 4000 + 50_000) * 1000)
+
+
+def test_replays_in_threads_equal_the_serial_replay(tmp_path: Path) -> None:
+    # The replay releases the GIL; concurrent replays share nothing and give the serial result exactly.
+    from concurrent.futures import ThreadPoolExecutor
+
+    p = tmp_path / "mix.trace"
+    traces.generate_dram_trace_file(
+        p, "mixed", 20_000, "dramsim3", config=traces.PatternConfig(interval_cycles=1)
+    )
+
+    def run(_: int) -> tuple[int, int, float]:
+        r = traces.replay_trace(p, tck_ps=833, latency_ps=40_000, queue_depth=8, issue_interval_ps=1666)
+        return (r.cycles, r.rejections, r.avg_read_latency_cycles)
+
+    serial = run(0)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        assert list(pool.map(run, range(3))) == [serial] * 3
