@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import os
 import re
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -238,3 +242,61 @@ def test_unknown_format_name_lists_the_valid_ones(tmp_path: Path) -> None:
 def test_errors_are_value_errors() -> None:
     assert issubclass(TraceFormatError, ValueError)
     assert issubclass(ConfigError, ValueError)
+
+
+def _feed_fifo(fifo: Path, data: bytes) -> threading.Thread:
+    def feed() -> None:
+        with contextlib.suppress(BrokenPipeError), open(fifo, "wb") as f:
+            f.write(data)
+
+    t = threading.Thread(target=feed, daemon=True)
+    t.start()
+    return t
+
+
+def test_a_plain_trace_can_come_through_a_pipe(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    feeder = _feed_fifo(fifo, b"0x40 R\n0x80 W\n")
+    assert _as_tuples(_records(fifo)) == [(0, 0x40, 0, 1), (1, 0x80, 0, 2)]
+    feeder.join(timeout=10)
+
+
+def test_gzip_through_a_pipe_is_a_clear_error(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    feeder = _feed_fifo(fifo, gzip.compress(b"LD 0x0\n" * 1000))
+    with pytest.raises(TraceFormatError, match="gzip input must be a regular file, not a pipe"):
+        _records(fifo)
+    feeder.join(timeout=10)
+
+
+def test_a_reader_used_from_two_threads_refuses_the_second(tmp_path: Path) -> None:
+    # Thread A blocks inside read_chunk on a FIFO with the GIL released; a second call must be refused, not race.
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    fd_holder: list[int] = []
+    opener = threading.Thread(target=lambda: fd_holder.append(os.open(fifo, os.O_WRONLY)), daemon=True)
+    opener.start()
+    reader_box: list[object] = []
+    maker = threading.Thread(
+        target=lambda: reader_box.append(_core.DramTraceReader(str(fifo), format="ramulator2")), daemon=True
+    )
+    maker.start()
+    opener.join(timeout=10)
+    os.write(fd_holder[0], b"LD 0x40\n")
+    maker.join(timeout=10)
+    reader = reader_box[0]
+    result: list[int] = []
+    worker = threading.Thread(target=lambda: result.append(len(reader.read_chunk(100)[0])), daemon=True)  # type: ignore[attr-defined]
+    worker.start()
+    time.sleep(0.2)  # the worker is now waiting for more bytes inside read_chunk, without the GIL
+    try:
+        with pytest.raises(RuntimeError, match="DramTraceReader: already in use by another thread"):
+            reader.read_chunk(1)  # type: ignore[attr-defined]
+    finally:
+        os.write(fd_holder[0], b"ST 0x80\n")
+        os.close(fd_holder[0])
+        worker.join(timeout=10)
+    assert result == [2]

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "bindings.hpp"
@@ -23,9 +24,40 @@ using Ref = std::unique_ptr<T, py::nodelete>;  // modules are owned by their Sim
 using U8Array = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>;
 using U64Array = py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast>;
 
+// The Python-facing reader and writer: the C++ object plus a busy flag. The flag is tested and set with the GIL
+// held, before the GIL is released, so two Python threads can never use one reader or writer at the same time
+// (that would be a data race); the second gets a RuntimeError instead.
+struct PyTraceReader {
+  PyTraceReader(const std::string& path, const DramTraceOptions& o) : reader(path, o) {}
+  DramTraceReader reader;
+  bool busy = false;
+};
+
+struct PyTraceWriter {
+  PyTraceWriter(const std::string& path, DramTraceFormat f, bool gzip, int level) : writer(path, f, gzip, level) {}
+  DramTraceWriter writer;
+  bool busy = false;
+};
+
+class BusyGuard {
+ public:
+  BusyGuard(bool& flag, const char* what) : flag_(flag) {
+    if (flag_) throw std::runtime_error(std::string(what) + ": already in use by another thread");
+    flag_ = true;
+  }
+  BusyGuard(const BusyGuard&) = delete;
+  BusyGuard& operator=(const BusyGuard&) = delete;
+  ~BusyGuard() { flag_ = false; }
+
+ private:
+  bool& flag_;
+};
+
 // Reads up to max_records records into four new arrays (command 0 read / 1 write, address, stamp, line).
-py::tuple read_chunk(DramTraceReader& reader, std::size_t max_records) {
+py::tuple read_chunk(PyTraceReader& self, std::size_t max_records) {
   if (max_records == 0) throw ConfigError("read_chunk.max_records: must be at least 1 (got 0)");
+  const BusyGuard busy(self.busy, "DramTraceReader");
+  DramTraceReader& reader = self.reader;
   const auto n = static_cast<py::ssize_t>(max_records);
   py::array_t<std::uint8_t> commands(n);
   py::array_t<std::uint64_t> addresses(n);
@@ -53,8 +85,10 @@ py::tuple read_chunk(DramTraceReader& reader, std::size_t max_records) {
   return py::make_tuple(commands[head], addresses[head], stamps[head], lines[head]);
 }
 
-void write_arrays(DramTraceWriter& writer, const U8Array& commands, const U64Array& addresses,
+void write_arrays(PyTraceWriter& self, const U8Array& commands, const U64Array& addresses,
                   const std::optional<U64Array>& stamps) {
+  const BusyGuard busy(self.busy, "DramTraceWriter");
+  DramTraceWriter& writer = self.writer;
   if (commands.ndim() != 1 || addresses.ndim() != 1 || (stamps && stamps->ndim() != 1)) {
     throw ConfigError("write: commands, addresses and stamps must be one-dimensional arrays");
   }
@@ -97,34 +131,41 @@ void bind_trace(py::module_& m) {
       },
       py::arg("path"), "Format name of a DRAM trace, from its first request line.");
 
-  py::class_<DramTraceReader>(m, "DramTraceReader",
+  py::class_<PyTraceReader>(m, "DramTraceReader",
                               "Streaming reader of a DRAM trace (plain or gzip); constant memory.")
       .def(py::init([](const std::string& path, const std::string& format, bool monotonic_stamps) {
              DramTraceOptions o;
              o.format = format;
              o.monotonic_stamps = monotonic_stamps;
-             return std::make_unique<DramTraceReader>(path, o);
+             // Safe to release: opening and detection touch only the file and the new C++ object.
+             py::gil_scoped_release release;
+             return std::make_unique<PyTraceReader>(path, o);
            }),
            py::arg("path"), py::kw_only(), py::arg("format") = "auto", py::arg("monotonic_stamps") = false)
-      .def_property_readonly("format", [](const DramTraceReader& r) { return std::string(format_name(r.format())); })
-      .def_property_readonly("has_stamps", [](const DramTraceReader& r) { return format_has_stamp(r.format()); })
-      .def_property_readonly("path", &DramTraceReader::path)
-      .def_property_readonly("gzip", &DramTraceReader::gzip)
-      .def_property_readonly("records", &DramTraceReader::records)
-      .def_property_readonly("line", &DramTraceReader::line)
+      .def_property_readonly("format",
+                             [](const PyTraceReader& r) { return std::string(format_name(r.reader.format())); })
+      .def_property_readonly("has_stamps", [](const PyTraceReader& r) { return format_has_stamp(r.reader.format()); })
+      .def_property_readonly("path", [](const PyTraceReader& r) { return r.reader.path(); })
+      .def_property_readonly("gzip", [](const PyTraceReader& r) { return r.reader.gzip(); })
+      .def_property_readonly("records", [](const PyTraceReader& r) { return r.reader.records(); })
+      .def_property_readonly("line", [](const PyTraceReader& r) { return r.reader.line(); })
       .def("read_chunk", &read_chunk, py::arg("max_records"),
            "(commands u8, addresses u64, stamps u64, lines u64) of up to max_records next records; empty at the "
            "end. Releases the GIL.");
 
-  py::class_<DramTraceWriter>(m, "DramTraceWriter", "Writes a DRAM trace in one format, plain or gzip.")
+  py::class_<PyTraceWriter>(m, "DramTraceWriter", "Writes a DRAM trace in one format, plain or gzip.")
       .def(py::init([](const std::string& path, const std::string& format, bool gzip, int gzip_level) {
-             return std::make_unique<DramTraceWriter>(path, parse_format_name(format), gzip, gzip_level);
+             return std::make_unique<PyTraceWriter>(path, parse_format_name(format), gzip, gzip_level);
            }),
            py::arg("path"), py::arg("format"), py::kw_only(), py::arg("gzip") = false, py::arg("gzip_level") = 6)
       .def("write", &write_arrays, py::arg("commands"), py::arg("addresses"), py::arg("stamps") = py::none(),
            "Append records from arrays (commands 0 read / 1 write). Releases the GIL.")
-      .def("close", &DramTraceWriter::close)
-      .def_property_readonly("records", &DramTraceWriter::records);
+      .def("close",
+           [](PyTraceWriter& w) {
+             const BusyGuard busy(w.busy, "DramTraceWriter");
+             w.writer.close();
+           })
+      .def_property_readonly("records", [](const PyTraceWriter& w) { return w.writer.records(); });
 
   py::class_<TraceReplayer, Module, Ref<TraceReplayer>>(
       m, "TraceReplayer", "Streams a DRAM trace file into a target with DRAMsim3/Ramulator issue semantics.")

@@ -241,11 +241,19 @@ namespace {
 
 class PlainSource final : public ByteSource {
  public:
-  PlainSource(std::FILE* f, std::string path) : file_(f), path_(std::move(path)) {}
+  // `prefix`: the bytes already read to sniff the compression, handed out first (no rewind: pipes cannot).
+  PlainSource(std::FILE* f, std::string path, std::string prefix)
+      : file_(f), path_(std::move(path)), prefix_(std::move(prefix)) {}
   PlainSource(const PlainSource&) = delete;
   PlainSource& operator=(const PlainSource&) = delete;
   ~PlainSource() override { std::fclose(file_); }
   std::size_t read(char* dst, std::size_t n) override {
+    if (!prefix_.empty() && n > 0) {
+      const std::size_t k = std::min(n, prefix_.size());
+      std::memcpy(dst, prefix_.data(), k);
+      prefix_.erase(0, k);
+      return k;
+    }
     const std::size_t got = std::fread(dst, 1, n, file_);
     if (got == 0 && std::ferror(file_)) {
       throw TraceFormatError(path_ + ": cannot read the trace: " + system_message(errno));
@@ -257,6 +265,7 @@ class PlainSource final : public ByteSource {
  private:
   std::FILE* file_;
   std::string path_;
+  std::string prefix_;
 };
 
 #ifdef TNPU_HAVE_ZLIB
@@ -289,19 +298,25 @@ class GzipSource final : public ByteSource {
 std::unique_ptr<ByteSource> open_source(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) throw TraceFormatError(path + ": cannot open the trace: " + system_message(errno));
-  unsigned char magic[2] = {0, 0};
+  char magic[2] = {0, 0};
   const std::size_t got = std::fread(magic, 1, 2, f);
   if (got < 2 && std::ferror(f)) {
     const int err = errno;
     std::fclose(f);
     throw TraceFormatError(path + ": cannot read the trace: " + system_message(err));
   }
-  const bool is_gzip = got == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+  const bool is_gzip =
+      got == 2 && static_cast<unsigned char>(magic[0]) == 0x1f && static_cast<unsigned char>(magic[1]) == 0x8b;
   if (!is_gzip) {
-    std::rewind(f);
-    return std::make_unique<PlainSource>(f, path);
+    return std::make_unique<PlainSource>(f, path, std::string(magic, got));
   }
+  // zlib reopens the file by name, so the bytes read so far must still be there: a pipe cannot do that.
+  const bool seekable = std::fseek(f, 0, SEEK_SET) == 0;
   std::fclose(f);
+  if (!seekable) {
+    throw TraceFormatError(path + ": gzip input must be a regular file, not a pipe; decompress it into the pipe "
+                                  "instead (e.g. <(zcat trace.gz))");
+  }
 #ifdef TNPU_HAVE_ZLIB
   gzFile gz = gzopen(path.c_str(), "rb");
   if (gz == nullptr) throw TraceFormatError(path + ": cannot open the gzip trace: " + system_message(errno));
