@@ -3,6 +3,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -99,8 +100,10 @@ void write_arrays(PyTraceWriter& self, const U8Array& commands, const U64Array& 
                       (stamps ? ", " + std::to_string(stamps->size()) : std::string()) + ")");
   }
   const std::uint8_t* c = commands.data();
-  const std::uint64_t* a = addresses.data();
-  const std::uint64_t* s = stamps ? stamps->data() : nullptr;
+  // numpy may hand over misaligned data (a field of a packed structured array): read bytes, never a uint64_t*.
+  const auto* a = static_cast<const char*>(static_cast<const void*>(addresses.data()));
+  const auto* s = stamps ? static_cast<const char*>(static_cast<const void*>(stamps->data())) : nullptr;
+  constexpr std::size_t kWord = sizeof(std::uint64_t);
   for (std::size_t i = 0; i < n; ++i) {
     if (c[i] > 1) {
       throw ConfigError("write: commands[" + std::to_string(i) + "] must be 0 (read) or 1 (write), got " +
@@ -110,7 +113,11 @@ void write_arrays(PyTraceWriter& self, const U8Array& commands, const U64Array& 
   // Safe to release: the arrays are kept alive by the caller's references and are only read here.
   py::gil_scoped_release release;
   for (std::size_t i = 0; i < n; ++i) {
-    writer.write(c[i] != 0 ? Command::kWrite : Command::kRead, a[i], s ? s[i] : 0);
+    std::uint64_t address = 0;
+    std::uint64_t stamp = 0;
+    std::memcpy(&address, a + i * kWord, kWord);
+    if (s != nullptr) std::memcpy(&stamp, s + i * kWord, kWord);
+    writer.write(c[i] != 0 ? Command::kWrite : Command::kRead, address, stamp);
   }
 }
 
