@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "bindings.hpp"
 #include "py_simulator.hpp"
@@ -190,8 +191,14 @@ void bind_trace(py::module_& m) {
              c.wrap = wrap;
              c.source = source;
              c.validate();
+             std::optional<DramTraceReader> reader;
+             {
+               // Safe to release: opening the file touches no Python object (a FIFO may block here).
+               py::gil_scoped_release release;
+               reader.emplace(path, o);
+             }
              return Ref<TraceReplayer>(
-                 &s.sim().make<TraceReplayer>(name, target, DramTraceReader(path, o), c, parent));
+                 &s.sim().make<TraceReplayer>(name, target, std::move(*reader), c, parent));
            }),
            py::arg("sim"), py::arg("name"), py::arg("target"), py::arg("path"), py::kw_only(),
            py::arg("format") = "auto", py::arg("tck_ps"), py::arg("size_bytes") = 64, py::arg("capacity_bytes") = 0,
