@@ -31,6 +31,12 @@ from tnpu import _core, traces
 TCK_PS = 833  # DDR4-2400
 
 
+def _child_scan(path: str) -> dict[str, float]:
+    t0 = time.perf_counter()
+    n = traces.scan_dram_trace(path)["requests"]
+    return {"requests": n, "wall_s": time.perf_counter() - t0}
+
+
 def _child_read(path: str) -> dict[str, float]:
     reader = _core.DramTraceReader(path)
     t0 = time.perf_counter()
@@ -59,7 +65,8 @@ def _child_replay(path: str, target: str) -> dict[str, float]:
 
 
 def _child(mode: str, path: str, target: str) -> None:
-    out = _child_read(path) if mode == "read" else _child_replay(path, target)
+    runs = {"scan": _child_scan, "read": _child_read}
+    out = runs[mode](path) if mode in runs else _child_replay(path, target)
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
     print(json.dumps(out))
 
@@ -89,7 +96,10 @@ def main() -> int:
 
     print(f"tnpu-sim {tnpu.__version__}, build_type={_core.build_type}, gzip={traces.gzip_supported()}")
     print(f"format={args.format}{' (gzip)' if args.gzip else ''}, target={args.target}, tCK={TCK_PS} ps")
-    header = f"{'pattern':<11} {'requests':>11} {'gen s':>7} {'read Mreq/s':>12} {'read RSS MB':>12}"
+    print(
+        "scan: C++ parse only; read: parse into numpy chunks of 65,536; replay: parse + simulate into the target"
+    )
+    header = f"{'pattern':<11} {'requests':>11} {'gen s':>7} {'scan Mreq/s':>12} {'read Mreq/s':>12} {'read RSS MB':>12}"
     header += f" {'replay Mreq/s':>14} {'replay RSS MB':>14} {'GB/s sim':>9}"
     print(header)
     with tempfile.TemporaryDirectory(prefix="tnpu-bench-dram-") as tmp:
@@ -99,12 +109,14 @@ def main() -> int:
                 t0 = time.perf_counter()
                 traces.generate_dram_trace_file(path, pattern, size, args.format, gzip=args.gzip)
                 gen_s = time.perf_counter() - t0
+                sc = _run_child("scan", path, args.target)
                 rd = _run_child("read", path, args.target)
                 rp = _run_child("replay", path, args.target)
-                assert rd["requests"] == size
+                assert sc["requests"] == rd["requests"] == size
                 assert rp["requests"] == size
                 print(
-                    f"{pattern:<11} {size:>11,} {gen_s:>7.2f} {size / rd['wall_s'] / 1e6:>12.2f} "
+                    f"{pattern:<11} {size:>11,} {gen_s:>7.2f} {size / sc['wall_s'] / 1e6:>12.2f} "
+                    f"{size / rd['wall_s'] / 1e6:>12.2f} "
                     f"{rd['peak_rss_mb']:>12.1f} {size / rp['wall_s'] / 1e6:>14.2f} {rp['peak_rss_mb']:>14.1f} "
                     f"{rp['bandwidth_gbps']:>9.2f}",
                     flush=True,

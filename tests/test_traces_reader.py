@@ -300,3 +300,35 @@ def test_a_reader_used_from_two_threads_refuses_the_second(tmp_path: Path) -> No
         os.close(fd_holder[0])
         worker.join(timeout=10)
     assert result == [2]
+
+
+@pytest.mark.parametrize("fmt", traces.FORMATS)
+def test_scan_summarises_what_the_chunked_reader_reads(tmp_path: Path, fmt: str) -> None:
+    cfg = traces.PatternConfig(interval_cycles=5)
+    p = tmp_path / "m.trace.gz"
+    traces.generate_dram_trace_file(p, "mixed", 4000, fmt, seed=9, config=cfg)
+    r = _records(p)
+    s = traces.scan_dram_trace(p)
+    assert s["format"] == fmt
+    assert s["gzip"] is True
+    assert (s["requests"], s["reads"], s["writes"]) == (
+        4000,
+        int((r["command"] == 0).sum()),
+        int(r["command"].sum()),
+    )
+    assert (s["min_address"], s["max_address"]) == (int(r["address"].min()), int(r["address"].max()))
+    if fmt == "dramsim3":
+        assert (s["first_stamp_cycles"], s["last_stamp_cycles"], s["max_stamp_cycles"]) == (
+            0,
+            3999 * 5,
+            3999 * 5,
+        )
+    else:
+        assert s["first_stamp_cycles"] is None
+
+
+def test_scan_reports_errors_like_the_reader(tmp_path: Path) -> None:
+    p = _write(tmp_path, "0x0 READ 4\n0x40 READ 2\n")
+    assert traces.scan_dram_trace(p)["max_stamp_cycles"] == 4
+    with pytest.raises(TraceFormatError, match=r"t\.trace:2: expected a stamp >= 4"):
+        traces.scan_dram_trace(p, monotonic_stamps=True)

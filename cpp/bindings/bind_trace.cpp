@@ -3,6 +3,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -138,6 +139,49 @@ void bind_trace(py::module_& m) {
         return std::string(format_name(f));
       },
       py::arg("path"), "Format name of a DRAM trace, from its first request line.");
+
+  m.def(
+      "scan_dram_trace",
+      [](const std::string& path, const std::string& format, bool monotonic_stamps) {
+        DramTraceOptions o;
+        o.format = format;
+        o.monotonic_stamps = monotonic_stamps;
+        std::uint64_t reads = 0, writes = 0, lo = UINT64_MAX, hi = 0, first_stamp = 0, last_stamp = 0,
+                      max_stamp = 0;
+        std::string fmt;
+        bool gz = false;
+        {
+          // Safe to release: only the reader and local counters are touched.
+          py::gil_scoped_release release;
+          DramTraceReader reader(path, o);
+          DramTraceRecord r;
+          while (reader.next(r)) {
+            (r.command == Command::kRead ? reads : writes) += 1;
+            lo = std::min(lo, r.address);
+            hi = std::max(hi, r.address);
+            if (reads + writes == 1) first_stamp = r.stamp_cycles;
+            last_stamp = r.stamp_cycles;
+            max_stamp = std::max(max_stamp, r.stamp_cycles);
+          }
+          fmt = std::string(format_name(reader.format()));
+          gz = reader.gzip();
+        }
+        py::dict d;
+        d["format"] = fmt;
+        d["gzip"] = gz;
+        d["requests"] = reads + writes;
+        d["reads"] = reads;
+        d["writes"] = writes;
+        d["min_address"] = lo;
+        d["max_address"] = hi;
+        const bool stamped = fmt == format_name(DramTraceFormat::kDramsim3);
+        d["first_stamp_cycles"] = stamped ? py::object(py::int_(first_stamp)) : py::object(py::none());
+        d["last_stamp_cycles"] = stamped ? py::object(py::int_(last_stamp)) : py::object(py::none());
+        d["max_stamp_cycles"] = stamped ? py::object(py::int_(max_stamp)) : py::object(py::none());
+        return d;
+      },
+      py::arg("path"), py::kw_only(), py::arg("format") = "auto", py::arg("monotonic_stamps") = false,
+      "Read a whole trace in C++ and summarise it (counts, address range, stamps). Releases the GIL.");
 
   py::class_<PyTraceReader>(m, "DramTraceReader",
                               "Streaming reader of a DRAM trace (plain or gzip); constant memory.")

@@ -84,6 +84,34 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     return str(_core.detect_trace_format(os.fspath(path)))
 
 
+def scan_dram_trace(
+    path: str | os.PathLike[str],
+    format: str | None = None,
+    *,
+    monotonic_stamps: bool = False,
+) -> dict[str, Any]:
+    """Read a whole trace in C++ (checking every line) and return a summary.
+
+    Returns
+    -------
+    dict
+        ``format``, ``gzip``, ``requests``, ``reads``, ``writes``, ``min_address``, ``max_address`` and, for
+        stamped formats, ``first_stamp_cycles``, ``last_stamp_cycles``, ``max_stamp_cycles`` (else ``None``).
+
+    Raises
+    ------
+    TraceFormatError
+        As :func:`read_dram_trace`.
+    """
+    return dict(
+        _core.scan_dram_trace(
+            os.fspath(path),
+            format="auto" if format is None else _check_format(format),
+            monotonic_stamps=monotonic_stamps,
+        )
+    )
+
+
 def read_dram_trace(
     path: str | os.PathLike[str],
     format: str | None = None,

@@ -135,32 +135,7 @@ def run_gen(args: argparse.Namespace) -> int:
 
 def run_info(args: argparse.Namespace) -> int:
     """Summarise a trace (reads every line, so it also validates it)."""
-    reads = writes = 0
-    lo, hi = None, None
-    first_stamp: int | None = None
-    last_stamp: int | None = None
-    fmt = args.format or traces.detect_format(args.path)
-    for chunk in traces.read_dram_trace(args.path, fmt, chunk_records=1 << 20):
-        w = int(chunk["command"].sum())
-        writes += w
-        reads += len(chunk) - w
-        cmin, cmax = int(chunk["address"].min()), int(chunk["address"].max())
-        lo = cmin if lo is None else min(lo, cmin)
-        hi = cmax if hi is None else max(hi, cmax)
-        if first_stamp is None:
-            first_stamp = int(chunk["stamp"][0])
-        last_stamp = int(chunk["stamp"][-1])
-    out = {
-        "path": args.path,
-        "format": fmt,
-        "requests": reads + writes,
-        "reads": reads,
-        "writes": writes,
-        "min_address": lo,
-        "max_address": hi,
-        "first_stamp_cycles": first_stamp if fmt == "dramsim3" else None,
-        "last_stamp_cycles": last_stamp if fmt == "dramsim3" else None,
-    }
+    out = {"path": args.path, **traces.scan_dram_trace(args.path, args.format)}
     if args.json:
         json.dump(out, sys.stdout)
         print()
