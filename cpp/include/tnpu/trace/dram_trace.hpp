@@ -3,13 +3,16 @@
 //   "dramsim3"   `0xADDR READ|WRITE CYCLE`  (DRAMsim3 trace CPU; CYCLE in memory clock cycles, decimal)
 //   "ramulator1" `0xADDR R|W`               (Ramulator 1 `--mode=dram`)
 //   "ramulator2" `LD|ST 0xADDR`             (Ramulator 2 LoadStoreTrace front end)
-// Plain text or gzip (recognised by its magic bytes, not by the file name).
+// Plain text or gzip (recognised by its magic bytes, not by the file name). A plain trace may be a pipe; a gzip
+// trace must be a regular file (zlib reopens it by name).
 //
 // Contract:
 // - Memory use is constant in the trace length: the file is read through one fixed buffer (kBufferBytes), never
 //   loaded whole. A line longer than kMaxLineBytes is an error.
-// - Lines: fields are separated by spaces or tabs; leading/trailing blanks and a CR before the LF are ignored; a
-//   blank line and a line whose first non-blank character is '#' are skipped (they still count for line numbers).
+// - Lines: fields are separated by blanks (space, tab, CR, VT, FF); leading/trailing blanks (so a CR before the
+//   LF) are ignored; a blank line and a line whose first non-blank character is '#' are skipped (they still count
+//   for line numbers).
+//   Canonical lines (single spaces, 0x-prefixed lower-case-x hex) take a fast path; the result is the same.
 // - Addresses follow each peer's own reader: dramsim3 and ramulator1 addresses are hexadecimal with an optional
 //   0x/0X prefix; ramulator2 addresses are hexadecimal with 0x/0X and decimal without it (as Ramulator 2 parses
 //   them). An address must fit in 64 bits. dramsim3 commands: READ/WRITE in any case, also DRAMsim2's P_MEM_RD,
