@@ -291,7 +291,10 @@ def test_a_reader_used_from_two_threads_refuses_the_second(tmp_path: Path) -> No
     result: list[int] = []
     worker = threading.Thread(target=lambda: result.append(len(reader.read_chunk(100)[0])), daemon=True)  # type: ignore[attr-defined]
     worker.start()
-    time.sleep(0.2)  # the worker is now waiting for more bytes inside read_chunk, without the GIL
+    deadline = time.monotonic() + 30
+    while not reader.busy and time.monotonic() < deadline:  # type: ignore[attr-defined]
+        time.sleep(0.01)
+    assert reader.busy  # type: ignore[attr-defined]  # the worker waits for bytes inside read_chunk, GIL released
     try:
         with pytest.raises(RuntimeError, match="DramTraceReader: already in use by another thread"):
             reader.read_chunk(1)  # type: ignore[attr-defined]

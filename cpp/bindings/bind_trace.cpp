@@ -201,6 +201,8 @@ void bind_trace(py::module_& m) {
       .def_property_readonly("gzip", [](const PyTraceReader& r) { return r.reader.gzip(); })
       .def_property_readonly("records", [](const PyTraceReader& r) { return r.reader.records(); })
       .def_property_readonly("line", [](const PyTraceReader& r) { return r.reader.line(); })
+      .def_property_readonly("busy", [](const PyTraceReader& r) { return r.busy; },
+                             "True while a read_chunk() call (in some thread) is running.")
       .def("read_chunk", &read_chunk, py::arg("max_records"),
            "(commands u8, addresses u64, stamps u64, lines u64) of up to max_records next records; empty at the "
            "end. Releases the GIL.");
