@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import json
 import os
 import re
 import threading
@@ -117,6 +118,29 @@ def test_the_three_formats_of_each_validation_trace_agree(pattern: str) -> None:
         assert traces.detect_format(VALIDATION / f"{pattern}.{fmt}.trace.gz") == fmt
         assert np.array_equal(per_format[fmt]["command"], ref["command"])
         assert np.array_equal(per_format[fmt]["address"], ref["address"])
+
+
+def _validation_files() -> list[tuple[str, str, dict[str, object]]]:
+    refs = VALIDATION.parent / "references.json"
+    if not refs.is_file():
+        return []
+    traces_meta = json.loads(refs.read_text())["traces"]
+    return [(fmt, rel, meta) for meta in traces_meta.values() for fmt, rel in meta["files"].items()]
+
+
+@pytest.mark.skipif(not VALIDATION.is_dir(), reason="shared validation traces not present")
+@pytest.mark.parametrize(
+    ("fmt", "rel", "meta"), _validation_files(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_validation_traces_read_as_the_references_describe_them(
+    fmt: str, rel: str, meta: dict[str, object]
+) -> None:
+    s = traces.scan_dram_trace(VALIDATION.parent / rel)
+    assert s["format"] == fmt
+    assert (s["requests"], s["reads"], s["writes"]) == (meta["requests"], meta["reads"], meta["writes"])
+    assert s["max_address"] == meta["max_addr"]
+    if fmt == "dramsim3":
+        assert s["last_stamp_cycles"] == meta["last_stamp"]
 
 
 # --- errors ------------------------------------------------------------------------------------------------------
