@@ -50,12 +50,15 @@ def _child_read(path: str) -> dict[str, float]:
     return {"requests": n, "wall_s": wall}
 
 
+#: Replay parameters per target (``tnpu.traces.TARGETS`` name -> keyword arguments of replay_trace).
+TARGET_PARAMS: dict[str, dict[str, object]] = {
+    # 64 slots and 50 ns: the memory keeps up with one request per cycle, so the replay runs at full rate.
+    "fixed_latency": {"tck_ps": TCK_PS, "latency_ps": 50_000, "queue_depth": 64},
+}
+
+
 def _child_replay(path: str, target: str) -> dict[str, float]:
-    params: dict[str, int] = {}
-    if target == "fixed_latency":
-        # 64 slots and 50 ns: the memory keeps up with one request per cycle, so the replay runs at full rate.
-        params = {"latency_ps": 50_000, "queue_depth": 64}
-    r = traces.replay_trace(path, target=target, tck_ps=TCK_PS, **params)
+    r = traces.replay_trace(path, target=target, **TARGET_PARAMS.get(target, {}))  # type: ignore[arg-type]
     return {
         "requests": r.requests,
         "wall_s": r.wall_s,
@@ -95,7 +98,10 @@ def main() -> int:
         return 0
 
     print(f"tnpu-sim {tnpu.__version__}, build_type={_core.build_type}, gzip={traces.gzip_supported()}")
-    print(f"format={args.format}{' (gzip)' if args.gzip else ''}, target={args.target}, tCK={TCK_PS} ps")
+    print(
+        f"format={args.format}{' (gzip)' if args.gzip else ''}, target={args.target}, "
+        f"parameters={TARGET_PARAMS.get(args.target, {})}"
+    )
     print(
         "scan: C++ parse only; read: parse into numpy chunks of 65,536; replay: parse + simulate into the target"
     )

@@ -182,3 +182,11 @@ def test_replays_in_threads_equal_the_serial_replay(tmp_path: Path) -> None:
     serial = run(0)
     with ThreadPoolExecutor(max_workers=3) as pool:
         assert list(pool.map(run, range(3))) == [serial] * 3
+
+
+def test_tck_must_be_given_for_a_target_without_a_clock(tmp_path: Path) -> None:
+    p = _trace(tmp_path, ["LD 0x0"])
+    with pytest.raises(
+        ConfigError, match=r"replay_trace\.tck_ps: target 'fixed_latency' has no clock of its own"
+    ):
+        traces.replay_trace(p)

@@ -442,7 +442,7 @@ def replay_trace(
     *,
     target: str = "fixed_latency",
     format: str | None = None,
-    tck_ps: int = 833,
+    tck_ps: int | None = None,
     size_bytes: int = _LINE_BYTES,
     capacity_bytes: int = 0,
     wrap: bool = False,
@@ -463,7 +463,8 @@ def replay_trace(
     format
         One of :data:`FORMATS`, or ``None`` to detect it.
     tck_ps
-        Memory clock period: stamps count these cycles, and at most one request is offered per cycle.
+        Memory clock period: stamps count these cycles, and at most one request is offered per cycle. ``None``:
+        the target's own ``tck_ps`` (a DRAM controller has one; ``fixed_latency`` has none, so give it).
     size_bytes
         Bytes per request.
     capacity_bytes
@@ -483,6 +484,10 @@ def replay_trace(
         )
     sim = Simulator()
     tgt = factory(sim, **target_params)
+    if tck_ps is None:
+        tck_ps = getattr(tgt, "tck_ps", None)
+        if tck_ps is None:
+            raise ConfigError(f"replay_trace.tck_ps: target '{target}' has no clock of its own; give tck_ps")
     replayer = _core.TraceReplayer(
         sim,
         "replay",
