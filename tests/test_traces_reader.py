@@ -359,3 +359,20 @@ def test_scan_reports_errors_like_the_reader(tmp_path: Path) -> None:
     assert traces.scan_dram_trace(p)["max_stamp_cycles"] == 4
     with pytest.raises(TraceFormatError, match=r"t\.trace:2: expected a stamp >= 4"):
         traces.scan_dram_trace(p, monotonic_stamps=True)
+
+
+@pytest.mark.parametrize("cut", [-3, -1, 0, 1, 5])
+def test_detection_when_the_first_request_line_straddles_a_buffer_refill(tmp_path: Path, cut: int) -> None:
+    # More than one 1 MiB buffer of comments, then the first request line across the refill boundary.
+    filler = 1 << 20
+    comment = b"#" + b"c" * 62 + b"\n"
+    head = comment * (filler // len(comment))
+    head += b"#" * (filler + cut - len(head) - 1) + b"\n" if filler + cut - len(head) > 0 else b""
+    p = _write(tmp_path, head + b"LD 0x40\nST 0x80\n")
+    n_lines = head.count(b"\n")
+    reader = _core.DramTraceReader(str(p))
+    assert reader.format == "ramulator2"
+    commands, addresses, _s, lines = reader.read_chunk(10)
+    assert list(commands) == [0, 1]
+    assert list(addresses) == [0x40, 0x80]
+    assert list(lines) == [n_lines + 1, n_lines + 2]

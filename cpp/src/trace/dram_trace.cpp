@@ -372,7 +372,6 @@ DramTraceReader::DramTraceReader(std::string path, const DramTraceOptions& optio
   // Detection: classify the first request line, then leave it unconsumed so next() parses it.
   std::string_view text;
   for (;;) {
-    const std::size_t line_begin = begin_;
     if (!next_line(text)) {
       throw TraceFormatError(path_ + ": empty trace: expected at least one request line (blank lines and '#' "
                                      "comments do not count)");
@@ -390,7 +389,9 @@ DramTraceReader::DramTraceReader(std::string path, const DramTraceOptions& optio
     } else {
       fail(kDetectExpected, text);
     }
-    begin_ = line_begin;  // the buffer was not refilled since: the line is still there
+    // Unread the line: it is still in the buffer (next_line may have moved it there while refilling, so take its
+    // position from the view, not from before the call).
+    begin_ = static_cast<std::size_t>(text.data() - buffer_.data());
     --line_;
     return;
   }
