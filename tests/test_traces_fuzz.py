@@ -64,8 +64,18 @@ def _ref_line(line: bytes, fmt: str) -> tuple[int, int, int] | str | None:
     return "error" if a is None or a >= U64 else (int(toks[0] == b"ST"), a, 0)
 
 
-def _read_all(path: Path, fmt: str | None) -> list[tuple[int, int, int]]:
+SMALL_BUFFER = 2 * 4096 + 2  # the smallest read buffer: many refills, lines cut at every position
+
+
+def _read_all(path: Path, fmt: str | None, *, small_buffer: bool = False) -> list[tuple[int, int, int]]:
     out: list[tuple[int, int, int]] = []
+    if small_buffer:
+        reader = _core.DramTraceReader(str(path), format=fmt or "auto", buffer_bytes=SMALL_BUFFER)
+        while True:
+            c, a, s, _lines = reader.read_chunk(5)
+            if len(c) == 0:
+                return out
+            out += [(int(x), int(y), int(z)) for x, y, z in zip(c, a, s, strict=True)]
     for chunk in traces.read_dram_trace(path, fmt, chunk_records=7):
         out += [(int(c), int(a), int(s)) for c, a, s in chunk[["command", "address", "stamp"]]]
     return out
@@ -144,6 +154,35 @@ def test_near_grammar_lines_agree_with_the_reference_parser(
             _read_all(p, fmt)
     else:
         assert _read_all(p, fmt) == expected
+
+
+@SETTINGS
+@given(
+    data=st.data(),
+    fmt=st.sampled_from(traces.FORMATS),
+    pad=st.integers(0, 3 * SMALL_BUFFER),
+    detect=st.booleans(),
+)
+def test_refills_at_every_position_change_nothing(
+    tmp_path: Path, data: st.DataObject, fmt: str, pad: int, detect: bool
+) -> None:
+    # Comment padding moves the lines across the boundaries of a small buffer; results must equal the 1 MiB buffer.
+    lines = data.draw(st.lists(_line(fmt), min_size=1, max_size=200))
+    padding = b"".join(b"#" + b"p" * 40 + b"\n" for _ in range(pad // 42)) + b"\n" * (pad % 42)
+    p = tmp_path / "pad.trace"
+    p.write_bytes(padding + b"\n".join(lines))
+    fmt_arg = None if detect else fmt
+    big: object
+    small: object
+    try:
+        big = _read_all(p, fmt_arg)
+    except TraceFormatError as e:
+        big = str(e)
+    try:
+        small = _read_all(p, fmt_arg, small_buffer=True)
+    except TraceFormatError as e:
+        small = str(e)
+    assert small == big
 
 
 @SETTINGS

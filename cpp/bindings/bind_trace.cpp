@@ -185,15 +185,18 @@ void bind_trace(py::module_& m) {
 
   py::class_<PyTraceReader>(m, "DramTraceReader",
                               "Streaming reader of a DRAM trace (plain or gzip); constant memory.")
-      .def(py::init([](const std::string& path, const std::string& format, bool monotonic_stamps) {
+      .def(py::init([](const std::string& path, const std::string& format, bool monotonic_stamps,
+                       std::size_t buffer_bytes) {
              DramTraceOptions o;
              o.format = format;
              o.monotonic_stamps = monotonic_stamps;
+             o.buffer_bytes = buffer_bytes;
              // Safe to release: opening and detection touch only the file and the new C++ object.
              py::gil_scoped_release release;
              return std::make_unique<PyTraceReader>(path, o);
            }),
-           py::arg("path"), py::kw_only(), py::arg("format") = "auto", py::arg("monotonic_stamps") = false)
+           py::arg("path"), py::kw_only(), py::arg("format") = "auto", py::arg("monotonic_stamps") = false,
+           py::arg("buffer_bytes") = DramTraceOptions{}.buffer_bytes)
       .def_property_readonly("format",
                              [](const PyTraceReader& r) { return std::string(format_name(r.reader.format())); })
       .def_property_readonly("has_stamps", [](const PyTraceReader& r) { return format_has_stamp(r.reader.format()); })

@@ -367,7 +367,11 @@ DramTraceReader::DramTraceReader(std::string path, const DramTraceOptions& optio
   const bool detect = options.format == "auto" || options.format.empty();
   if (!detect) format_ = parse_format_name(options.format);
   source_ = open_source(path_);
-  buffer_.resize(kBufferBytes);
+  if (options.buffer_bytes < 2 * kMaxLineBytes + 2) {
+    throw ConfigError("DramTraceOptions.buffer_bytes: expected at least " + std::to_string(2 * kMaxLineBytes + 2) +
+                      ", got " + std::to_string(options.buffer_bytes));
+  }
+  buffer_.resize(options.buffer_bytes);
   if (!detect) return;
   // Detection: classify the first request line, then leave it unconsumed so next() parses it.
   std::string_view text;

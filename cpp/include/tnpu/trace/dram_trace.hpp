@@ -7,7 +7,7 @@
 // trace must be a regular file (zlib reopens it by name).
 //
 // Contract:
-// - Memory use is constant in the trace length: the file is read through one fixed buffer (kBufferBytes), never
+// - Memory use is constant in the trace length: the file is read through one fixed buffer (DramTraceOptions::buffer_bytes, 1 MiB), never
 //   loaded whole. A line longer than kMaxLineBytes is an error.
 // - Lines: fields are separated by blanks (space, tab, CR, VT, FF); leading/trailing blanks (so a CR before the
 //   LF) are ignored; a blank line and a line whose first non-blank character is '#' are skipped (they still count
@@ -60,6 +60,9 @@ struct DramTraceRecord {
 struct DramTraceOptions {
   std::string format = "auto";     // a format name, or "auto": detected from the first request line
   bool monotonic_stamps = false;   // a decreasing stamp is an error
+  // Size of the read buffer (memory use). At least 2 x kMaxLineBytes + 2; small values are for tests that want
+  // many refills.
+  std::size_t buffer_bytes = std::size_t{1} << 20;
 };
 
 // Classifies the first request line (blank and '#' lines skipped) of a file. Throws TraceFormatError if the file is
@@ -70,7 +73,6 @@ class ByteSource;  // a plain or gzip file, read in blocks (private to dram_trac
 
 class DramTraceReader {
  public:
-  static constexpr std::size_t kBufferBytes = std::size_t{1} << 20;
   static constexpr std::size_t kMaxLineBytes = 4096;
 
   // Opens the file; with format "auto" reads up to the first request line to detect it. Throws TraceFormatError
