@@ -16,13 +16,14 @@ from tnpu import __version__
 from tnpu.errors import ConfigError, SimulationError, TraceFormatError
 
 #: Sub-command modules, in the order ``tnpu --help`` lists them.
-COMMANDS: tuple[str, ...] = ("tnpu.commands.demo", "tnpu.commands.workloads")
+COMMANDS: tuple[str, ...] = ("tnpu.commands.demo", "tnpu.commands.workloads", "tnpu.commands.trace")
 
 EXAMPLES = """\
 examples:
   tnpu demo                      run the kernel demo (traffic generator -> fixed-latency memory)
   tnpu demo --json               the same, as one JSON object
   tnpu workloads                 the model zoo (layers, MACs, weights, training MACs per sample)
+  tnpu trace gen random -n 100000 -o r.trace --format dramsim3   generate a DRAM trace
   tnpu COMMAND --help            help and examples for one command
 """
 
