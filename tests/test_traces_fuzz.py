@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from tnpu import _core, traces
 from tnpu.errors import TraceFormatError
 

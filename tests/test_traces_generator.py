@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from tnpu import cli, traces
 from tnpu.errors import ConfigError, TraceFormatError
 

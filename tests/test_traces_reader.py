@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from tnpu import _core, traces
 from tnpu.errors import ConfigError, TraceFormatError
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tnpu import _core, traces
 from tnpu.errors import ConfigError, TraceFormatError
 from tnpu.sim import Simulator

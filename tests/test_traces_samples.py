@@ -7,6 +7,7 @@ import shlex
 from pathlib import Path
 
 import pytest
+
 from tnpu import cli, traces
 
 TRACES = Path(__file__).resolve().parents[1] / "traces"
@@ -20,12 +21,12 @@ def _commands() -> list[list[str]]:
 
 def test_every_sample_file_has_a_command_and_every_format_has_a_sample() -> None:
     made = {cmd[cmd.index("-o") + 1] for cmd in _commands()}
-    present = {p.name for p in TRACES.iterdir() if p.name != "README.md"}
+    present = {p.name for p in TRACES.iterdir() if p.is_file() and p.name != "README.md"}
     assert made == present
     formats = {traces.detect_format(TRACES / name) for name in present}
     assert formats == set(traces.FORMATS)
     assert any(name.endswith(".gz") for name in present)
-    assert sum(p.stat().st_size for p in TRACES.iterdir()) < 100_000
+    assert sum(p.stat().st_size for p in TRACES.iterdir() if p.is_file()) < 100_000
 
 
 @pytest.mark.parametrize("cmd", _commands(), ids=lambda c: c[c.index("-o") + 1])
