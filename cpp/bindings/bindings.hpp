@@ -9,6 +9,7 @@ namespace py = pybind11;
 void bind_sim(py::module_& m);
 void bind_mem(py::module_& m);
 void bind_trace(py::module_& m);
+void bind_dram(py::module_& m);
 void bind_testing(py::module_& m);
 
 }  // namespace tnpu::bindings
