@@ -13,6 +13,7 @@ from tnpu import errors
 from tnpu._core import Clock, Priority
 from tnpu.errors import ConfigError, SimulationError, TraceFormatError
 from tnpu.sim import Simulator
+from tnpu.dram import DramConfig, load_dram_config, replay_dram
 
 try:
     __version__ = _dist_version("tnpu-sim")
@@ -22,10 +23,13 @@ except PackageNotFoundError:  # pragma: no cover - only when run from an uninsta
 __all__ = [
     "Clock",
     "ConfigError",
+    "DramConfig",
     "Priority",
     "SimulationError",
     "Simulator",
     "TraceFormatError",
     "__version__",
     "errors",
+    "load_dram_config",
+    "replay_dram",
 ]

@@ -499,7 +499,7 @@ bool DramChannel::pick_shared(std::vector<std::uint32_t>& q, std::uint64_t c, st
       continue;
     }
     const bool is_hit = cmd != DramCommand::kACT && cmd != DramCommand::kPRE;
-    if (is_hit && spec_.row_hit_cap > 0 && banks_[s.flat_bank].hits >= spec_.row_hit_cap) {
+    if (is_hit && spec_.row_hit_cap > 0 && banks_[s.flat_bank].hits > spec_.row_hit_cap) {
       if (oldest_capped == q.size()) {
         oldest_capped = i;
         capped_cmd = cmd;

@@ -68,7 +68,8 @@ struct DramSpec {
   std::string write_drain = "watermark";  // "watermark" (high/low fractions) | "dramsim3" (full, or > 8 and idle)
   double write_high_watermark = 0.8;      // fraction of write_queue_size
   double write_low_watermark = 0.2;
-  std::uint32_t row_hit_cap = 0;          // > 0: at most this many row hits win over older requests per activation
+  std::uint32_t row_hit_cap = 0;          // > 0 (shared queues): after this many hits a row stops overtaking older requests
+                                          // (per-bank queues always use DRAMsim3's limit of 4 in precharge arbitration)
   bool promote_activated = false;         // a request whose ACT issued leaves the read/write queue (Ramulator actq)
   bool forward_writes = true;             // a read of an address waiting in the write queue is served from it
   bool wrap_addresses = false;            // an address beyond the capacity wraps instead of being an error
