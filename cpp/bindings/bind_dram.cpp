@@ -61,6 +61,7 @@ void bind_dram(py::module_& m) {
   TNPU_FIELD(tWR);
   TNPU_FIELD(tRTRS);
   TNPU_FIELD(tRTW);
+  TNPU_FIELD(write_rank_switch);
   TNPU_FIELD(tREFI);
   TNPU_FIELD(tRFC);
   TNPU_FIELD(vdd);

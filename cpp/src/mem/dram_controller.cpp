@@ -157,6 +157,7 @@ class DramChannel final : private EventHandler {
   std::vector<Initiator*> waiting_;
   bool retry_scheduled_ = false;
 
+  bool idle_ = true;  // the last step ended with nothing queued (refreshes since then are caught up lazily)
   std::uint64_t wake_cycle_ = kNever;  // the earliest wake-up scheduled and not yet run
   std::uint64_t wake_seq_ = 0;
   std::uint64_t wakeups_ = 0;
@@ -626,7 +627,8 @@ void DramChannel::step(std::uint64_t c) {
       while (next_refresh_[r] <= c) {
         const std::uint64_t due = next_refresh_[r];
         next_refresh_[r] += period;
-        if (next_refresh_[r] <= c && !refresh_pending_[r] && due >= cmd_bus_next_) {
+        // Due in an idle stretch (or before a later due in this catch-up): it happened at its time.
+        if ((idle_ ? due < c : next_refresh_[r] <= c) && !refresh_pending_[r] && due >= cmd_bus_next_) {
           if (open_banks_[r] > 0) issue(DramCommand::kPREA, r, 0, 0, due);
           issue(DramCommand::kREF, r, 0, 0, std::max(due, earliest_rank(DramCommand::kREF, r)));
           continue;
@@ -639,6 +641,7 @@ void DramChannel::step(std::uint64_t c) {
       wake = std::min(wake, next_refresh_[r]);
     }
   }
+  idle_ = false;
   update_write_mode();
   bool issued = false;
   if (cmd_bus_next_ <= c) {
@@ -662,10 +665,12 @@ void DramChannel::step(std::uint64_t c) {
   bool more_to_move = false;
   if (per_bank_) {
     update_write_mode();
-    move_transaction(c);
+    // A transaction moved now is examined next cycle (DRAMsim3: a command enters its queue after the issue phase).
+    more_to_move = move_transaction(c);
     // Another transaction can move next cycle if one fits its bank queue.
     const auto& q = write_mode_ ? write_q_ : read_q_;
     for (const std::uint32_t id : q) {
+      if (more_to_move) break;
       if (bank_q_[slots_[id].flat_bank].size() < spec_.bank_queue_size) {
         more_to_move = true;
         break;
@@ -696,6 +701,7 @@ void DramChannel::step(std::uint64_t c) {
     wake = std::min(wake, std::max(w, c + 1));
   }
   if (!work_left && refresh_pending_count_ == 0 && !refresh_on_) wake = kNever;
+  idle_ = !work_left;
   if (!work_left && refresh_pending_count_ == 0 && refresh_on_) {
     // Idle: refreshes still fall due, but nothing is waiting on them; account for them lazily (no wake-ups
     // through idle time): sleep until a request arrives, catching up refreshes then.

@@ -88,7 +88,7 @@ std::vector<TimingRule> ddr_family(const DramSpec& s, long rd_to_pre) {
   t.add(L::kRank, {C::kREF}, {C::kACT, C::kREF}, s.tRFC, "tRFC");
   // Other ranks of the channel: bus turnaround between ranks.
   t.add(L::kRank, rd, rd, bl + s.tRTRS, "tBL+tRTRS", true);
-  t.add(L::kRank, wr, wr, bl + s.tRTRS, "tBL+tRTRS", true);
+  t.add(L::kRank, wr, wr, bl + (s.write_rank_switch ? s.tRTRS : 0), "tBL+tRTRS", true);
   t.add(L::kRank, rd, wr, cl + bl + s.tRTRS - cwl, "tCL+tBL+tRTRS-tCWL", true);
   t.add(L::kRank, wr, rd, cwl + bl + s.tRTRS - cl, "tCWL+tBL+tRTRS-tCL", true);
   // Bank group.

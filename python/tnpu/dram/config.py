@@ -48,6 +48,7 @@ class DramConfig:
     tWR: int = 18
     tRTRS: int = 1
     tRTW: int = 2
+    write_rank_switch: bool = True
     tREFI: int = 9360
     tRFC: int = 420
     vdd: float = 1.2

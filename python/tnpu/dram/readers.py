@@ -192,6 +192,8 @@ def read_dramsim3_ini(path: str | Path) -> DramConfig:
     values["tRC"] = _int(p, "timing", "tRC", trc) if trc is not None else 0  # DRAMsim3: tRAS + tRP
     # DRAMsim3's read-to-write turnaround in one rank is RL + BL/2 - WL + tRTRS.
     values["tRTW"] = values.get("tRTRS", 1)
+    # DRAMsim3's write_to_write_o (WR to WR on another rank) is BL/2 with no rank-switch gap.
+    values["write_rank_switch"] = False
     # Ranks follow from the channel size, as DRAMsim3 derives them.
     probe = DramConfig().replace(**{k: v for k, v in values.items() if k != "read_queue_size"})
     size = get("system", "channel_size")

@@ -44,7 +44,8 @@ struct DramSpec {
   std::uint32_t tRTP = 9;
   std::uint32_t tWR = 18;
   std::uint32_t tRTRS = 1;   // rank-to-rank switch (extra bus cycles)
-  std::uint32_t tRTW = 2;    // extra bus cycles on a read-to-write turnaround in one rank (JEDEC: 2, 1 tCK preamble)
+  std::uint32_t tRTW = 2;
+  bool write_rank_switch = true;  // WR->WR to another rank pays tRTRS (JEDEC, Ramulator); DRAMsim3: false    // extra bus cycles on a read-to-write turnaround in one rank (JEDEC: 2, 1 tCK preamble)
   std::uint32_t tREFI = 9360;
   std::uint32_t tRFC = 420;
 
