@@ -11,9 +11,9 @@ from importlib.metadata import version as _dist_version
 
 from tnpu import errors
 from tnpu._core import Clock, Priority
+from tnpu.dram import DramConfig, load_dram_config, replay_dram
 from tnpu.errors import ConfigError, SimulationError, TraceFormatError
 from tnpu.sim import Simulator
-from tnpu.dram import DramConfig, load_dram_config, replay_dram
 
 try:
     __version__ = _dist_version("tnpu-sim")

@@ -61,7 +61,9 @@ def _parse_overrides(items: list[str]) -> dict[str, object]:
             raise ConfigError(f"--set {item}: expected FIELD=VALUE")
         key, text = (s.strip() for s in item.split("=", 1))
         if key not in DramConfig.model_fields():
-            raise ConfigError(f"--set {key}: unknown field (valid: {', '.join(sorted(DramConfig.model_fields()))})")
+            raise ConfigError(
+                f"--set {key}: unknown field (valid: {', '.join(sorted(DramConfig.model_fields()))})"
+            )
         default = getattr(defaults, key)
         try:
             if isinstance(default, bool):

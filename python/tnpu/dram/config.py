@@ -116,5 +116,5 @@ class DramConfig:
         return float(self.to_spec().peak_bandwidth_gbps)
 
     def as_dict(self) -> dict[str, Any]:
-        """The model fields as a plain dict (what a TOML preset holds)."""
+        """Return the model fields as a plain dict (what a TOML preset holds)."""
         return {name: getattr(self, name) for name in self.model_fields()}

@@ -35,9 +35,11 @@ def _from_toml_text(text: str, origin: str) -> DramConfig:
             values[k] = v
     for name, v in values.items():
         default = getattr(DramConfig(), name)
-        if isinstance(default, bool) != isinstance(v, bool) or (
-            isinstance(default, int | float) and not isinstance(v, int | float)
-        ) or (isinstance(default, str) and not isinstance(v, str)):
+        if (
+            isinstance(default, bool) != isinstance(v, bool)
+            or (isinstance(default, int | float) and not isinstance(v, int | float))
+            or (isinstance(default, str) and not isinstance(v, str))
+        ):
             raise ConfigError(f"{origin}: {name}: expected {type(default).__name__}, got {v!r}")
     cfg = DramConfig().replace(**values, source=origin)
     cfg.validate()

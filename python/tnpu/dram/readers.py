@@ -153,7 +153,9 @@ def read_dramsim3_ini(path: str | Path) -> DramConfig:
     values: dict[str, object] = {}
     protocol = get("dram_structure", "protocol")
     if protocol is None:
-        raise ConfigError(f"{p}: [dram_structure] protocol: missing (expected one of {', '.join(_DS3_PROTOCOLS)})")
+        raise ConfigError(
+            f"{p}: [dram_structure] protocol: missing (expected one of {', '.join(_DS3_PROTOCOLS)})"
+        )
     if protocol not in _DS3_PROTOCOLS:
         raise ConfigError(
             f"{p}: [dram_structure] protocol: '{protocol}' is not supported "
@@ -169,8 +171,11 @@ def read_dramsim3_ini(path: str | Path) -> DramConfig:
         if text is not None:
             values[fname] = _float(p, section, key, text)
     # DDR3-style single timing values apply to both the _S and _L rules (no bank groups).
-    for key, (short, long_) in {"tCCD": ("tCCD_S", "tCCD_L"), "tRRD": ("tRRD_S", "tRRD_L"),
-                                "tWTR": ("tWTR_S", "tWTR_L")}.items():
+    for key, (short, long_) in {
+        "tCCD": ("tCCD_S", "tCCD_L"),
+        "tRRD": ("tRRD_S", "tRRD_L"),
+        "tWTR": ("tWTR_S", "tWTR_L"),
+    }.items():
         text = get("timing", key)
         if text is not None:
             v = _int(p, "timing", key, text)
@@ -231,7 +236,9 @@ def read_dramsim3_ini(path: str | Path) -> DramConfig:
     page = get("system", "row_buf_policy") or "OPEN_PAGE"
     page_map = {"OPEN_PAGE": "open", "CLOSE_PAGE": "closed"}
     if page not in page_map:
-        raise ConfigError(f"{p}: [system] row_buf_policy: '{page}' is not supported (supported: OPEN_PAGE, CLOSE_PAGE)")
+        raise ConfigError(
+            f"{p}: [system] row_buf_policy: '{page}' is not supported (supported: OPEN_PAGE, CLOSE_PAGE)"
+        )
     values["page_policy"] = page_map[page]
     # DRAMsim3's controller: write buffer drained when full or > 8 writes while idle; no row-hit cap in FR-FCFS
     # (its precharge arbitration allows 4 hits); reads are served from the write buffer.
@@ -239,7 +246,9 @@ def read_dramsim3_ini(path: str | Path) -> DramConfig:
     known = set(_DS3_INT) | set(_DS3_FLOAT) | set(_DS3_IGNORED) | _DS3_HANDLED
     for section in parser.sections():
         if section == "thermal":
-            notes.append(f"[thermal]: ignored (thermal model not supported), keys: {', '.join(parser[section])}")
+            notes.append(
+                f"[thermal]: ignored (thermal model not supported), keys: {', '.join(parser[section])}"
+            )
             continue
         for key in parser[section]:
             if (section, key) in _DS3_IGNORED:
@@ -285,8 +294,18 @@ _RAM1_RFC = ((128, 150, 171, 193), (208, 243, 278, 313), (280, 327, 374, 421))  
 _RAM1_REFI = (6240, 7280, 8320, 9360)
 # Ramulator 1 keys used only outside --mode=dram (CPU front end, caches, multicore), reported as not used.
 _RAM1_NOT_DRAM = {
-    "cpu_tick", "mem_tick", "early_exit", "expected_limit_insts", "warmup_insts", "cache", "translation",
-    "record_cmd_trace", "print_cmd_trace", "l3_size", "l3_assoc", "prefetcher",
+    "cpu_tick",
+    "mem_tick",
+    "early_exit",
+    "expected_limit_insts",
+    "warmup_insts",
+    "cache",
+    "translation",
+    "record_cmd_trace",
+    "print_cmd_trace",
+    "l3_size",
+    "l3_assoc",
+    "prefetcher",
 }
 
 
@@ -329,13 +348,17 @@ def read_ramulator1_cfg(path: str | Path) -> DramConfig:
 
     standard, line = need("standard")
     if standard != "DDR4":
-        raise ConfigError(f"{p}:{line}: standard '{standard}' is not supported for Ramulator configs (supported: DDR4)")
+        raise ConfigError(
+            f"{p}:{line}: standard '{standard}' is not supported for Ramulator configs (supported: DDR4)"
+        )
     org_name, line = need("org")
     if org_name not in _RAM1_DDR4_ORG:
         raise ConfigError(f"{p}:{line}: unknown DDR4 org '{org_name}' (valid: {', '.join(_RAM1_DDR4_ORG)})")
     speed_name, line = need("speed")
     if speed_name not in _RAM1_DDR4_SPEED:
-        raise ConfigError(f"{p}:{line}: unknown DDR4 speed '{speed_name}' (valid: {', '.join(_RAM1_DDR4_SPEED)})")
+        raise ConfigError(
+            f"{p}:{line}: unknown DDR4 speed '{speed_name}' (valid: {', '.join(_RAM1_DDR4_SPEED)})"
+        )
 
     def count(key: str, default: int) -> int:
         if key not in kv:

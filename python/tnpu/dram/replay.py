@@ -66,7 +66,7 @@ def replay_dram(
     path: str | Path,
     dram: str | Path | DramConfig = "ddr4-2400",
     *,
-    format: str = "auto",  # noqa: A002 - the CLI's name for it
+    format: str = "auto",
     wrap: bool = False,
     overrides: dict[str, Any] | None = None,
 ) -> DramReplayResult:
