@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -88,6 +89,11 @@ class DramChannel final : private EventHandler {
     std::uint8_t following;
     std::uint32_t latency;
   };
+  struct BankEntry {  // a command in a per-bank queue, with what scheduling needs (no trip to slots_)
+    std::uint32_t row;
+    std::uint32_t slot;
+    bool is_write;
+  };
   struct BankState {
     std::uint32_t open_row = kNoRow;
     std::uint32_t hits = 0;  // column commands since the row opened
@@ -109,9 +115,14 @@ class DramChannel final : private EventHandler {
   bool try_refresh(std::uint64_t c, std::uint64_t& wake);
   bool pick_shared(std::vector<std::uint32_t>& q, std::uint64_t c, std::uint64_t& wake, bool is_act_q);
   bool pick_bank_queues(std::uint64_t c, std::uint64_t& wake);
+  [[nodiscard]] std::size_t first_ready(std::size_t qi, std::uint64_t c, std::uint64_t& wake,
+                                        DramCommand& cmd_out) const noexcept;
+  void bank_queue_erase(std::size_t qi, std::size_t pos);
+  [[nodiscard]] std::uint64_t next_legal_cycle(std::uint64_t c) const noexcept;
   bool move_transaction(std::uint64_t c);
   void update_write_mode();
-  [[nodiscard]] bool precharge_allowed(const std::vector<std::uint32_t>& q, std::size_t pos) const noexcept;
+  [[nodiscard]] bool precharge_allowed(const std::vector<BankEntry>& q, const BankState& b) const noexcept;
+  [[nodiscard]] std::uint64_t earliest_at(DramCommand cmd, std::size_t flat_bank) const noexcept;
 
   std::uint32_t alloc_slot();
   void free_slot(std::uint32_t s) { free_.push_back(s); --live_; }
@@ -142,7 +153,8 @@ class DramChannel final : private EventHandler {
   std::vector<std::uint32_t> free_;
   std::uint64_t live_ = 0;
   std::vector<std::uint32_t> read_q_, write_q_, act_q_;
-  std::vector<std::vector<std::uint32_t>> bank_q_;  // per flat bank (per-bank mode)
+  std::vector<std::vector<BankEntry>> bank_q_;  // per flat bank (per-bank mode)
+  std::vector<std::uint64_t> nonempty_;             // bit per bank queue that holds a command
   std::size_t bank_q_total_ = 0;
   std::size_t rr_ = 0;  // round-robin position over bank queues
   std::uint64_t last_move_cycle_ = kNever;
@@ -205,6 +217,7 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
   act_q_.reserve(std::size_t{spec.read_queue_size} + spec.write_queue_size);
   if (per_bank_) {
     bank_q_.assign(banks_.size(), {});
+    nonempty_.assign((banks_.size() + 63) / 64, 0);
     for (auto& q : bank_q_) q.reserve(spec.bank_queue_size);
   }
   const std::size_t pool = std::size_t{spec.read_queue_size} * 2 + spec.write_queue_size * 2 +
@@ -530,45 +543,130 @@ bool DramChannel::pick_shared(std::vector<std::uint32_t>& q, std::uint64_t c, st
   return true;
 }
 
-bool DramChannel::precharge_allowed(const std::vector<std::uint32_t>& q, std::size_t pos) const noexcept {
+bool DramChannel::precharge_allowed(const std::vector<BankEntry>& q, const BankState& b) const noexcept {
   // DRAMsim3's precharge arbitration: only the first command of the bank queue may close the row, and not while a
   // queued command still hits the open row, unless that row already served 4 hits.
-  if (pos != 0) return false;
-  const Slot& s = slots_[q[pos]];
-  const BankState& b = banks_[s.flat_bank];
   if (b.hits >= 4) return true;
-  for (const std::uint32_t id : q) {
-    if (slots_[id].row == b.open_row) return false;
+  for (const BankEntry& e : q) {
+    if (e.row == b.open_row) return false;
   }
   return true;
 }
 
+std::uint64_t DramChannel::earliest_at(DramCommand cmd, std::size_t flat_bank) const noexcept {
+  const std::size_t i = ci(cmd);
+  const std::size_t rank = flat_bank / banks_per_rank_;
+  const std::size_t group = rank * groups_per_rank_ + (flat_bank % banks_per_rank_) / banks_per_group_;
+  return std::max({cmd_bus_next_, chan_next_[i], rank_next_[rank][i], group_next_[group][i], bank_next_[flat_bank][i]});
+}
+
+std::size_t DramChannel::first_ready(std::size_t qi, std::uint64_t c, std::uint64_t& wake,
+                                     DramCommand& cmd_out) const noexcept {
+  // Every entry of a bank queue targets the same bank, so each command kind has one earliest time per queue:
+  // a closed bank needs ACT for all (the first is the candidate); an open bank serves its row hits in queue order,
+  // and only the first entry may precharge.
+  const auto& q = bank_q_[qi];
+  const BankState& b = banks_[qi];
+  if (b.open_row == kNoRow) {
+    const std::uint64_t t = earliest_at(DramCommand::kACT, qi);
+    if (t <= c) {
+      cmd_out = DramCommand::kACT;
+      return 0;
+    }
+    wake = std::min(wake, t);
+    return q.size();
+  }
+  std::uint64_t t_rd = kNever;
+  std::uint64_t t_wr = kNever;
+  for (std::size_t i = 0; i < q.size(); ++i) {
+    const BankEntry& e = q[i];
+    if (e.row == b.open_row) {
+      std::uint64_t& t = e.is_write ? t_wr : t_rd;
+      const DramCommand cmd = closed_page_ ? (e.is_write ? DramCommand::kWRA : DramCommand::kRDA)
+                                           : (e.is_write ? DramCommand::kWR : DramCommand::kRD);
+      if (t == kNever) t = earliest_at(cmd, qi);
+      if (t <= c) {
+        cmd_out = cmd;
+        return i;
+      }
+      wake = std::min(wake, t);
+    } else if (i == 0 && precharge_allowed(q, b)) {
+      const std::uint64_t t = earliest_at(DramCommand::kPRE, qi);
+      if (t <= c) {
+        cmd_out = DramCommand::kPRE;
+        return 0;
+      }
+      wake = std::min(wake, t);
+    }
+  }
+  return q.size();
+}
+
 bool DramChannel::pick_bank_queues(std::uint64_t c, std::uint64_t& wake) {
+  // Round robin over the non-empty bank queues, starting after the one that issued last (DRAMsim3 order).
   const std::size_t nq = bank_q_.size();
-  for (std::size_t n = 0; n < nq; ++n) {
-    const std::size_t qi = (rr_ + 1 + n) % nq;
-    auto& q = bank_q_[qi];
-    if (q.empty()) continue;
-    if (refresh_pending_count_ > 0 && refresh_pending_[slots_[q.front()].rank]) continue;
-    for (std::size_t i = 0; i < q.size(); ++i) {
-      const Slot& s = slots_[q[i]];
-      const DramCommand cmd = next_command(s);
-      if (cmd == DramCommand::kPRE && !precharge_allowed(q, i)) continue;
-      const std::uint64_t t = earliest(cmd, s);
-      if (t > c) {
-        wake = std::min(wake, t);
-        continue;
+  const std::size_t start = (rr_ + 1) % nq;
+  for (std::size_t pass = 0; pass < 2; ++pass) {
+    const std::size_t lo = pass == 0 ? start : 0;
+    const std::size_t hi = pass == 0 ? nq : start;
+    for (std::size_t w = lo / 64; w * 64 < hi; ++w) {
+      std::uint64_t bits = nonempty_[w];
+      if (w == lo / 64) bits &= ~std::uint64_t{0} << (lo % 64);
+      while (bits != 0) {
+        const std::size_t qi = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
+        bits &= bits - 1;
+        if (qi >= hi) break;
+        auto& q = bank_q_[qi];
+        if (refresh_pending_count_ > 0 && refresh_pending_[qi / banks_per_rank_]) continue;
+        DramCommand cmd = DramCommand::kACT;
+        const std::size_t i = first_ready(qi, c, wake, cmd);
+        if (i == q.size()) continue;
+        rr_ = qi;
+        if (issue_for(q[i].slot, cmd, c)) bank_queue_erase(qi, i);
+        return true;
       }
-      rr_ = qi;
-      const std::uint32_t id = q[i];
-      if (issue_for(id, cmd, c)) {
-        q.erase(q.begin() + static_cast<std::ptrdiff_t>(i));
-        --bank_q_total_;
-      }
-      return true;
     }
   }
   return false;
+}
+
+void DramChannel::bank_queue_erase(std::size_t qi, std::size_t pos) {
+  auto& q = bank_q_[qi];
+  q.erase(q.begin() + static_cast<std::ptrdiff_t>(pos));
+  --bank_q_total_;
+  if (q.empty()) nonempty_[qi / 64] &= ~(std::uint64_t{1} << (qi % 64));
+}
+
+std::uint64_t DramChannel::next_legal_cycle(std::uint64_t c) const noexcept {
+  // The earliest cycle at which any command the scheduler could pick becomes legal (c if one is legal now).
+  std::uint64_t wake = kNever;
+  for (std::uint32_t r = 0; r < ranks_; ++r) {
+    if (!refresh_pending_[r]) continue;
+    wake = std::min(wake, earliest_rank(open_banks_[r] > 0 ? DramCommand::kPREA : DramCommand::kREF, r));
+  }
+  if (per_bank_) {
+    for (std::size_t w = 0; w < nonempty_.size(); ++w) {
+      for (std::uint64_t bits = nonempty_[w]; bits != 0; bits &= bits - 1) {
+        const std::size_t qi = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
+        const auto& q = bank_q_[qi];
+        if (refresh_pending_count_ > 0 && refresh_pending_[qi / banks_per_rank_]) continue;
+        DramCommand cmd = DramCommand::kACT;
+        if (first_ready(qi, c, wake, cmd) != q.size()) return c;
+      }
+    }
+    return wake;
+  }
+  const auto fold = [&](const std::vector<std::uint32_t>& q) {
+    for (const std::uint32_t id : q) {
+      const Slot& s = slots_[id];
+      if (refresh_pending_count_ > 0 && refresh_pending_[s.rank]) continue;
+      wake = std::min(wake, earliest(next_command(s), s));
+      if (wake <= c) return;
+    }
+  };
+  if (promote_) fold(act_q_);
+  if (wake > c && !(blocking_refresh_ && refresh_pending_count_ > 0)) fold(write_mode_ ? write_q_ : read_q_);
+  return wake;
 }
 
 void DramChannel::update_write_mode() {
@@ -605,8 +703,10 @@ bool DramChannel::move_transaction(std::uint64_t c) {
     const std::uint32_t id = q[i];
     auto& bq = bank_q_[slots_[id].flat_bank];
     if (bq.size() >= spec_.bank_queue_size) continue;
-    bq.push_back(id);
+    bq.push_back(BankEntry{slots_[id].row, id, slots_[id].is_write});
     ++bank_q_total_;
+    const std::size_t qi = slots_[id].flat_bank;
+    nonempty_[qi / 64] |= std::uint64_t{1} << (qi % 64);
     q.erase(q.begin() + static_cast<std::ptrdiff_t>(i));
     if (write_mode_ && drain_left_ > 0) --drain_left_;
     last_move_cycle_ = c;
@@ -662,49 +762,26 @@ void DramChannel::step(std::uint64_t c) {
       }
     }
   }
-  bool more_to_move = false;
+  bool moved = false;
   if (per_bank_) {
     update_write_mode();
     // A transaction moved now is examined next cycle (DRAMsim3: a command enters its queue after the issue phase).
-    more_to_move = move_transaction(c);
-    // Another transaction can move next cycle if one fits its bank queue.
-    const auto& q = write_mode_ ? write_q_ : read_q_;
-    for (const std::uint32_t id : q) {
-      if (more_to_move) break;
-      if (bank_q_[slots_[id].flat_bank].size() < spec_.bank_queue_size) {
-        more_to_move = true;
-        break;
-      }
-    }
+    // Bank-queue room only appears when a command finishes a request, which is an issue: either way we step again
+    // next cycle, so no other cycle can move a transaction.
+    moved = move_transaction(c) || last_move_cycle_ == c;  // moved now, or earlier in this cycle
   }
+  update_write_mode();
   const bool work_left = !read_q_.empty() || !write_q_.empty() || !act_q_.empty() || bank_q_total_ > 0;
-  if (issued || more_to_move) {
-    wake = c + 1;
-  } else if (work_left) {
-    // Nothing could be examined this cycle (the command bus is taken): look again when it is free.
-    if (cmd_bus_next_ > c) wake = std::min(wake, cmd_bus_next_);
-    // Every candidate's earliest legal time was folded into `wake` while picking; a candidate skipped for an
-    // arbitration reason becomes eligible only after another command, which wakes us anyway. A request of the
-    // other queue (write mode) or a refresh-blocked rank waits for the mode to change: recompute it next time
-    // something is issued, and at the latest at the cmd bus or the next refresh.
-    wake = std::max(wake, c + 1);
-    if (wake == kNever) wake = c + 1;
-  }
-  if (refresh_pending_count_ > 0) {
-    // A pending refresh: make sure its own timing is watched.
-    std::uint64_t w = kNever;
-    for (std::uint32_t r = 0; r < ranks_; ++r) {
-      if (!refresh_pending_[r]) continue;
-      const DramCommand cmd = open_banks_[r] > 0 ? DramCommand::kPREA : DramCommand::kREF;
-      w = std::min(w, earliest_rank(cmd, r));
-    }
-    wake = std::min(wake, std::max(w, c + 1));
-  }
-  if (!work_left && refresh_pending_count_ == 0 && !refresh_on_) wake = kNever;
   idle_ = !work_left;
-  if (!work_left && refresh_pending_count_ == 0 && refresh_on_) {
-    // Idle: refreshes still fall due, but nothing is waiting on them; account for them lazily (no wake-ups
-    // through idle time): sleep until a request arrives, catching up refreshes then.
+  if (moved) {
+    wake = c + 1;
+  } else if (work_left || refresh_pending_count_ > 0) {
+    // Sleep until the first cycle at which a command can be legal. Nothing changes before then unless a request
+    // arrives (send() wakes us) or a refresh falls due (in `wake` already).
+    const std::uint64_t legal = next_legal_cycle(c);
+    wake = std::min(wake, std::max({legal, cmd_bus_next_, c + 1}));
+  } else {
+    // Idle: refreshes still fall due, but nothing waits on them; they are caught up when a request arrives.
     wake = kNever;
   }
   if (wake != kNever && wake < wake_cycle_) schedule_wake(wake);
