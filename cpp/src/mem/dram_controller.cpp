@@ -94,6 +94,10 @@ class DramChannel final : private EventHandler {
     std::uint32_t slot;
     bool is_write;
   };
+  struct BankIndex {  // rank and flat bank-group index of a flat bank (precomputed: no division when scheduling)
+    std::uint32_t rank;
+    std::uint32_t group;
+  };
   struct BankState {
     std::uint32_t open_row = kNoRow;
     std::uint32_t hits = 0;  // column commands since the row opened
@@ -142,6 +146,7 @@ class DramChannel final : private EventHandler {
   std::array<std::uint64_t, kCmds> chan_next_{};
   std::vector<std::array<std::uint64_t, kCmds>> rank_next_, group_next_, bank_next_;
   std::vector<BankState> banks_;
+  std::vector<BankIndex> bank_index_;
   std::vector<std::uint32_t> open_banks_;    // per rank
   std::vector<std::uint64_t> active_since_;  // per rank: cycle the first bank opened
   std::vector<std::uint64_t> active_total_;  // per rank: cycles with at least one bank open (closed intervals)
@@ -155,6 +160,7 @@ class DramChannel final : private EventHandler {
   std::vector<std::uint32_t> read_q_, write_q_, act_q_;
   std::vector<std::vector<BankEntry>> bank_q_;  // per flat bank (per-bank mode)
   std::vector<std::uint64_t> nonempty_;             // bit per bank queue that holds a command
+  mutable std::vector<std::uint64_t> not_before_;   // per bank queue: no command of it is legal before this cycle
   std::size_t bank_q_total_ = 0;
   std::size_t rr_ = 0;  // round-robin position over bank queues
   std::uint64_t last_move_cycle_ = kNever;
@@ -207,6 +213,10 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
   group_next_.assign(std::size_t{ranks_} * groups_per_rank_, {});
   bank_next_.assign(std::size_t{ranks_} * banks_per_rank_, {});
   banks_.assign(std::size_t{ranks_} * banks_per_rank_, {});
+  for (std::uint32_t b = 0; b < ranks_ * banks_per_rank_; ++b) {
+    const std::uint32_t rank = b / banks_per_rank_;
+    bank_index_.push_back(BankIndex{rank, rank * groups_per_rank_ + (b % banks_per_rank_) / banks_per_group_});
+  }
   open_banks_.assign(ranks_, 0);
   active_since_.assign(ranks_, 0);
   active_total_.assign(ranks_, 0);
@@ -218,6 +228,7 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
   if (per_bank_) {
     bank_q_.assign(banks_.size(), {});
     nonempty_.assign((banks_.size() + 63) / 64, 0);
+    not_before_.assign(banks_.size(), 0);
     for (auto& q : bank_q_) q.reserve(spec.bank_queue_size);
   }
   const std::size_t pool = std::size_t{spec.read_queue_size} * 2 + spec.write_queue_size * 2 +
@@ -408,6 +419,16 @@ void DramChannel::issue(DramCommand cmd, std::uint32_t rank, std::uint32_t group
       }
     }
   }
+  if (per_bank_) {
+    // The bank's state changes (open row, hits): its queue's cached lower bound no longer holds.
+    if (cmd == DramCommand::kPREA || cmd == DramCommand::kREF) {
+      const std::size_t first = std::size_t{rank} * banks_per_rank_;
+      std::fill(not_before_.begin() + static_cast<std::ptrdiff_t>(first),
+                not_before_.begin() + static_cast<std::ptrdiff_t>(first + banks_per_rank_), 0);
+    } else {
+      not_before_[flat_bank] = 0;
+    }
+  }
   const auto open = [&](std::uint32_t r) {
     if (open_banks_[r]++ == 0) active_since_[r] = c;
   };
@@ -555,9 +576,8 @@ bool DramChannel::precharge_allowed(const std::vector<BankEntry>& q, const BankS
 
 std::uint64_t DramChannel::earliest_at(DramCommand cmd, std::size_t flat_bank) const noexcept {
   const std::size_t i = ci(cmd);
-  const std::size_t rank = flat_bank / banks_per_rank_;
-  const std::size_t group = rank * groups_per_rank_ + (flat_bank % banks_per_rank_) / banks_per_group_;
-  return std::max({cmd_bus_next_, chan_next_[i], rank_next_[rank][i], group_next_[group][i], bank_next_[flat_bank][i]});
+  const BankIndex& x = bank_index_[flat_bank];
+  return std::max({cmd_bus_next_, chan_next_[i], rank_next_[x.rank][i], group_next_[x.group][i], bank_next_[flat_bank][i]});
 }
 
 std::size_t DramChannel::first_ready(std::size_t qi, std::uint64_t c, std::uint64_t& wake,
@@ -566,6 +586,12 @@ std::size_t DramChannel::first_ready(std::size_t qi, std::uint64_t c, std::uint6
   // a closed bank needs ACT for all (the first is the candidate); an open bank serves its row hits in queue order,
   // and only the first entry may precharge.
   const auto& q = bank_q_[qi];
+  // Timing constraints only ever move later, so a queue's earliest time found earlier stays a valid lower bound
+  // until the queue or its bank changes (which resets it to 0).
+  if (not_before_[qi] > c) {
+    wake = std::min(wake, not_before_[qi]);
+    return q.size();
+  }
   const BankState& b = banks_[qi];
   if (b.open_row == kNoRow) {
     const std::uint64_t t = earliest_at(DramCommand::kACT, qi);
@@ -574,8 +600,10 @@ std::size_t DramChannel::first_ready(std::size_t qi, std::uint64_t c, std::uint6
       return 0;
     }
     wake = std::min(wake, t);
+    not_before_[qi] = t;
     return q.size();
   }
+  std::uint64_t local = kNever;
   std::uint64_t t_rd = kNever;
   std::uint64_t t_wr = kNever;
   for (std::size_t i = 0; i < q.size(); ++i) {
@@ -589,16 +617,18 @@ std::size_t DramChannel::first_ready(std::size_t qi, std::uint64_t c, std::uint6
         cmd_out = cmd;
         return i;
       }
-      wake = std::min(wake, t);
+      local = std::min(local, t);
     } else if (i == 0 && precharge_allowed(q, b)) {
       const std::uint64_t t = earliest_at(DramCommand::kPRE, qi);
       if (t <= c) {
         cmd_out = DramCommand::kPRE;
         return 0;
       }
-      wake = std::min(wake, t);
+      local = std::min(local, t);
     }
   }
+  wake = std::min(wake, local);
+  not_before_[qi] = local;
   return q.size();
 }
 
@@ -617,7 +647,7 @@ bool DramChannel::pick_bank_queues(std::uint64_t c, std::uint64_t& wake) {
         bits &= bits - 1;
         if (qi >= hi) break;
         auto& q = bank_q_[qi];
-        if (refresh_pending_count_ > 0 && refresh_pending_[qi / banks_per_rank_]) continue;
+        if (refresh_pending_count_ > 0 && refresh_pending_[bank_index_[qi].rank]) continue;
         DramCommand cmd = DramCommand::kACT;
         const std::size_t i = first_ready(qi, c, wake, cmd);
         if (i == q.size()) continue;
@@ -634,6 +664,7 @@ void DramChannel::bank_queue_erase(std::size_t qi, std::size_t pos) {
   auto& q = bank_q_[qi];
   q.erase(q.begin() + static_cast<std::ptrdiff_t>(pos));
   --bank_q_total_;
+  not_before_[qi] = 0;
   if (q.empty()) nonempty_[qi / 64] &= ~(std::uint64_t{1} << (qi % 64));
 }
 
@@ -649,7 +680,7 @@ std::uint64_t DramChannel::next_legal_cycle(std::uint64_t c) const noexcept {
       for (std::uint64_t bits = nonempty_[w]; bits != 0; bits &= bits - 1) {
         const std::size_t qi = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
         const auto& q = bank_q_[qi];
-        if (refresh_pending_count_ > 0 && refresh_pending_[qi / banks_per_rank_]) continue;
+        if (refresh_pending_count_ > 0 && refresh_pending_[bank_index_[qi].rank]) continue;
         DramCommand cmd = DramCommand::kACT;
         if (first_ready(qi, c, wake, cmd) != q.size()) return c;
       }
@@ -707,6 +738,7 @@ bool DramChannel::move_transaction(std::uint64_t c) {
     ++bank_q_total_;
     const std::size_t qi = slots_[id].flat_bank;
     nonempty_[qi / 64] |= std::uint64_t{1} << (qi % 64);
+    not_before_[qi] = 0;
     q.erase(q.begin() + static_cast<std::ptrdiff_t>(i));
     if (write_mode_ && drain_left_ > 0) --drain_left_;
     last_move_cycle_ = c;
@@ -744,7 +776,8 @@ void DramChannel::step(std::uint64_t c) {
   idle_ = false;
   update_write_mode();
   bool issued = false;
-  if (cmd_bus_next_ <= c) {
+  const bool bus_free = cmd_bus_next_ <= c;
+  if (bus_free) {
     if (per_bank_) {
       if (refresh_pending_count_ > 0) issued = try_refresh(c, wake);
       if (!issued) issued = pick_bank_queues(c, wake);
@@ -778,7 +811,9 @@ void DramChannel::step(std::uint64_t c) {
   } else if (work_left || refresh_pending_count_ > 0) {
     // Sleep until the first cycle at which a command can be legal. Nothing changes before then unless a request
     // arrives (send() wakes us) or a refresh falls due (in `wake` already).
-    const std::uint64_t legal = next_legal_cycle(c);
+    // In per-bank mode a pick that issued nothing has folded every candidate's earliest time into `wake` already.
+    const bool scanned_all = per_bank_ && bus_free && !issued;
+    const std::uint64_t legal = scanned_all ? wake : next_legal_cycle(c);
     wake = std::min(wake, std::max({legal, cmd_bus_next_, c + 1}));
   } else {
     // Idle: refreshes still fall due, but nothing waits on them; they are caught up when a request arrives.
