@@ -133,6 +133,90 @@ bool dramsim3_command(std::string_view s, Command& c) noexcept {
   return false;
 }
 
+// The fast path: the canonical spelling of each format (single spaces, 0x-prefixed hex of at most 16 digits, a
+// stamp of at most 19 digits, upper-case commands, nothing else on the line). It accepts only lines the general
+// parser accepts with the same result, and returns false for everything else, which then goes through the general
+// parser (and its error messages).
+struct HexTable {
+  std::uint8_t value[256];
+  constexpr HexTable() : value() {
+    for (auto& v : value) v = 0xff;
+    for (int c = '0'; c <= '9'; ++c) value[c] = static_cast<std::uint8_t>(c - '0');
+    for (int c = 'a'; c <= 'f'; ++c) value[c] = static_cast<std::uint8_t>(c - 'a' + 10);
+    for (int c = 'A'; c <= 'F'; ++c) value[c] = static_cast<std::uint8_t>(c - 'A' + 10);
+  }
+};
+constexpr HexTable kHex{};
+
+// Parses "0x" + 1..16 hex digits at p, stopping at the first non-hex byte; returns the end or nullptr.
+inline const char* fast_hex(const char* p, const char* e, std::uint64_t& v) noexcept {
+  if (e - p < 3 || p[0] != '0' || p[1] != 'x') return nullptr;
+  p += 2;
+  const char* const start = p;
+  std::uint64_t x = 0;
+  while (p != e) {
+    const std::uint8_t d = kHex.value[static_cast<unsigned char>(*p)];
+    if (d == 0xff) break;
+    x = (x << 4) | d;
+    ++p;
+  }
+  if (p == start || p - start > 16) return nullptr;
+  v = x;
+  return p;
+}
+
+inline bool fast_parse(DramTraceFormat f, const char* p, const char* e, Command& cmd, std::uint64_t& addr,
+                       std::uint64_t& stamp) noexcept {
+  switch (f) {
+    case DramTraceFormat::kDramsim3: {
+      p = fast_hex(p, e, addr);
+      if (p == nullptr || e - p < 7 || *p++ != ' ') return false;
+      if (std::memcmp(p, "READ ", 5) == 0) {
+        cmd = Command::kRead;
+        p += 5;
+      } else if (e - p >= 7 && std::memcmp(p, "WRITE ", 6) == 0) {
+        cmd = Command::kWrite;
+        p += 6;
+      } else {
+        return false;
+      }
+      if (p == e || e - p > 19) return false;
+      std::uint64_t v = 0;
+      for (; p != e; ++p) {
+        const auto d = static_cast<unsigned>(static_cast<unsigned char>(*p) - '0');
+        if (d > 9) return false;
+        v = v * 10 + d;
+      }
+      stamp = v;
+      return true;
+    }
+    case DramTraceFormat::kRamulator1: {
+      p = fast_hex(p, e, addr);
+      if (p == nullptr || e - p != 2 || p[0] != ' ') return false;
+      if (p[1] == 'R') {
+        cmd = Command::kRead;
+      } else if (p[1] == 'W') {
+        cmd = Command::kWrite;
+      } else {
+        return false;
+      }
+      return true;
+    }
+    case DramTraceFormat::kRamulator2: {
+      if (e - p < 6 || p[2] != ' ') return false;
+      if (p[0] == 'L' && p[1] == 'D') {
+        cmd = Command::kRead;
+      } else if (p[0] == 'S' && p[1] == 'T') {
+        cmd = Command::kWrite;
+      } else {
+        return false;
+      }
+      return fast_hex(p + 3, e, addr) == e;
+    }
+  }
+  return false;
+}
+
 constexpr std::string_view kDetectExpected =
     "a request line in a known format: dramsim3 `0xADDR READ|WRITE CYCLE`, ramulator1 `0xADDR R|W` or "
     "ramulator2 `LD|ST 0xADDR`";
@@ -157,11 +241,19 @@ namespace {
 
 class PlainSource final : public ByteSource {
  public:
-  PlainSource(std::FILE* f, std::string path) : file_(f), path_(std::move(path)) {}
+  // `prefix`: the bytes already read to sniff the compression, handed out first (no rewind: pipes cannot).
+  PlainSource(std::FILE* f, std::string path, std::string prefix)
+      : file_(f), path_(std::move(path)), prefix_(std::move(prefix)) {}
   PlainSource(const PlainSource&) = delete;
   PlainSource& operator=(const PlainSource&) = delete;
   ~PlainSource() override { std::fclose(file_); }
   std::size_t read(char* dst, std::size_t n) override {
+    if (!prefix_.empty() && n > 0) {
+      const std::size_t k = std::min(n, prefix_.size());
+      std::memcpy(dst, prefix_.data(), k);
+      prefix_.erase(0, k);
+      return k;
+    }
     const std::size_t got = std::fread(dst, 1, n, file_);
     if (got == 0 && std::ferror(file_)) {
       throw TraceFormatError(path_ + ": cannot read the trace: " + system_message(errno));
@@ -173,6 +265,7 @@ class PlainSource final : public ByteSource {
  private:
   std::FILE* file_;
   std::string path_;
+  std::string prefix_;
 };
 
 #ifdef TNPU_HAVE_ZLIB
@@ -205,19 +298,25 @@ class GzipSource final : public ByteSource {
 std::unique_ptr<ByteSource> open_source(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) throw TraceFormatError(path + ": cannot open the trace: " + system_message(errno));
-  unsigned char magic[2] = {0, 0};
+  char magic[2] = {0, 0};
   const std::size_t got = std::fread(magic, 1, 2, f);
   if (got < 2 && std::ferror(f)) {
     const int err = errno;
     std::fclose(f);
     throw TraceFormatError(path + ": cannot read the trace: " + system_message(err));
   }
-  const bool is_gzip = got == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+  const bool is_gzip =
+      got == 2 && static_cast<unsigned char>(magic[0]) == 0x1f && static_cast<unsigned char>(magic[1]) == 0x8b;
   if (!is_gzip) {
-    std::rewind(f);
-    return std::make_unique<PlainSource>(f, path);
+    return std::make_unique<PlainSource>(f, path, std::string(magic, got));
   }
+  // zlib reopens the file by name, so the bytes read so far must still be there: a pipe cannot do that.
+  const bool seekable = std::fseek(f, 0, SEEK_SET) == 0;
   std::fclose(f);
+  if (!seekable) {
+    throw TraceFormatError(path + ": gzip input must be a regular file, not a pipe; decompress it into the pipe "
+                                  "instead (e.g. <(zcat trace.gz))");
+  }
 #ifdef TNPU_HAVE_ZLIB
   gzFile gz = gzopen(path.c_str(), "rb");
   if (gz == nullptr) throw TraceFormatError(path + ": cannot open the gzip trace: " + system_message(errno));
@@ -268,12 +367,15 @@ DramTraceReader::DramTraceReader(std::string path, const DramTraceOptions& optio
   const bool detect = options.format == "auto" || options.format.empty();
   if (!detect) format_ = parse_format_name(options.format);
   source_ = open_source(path_);
-  buffer_.resize(kBufferBytes);
+  if (options.buffer_bytes < 2 * kMaxLineBytes + 2) {
+    throw ConfigError("DramTraceOptions.buffer_bytes: expected at least " + std::to_string(2 * kMaxLineBytes + 2) +
+                      ", got " + std::to_string(options.buffer_bytes));
+  }
+  buffer_.resize(options.buffer_bytes);
   if (!detect) return;
   // Detection: classify the first request line, then leave it unconsumed so next() parses it.
   std::string_view text;
   for (;;) {
-    const std::size_t line_begin = begin_;
     if (!next_line(text)) {
       throw TraceFormatError(path_ + ": empty trace: expected at least one request line (blank lines and '#' "
                                      "comments do not count)");
@@ -291,7 +393,9 @@ DramTraceReader::DramTraceReader(std::string path, const DramTraceOptions& optio
     } else {
       fail(kDetectExpected, text);
     }
-    begin_ = line_begin;  // the buffer was not refilled since: the line is still there
+    // Unread the line: it is still in the buffer (next_line may have moved it there while refilling, so take its
+    // position from the view, not from before the call).
+    begin_ = static_cast<std::size_t>(text.data() - buffer_.data());
     --line_;
     return;
   }
@@ -349,6 +453,16 @@ bool DramTraceReader::next_line(std::string_view& text) {
 }
 
 bool DramTraceReader::parse_line(std::string_view text, DramTraceRecord& out) {
+  std::uint64_t stamp = 0;
+  if (fast_parse(format_, text.data(), text.data() + text.size(), out.command, out.address, stamp) &&
+      !(monotonic_stamps_ && records_ > 0 && stamp < last_stamp_)) {
+    const bool stamped = format_has_stamp(format_);
+    out.stamp_cycles = stamped ? stamp : 0;
+    out.has_stamp = stamped;
+    if (stamped) last_stamp_ = stamp;
+    out.line = line_;
+    return true;
+  }
   std::string_view tok[kMaxTokens];
   const std::size_t n = tokenize(text, tok);
   if (n == 0 || tok[0].front() == '#') return false;
@@ -362,7 +476,6 @@ bool DramTraceReader::parse_line(std::string_view text, DramTraceRecord& out) {
       }
       if (n < 3) fail("a time stamp in memory cycles after the command (dramsim3 `0xADDR READ|WRITE CYCLE`)", text);
       if (n > 3) fail("end of line after the stamp (dramsim3 `0xADDR READ|WRITE CYCLE`)", text);
-      std::uint64_t stamp = 0;
       st = parse_decimal(tok[2], stamp);
       if (st == NumberStatus::kBad) fail("a decimal memory-cycle stamp", tok[2]);
       if (st == NumberStatus::kOverflow) fail("a stamp that fits in 64 bits", tok[2]);

@@ -3,13 +3,16 @@
 //   "dramsim3"   `0xADDR READ|WRITE CYCLE`  (DRAMsim3 trace CPU; CYCLE in memory clock cycles, decimal)
 //   "ramulator1" `0xADDR R|W`               (Ramulator 1 `--mode=dram`)
 //   "ramulator2" `LD|ST 0xADDR`             (Ramulator 2 LoadStoreTrace front end)
-// Plain text or gzip (recognised by its magic bytes, not by the file name).
+// Plain text or gzip (recognised by its magic bytes, not by the file name). A plain trace may be a pipe; a gzip
+// trace must be a regular file (zlib reopens it by name).
 //
 // Contract:
-// - Memory use is constant in the trace length: the file is read through one fixed buffer (kBufferBytes), never
+// - Memory use is constant in the trace length: the file is read through one fixed buffer (DramTraceOptions::buffer_bytes, 1 MiB), never
 //   loaded whole. A line longer than kMaxLineBytes is an error.
-// - Lines: fields are separated by spaces or tabs; leading/trailing blanks and a CR before the LF are ignored; a
-//   blank line and a line whose first non-blank character is '#' are skipped (they still count for line numbers).
+// - Lines: fields are separated by blanks (space, tab, CR, VT, FF); leading/trailing blanks (so a CR before the
+//   LF) are ignored; a blank line and a line whose first non-blank character is '#' are skipped (they still count
+//   for line numbers).
+//   Canonical lines (single spaces, 0x-prefixed lower-case-x hex) take a fast path; the result is the same.
 // - Addresses follow each peer's own reader: dramsim3 and ramulator1 addresses are hexadecimal with an optional
 //   0x/0X prefix; ramulator2 addresses are hexadecimal with 0x/0X and decimal without it (as Ramulator 2 parses
 //   them). An address must fit in 64 bits. dramsim3 commands: READ/WRITE in any case, also DRAMsim2's P_MEM_RD,
@@ -57,6 +60,9 @@ struct DramTraceRecord {
 struct DramTraceOptions {
   std::string format = "auto";     // a format name, or "auto": detected from the first request line
   bool monotonic_stamps = false;   // a decreasing stamp is an error
+  // Size of the read buffer (memory use). At least 2 x kMaxLineBytes + 2; small values are for tests that want
+  // many refills.
+  std::size_t buffer_bytes = std::size_t{1} << 20;
 };
 
 // Classifies the first request line (blank and '#' lines skipped) of a file. Throws TraceFormatError if the file is
@@ -67,7 +73,6 @@ class ByteSource;  // a plain or gzip file, read in blocks (private to dram_trac
 
 class DramTraceReader {
  public:
-  static constexpr std::size_t kBufferBytes = std::size_t{1} << 20;
   static constexpr std::size_t kMaxLineBytes = 4096;
 
   // Opens the file; with format "auto" reads up to the first request line to detect it. Throws TraceFormatError
