@@ -241,3 +241,14 @@ def test_controller_is_a_target_for_other_initiators():
     assert s["tnpu.dram.requests"] == 1000
     assert s["tnpu.dram.writes"] == 250
     assert ctrl.outstanding == 0
+
+
+def test_dram_is_a_replay_target_of_the_trace_module(tmp_path):
+    from tnpu import traces
+
+    trace = small_trace(tmp_path / "t.trace")
+    via_traces = traces.replay_trace(trace, target="dram", dram="ddr4-2400")
+    direct = tnpu.replay_dram(trace, dram="ddr4-2400")
+    assert via_traces.tck_ps == 833
+    assert via_traces.cycles == direct.cycles
+    assert via_traces.requests == direct.requests == 100

@@ -133,6 +133,7 @@ void bind_dram(py::module_& m) {
            }),
            py::arg("sim"), py::arg("name"), py::arg("spec"), py::kw_only(), py::arg("parent") = nullptr,
            py::keep_alive<1, 2>())
+      .def_property_readonly("tck_ps", [](const DramController& c) { return c.spec().tck_ps; })
       .def_property_readonly("outstanding", &DramController::outstanding)
       .def_property_readonly("energy_pj", &DramController::energy_pj)
       .def_property_readonly("command_energy_pj", &DramController::command_energy_pj)

@@ -7,7 +7,9 @@ the files users already have (DRAMsim3 ``.ini``, Ramulator 1 ``.cfg``, our TOML 
 from tnpu.dram.config import DramConfig
 from tnpu.dram.presets import list_dram_presets, load_dram_config
 from tnpu.dram.readers import read_dramsim3_ini, read_ramulator1_cfg
-from tnpu.dram.replay import DramReplayResult, replay_dram
+from tnpu.dram.replay import DramReplayResult, register_replay_target, replay_dram
+
+register_replay_target()
 
 __all__ = [
     "DramConfig",
@@ -16,5 +18,6 @@ __all__ = [
     "load_dram_config",
     "read_dramsim3_ini",
     "read_ramulator1_cfg",
+    "register_replay_target",
     "replay_dram",
 ]

@@ -155,3 +155,20 @@ def replay_dram(
         wall_s=wall,
         requests_per_s=requests / wall if wall > 0 else 0.0,
     )
+
+
+def _dram_target(sim: Simulator, *, dram: str | Path | DramConfig = "ddr4-2400", **overrides: Any) -> Any:
+    cfg = dram if isinstance(dram, DramConfig) else load_dram_config(dram)
+    if overrides:
+        cfg = cfg.replace(**overrides)
+    return _core.DramController(sim, "dram", cfg.to_spec())
+
+
+def register_replay_target() -> None:
+    """Register the DRAM controller as replay target ``dram`` of :func:`tnpu.traces.replay_trace`.
+
+    Its parameters are ``dram`` (preset name, file or DramConfig) and any DramConfig field as an override.
+    """
+    from tnpu import traces
+
+    traces.TARGETS["dram"] = _dram_target
