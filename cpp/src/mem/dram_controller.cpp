@@ -7,6 +7,7 @@
 #include <array>
 #include <bit>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -862,6 +863,16 @@ DramController::DramController(Simulation& sim, std::string_view name, const Dra
 DramController::~DramController() = default;
 
 bool DramController::send(const Request& request, Initiator& from) {
+  const std::uint64_t line = spec_.line_bytes();
+  if (request.size_bytes == 0 || request.address % line + request.size_bytes > line) {
+    throw ConfigError("DramController " + name() + ": request of " + std::to_string(request.size_bytes) +
+                      " B at 0x" + [&] {
+                        char buf[24];
+                        std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(request.address));
+                        return std::string(buf);
+                      }() + " crosses a " + std::to_string(line) +
+                      " B burst (the initiator must split requests into bursts)");
+  }
   const DramAddress a = map_.decode(request.address);
   return channels_[a.channel]->send(request, from, a);
 }
