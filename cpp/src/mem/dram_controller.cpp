@@ -125,6 +125,7 @@ class DramChannel final : private EventHandler {
   void bank_queue_erase(std::size_t qi, std::size_t pos);
   [[nodiscard]] std::uint64_t next_legal_cycle(std::uint64_t c) const noexcept;
   bool move_transaction(std::uint64_t c);
+  [[nodiscard]] bool movable_exists() const noexcept;
   void update_write_mode();
   [[nodiscard]] bool precharge_allowed(const std::vector<BankEntry>& q, const BankState& b) const noexcept;
   [[nodiscard]] std::uint64_t earliest_at(DramCommand cmd, std::size_t flat_bank) const noexcept;
@@ -728,6 +729,13 @@ void DramChannel::update_write_mode() {
   }
 }
 
+bool DramChannel::movable_exists() const noexcept {
+  for (const std::uint32_t id : write_mode_ ? write_q_ : read_q_) {
+    if (bank_q_[slots_[id].flat_bank].size() < spec_.bank_queue_size) return true;
+  }
+  return false;
+}
+
 bool DramChannel::move_transaction(std::uint64_t c) {
   if (last_move_cycle_ == c) return false;
   auto& q = write_mode_ ? write_q_ : read_q_;
@@ -807,13 +815,13 @@ void DramChannel::step(std::uint64_t c) {
   update_write_mode();
   const bool work_left = !read_q_.empty() || !write_q_.empty() || !act_q_.empty() || bank_q_total_ > 0;
   idle_ = !work_left;
-  if (moved) {
-    wake = c + 1;
+  if (moved && movable_exists()) {
+    wake = c + 1;  // one transaction moves per cycle
   } else if (work_left || refresh_pending_count_ > 0) {
     // Sleep until the first cycle at which a command can be legal. Nothing changes before then unless a request
     // arrives (send() wakes us) or a refresh falls due (in `wake` already).
     // In per-bank mode a pick that issued nothing has folded every candidate's earliest time into `wake` already.
-    const bool scanned_all = per_bank_ && bus_free && !issued;
+    const bool scanned_all = per_bank_ && bus_free && !issued && !moved;
     const std::uint64_t legal = scanned_all ? wake : next_legal_cycle(c);
     wake = std::min(wake, std::max({legal, cmd_bus_next_, c + 1}));
   } else {
