@@ -153,7 +153,7 @@ class DramChannel final : private EventHandler {
   std::vector<std::uint64_t> active_since_;  // per rank: cycle the first bank opened
   std::vector<std::uint64_t> active_total_;  // per rank: cycles with at least one bank open (closed intervals)
   std::vector<std::array<std::uint64_t, 4>> act_history_;  // per rank: last 4 ACT cycles (tFAW)
-  std::vector<std::uint32_t> act_count_;
+  std::vector<std::uint64_t> act_count_;
   std::uint64_t cmd_bus_next_ = 0;
 
   std::vector<Slot> slots_;
@@ -442,7 +442,7 @@ void DramChannel::issue(DramCommand cmd, std::uint32_t rank, std::uint32_t group
       open(rank);
       if (faw_window_ > 0) {
         auto& h = act_history_[rank];
-        const std::uint32_t n = act_count_[rank]++;
+        const std::uint64_t n = act_count_[rank]++;
         h[n % faw_window_] = c;
         if (n + 1 >= faw_window_) {
           // The oldest of the last faw_window_ ACTs bounds the next ACT.

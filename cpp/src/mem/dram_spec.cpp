@@ -71,6 +71,10 @@ void DramSpec::validate() const {
     require_positive(tREFI, "tREFI");
     require_positive(tRFC, "tRFC");
     if (tRFC >= tREFI) throw ConfigError("dram.tRFC: must be smaller than tREFI");
+    if (refresh_policy == "rank_staggered" && tREFI < ranks) {
+      throw ConfigError("dram.tREFI: must be at least the number of ranks for rank_staggered refresh (got " +
+                        std::to_string(tREFI) + " for " + std::to_string(ranks) + " ranks)");
+    }
   }
   require_non_negative(vdd, "vdd");
   require_non_negative(idd0, "idd0");
