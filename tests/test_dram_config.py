@@ -252,3 +252,29 @@ def test_dram_is_a_replay_target_of_the_trace_module(tmp_path):
     assert via_traces.tck_ps == 833
     assert via_traces.cycles == direct.cycles
     assert via_traces.requests == direct.requests == 100
+
+
+def test_standard_specific_rules():
+    lp = load_dram_config("lpddr4-3200")
+    rules = _core.dram_timing_rules(lp.to_spec())
+    rd_pre = next(r for r in rules if r[0] == "bank" and r[1] == "RD" and r[2] == "PRE")
+    # JESD209-4: READ to PRECHARGE = BL/2 + max(8, tRTP) - 8.
+    assert rd_pre[3] == lp.burst_length // 2 + max(8, lp.tRTP) - 8
+    ddr3 = load_dram_config("ddr3-1600")
+    rules = _core.dram_timing_rules(ddr3.to_spec())
+    rank_rr = next(r for r in rules if r[0] == "rank" and r[1] == "RD" and r[2] == "RD" and not r[5])
+    group_rr = next(r for r in rules if r[0] == "bankgroup" and r[1] == "RD" and r[2] == "RD")
+    assert ddr3.bankgroups == 1
+    assert rank_rr[3] == group_rr[3] == 4  # no bank groups: one tCCD
+
+
+def test_dramsim3_write_rank_switch_rule():
+    spec = read_dramsim3_ini(INI).to_spec() if INI.exists() else None
+    if spec is None:
+        pytest.skip("validation configs not found")
+    ww_other = [r for r in _core.dram_timing_rules(spec) if r[1] == "WR" and r[2] == "WR" and r[5]]
+    assert ww_other[0][3] == 4  # DRAMsim3 write_to_write_o = BL/2, no tRTRS
+    jedec = [
+        r for r in _core.dram_timing_rules(DramConfig().to_spec()) if r[1] == "WR" and r[2] == "WR" and r[5]
+    ]
+    assert jedec[0][3] == 4 + DramConfig().tRTRS

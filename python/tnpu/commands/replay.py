@@ -47,7 +47,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     d.add_argument("--json", action="store_true", help="print one JSON object")
     d.set_defaults(run=run_dram)
-    p.set_defaults(run=lambda _args: (p.print_help(), 2)[1])
+
+    def _usage(_args: argparse.Namespace) -> int:
+        p.print_help()
+        return 2
+
+    p.set_defaults(run=_usage)
 
 
 def _parse_overrides(items: list[str]) -> dict[str, object]:

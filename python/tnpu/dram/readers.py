@@ -346,18 +346,20 @@ def read_ramulator1_cfg(path: str | Path) -> DramConfig:
             raise ConfigError(f"{p}: '{key}' is missing (a Ramulator DRAM config needs standard, org, speed)")
         return kv[key]
 
-    standard, line = need("standard")
+    standard, std_line = need("standard")
     if standard != "DDR4":
         raise ConfigError(
-            f"{p}:{line}: standard '{standard}' is not supported for Ramulator configs (supported: DDR4)"
+            f"{p}:{std_line}: standard '{standard}' is not supported for Ramulator configs (supported: DDR4)"
         )
-    org_name, line = need("org")
+    org_name, org_line = need("org")
     if org_name not in _RAM1_DDR4_ORG:
-        raise ConfigError(f"{p}:{line}: unknown DDR4 org '{org_name}' (valid: {', '.join(_RAM1_DDR4_ORG)})")
-    speed_name, line = need("speed")
+        raise ConfigError(
+            f"{p}:{org_line}: unknown DDR4 org '{org_name}' (valid: {', '.join(_RAM1_DDR4_ORG)})"
+        )
+    speed_name, speed_line = need("speed")
     if speed_name not in _RAM1_DDR4_SPEED:
         raise ConfigError(
-            f"{p}:{line}: unknown DDR4 speed '{speed_name}' (valid: {', '.join(_RAM1_DDR4_SPEED)})"
+            f"{p}:{speed_line}: unknown DDR4 speed '{speed_name}' (valid: {', '.join(_RAM1_DDR4_SPEED)})"
         )
 
     def count(key: str, default: int) -> int:
