@@ -143,6 +143,7 @@ class DramChannel final : private EventHandler {
   std::uint32_t read_latency_;  // tCL + tBL
   std::uint32_t faw_, faw_window_;
   std::uint32_t refresh_interval_;
+  std::size_t write_high_count_, write_low_count_;  // watermarks in requests: floor(fraction * write_queue_size)
 
   std::array<std::vector<Update>, kCmds> updates_{};
   std::array<std::uint64_t, kCmds> chan_next_{};
@@ -157,6 +158,7 @@ class DramChannel final : private EventHandler {
   std::uint64_t cmd_bus_next_ = 0;
 
   std::vector<Slot> slots_;
+  std::vector<std::uint32_t> slot_bank_;  // flat bank of each slot, packed for the transaction-queue scans
   std::vector<std::uint32_t> free_;
   std::uint64_t live_ = 0;
   std::vector<std::uint32_t> read_q_, write_q_, act_q_;
@@ -201,7 +203,9 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
       read_latency_(spec.tCL + spec.tBL()),
       faw_(0),
       faw_window_(0),
-      refresh_interval_(spec.tREFI) {
+      refresh_interval_(spec.tREFI),
+      write_high_count_(static_cast<std::size_t>(std::floor(spec.write_high_watermark * spec.write_queue_size))),
+      write_low_count_(static_cast<std::size_t>(std::floor(spec.write_low_watermark * spec.write_queue_size))) {
   for (const TimingRule& r : dram_timing_rules(spec)) {
     if (r.window > 1) {
       faw_ = std::max(faw_, r.latency);
@@ -236,6 +240,7 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
   const std::size_t pool = std::size_t{spec.read_queue_size} * 2 + spec.write_queue_size * 2 +
                            (per_bank_ ? banks_.size() * spec.bank_queue_size : 0) + 64;
   slots_.resize(pool);
+  slot_bank_.resize(pool);
   free_.reserve(pool);
   for (std::size_t i = pool; i-- > 0;) free_.push_back(static_cast<std::uint32_t>(i));
   next_refresh_.assign(ranks_, kNever);
@@ -267,6 +272,7 @@ std::uint32_t DramChannel::alloc_slot() {
   if (free_.empty()) {
     const auto s = static_cast<std::uint32_t>(slots_.size());
     slots_.emplace_back();
+    slot_bank_.push_back(0);
     ++live_;
     return s;
   }
@@ -297,6 +303,7 @@ bool DramChannel::send(const Request& request, Initiator& from, const DramAddres
   s.row = a.row;
   s.flat_group = a.rank * groups_per_rank_ + a.bankgroup;
   s.flat_bank = a.rank * banks_per_rank_ + a.bankgroup * banks_per_group_ + a.bank;
+  slot_bank_[id] = s.flat_bank;
   s.is_write = is_write;
   s.classified = false;
   k_.occupancy->add(static_cast<double>(read_q_.size() + write_q_.size() + act_q_.size() + bank_q_total_));
@@ -716,13 +723,10 @@ void DramChannel::update_write_mode() {
     write_mode_ = drain_left_ > 0;
     return;
   }
-  const double size = static_cast<double>(write_q_.size());
-  const double cap = static_cast<double>(spec_.write_queue_size);
+  const std::size_t size = write_q_.size();
   if (!write_mode_) {
-    if (size > std::floor(spec_.write_high_watermark * cap) || (read_q_.empty() && !write_q_.empty())) {
-      write_mode_ = true;
-    }
-  } else if (size < std::floor(spec_.write_low_watermark * cap) && !read_q_.empty()) {
+    if (size > write_high_count_ || (read_q_.empty() && !write_q_.empty())) write_mode_ = true;
+  } else if (size < write_low_count_ && !read_q_.empty()) {
     write_mode_ = false;
   } else if (write_q_.empty()) {
     write_mode_ = false;
@@ -731,7 +735,7 @@ void DramChannel::update_write_mode() {
 
 bool DramChannel::movable_exists() const noexcept {
   for (const std::uint32_t id : write_mode_ ? write_q_ : read_q_) {
-    if (bank_q_[slots_[id].flat_bank].size() < spec_.bank_queue_size) return true;
+    if (bank_q_[slot_bank_[id]].size() < spec_.bank_queue_size) return true;
   }
   return false;
 }
@@ -741,7 +745,7 @@ bool DramChannel::move_transaction(std::uint64_t c) {
   auto& q = write_mode_ ? write_q_ : read_q_;
   for (std::size_t i = 0; i < q.size(); ++i) {
     const std::uint32_t id = q[i];
-    auto& bq = bank_q_[slots_[id].flat_bank];
+    auto& bq = bank_q_[slot_bank_[id]];
     if (bq.size() >= spec_.bank_queue_size) continue;
     bq.push_back(BankEntry{slots_[id].row, id, slots_[id].is_write});
     ++bank_q_total_;
