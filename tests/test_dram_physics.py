@@ -38,6 +38,7 @@ def test_single_read_latency_is_trcd_plus_cl_plus_burst(tmp_path):
     res = replay_dram(write_trace(tmp_path / "one.trace", [0x1000]), cfg)
     assert res.cycles == cfg.tRCD + cfg.tCL + cfg.burst_length // 2
     assert res.avg_read_latency_cycles == cfg.tRCD + cfg.tCL + cfg.burst_length // 2
+    assert res.max_read_latency_ns == pytest.approx(res.cycles * cfg.tck_ps / 1000)
     assert (res.row_misses, res.row_hits, res.row_conflicts) == (1, 0, 0)
 
 
@@ -166,3 +167,16 @@ def test_event_driven_skips_idle_cycles(tmp_path):
     res = replay_dram(trace, "ddr4-2400")
     assert res.cycles > 1_000_000
     assert res.wakeups < 100
+
+
+def test_five_activations_wait_for_tfaw(tmp_path):
+    cfg = quiet(address_mapping="dramsim3")
+    # Four bank groups, then bank 1 of bank group 0: ACTs at 0, tRRD_S, 2 tRRD_S, 3 tRRD_S, then tFAW after the
+    # first (tFAW = 26 > 4 tRRD_S = 16). Each read follows its ACT by tRCD; the last data arrives tCL + tBL later.
+    addrs = [0, 1 << 13, 2 << 13, 3 << 13, 1 << 15]
+    res = replay_dram(write_trace(tmp_path / "faw.trace", addrs), cfg)
+    assert cfg.tFAW > 4 * cfg.tRRD_S
+    assert res.cycles == cfg.tFAW + cfg.tRCD + cfg.tCL + cfg.burst_length // 2
+    # Without the window the fifth ACT would go at 4 tRRD_S.
+    res_nofaw = replay_dram(write_trace(tmp_path / "faw2.trace", addrs), cfg.replace(tFAW=1))
+    assert res_nofaw.cycles == 4 * cfg.tRRD_S + cfg.tRCD + cfg.tCL + cfg.burst_length // 2

@@ -39,6 +39,9 @@ class DramReplayResult:
     p50_read_latency_cycles: float
     p99_read_latency_cycles: float
     max_read_latency_cycles: float
+    p50_read_latency_ns: float
+    p99_read_latency_ns: float
+    max_read_latency_ns: float
     row_hits: int
     row_misses: int
     row_conflicts: int
@@ -119,6 +122,10 @@ def replay_dram(
     reads = int(s["tnpu.dram.reads"])
     lat_mean = float(s["tnpu.dram.read_latency.mean"]) if reads else 0.0
     requests = int(s["tnpu.dram.requests"])
+    p50 = float(s["tnpu.dram.read_latency.p50"]) if reads else 0.0
+    p99 = float(s["tnpu.dram.read_latency.p99"]) if reads else 0.0
+    lat_max = float(s["tnpu.dram.read_latency.max"]) if reads else 0.0
+    ns_per_cycle = cfg.tck_ps / 1000.0
     return DramReplayResult(
         trace=str(path),
         format=str(_core.detect_trace_format(str(path))) if format == "auto" else format,
@@ -134,9 +141,12 @@ def replay_dram(
         peak_bandwidth_gbps=float(spec.peak_bandwidth_gbps),
         avg_read_latency_cycles=lat_mean,
         avg_read_latency_ns=lat_mean * cfg.tck_ps / 1000.0,
-        p50_read_latency_cycles=float(s["tnpu.dram.read_latency.p50"]) if reads else 0.0,
-        p99_read_latency_cycles=float(s["tnpu.dram.read_latency.p99"]) if reads else 0.0,
-        max_read_latency_cycles=float(s["tnpu.dram.read_latency.max"]) if reads else 0.0,
+        p50_read_latency_cycles=p50,
+        p99_read_latency_cycles=p99,
+        max_read_latency_cycles=lat_max,
+        p50_read_latency_ns=p50 * ns_per_cycle,
+        p99_read_latency_ns=p99 * ns_per_cycle,
+        max_read_latency_ns=lat_max * ns_per_cycle,
         row_hits=int(s["tnpu.dram.row_hits"]),
         row_misses=int(s["tnpu.dram.row_misses"]),
         row_conflicts=int(s["tnpu.dram.row_conflicts"]),
