@@ -180,3 +180,16 @@ def test_five_activations_wait_for_tfaw(tmp_path):
     # Without the window the fifth ACT would go at 4 tRRD_S.
     res_nofaw = replay_dram(write_trace(tmp_path / "faw2.trace", addrs), cfg.replace(tFAW=1))
     assert res_nofaw.cycles == 4 * cfg.tRRD_S + cfg.tRCD + cfg.tCL + cfg.burst_length // 2
+
+
+def test_channels_work_in_parallel(tmp_path):
+    trace = write_trace(tmp_path / "seq.trace", np.arange(20_000) * 64)
+    one = load_dram_config("ddr4-2400", {"address_mapping": "channel_interleaved", "refresh_policy": "none"})
+    two = one.replace(channels=2)
+    spec = two.to_spec()
+    assert _core.dram_decode(spec, np.arange(4, dtype=np.uint64) * 64)[:, 0].tolist() == [0, 1, 0, 1]
+    r1 = replay_dram(trace, one)
+    r2 = replay_dram(trace, two)
+    assert r2.peak_bandwidth_gbps == pytest.approx(2 * r1.peak_bandwidth_gbps)
+    assert r2.bandwidth_gbps > 1.3 * r1.bandwidth_gbps
+    assert r2.bandwidth_gbps <= r2.peak_bandwidth_gbps
