@@ -278,3 +278,20 @@ def test_dramsim3_write_rank_switch_rule():
         r for r in _core.dram_timing_rules(DramConfig().to_spec()) if r[1] == "WR" and r[2] == "WR" and r[5]
     ]
     assert jedec[0][3] == 4 + DramConfig().tRTRS
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("read_queue_size", 10**6, "read_queue_size: at most"),
+        ("tRCD", 10**7, "tRCD: at most"),
+        ("ranks", 100, "ranks: at most"),
+        ("tRCD", -1, "tRCD: invalid value"),
+        ("tRCD", 2**40, "tRCD: invalid value"),
+        ("rows", 1000, "rows: must be a power of two"),
+        ("bus_width", 60, "bus_width"),
+    ],
+)
+def test_out_of_range_fields_are_named(field, value, message):
+    with pytest.raises(ConfigError, match=message):
+        DramConfig().replace(**{field: value}).validate()

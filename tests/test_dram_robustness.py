@@ -84,3 +84,33 @@ def test_request_crossing_a_burst_is_refused():
     _core.TrafficGenerator(sim, "gen", ctrl, count=4, start_address=32, size_bytes=64)
     with pytest.raises(ConfigError, match="crosses a 64 B burst"):
         sim.run()
+
+
+@pytest.mark.parametrize("suffix", [".ini", ".cfg", ".toml"])
+def test_garbage_config_files_raise_config_error(tmp_path, suffix):
+    from tnpu.errors import ConfigError
+
+    rng = np.random.default_rng(42)
+    base = {
+        ".ini": b"[dram_structure]\nprotocol = DDR4\n[timing]\ntCK = 0.83\nCL = 17\n[system]\nchannel_size = 16384\n",
+        ".cfg": b"standard = DDR4\nchannels = 1\nranks = 2\nspeed = DDR4_2400U\norg = DDR4_8Gb_x8\n",
+        ".toml": b'standard = "ddr4"\n[timing]\ntCL = 17\n',
+    }[suffix]
+    for i in range(60):
+        data = bytearray(base)
+        for _ in range(int(rng.integers(1, 6))):  # flip, insert or delete a few bytes
+            pos = int(rng.integers(0, len(data)))
+            op = int(rng.integers(0, 3))
+            if op == 0:
+                data[pos] = int(rng.integers(0, 256))
+            elif op == 1:
+                data.insert(pos, int(rng.integers(0, 256)))
+            elif len(data) > 1:
+                del data[pos]
+        path = tmp_path / f"f{i}{suffix}"
+        path.write_bytes(bytes(data))
+        try:
+            cfg = load_dram_config(path)
+        except ConfigError:
+            continue
+        cfg.validate()  # whatever loads is a valid configuration

@@ -1,6 +1,7 @@
 #include "tnpu/mem/dram_spec.hpp"
 
 #include <string>
+#include <utility>
 
 #include "tnpu/error.hpp"
 #include "tnpu/mem/address_map.hpp"
@@ -24,6 +25,13 @@ void require_one_of(const std::string& v, std::initializer_list<const char*> nam
     list += n;
   }
   throw ConfigError(std::string("dram.") + field + ": unknown value '" + v + "' (valid: " + list + ")");
+}
+
+void require_at_most(std::uint64_t v, std::uint64_t limit, const char* field) {
+  if (v > limit) {
+    throw ConfigError(std::string("dram.") + field + ": at most " + std::to_string(limit) + " supported (got " +
+                      std::to_string(v) + ")");
+  }
 }
 
 }  // namespace
@@ -83,6 +91,22 @@ void DramSpec::validate() const {
   require_non_negative(idd4r, "idd4r");
   require_non_negative(idd4w, "idd4w");
   require_non_negative(idd5b, "idd5b");
+  // Bounds that keep memory and per-step work sane (far above any real device or controller).
+  require_at_most(channels, 1024, "channels");
+  require_at_most(ranks, 64, "ranks");
+  require_at_most(std::uint64_t{bankgroups} * banks_per_group, 1024, "bankgroups * banks_per_group");
+  require_at_most(burst_length, 256, "burst_length");
+  require_at_most(read_queue_size, 1 << 16, "read_queue_size");
+  require_at_most(write_queue_size, 1 << 16, "write_queue_size");
+  require_at_most(bank_queue_size, 1 << 12, "bank_queue_size");
+  for (const auto& [v, name] : {std::pair{tCL, "tCL"}, {tCWL, "tCWL"}, {tRCD, "tRCD"}, {tRP, "tRP"}, {tRAS, "tRAS"},
+                                {tRC, "tRC"}, {tCCD_S, "tCCD_S"}, {tCCD_L, "tCCD_L"}, {tRRD_S, "tRRD_S"},
+                                {tRRD_L, "tRRD_L"}, {tFAW, "tFAW"}, {tWTR_S, "tWTR_S"}, {tWTR_L, "tWTR_L"},
+                                {tRTP, "tRTP"}, {tWR, "tWR"}, {tRTRS, "tRTRS"}, {tRTW, "tRTW"}, {tRFC, "tRFC"}}) {
+    require_at_most(v, 1 << 20, name);
+  }
+  require_at_most(tREFI, 1 << 26, "tREFI");
+  require_at_most(tck_ps, 1'000'000, "tck_ps");
   require_positive(read_queue_size, "read_queue_size");
   require_positive(write_queue_size, "write_queue_size");
   require_one_of(page_policy, {"open", "closed"}, "page_policy");

@@ -75,6 +75,8 @@ def load_dram_config(dram: str | Path, overrides: dict[str, Any] | None = None) 
             body = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read DRAM config: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path}: not a TOML file (not UTF-8 text)") from None
         cfg = _from_toml_text(body, str(path))
     else:
         names = list_dram_presets()
