@@ -79,7 +79,8 @@ def _run_child(mode: str, path: Path, target: str) -> dict[str, float]:
     # One BLAS thread: numpy's idle OpenBLAS threads would otherwise spin on the shared cores.
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     done = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 def main() -> int:

@@ -183,6 +183,13 @@ def test_refills_at_every_position_change_nothing(
     except TraceFormatError as e:
         small = str(e)
     assert small == big
+    gz = tmp_path / "pad.trace"  # same name, so that error messages compare equal
+    gz.write_bytes(gzip.compress(p.read_bytes(), compresslevel=1))
+    try:
+        packed: object = _read_all(gz, fmt_arg, small_buffer=True)
+    except TraceFormatError as e:
+        packed = str(e)
+    assert packed == big
 
 
 @SETTINGS

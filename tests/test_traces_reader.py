@@ -376,3 +376,13 @@ def test_detection_when_the_first_request_line_straddles_a_buffer_refill(tmp_pat
     assert list(commands) == [0, 1]
     assert list(addresses) == [0x40, 0x80]
     assert list(lines) == [n_lines + 1, n_lines + 2]
+
+
+@pytest.mark.parametrize("n", [0, -1, 1 << 40])
+def test_chunk_size_is_checked(tmp_path: Path, n: int) -> None:
+    p = _write(tmp_path, "LD 0x0\n")
+    with pytest.raises(ConfigError, match=r"chunk_records: expected 1\.\.268435456"):
+        next(traces.read_dram_trace(p, chunk_records=n))
+    if n >= 0:
+        with pytest.raises(ConfigError, match=r"max_records: expected 1\.\.268435456"):
+            _core.DramTraceReader(str(p)).read_chunk(n)

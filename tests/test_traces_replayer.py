@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tnpu import _core, traces
@@ -144,7 +145,7 @@ def test_a_stamp_whose_time_overflows_is_an_error(tmp_path: Path) -> None:
 )
 def test_bad_replayer_config_names_the_field(tmp_path: Path, kw: dict[str, int], field: str) -> None:
     p = _trace(tmp_path, ["LD 0x0"])
-    args = {"tck_ps": 1000} | kw
+    args: dict[str, Any] = {"tck_ps": 1000, **kw}
     with pytest.raises(ConfigError, match=f"TraceReplayerConfig.{field}"):
         traces.replay_trace(p, **args)
 

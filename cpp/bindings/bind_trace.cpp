@@ -58,7 +58,11 @@ class BusyGuard {
 
 // Reads up to max_records records into four new arrays (command 0 read / 1 write, address, stamp, line).
 py::tuple read_chunk(PyTraceReader& self, std::size_t max_records) {
-  if (max_records == 0) throw ConfigError("read_chunk.max_records: must be at least 1 (got 0)");
+  constexpr std::size_t kMaxChunk = std::size_t{1} << 28;  // 7 GB of arrays: anything bigger is a mistake
+  if (max_records == 0 || max_records > kMaxChunk) {
+    throw ConfigError("read_chunk.max_records: expected 1.." + std::to_string(kMaxChunk) + ", got " +
+                      std::to_string(max_records));
+  }
   const BusyGuard busy(self.busy, "DramTraceReader");
   DramTraceReader& reader = self.reader;
   const auto n = static_cast<py::ssize_t>(max_records);

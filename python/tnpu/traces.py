@@ -139,8 +139,8 @@ def read_dram_trace(
     ConfigError
         On an unknown format name or a chunk size below 1.
     """
-    if chunk_records < 1:
-        raise ConfigError(f"read_dram_trace.chunk_records: must be at least 1 (got {chunk_records})")
+    if not 1 <= chunk_records <= 1 << 28:
+        raise ConfigError(f"read_dram_trace.chunk_records: expected 1..{1 << 28}, got {chunk_records}")
     reader = _core.DramTraceReader(
         os.fspath(path),
         format="auto" if format is None else _check_format(format),
