@@ -153,7 +153,7 @@ def test_bad_replayer_config_names_the_field(tmp_path: Path, kw: dict[str, int],
 
 def test_unknown_target_lists_the_known_ones(tmp_path: Path) -> None:
     p = _trace(tmp_path, ["LD 0x0"])
-    with pytest.raises(ConfigError, match="unknown target 'hbm'; expected one of: fixed_latency"):
+    with pytest.raises(ConfigError, match="unknown target 'hbm'; expected one of: dram, fixed_latency"):
         traces.replay_trace(p, target="hbm")
 
 

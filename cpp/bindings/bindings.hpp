@@ -11,6 +11,7 @@ void bind_mem(py::module_& m);
 void bind_sched(py::module_& m);
 void bind_workload(py::module_& m);
 void bind_trace(py::module_& m);
+void bind_dram(py::module_& m);
 void bind_testing(py::module_& m);
 
 }  // namespace tnpu::bindings

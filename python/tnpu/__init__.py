@@ -11,6 +11,7 @@ from importlib.metadata import version as _dist_version
 
 from tnpu import errors
 from tnpu._core import Clock, Priority
+from tnpu.dram import DramConfig, load_dram_config, replay_dram
 from tnpu.errors import ConfigError, SimulationError, TraceFormatError
 from tnpu.sim import Simulator
 
@@ -22,10 +23,13 @@ except PackageNotFoundError:  # pragma: no cover - only when run from an uninsta
 __all__ = [
     "Clock",
     "ConfigError",
+    "DramConfig",
     "Priority",
     "SimulationError",
     "Simulator",
     "TraceFormatError",
     "__version__",
     "errors",
+    "load_dram_config",
+    "replay_dram",
 ]
