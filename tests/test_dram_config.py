@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 import tnpu
 from tnpu import _core
 from tnpu.cli import main

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from tnpu import _core
 from tnpu.dram import load_dram_config, replay_dram
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from tnpu.dram import load_dram_config, replay_dram
 
 VALIDATION = Path(__file__).resolve().parents[2] / "shared" / "validation" / "dram"
