@@ -10,6 +10,9 @@ void bind_sim(py::module_& m);
 void bind_mem(py::module_& m);
 void bind_compute(py::module_& m);
 void bind_sched(py::module_& m);
+void bind_workload(py::module_& m);
+void bind_trace(py::module_& m);
+void bind_dram(py::module_& m);
 void bind_testing(py::module_& m);
 
 }  // namespace tnpu::bindings

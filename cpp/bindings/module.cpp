@@ -21,6 +21,9 @@ PYBIND11_MODULE(_core, m) {
   tnpu::bindings::bind_mem(m);
   tnpu::bindings::bind_compute(m);
   tnpu::bindings::bind_sched(m);
+  tnpu::bindings::bind_workload(m);
+  tnpu::bindings::bind_trace(m);
+  tnpu::bindings::bind_dram(m);
   auto testing = m.def_submodule("_testing", "probe-level harnesses for tests and benchmarks (not public API)");
   tnpu::bindings::bind_testing(testing);
 }

@@ -12,6 +12,7 @@ from importlib.metadata import version as _dist_version
 from tnpu import errors
 from tnpu._core import Clock, Priority
 from tnpu.config import ArchConfig
+from tnpu.dram import DramConfig, load_dram_config, replay_dram
 from tnpu.errors import ConfigError, SimulationError, TraceFormatError
 from tnpu.layer import LayerResult, simulate_elementwise, simulate_layer
 from tnpu.sim import Simulator
@@ -25,6 +26,7 @@ __all__ = [
     "ArchConfig",
     "Clock",
     "ConfigError",
+    "DramConfig",
     "LayerResult",
     "Priority",
     "SimulationError",
@@ -32,6 +34,8 @@ __all__ = [
     "TraceFormatError",
     "__version__",
     "errors",
+    "load_dram_config",
+    "replay_dram",
     "simulate_elementwise",
     "simulate_layer",
 ]

@@ -16,12 +16,21 @@ from tnpu import __version__
 from tnpu.errors import ConfigError, SimulationError, TraceFormatError
 
 #: Sub-command modules, in the order ``tnpu --help`` lists them.
-COMMANDS: tuple[str, ...] = ("tnpu.commands.demo", "tnpu.commands.layer_cycles")
+COMMANDS: tuple[str, ...] = (
+    "tnpu.commands.demo",
+    "tnpu.commands.workloads",
+    "tnpu.commands.trace",
+    "tnpu.commands.replay",
+    "tnpu.commands.layer_cycles",
+)
 
 EXAMPLES = """\
 examples:
   tnpu demo                      run the kernel demo (traffic generator -> fixed-latency memory)
   tnpu demo --json               the same, as one JSON object
+  tnpu workloads                 the model zoo (layers, MACs, weights, training MACs per sample)
+  tnpu trace gen random -n 100000 -o r.trace --format dramsim3   generate a DRAM trace
+  tnpu replay dram TRACE --dram ddr4-2400 --json   replay a DRAM trace through the DRAM controller
   tnpu layer-cycles --topology T.csv --config S.cfg   SCALE-Sim's compute report, per layer
   tnpu COMMAND --help            help and examples for one command
 """

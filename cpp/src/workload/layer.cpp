@@ -14,16 +14,8 @@ Phase phase_by_name(std::string_view name) {
   if (up == "FP") return Phase::kFP;
   if (up == "BP") return Phase::kBP;
   if (up == "GD") return Phase::kGD;
-  throw ConfigError("phase: unknown phase '" + std::string(name) + "' (known: FP, BP, GD)");
-}
-
-std::string_view phase_name(Phase p) noexcept {
-  switch (p) {
-    case Phase::kFP: return "FP";
-    case Phase::kBP: return "BP";
-    case Phase::kGD: return "GD";
-  }
-  return "?";
+  throw ConfigError("phase: unknown phase '" + std::string(name) +
+                    "' (known: FP, BP, GD; WU is element-wise work: simulate_elementwise)");
 }
 
 void LayerShape::validate(std::string_view layer_name) const {
@@ -137,6 +129,10 @@ OperandDesc dense(std::string tensor, char pix, char win, std::uint64_t elements
 
 PassGemm lower(const LayerShape& sh, Phase phase, std::string_view layer_name) {
   sh.validate(layer_name);
+  if (phase != Phase::kFP && phase != Phase::kBP && phase != Phase::kGD) {
+    throw ConfigError("layer '" + std::string(layer_name) + "': phase " + phase_name(phase) +
+                      " is not a GEMM pass (FP, BP or GD)");
+  }
   PassGemm p;
   p.groups = sh.groups;
   const std::uint64_t cg = sh.c / sh.groups, kg = sh.k / sh.groups;
@@ -160,6 +156,8 @@ PassGemm lower(const LayerShape& sh, Phase phase, std::string_view layer_name) {
         p.a = dense("dY", 'm', 'k', y);
         p.b = dense("X", 'k', 'n', x);
         p.c = dense("dW", 'm', 'n', w);
+        break;
+      case Phase::kWU:  // rejected above
         break;
     }
     return p;
@@ -215,6 +213,8 @@ PassGemm lower(const LayerShape& sh, Phase phase, std::string_view layer_name) {
       p.a = im;
       p.b = dense("dY", 'k', 'n', y);
       p.c = dense("dW", 'm', 'n', w);
+      break;
+    case Phase::kWU:  // rejected above
       break;
   }
   return p;

@@ -16,14 +16,15 @@
 #include <string_view>
 
 #include "tnpu/compute/dataflow.hpp"
+#include "tnpu/workload/task_graph.hpp"
 
 namespace tnpu::workload {
 
 enum class LayerKind : std::uint8_t { kConv = 0, kLinear = 1 };
-enum class Phase : std::uint8_t { kFP = 0, kBP = 1, kGD = 2 };
+// Phase (FP, BP, GD, WU) and phase_name() come from task_graph.hpp; a GEMM pass is FP, BP or GD (WU is element-wise).
 
-[[nodiscard]] Phase phase_by_name(std::string_view name);  // "FP", "BP", "GD" (case-insensitive)
-[[nodiscard]] std::string_view phase_name(Phase p) noexcept;
+// "FP", "BP", "GD" (case-insensitive); anything else (WU included) throws ConfigError.
+[[nodiscard]] Phase phase_by_name(std::string_view name);
 
 // Same fields as the workloads' layer_shape() dict. For a linear layer: c = in_features, k = out_features and the
 // spatial fields are 1 (pads 0).

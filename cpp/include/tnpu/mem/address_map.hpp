@@ -1,0 +1,55 @@
+#pragma once
+// AddressMap: physical byte address -> (channel, rank, bank group, bank, row, column) of a DramSpec.
+//
+// A mapping is a string of fields, most significant first, in one of two spellings:
+//   DRAMsim3: two-letter lower-case fields ch ra bg ba ro co, each exactly once ("rochrababgco" = DRAMsim3's
+//             DDR4 default: from the low bits up column, bank group, bank, rank, channel, row);
+//   Ramulator: Ch Ra Ba Ro Co, each exactly once, where Ba is the bank group (low bits) then the bank, as Ramulator
+//             orders its levels ("RoBaRaCoCh" = Ramulator's default: channel, column, rank, bank group, bank, row).
+// or one of the names of address_mapping_names() (aliases of such strings).
+// Contract: the bits below one burst (log2(line_bytes)) are the offset and are dropped; every field takes
+// log2(count) bits (columns count bursts: columns / burst_length); counts must be powers of two (ConfigError
+// otherwise). decode() of an address >= capacity_bytes throws ConfigError, or wraps when wrap is set.
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tnpu/mem/dram_spec.hpp"
+
+namespace tnpu {
+
+struct DramAddress {
+  std::uint32_t channel = 0;
+  std::uint32_t rank = 0;
+  std::uint32_t bankgroup = 0;
+  std::uint32_t bank = 0;  // within its bank group
+  std::uint32_t row = 0;
+  std::uint32_t column = 0;  // in bursts
+};
+
+// Named mappings ("dramsim3", "ramulator", ...) with the field string each stands for.
+[[nodiscard]] std::vector<std::pair<std::string, std::string>> address_mapping_names();
+
+class AddressMap {
+ public:
+  explicit AddressMap(const DramSpec& spec);
+  [[nodiscard]] DramAddress decode(std::uint64_t address) const;
+  [[nodiscard]] std::uint64_t capacity_bytes() const noexcept { return capacity_bytes_; }
+  // The field order used, least significant first, as DRAMsim3-style tokens (e.g. "co bg ba ra ch ro").
+  [[nodiscard]] std::string describe() const;
+
+ private:
+  enum Field : std::uint8_t { kCh = 0, kRa, kBg, kBa, kRo, kCo };
+  struct Slice {
+    Field field;
+    std::uint32_t shift;
+    std::uint64_t mask;
+  };
+  std::array<Slice, 6> slices_{};
+  std::uint32_t offset_bits_ = 0;
+  std::uint64_t capacity_bytes_ = 0;
+  bool wrap_ = false;
+};
+
+}  // namespace tnpu

@@ -1,0 +1,96 @@
+#pragma once
+// DramSpec: everything that defines one DRAM memory system: the standard, its organisation, its JEDEC timing (in
+// memory clock cycles), the IDD currents for energy, and the controller's policies. One flat, typed struct so that
+// the Python DramConfig maps onto it field by field.
+//
+// Contract: validate() throws ConfigError naming the first bad field and what was expected; a DramController only
+// accepts a validated spec. Timing values are whole memory clock cycles (tck_ps each); currents are mA, vdd is V.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tnpu {
+
+struct DramSpec {
+  // ---- standard and clock
+  std::string standard = "ddr4";  // a name of dram_standard_names()
+  std::uint64_t tck_ps = 833;     // memory clock period (command clock; data moves at twice this rate)
+
+  // ---- organisation (per channel)
+  std::uint32_t channels = 1;
+  std::uint32_t ranks = 1;
+  std::uint32_t bankgroups = 4;       // 1 for standards without bank groups
+  std::uint32_t banks_per_group = 4;
+  std::uint32_t rows = 65536;
+  std::uint32_t columns = 1024;       // columns per row of one device
+  std::uint32_t device_width = 8;     // DQ bits per device
+  std::uint32_t bus_width = 64;       // DQ bits per channel (pseudo-channel for HBM2)
+  std::uint32_t burst_length = 8;     // BL (beats per column access)
+
+  // ---- timing, memory clock cycles
+  std::uint32_t tCL = 17;
+  std::uint32_t tCWL = 12;
+  std::uint32_t tRCD = 17;
+  std::uint32_t tRP = 17;
+  std::uint32_t tRAS = 39;
+  std::uint32_t tRC = 56;  // 0: tRAS + tRP
+  std::uint32_t tCCD_S = 4;
+  std::uint32_t tCCD_L = 6;
+  std::uint32_t tRRD_S = 4;
+  std::uint32_t tRRD_L = 6;
+  std::uint32_t tFAW = 26;
+  std::uint32_t tWTR_S = 3;
+  std::uint32_t tWTR_L = 9;
+  std::uint32_t tRTP = 9;
+  std::uint32_t tWR = 18;
+  std::uint32_t tRTRS = 1;   // rank-to-rank switch (extra bus cycles)
+  std::uint32_t tRTW = 2;
+  bool write_rank_switch = true;  // WR->WR to another rank pays tRTRS (JEDEC, Ramulator); DRAMsim3: false    // extra bus cycles on a read-to-write turnaround in one rank (JEDEC: 2, 1 tCK preamble)
+  std::uint32_t tREFI = 9360;
+  std::uint32_t tRFC = 420;
+
+  // ---- power (IDD, per device), as in Micron TN-41-01 / DRAMPower
+  double vdd = 1.2;
+  double idd0 = 48.0;
+  double idd2n = 34.0;
+  double idd3n = 43.0;
+  double idd4r = 135.0;
+  double idd4w = 123.0;
+  double idd5b = 250.0;
+
+  // ---- controller policy
+  std::string address_mapping = "rochrababgco";  // a named mapping or a field string (see address_map.hpp)
+  std::uint32_t read_queue_size = 32;
+  std::uint32_t write_queue_size = 32;
+  std::uint32_t bank_queue_size = 0;     // > 0: per-bank command queues of this size fed from the transaction
+                                         // queues one per cycle (DRAMsim3 PER_BANK); 0: FR-FCFS over the queues
+  std::string page_policy = "open";      // "open" | "closed" (closed: every column command auto-precharges)
+  std::string refresh_policy = "rank_staggered";  // "rank_staggered" | "all_ranks" | "none"
+  std::string write_drain = "watermark";  // "watermark" (high/low fractions) | "dramsim3" (full, or > 8 and idle)
+  double write_high_watermark = 0.8;      // fraction of write_queue_size
+  double write_low_watermark = 0.2;
+  std::uint32_t row_hit_cap = 0;          // > 0 (shared queues): after this many hits a row stops overtaking older requests
+                                          // (per-bank queues always use DRAMsim3's limit of 4 in precharge arbitration)
+  bool promote_activated = false;         // a request whose ACT issued leaves the read/write queue (Ramulator actq)
+  bool forward_writes = true;             // a read of an address waiting in the write queue is served from it
+  bool wrap_addresses = false;            // an address beyond the capacity wraps instead of being an error
+
+  void validate() const;  // throws ConfigError naming the field
+
+  // ---- derived
+  [[nodiscard]] std::uint32_t banks() const noexcept { return bankgroups * banks_per_group; }
+  [[nodiscard]] std::uint32_t tBL() const noexcept { return burst_length / 2; }  // data-bus cycles per burst
+  [[nodiscard]] std::uint32_t devices_per_rank() const noexcept { return bus_width / device_width; }
+  [[nodiscard]] std::uint64_t line_bytes() const noexcept {
+    return std::uint64_t{bus_width} / 8 * burst_length;
+  }
+  [[nodiscard]] std::uint64_t channel_capacity_bytes() const noexcept;
+  [[nodiscard]] std::uint64_t capacity_bytes() const noexcept { return channel_capacity_bytes() * channels; }
+  // Peak data bandwidth of all channels: bus_width/8 bytes twice per tCK.
+  [[nodiscard]] double peak_bandwidth_gbps() const noexcept;
+};
+
+// Names of the standards with a timing-rule table: "ddr3", "ddr4", "lpddr4", "hbm2".
+[[nodiscard]] std::vector<std::string> dram_standard_names();
+
+}  // namespace tnpu

@@ -1,0 +1,128 @@
+#include "tnpu/mem/address_map.hpp"
+
+#include <bit>
+#include <cctype>
+#include <cstdio>
+#include <string_view>
+
+#include "tnpu/error.hpp"
+
+namespace tnpu {
+
+std::vector<std::pair<std::string, std::string>> address_mapping_names() {
+  return {
+      {"dramsim3", "rochrababgco"},                      // DRAMsim3's DDR4 default
+      {"ramulator", "RoBaRaCoCh"},                       // Ramulator 1 and 2 default
+      {"row_bank_rank_column_channel", "RoBaRaCoCh"},
+      {"row_rank_bank_column", "rochrababgco"},
+      {"channel_interleaved", "rorababgcoch"},           // consecutive bursts alternate channels
+      {"bankgroup_interleaved", "rochrabacobg"},         // consecutive bursts alternate bank groups
+  };
+}
+
+namespace {
+
+std::uint32_t log2_exact(std::uint64_t n, const char* field) {
+  if (n == 0 || !std::has_single_bit(n)) {
+    throw ConfigError(std::string("dram.") + field + ": must be a power of two for address mapping (got " +
+                      std::to_string(n) + ")");
+  }
+  return static_cast<std::uint32_t>(std::countr_zero(n));
+}
+
+}  // namespace
+
+AddressMap::AddressMap(const DramSpec& spec) : wrap_(spec.wrap_addresses) {
+  std::string text = spec.address_mapping;
+  for (const auto& [name, fields] : address_mapping_names()) {
+    if (text == name) text = fields;
+  }
+  // Parse into fields, most significant first.
+  std::vector<Field> msb_first;
+  const auto bad = [&](const std::string& why) {
+    std::string names;
+    for (const auto& entry : address_mapping_names()) {
+      if (!names.empty()) names += ", ";
+      names += entry.first;
+    }
+    return ConfigError("dram.address_mapping: '" + spec.address_mapping + "' " + why +
+                       " (expected a name (" + names +
+                       "), a DRAMsim3 string of ch ra bg ba ro co like 'rochrababgco', or a Ramulator string of "
+                       "Ch Ra Ba Ro Co like 'RoBaRaCoCh')");
+  };
+  const bool ramulator_style = !text.empty() && std::isupper(static_cast<unsigned char>(text[0])) != 0;
+  if (text.size() % 2 != 0 || text.empty()) throw bad("has an odd length");
+  for (std::size_t i = 0; i < text.size(); i += 2) {
+    const std::string_view tok(text.data() + i, 2);
+    if (ramulator_style) {
+      if (tok == "Ch") msb_first.push_back(kCh);
+      else if (tok == "Ra") msb_first.push_back(kRa);
+      else if (tok == "Ba") { msb_first.push_back(kBa); msb_first.push_back(kBg); }  // bank above bank group
+      else if (tok == "Ro") msb_first.push_back(kRo);
+      else if (tok == "Co") msb_first.push_back(kCo);
+      else throw bad("has an unknown field '" + std::string(tok) + "'");
+    } else {
+      if (tok == "ch") msb_first.push_back(kCh);
+      else if (tok == "ra") msb_first.push_back(kRa);
+      else if (tok == "bg") msb_first.push_back(kBg);
+      else if (tok == "ba") msb_first.push_back(kBa);
+      else if (tok == "ro") msb_first.push_back(kRo);
+      else if (tok == "co") msb_first.push_back(kCo);
+      else throw bad("has an unknown field '" + std::string(tok) + "'");
+    }
+  }
+  if (msb_first.size() != 6) throw bad("must name every field exactly once");
+  std::array<int, 6> seen{};
+  for (const Field f : msb_first) ++seen[f];
+  for (const int n : seen) {
+    if (n != 1) throw bad("must name every field exactly once");
+  }
+  if (spec.columns % spec.burst_length != 0) {
+    throw ConfigError("dram.columns: must be a multiple of burst_length (got " + std::to_string(spec.columns) +
+                      " and " + std::to_string(spec.burst_length) + ")");
+  }
+  std::array<std::uint32_t, 6> bits{};
+  bits[kCh] = log2_exact(spec.channels, "channels");
+  bits[kRa] = log2_exact(spec.ranks, "ranks");
+  bits[kBg] = log2_exact(spec.bankgroups, "bankgroups");
+  bits[kBa] = log2_exact(spec.banks_per_group, "banks_per_group");
+  bits[kRo] = log2_exact(spec.rows, "rows");
+  bits[kCo] = log2_exact(spec.columns / spec.burst_length, "columns / burst_length");
+  offset_bits_ = log2_exact(spec.line_bytes(), "bus_width / 8 * burst_length");
+  std::uint32_t shift = offset_bits_;
+  for (std::size_t i = 0; i < 6; ++i) {
+    const Field f = msb_first[5 - i];
+    slices_[i] = Slice{f, shift, (std::uint64_t{1} << bits[f]) - 1};
+    shift += bits[f];
+  }
+  if (shift >= 64) throw ConfigError("dram: organisation gives a capacity of 2^" + std::to_string(shift) + " B");
+  capacity_bytes_ = std::uint64_t{1} << shift;
+}
+
+DramAddress AddressMap::decode(std::uint64_t address) const {
+  if (address >= capacity_bytes_) {
+    if (!wrap_) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "address 0x%llx is beyond the DRAM capacity of %llu bytes (set wrap_addresses "
+                    "to wrap it)", static_cast<unsigned long long>(address),
+                    static_cast<unsigned long long>(capacity_bytes_));
+      throw ConfigError(buf);
+    }
+    address &= capacity_bytes_ - 1;
+  }
+  std::array<std::uint32_t, 6> v{};
+  for (const Slice& s : slices_) v[s.field] = static_cast<std::uint32_t>((address >> s.shift) & s.mask);
+  return DramAddress{v[kCh], v[kRa], v[kBg], v[kBa], v[kRo], v[kCo]};
+}
+
+std::string AddressMap::describe() const {
+  static constexpr const char* kNames[6] = {"ch", "ra", "bg", "ba", "ro", "co"};
+  std::string out;
+  for (const Slice& sl : slices_) {
+    if (!out.empty()) out += " ";
+    out += kNames[sl.field];
+  }
+  return out;
+}
+
+}  // namespace tnpu

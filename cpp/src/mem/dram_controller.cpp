@@ -1,0 +1,936 @@
+// The DRAM controller: per-channel queues, FR-FCFS (or DRAMsim3-style per-bank command queues), open/closed page,
+// write drain, per-rank refresh, all enforced through the compiled timing-rule table. Event-driven: each channel
+// computes the next cycle at which anything can happen and sleeps until then.
+#include "tnpu/mem/dram_controller.hpp"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <string>
+
+#include "tnpu/error.hpp"
+#include "tnpu/mem/dram_timing.hpp"
+#include "tnpu/sim/event_queue.hpp"
+
+namespace tnpu {
+
+namespace {
+
+constexpr std::uint64_t kNever = std::numeric_limits<std::uint64_t>::max();
+constexpr std::uint32_t kNoRow = std::numeric_limits<std::uint32_t>::max();
+constexpr std::size_t kCmds = kNumDramCommands;
+
+inline std::size_t ci(DramCommand c) noexcept { return static_cast<std::size_t>(c); }
+
+// A FIFO of (cycle, slot) with monotone cycles; grows by doubling (only while the controller warms up).
+class CompletionFifo {
+ public:
+  CompletionFifo() : items_(16) {}
+  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  void push(std::uint64_t cycle, std::uint32_t slot) {
+    if (size_ == items_.size()) grow();
+    items_[(head_ + size_) & (items_.size() - 1)] = Item{cycle, slot};
+    ++size_;
+  }
+  [[nodiscard]] std::uint64_t front_cycle() const noexcept { return items_[head_].cycle; }
+  std::uint32_t pop() noexcept {
+    const std::uint32_t s = items_[head_].slot;
+    head_ = (head_ + 1) & (items_.size() - 1);
+    --size_;
+    return s;
+  }
+
+ private:
+  struct Item {
+    std::uint64_t cycle;
+    std::uint32_t slot;
+  };
+  void grow() {
+    std::vector<Item> bigger(items_.size() * 2);
+    for (std::size_t i = 0; i < size_; ++i) bigger[i] = items_[(head_ + i) & (items_.size() - 1)];
+    items_.swap(bigger);
+    head_ = 0;
+  }
+  std::vector<Item> items_;
+  std::size_t head_ = 0;
+  std::size_t size_ = 0;
+};
+
+}  // namespace
+
+class DramChannel final : private EventHandler {
+ public:
+  DramChannel(DramController& owner, const DramSpec& spec, const DramCounters& counters);
+
+  bool send(const Request& request, Initiator& from, const DramAddress& a);
+  [[nodiscard]] std::uint64_t outstanding() const noexcept { return live_; }
+  [[nodiscard]] std::uint64_t wakeups() const noexcept { return wakeups_; }
+  [[nodiscard]] double active_cycles(std::size_t rank) const noexcept;
+
+ private:
+  enum EventKind : std::uint64_t { kWake = 0, kReadDone = 1, kWriteDone = 2, kForwardDone = 3, kRetry = 4 };
+  struct Slot {
+    Request request;
+    Initiator* from = nullptr;
+    std::uint64_t arrive_cycle = 0;
+    std::uint32_t rank = 0, bankgroup = 0, bank = 0, row = 0;
+    std::uint32_t flat_bank = 0;  // rank * banks + bankgroup * banks_per_group + bank
+    std::uint32_t flat_group = 0;  // rank * bankgroups + bankgroup
+    bool is_write = false;
+    bool classified = false;
+  };
+  struct Update {
+    DramLevel level;
+    bool sibling;
+    std::uint8_t following;
+    std::uint32_t latency;
+  };
+  struct BankEntry {  // a command in a per-bank queue, with what scheduling needs (no trip to slots_)
+    std::uint32_t row;
+    std::uint32_t slot;
+    bool is_write;
+  };
+  struct BankIndex {  // rank and flat bank-group index of a flat bank (precomputed: no division when scheduling)
+    std::uint32_t rank;
+    std::uint32_t group;
+  };
+  struct BankState {
+    std::uint32_t open_row = kNoRow;
+    std::uint32_t hits = 0;  // column commands since the row opened
+  };
+
+  void handle_event(std::uint64_t arg) override;
+  void step(std::uint64_t c);
+  void schedule_wake(std::uint64_t cycle);
+  [[nodiscard]] std::uint64_t now_cycle() const noexcept;
+
+  // The command a request needs next, given the bank state.
+  [[nodiscard]] DramCommand next_command(const Slot& s) const noexcept;
+  [[nodiscard]] std::uint64_t earliest(DramCommand cmd, const Slot& s) const noexcept;
+  [[nodiscard]] std::uint64_t earliest_rank(DramCommand cmd, std::uint32_t rank) const noexcept;
+  void issue(DramCommand cmd, std::uint32_t rank, std::uint32_t group, std::uint32_t flat_bank, std::uint64_t c);
+  // Issues cmd for slot s and finishes the request if it was its column command. Returns true if finished.
+  bool issue_for(std::uint32_t slot, DramCommand cmd, std::uint64_t c);
+
+  bool try_refresh(std::uint64_t c, std::uint64_t& wake);
+  bool pick_shared(std::vector<std::uint32_t>& q, std::uint64_t c, std::uint64_t& wake, bool is_act_q);
+  bool pick_bank_queues(std::uint64_t c, std::uint64_t& wake);
+  [[nodiscard]] std::size_t first_ready(std::size_t qi, std::uint64_t c, std::uint64_t& wake,
+                                        DramCommand& cmd_out) const noexcept;
+  void bank_queue_erase(std::size_t qi, std::size_t pos);
+  [[nodiscard]] std::uint64_t next_legal_cycle(std::uint64_t c) const noexcept;
+  bool move_transaction(std::uint64_t c);
+  [[nodiscard]] bool movable_exists() const noexcept;
+  void update_write_mode();
+  [[nodiscard]] bool precharge_allowed(const std::vector<BankEntry>& q, const BankState& b) const noexcept;
+  [[nodiscard]] std::uint64_t earliest_at(DramCommand cmd, std::size_t flat_bank) const noexcept;
+
+  std::uint32_t alloc_slot();
+  void free_slot(std::uint32_t s) { free_.push_back(s); --live_; }
+  void queue_freed();
+
+  DramController& owner_;
+  const DramSpec& spec_;
+  DramCounters k_;
+  Picoseconds tck_;
+  std::uint32_t ranks_, groups_per_rank_, banks_per_group_, banks_per_rank_;
+  bool closed_page_, per_bank_, blocking_refresh_, refresh_on_, promote_, dramsim3_drain_;
+  std::uint32_t read_latency_;  // tCL + tBL
+  std::uint32_t faw_, faw_window_;
+  std::uint32_t refresh_interval_;
+  std::size_t write_high_count_, write_low_count_;  // watermarks in requests: floor(fraction * write_queue_size)
+
+  std::array<std::vector<Update>, kCmds> updates_{};
+  std::array<std::uint64_t, kCmds> chan_next_{};
+  std::vector<std::array<std::uint64_t, kCmds>> rank_next_, group_next_, bank_next_;
+  std::vector<BankState> banks_;
+  std::vector<BankIndex> bank_index_;
+  std::vector<std::uint32_t> open_banks_;    // per rank
+  std::vector<std::uint64_t> active_since_;  // per rank: cycle the first bank opened
+  std::vector<std::uint64_t> active_total_;  // per rank: cycles with at least one bank open (closed intervals)
+  std::vector<std::array<std::uint64_t, 4>> act_history_;  // per rank: last 4 ACT cycles (tFAW)
+  std::vector<std::uint64_t> act_count_;
+  std::uint64_t cmd_bus_next_ = 0;
+
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> slot_bank_;  // flat bank of each slot, packed for the transaction-queue scans
+  std::vector<std::uint32_t> free_;
+  std::uint64_t live_ = 0;
+  std::vector<std::uint32_t> read_q_, write_q_, act_q_;
+  std::vector<std::vector<BankEntry>> bank_q_;  // per flat bank (per-bank mode)
+  std::vector<std::uint64_t> nonempty_;             // bit per bank queue that holds a command
+  mutable std::vector<std::uint64_t> not_before_;   // per bank queue: no command of it is legal before this cycle
+  std::size_t bank_q_total_ = 0;
+  std::size_t rr_ = 0;  // round-robin position over bank queues
+  std::uint64_t last_move_cycle_ = kNever;
+  bool write_mode_ = false;
+  std::uint64_t drain_left_ = 0;  // dramsim3 drain: writes still to move/issue in this drain
+
+  std::vector<std::uint64_t> next_refresh_;  // per rank: cycle the next refresh falls due
+  std::vector<bool> refresh_pending_;
+  std::uint32_t refresh_pending_count_ = 0;
+
+  CompletionFifo read_done_, write_done_, forward_done_;
+  std::vector<Initiator*> waiting_;
+  bool retry_scheduled_ = false;
+
+  bool idle_ = true;  // the last step ended with nothing queued (refreshes since then are caught up lazily)
+  std::uint64_t wake_cycle_ = kNever;  // the earliest wake-up scheduled and not yet run
+  std::uint64_t wake_seq_ = 0;
+  std::uint64_t wakeups_ = 0;
+};
+
+DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const DramCounters& counters)
+    : owner_(owner),
+      spec_(spec),
+      k_(counters),
+      tck_(spec.tck_ps),
+      ranks_(spec.ranks),
+      groups_per_rank_(spec.bankgroups),
+      banks_per_group_(spec.banks_per_group),
+      banks_per_rank_(spec.banks()),
+      closed_page_(spec.page_policy == "closed"),
+      per_bank_(spec.bank_queue_size > 0),
+      blocking_refresh_(spec.refresh_policy == "all_ranks"),
+      refresh_on_(spec.refresh_policy != "none"),
+      promote_(spec.promote_activated),
+      dramsim3_drain_(spec.write_drain == "dramsim3"),
+      read_latency_(spec.tCL + spec.tBL()),
+      faw_(0),
+      faw_window_(0),
+      refresh_interval_(spec.tREFI),
+      write_high_count_(static_cast<std::size_t>(std::floor(spec.write_high_watermark * spec.write_queue_size))),
+      write_low_count_(static_cast<std::size_t>(std::floor(spec.write_low_watermark * spec.write_queue_size))) {
+  for (const TimingRule& r : dram_timing_rules(spec)) {
+    if (r.window > 1) {
+      faw_ = std::max(faw_, r.latency);
+      faw_window_ = std::min<std::uint32_t>(4, r.window);
+      continue;
+    }
+    updates_[ci(r.preceding)].push_back(
+        Update{r.level, r.sibling, static_cast<std::uint8_t>(r.following), r.latency});
+  }
+  rank_next_.assign(ranks_, {});
+  group_next_.assign(std::size_t{ranks_} * groups_per_rank_, {});
+  bank_next_.assign(std::size_t{ranks_} * banks_per_rank_, {});
+  banks_.assign(std::size_t{ranks_} * banks_per_rank_, {});
+  for (std::uint32_t b = 0; b < ranks_ * banks_per_rank_; ++b) {
+    const std::uint32_t rank = b / banks_per_rank_;
+    bank_index_.push_back(BankIndex{rank, rank * groups_per_rank_ + (b % banks_per_rank_) / banks_per_group_});
+  }
+  open_banks_.assign(ranks_, 0);
+  active_since_.assign(ranks_, 0);
+  active_total_.assign(ranks_, 0);
+  act_history_.assign(ranks_, {});
+  act_count_.assign(ranks_, 0);
+  read_q_.reserve(spec.read_queue_size);
+  write_q_.reserve(spec.write_queue_size);
+  act_q_.reserve(std::size_t{spec.read_queue_size} + spec.write_queue_size);
+  if (per_bank_) {
+    bank_q_.assign(banks_.size(), {});
+    nonempty_.assign((banks_.size() + 63) / 64, 0);
+    not_before_.assign(banks_.size(), 0);
+    for (auto& q : bank_q_) q.reserve(spec.bank_queue_size);
+  }
+  const std::size_t pool = std::size_t{spec.read_queue_size} * 2 + spec.write_queue_size * 2 +
+                           (per_bank_ ? banks_.size() * spec.bank_queue_size : 0) + 64;
+  slots_.resize(pool);
+  slot_bank_.resize(pool);
+  free_.reserve(pool);
+  for (std::size_t i = pool; i-- > 0;) free_.push_back(static_cast<std::uint32_t>(i));
+  next_refresh_.assign(ranks_, kNever);
+  refresh_pending_.assign(ranks_, false);
+  if (refresh_on_) {
+    for (std::uint32_t r = 0; r < ranks_; ++r) {
+      // DRAMsim3 RANK_LEVEL_STAGGERED: one rank every tREFI / ranks; Ramulator: every rank every tREFI, together.
+      next_refresh_[r] = blocking_refresh_ ? refresh_interval_
+                                           : std::uint64_t{refresh_interval_ / ranks_} * (r + 1);
+    }
+  }
+}
+
+std::uint64_t DramChannel::now_cycle() const noexcept {
+  const Picoseconds t = owner_.now();
+  return t / tck_ + (t % tck_ != 0 ? 1 : 0);
+}
+
+double DramChannel::active_cycles(std::size_t rank) const noexcept {
+  std::uint64_t total = active_total_[rank];
+  if (open_banks_[rank] > 0) {
+    const std::uint64_t now = owner_.now() / tck_;
+    if (now > active_since_[rank]) total += now - active_since_[rank];
+  }
+  return static_cast<double>(total);
+}
+
+std::uint32_t DramChannel::alloc_slot() {
+  if (free_.empty()) {
+    const auto s = static_cast<std::uint32_t>(slots_.size());
+    slots_.emplace_back();
+    slot_bank_.push_back(0);
+    ++live_;
+    return s;
+  }
+  const std::uint32_t s = free_.back();
+  free_.pop_back();
+  ++live_;
+  return s;
+}
+
+bool DramChannel::send(const Request& request, Initiator& from, const DramAddress& a) {
+  const bool is_write = request.command == Command::kWrite;
+  auto& q = is_write ? write_q_ : read_q_;
+  const std::uint32_t cap = is_write ? spec_.write_queue_size : spec_.read_queue_size;
+  if (q.size() >= cap) {
+    k_.rejections->inc();
+    if (std::find(waiting_.begin(), waiting_.end(), &from) == waiting_.end()) waiting_.push_back(&from);
+    return false;
+  }
+  const std::uint64_t c = now_cycle();
+  const std::uint32_t id = alloc_slot();
+  Slot& s = slots_[id];
+  s.request = request;
+  s.from = &from;
+  s.arrive_cycle = c;
+  s.rank = a.rank;
+  s.bankgroup = a.bankgroup;
+  s.bank = a.bank;
+  s.row = a.row;
+  s.flat_group = a.rank * groups_per_rank_ + a.bankgroup;
+  s.flat_bank = a.rank * banks_per_rank_ + a.bankgroup * banks_per_group_ + a.bank;
+  slot_bank_[id] = s.flat_bank;
+  s.is_write = is_write;
+  s.classified = false;
+  k_.occupancy->add(static_cast<double>(read_q_.size() + write_q_.size() + act_q_.size() + bank_q_total_));
+  k_.requests->inc();
+  (is_write ? k_.writes : k_.reads)->inc();
+  k_.bytes->inc(request.size_bytes);
+  if (!is_write && spec_.forward_writes && !write_q_.empty()) {
+    const std::uint64_t line = request.address / spec_.line_bytes();
+    for (const std::uint32_t w : write_q_) {
+      if (slots_[w].request.address / spec_.line_bytes() == line) {
+        // Served from the write queue: no DRAM access; data back next cycle.
+        k_.forwarded_reads->inc();
+        if (forward_done_.empty()) {
+          owner_.kernel().schedule_at((c + 1) * tck_, *this, kForwardDone, Priority::kCompletion);
+        }
+        forward_done_.push(c + 1, id);
+        return true;
+      }
+    }
+  }
+  q.push_back(id);
+  if (c < wake_cycle_) schedule_wake(c);
+  return true;
+}
+
+void DramChannel::schedule_wake(std::uint64_t cycle) {
+  wake_cycle_ = cycle;
+  ++wake_seq_;
+  owner_.kernel().schedule_at(cycle * tck_, *this, (wake_seq_ << 3) | kWake, Priority::kDefault);
+}
+
+void DramChannel::queue_freed() {
+  if (waiting_.empty() || retry_scheduled_) return;
+  retry_scheduled_ = true;
+  owner_.kernel().schedule_at(owner_.now(), *this, kRetry, Priority::kRetry);
+}
+
+void DramChannel::handle_event(std::uint64_t arg) {
+  const std::uint64_t kind = arg & 7;
+  if (kind == kWake) {
+    if ((arg >> 3) != wake_seq_) return;  // superseded by an earlier wake-up
+    wake_cycle_ = kNever;
+    ++wakeups_;
+    step(owner_.now() / tck_);
+    return;
+  }
+  if (kind == kRetry) {
+    retry_scheduled_ = false;
+    std::vector<Initiator*> owed;
+    owed.swap(waiting_);
+    for (Initiator* w : owed) w->retry();  // a retry() that is rejected again re-registers in waiting_
+    return;
+  }
+  CompletionFifo& fifo = kind == kReadDone ? read_done_ : kind == kWriteDone ? write_done_ : forward_done_;
+  const std::uint64_t c = owner_.now() / tck_;
+  while (!fifo.empty() && fifo.front_cycle() <= c) {
+    const std::uint32_t id = fifo.pop();
+    Slot& s = slots_[id];
+    if (!s.is_write) k_.read_latency->add(static_cast<double>(c - s.arrive_cycle));
+    Initiator* from = s.from;
+    const Request req = s.request;
+    free_slot(id);
+    from->complete(req);
+  }
+  if (!fifo.empty()) {
+    owner_.kernel().schedule_at(fifo.front_cycle() * tck_, *this, kind, Priority::kCompletion);
+  }
+}
+
+DramCommand DramChannel::next_command(const Slot& s) const noexcept {
+  const BankState& b = banks_[s.flat_bank];
+  if (b.open_row == kNoRow) return DramCommand::kACT;
+  if (b.open_row != s.row) return DramCommand::kPRE;
+  if (closed_page_) return s.is_write ? DramCommand::kWRA : DramCommand::kRDA;
+  return s.is_write ? DramCommand::kWR : DramCommand::kRD;
+}
+
+std::uint64_t DramChannel::earliest(DramCommand cmd, const Slot& s) const noexcept {
+  const std::size_t i = ci(cmd);
+  return std::max({cmd_bus_next_, chan_next_[i], rank_next_[s.rank][i], group_next_[s.flat_group][i],
+                   bank_next_[s.flat_bank][i]});
+}
+
+std::uint64_t DramChannel::earliest_rank(DramCommand cmd, std::uint32_t rank) const noexcept {
+  const std::size_t i = ci(cmd);
+  return std::max({cmd_bus_next_, chan_next_[i], rank_next_[rank][i]});
+}
+
+void DramChannel::issue(DramCommand cmd, std::uint32_t rank, std::uint32_t group, std::uint32_t flat_bank,
+                        std::uint64_t c) {
+  k_.cmd[ci(cmd)]->inc();
+  cmd_bus_next_ = std::max(cmd_bus_next_, c + 1);
+  for (const Update& u : updates_[ci(cmd)]) {
+    const std::uint64_t t = c + u.latency;
+    switch (u.level) {
+      case DramLevel::kChannel: {
+        auto& v = chan_next_[u.following];
+        v = std::max(v, t);
+        break;
+      }
+      case DramLevel::kRank:
+        if (!u.sibling) {
+          auto& v = rank_next_[rank][u.following];
+          v = std::max(v, t);
+        } else {
+          for (std::uint32_t r = 0; r < ranks_; ++r) {
+            if (r == rank) continue;
+            auto& v = rank_next_[r][u.following];
+            v = std::max(v, t);
+          }
+        }
+        break;
+      case DramLevel::kBankGroup: {
+        auto& v = group_next_[group][u.following];
+        v = std::max(v, t);
+        break;
+      }
+      case DramLevel::kBank: {
+        auto& v = bank_next_[flat_bank][u.following];
+        v = std::max(v, t);
+        break;
+      }
+    }
+  }
+  if (per_bank_) {
+    // The bank's state changes (open row, hits): its queue's cached lower bound no longer holds.
+    if (cmd == DramCommand::kPREA || cmd == DramCommand::kREF) {
+      const std::size_t first = std::size_t{rank} * banks_per_rank_;
+      std::fill(not_before_.begin() + static_cast<std::ptrdiff_t>(first),
+                not_before_.begin() + static_cast<std::ptrdiff_t>(first + banks_per_rank_), 0);
+    } else {
+      not_before_[flat_bank] = 0;
+    }
+  }
+  const auto open = [&](std::uint32_t r) {
+    if (open_banks_[r]++ == 0) active_since_[r] = c;
+  };
+  const auto close = [&](std::uint32_t r) {
+    if (--open_banks_[r] == 0) active_total_[r] += c - active_since_[r];
+  };
+  switch (cmd) {
+    case DramCommand::kACT: {
+      open(rank);
+      if (faw_window_ > 0) {
+        auto& h = act_history_[rank];
+        const std::uint64_t n = act_count_[rank]++;
+        h[n % faw_window_] = c;
+        if (n + 1 >= faw_window_) {
+          // The oldest of the last faw_window_ ACTs bounds the next ACT.
+          const std::uint64_t oldest = h[(n + 1) % faw_window_];
+          auto& v = rank_next_[rank][ci(DramCommand::kACT)];
+          v = std::max(v, oldest + faw_);
+        }
+      }
+      break;
+    }
+    case DramCommand::kPRE:
+    case DramCommand::kRDA:
+    case DramCommand::kWRA:
+      banks_[flat_bank].open_row = kNoRow;
+      close(rank);
+      break;
+    case DramCommand::kPREA: {
+      const std::size_t first = std::size_t{rank} * banks_per_rank_;
+      for (std::size_t b = first; b < first + banks_per_rank_; ++b) {
+        if (banks_[b].open_row != kNoRow) {
+          banks_[b].open_row = kNoRow;
+          close(rank);
+        }
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+bool DramChannel::issue_for(std::uint32_t id, DramCommand cmd, std::uint64_t c) {
+  Slot& s = slots_[id];
+  if (!s.classified) {
+    s.classified = true;
+    (cmd == DramCommand::kACT ? k_.row_misses : cmd == DramCommand::kPRE ? k_.row_conflicts : k_.row_hits)->inc();
+  }
+  issue(cmd, s.rank, s.flat_group, s.flat_bank, c);
+  BankState& b = banks_[s.flat_bank];
+  if (cmd == DramCommand::kACT) {
+    b.open_row = s.row;
+    b.hits = 0;
+    return false;
+  }
+  if (cmd == DramCommand::kPRE) return false;
+  ++b.hits;
+  if (s.is_write) {
+    if (write_done_.empty()) owner_.kernel().schedule_at(c * tck_, *this, kWriteDone, Priority::kCompletion);
+    write_done_.push(c, id);
+    if (dramsim3_drain_ && !per_bank_ && drain_left_ > 0) --drain_left_;
+  } else {
+    const std::uint64_t done = c + read_latency_;
+    if (read_done_.empty()) owner_.kernel().schedule_at(done * tck_, *this, kReadDone, Priority::kCompletion);
+    read_done_.push(done, id);
+  }
+  return true;
+}
+
+bool DramChannel::try_refresh(std::uint64_t c, std::uint64_t& wake) {
+  for (std::uint32_t r = 0; r < ranks_; ++r) {
+    if (!refresh_pending_[r]) continue;
+    const DramCommand cmd = open_banks_[r] > 0 ? DramCommand::kPREA : DramCommand::kREF;
+    const std::uint64_t t = earliest_rank(cmd, r);
+    if (t <= c) {
+      issue(cmd, r, 0, 0, c);
+      if (cmd == DramCommand::kREF) {
+        refresh_pending_[r] = false;
+        --refresh_pending_count_;
+      }
+      return true;
+    }
+    wake = std::min(wake, t);
+  }
+  return false;
+}
+
+bool DramChannel::pick_shared(std::vector<std::uint32_t>& q, std::uint64_t c, std::uint64_t& wake, bool is_act_q) {
+  // FR-FCFS: the oldest request whose next command is legal now; with a row-hit cap, a hit beyond the cap does
+  // not overtake older requests.
+  std::size_t best = q.size();
+  std::size_t oldest_capped = q.size();
+  DramCommand best_cmd = DramCommand::kACT;
+  DramCommand capped_cmd = DramCommand::kACT;
+  for (std::size_t i = 0; i < q.size(); ++i) {
+    const Slot& s = slots_[q[i]];
+    if (refresh_pending_count_ > 0 && refresh_pending_[s.rank]) continue;
+    const DramCommand cmd = next_command(s);
+    const std::uint64_t t = earliest(cmd, s);
+    if (t > c) {
+      wake = std::min(wake, t);
+      continue;
+    }
+    const bool is_hit = cmd != DramCommand::kACT && cmd != DramCommand::kPRE;
+    if (is_hit && spec_.row_hit_cap > 0 && banks_[s.flat_bank].hits > spec_.row_hit_cap) {
+      if (oldest_capped == q.size()) {
+        oldest_capped = i;
+        capped_cmd = cmd;
+      }
+      continue;
+    }
+    best = i;
+    best_cmd = cmd;
+    break;
+  }
+  if (best == q.size()) {
+    // Nothing ready below the cap: the oldest request goes if it is itself ready (it is the FCFS choice).
+    if (oldest_capped != 0 || q.empty()) return false;
+    best = 0;
+    best_cmd = capped_cmd;
+  }
+  const std::uint32_t id = q[best];
+  const bool finished = issue_for(id, best_cmd, c);
+  if (finished) {
+    q.erase(q.begin() + static_cast<std::ptrdiff_t>(best));
+    if (!is_act_q) queue_freed();
+  } else if (best_cmd == DramCommand::kACT && promote_ && !is_act_q) {
+    q.erase(q.begin() + static_cast<std::ptrdiff_t>(best));
+    act_q_.push_back(id);
+    queue_freed();
+  }
+  return true;
+}
+
+bool DramChannel::precharge_allowed(const std::vector<BankEntry>& q, const BankState& b) const noexcept {
+  // DRAMsim3's precharge arbitration: only the first command of the bank queue may close the row, and not while a
+  // queued command still hits the open row, unless that row already served 4 hits.
+  if (b.hits >= 4) return true;
+  for (const BankEntry& e : q) {
+    if (e.row == b.open_row) return false;
+  }
+  return true;
+}
+
+std::uint64_t DramChannel::earliest_at(DramCommand cmd, std::size_t flat_bank) const noexcept {
+  const std::size_t i = ci(cmd);
+  const BankIndex& x = bank_index_[flat_bank];
+  return std::max({cmd_bus_next_, chan_next_[i], rank_next_[x.rank][i], group_next_[x.group][i], bank_next_[flat_bank][i]});
+}
+
+std::size_t DramChannel::first_ready(std::size_t qi, std::uint64_t c, std::uint64_t& wake,
+                                     DramCommand& cmd_out) const noexcept {
+  // Every entry of a bank queue targets the same bank, so each command kind has one earliest time per queue:
+  // a closed bank needs ACT for all (the first is the candidate); an open bank serves its row hits in queue order,
+  // and only the first entry may precharge.
+  const auto& q = bank_q_[qi];
+  // Timing constraints only ever move later, so a queue's earliest time found earlier stays a valid lower bound
+  // until the queue or its bank changes (which resets it to 0).
+  if (not_before_[qi] > c) {
+    wake = std::min(wake, not_before_[qi]);
+    return q.size();
+  }
+  const BankState& b = banks_[qi];
+  if (b.open_row == kNoRow) {
+    const std::uint64_t t = earliest_at(DramCommand::kACT, qi);
+    if (t <= c) {
+      cmd_out = DramCommand::kACT;
+      return 0;
+    }
+    wake = std::min(wake, t);
+    not_before_[qi] = t;
+    return q.size();
+  }
+  std::uint64_t local = kNever;
+  std::uint64_t t_rd = kNever;
+  std::uint64_t t_wr = kNever;
+  for (std::size_t i = 0; i < q.size(); ++i) {
+    const BankEntry& e = q[i];
+    if (e.row == b.open_row) {
+      std::uint64_t& t = e.is_write ? t_wr : t_rd;
+      const DramCommand cmd = closed_page_ ? (e.is_write ? DramCommand::kWRA : DramCommand::kRDA)
+                                           : (e.is_write ? DramCommand::kWR : DramCommand::kRD);
+      if (t == kNever) t = earliest_at(cmd, qi);
+      if (t <= c) {
+        cmd_out = cmd;
+        return i;
+      }
+      local = std::min(local, t);
+    } else if (i == 0 && precharge_allowed(q, b)) {
+      const std::uint64_t t = earliest_at(DramCommand::kPRE, qi);
+      if (t <= c) {
+        cmd_out = DramCommand::kPRE;
+        return 0;
+      }
+      local = std::min(local, t);
+    }
+  }
+  wake = std::min(wake, local);
+  not_before_[qi] = local;
+  return q.size();
+}
+
+bool DramChannel::pick_bank_queues(std::uint64_t c, std::uint64_t& wake) {
+  // Round robin over the non-empty bank queues, starting after the one that issued last (DRAMsim3 order).
+  const std::size_t nq = bank_q_.size();
+  const std::size_t start = (rr_ + 1) % nq;
+  for (std::size_t pass = 0; pass < 2; ++pass) {
+    const std::size_t lo = pass == 0 ? start : 0;
+    const std::size_t hi = pass == 0 ? nq : start;
+    for (std::size_t w = lo / 64; w * 64 < hi; ++w) {
+      std::uint64_t bits = nonempty_[w];
+      if (w == lo / 64) bits &= ~std::uint64_t{0} << (lo % 64);
+      while (bits != 0) {
+        const std::size_t qi = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
+        bits &= bits - 1;
+        if (qi >= hi) break;
+        auto& q = bank_q_[qi];
+        if (refresh_pending_count_ > 0 && refresh_pending_[bank_index_[qi].rank]) continue;
+        DramCommand cmd = DramCommand::kACT;
+        const std::size_t i = first_ready(qi, c, wake, cmd);
+        if (i == q.size()) continue;
+        rr_ = qi;
+        if (issue_for(q[i].slot, cmd, c)) bank_queue_erase(qi, i);
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+void DramChannel::bank_queue_erase(std::size_t qi, std::size_t pos) {
+  auto& q = bank_q_[qi];
+  q.erase(q.begin() + static_cast<std::ptrdiff_t>(pos));
+  --bank_q_total_;
+  not_before_[qi] = 0;
+  if (q.empty()) nonempty_[qi / 64] &= ~(std::uint64_t{1} << (qi % 64));
+}
+
+std::uint64_t DramChannel::next_legal_cycle(std::uint64_t c) const noexcept {
+  // The earliest cycle at which any command the scheduler could pick becomes legal (c if one is legal now).
+  std::uint64_t wake = kNever;
+  for (std::uint32_t r = 0; r < ranks_; ++r) {
+    if (!refresh_pending_[r]) continue;
+    wake = std::min(wake, earliest_rank(open_banks_[r] > 0 ? DramCommand::kPREA : DramCommand::kREF, r));
+  }
+  if (per_bank_) {
+    for (std::size_t w = 0; w < nonempty_.size(); ++w) {
+      for (std::uint64_t bits = nonempty_[w]; bits != 0; bits &= bits - 1) {
+        const std::size_t qi = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
+        const auto& q = bank_q_[qi];
+        if (refresh_pending_count_ > 0 && refresh_pending_[bank_index_[qi].rank]) continue;
+        DramCommand cmd = DramCommand::kACT;
+        if (first_ready(qi, c, wake, cmd) != q.size()) return c;
+      }
+    }
+    return wake;
+  }
+  const auto fold = [&](const std::vector<std::uint32_t>& q) {
+    for (const std::uint32_t id : q) {
+      const Slot& s = slots_[id];
+      if (refresh_pending_count_ > 0 && refresh_pending_[s.rank]) continue;
+      wake = std::min(wake, earliest(next_command(s), s));
+      if (wake <= c) return;
+    }
+  };
+  if (promote_) fold(act_q_);
+  if (wake > c && !(blocking_refresh_ && refresh_pending_count_ > 0)) fold(write_mode_ ? write_q_ : read_q_);
+  return wake;
+}
+
+void DramChannel::update_write_mode() {
+  if (dramsim3_drain_) {
+    // DRAMsim3: drain when the write buffer is full, or holds more than 8 writes while nothing else is queued.
+    // Also (unlike DRAMsim3, which leaves up to 8 writes behind forever) when no read is left at all.
+    if (drain_left_ == 0) {
+      const bool idle = bank_q_total_ == 0 && act_q_.empty();
+      if (write_q_.size() >= spec_.write_queue_size || (write_q_.size() > 8 && idle) ||
+          (read_q_.empty() && idle && !write_q_.empty())) {
+        drain_left_ = write_q_.size();
+      }
+    }
+    write_mode_ = drain_left_ > 0;
+    return;
+  }
+  const std::size_t size = write_q_.size();
+  if (!write_mode_) {
+    if (size > write_high_count_ || (read_q_.empty() && !write_q_.empty())) write_mode_ = true;
+  } else if (size < write_low_count_ && !read_q_.empty()) {
+    write_mode_ = false;
+  } else if (write_q_.empty()) {
+    write_mode_ = false;
+  }
+}
+
+bool DramChannel::movable_exists() const noexcept {
+  for (const std::uint32_t id : write_mode_ ? write_q_ : read_q_) {
+    if (bank_q_[slot_bank_[id]].size() < spec_.bank_queue_size) return true;
+  }
+  return false;
+}
+
+bool DramChannel::move_transaction(std::uint64_t c) {
+  if (last_move_cycle_ == c) return false;
+  auto& q = write_mode_ ? write_q_ : read_q_;
+  for (std::size_t i = 0; i < q.size(); ++i) {
+    const std::uint32_t id = q[i];
+    auto& bq = bank_q_[slot_bank_[id]];
+    if (bq.size() >= spec_.bank_queue_size) continue;
+    bq.push_back(BankEntry{slots_[id].row, id, slots_[id].is_write});
+    ++bank_q_total_;
+    const std::size_t qi = slots_[id].flat_bank;
+    nonempty_[qi / 64] |= std::uint64_t{1} << (qi % 64);
+    not_before_[qi] = 0;
+    q.erase(q.begin() + static_cast<std::ptrdiff_t>(i));
+    if (write_mode_ && drain_left_ > 0) --drain_left_;
+    last_move_cycle_ = c;
+    queue_freed();
+    return true;
+  }
+  return false;
+}
+
+void DramChannel::step(std::uint64_t c) {
+  std::uint64_t wake = kNever;
+  // Refresh falling due. While the channel is idle nobody wakes it for refreshes (the simulation must be able to
+  // end): the refreshes that fell due in an idle stretch are issued retroactively at their due time.
+  if (refresh_on_) {
+    const std::uint64_t period =
+        blocking_refresh_ ? refresh_interval_ : std::uint64_t{refresh_interval_ / ranks_} * ranks_;
+    for (std::uint32_t r = 0; r < ranks_; ++r) {
+      while (next_refresh_[r] <= c) {
+        const std::uint64_t due = next_refresh_[r];
+        next_refresh_[r] += period;
+        // Due in an idle stretch (or before a later due in this catch-up): it happened at its time.
+        if ((idle_ ? due < c : next_refresh_[r] <= c) && !refresh_pending_[r] && due >= cmd_bus_next_) {
+          if (open_banks_[r] > 0) issue(DramCommand::kPREA, r, 0, 0, due);
+          issue(DramCommand::kREF, r, 0, 0, std::max(due, earliest_rank(DramCommand::kREF, r)));
+          continue;
+        }
+        if (!refresh_pending_[r]) {
+          refresh_pending_[r] = true;
+          ++refresh_pending_count_;
+        }
+      }
+      wake = std::min(wake, next_refresh_[r]);
+    }
+  }
+  idle_ = false;
+  update_write_mode();
+  bool issued = false;
+  const bool bus_free = cmd_bus_next_ <= c;
+  if (bus_free) {
+    if (per_bank_) {
+      if (refresh_pending_count_ > 0) issued = try_refresh(c, wake);
+      if (!issued) issued = pick_bank_queues(c, wake);
+    } else {
+      if (promote_ && !act_q_.empty()) issued = pick_shared(act_q_, c, wake, true);
+      bool blocked = false;
+      if (!issued && refresh_pending_count_ > 0) {
+        issued = try_refresh(c, wake);
+        // Ramulator: a pending refresh holds the channel (only requests already activated may go).
+        blocked = !issued && blocking_refresh_;
+      }
+      if (!issued && !blocked) {
+        auto& q = write_mode_ ? write_q_ : read_q_;
+        issued = pick_shared(q, c, wake, false);
+      }
+    }
+  }
+  bool moved = false;
+  if (per_bank_) {
+    update_write_mode();
+    // A transaction moved now is examined next cycle (DRAMsim3: a command enters its queue after the issue phase).
+    // Bank-queue room only appears when a command finishes a request, which is an issue: either way we step again
+    // next cycle, so no other cycle can move a transaction.
+    moved = move_transaction(c) || last_move_cycle_ == c;  // moved now, or earlier in this cycle
+  }
+  update_write_mode();
+  const bool work_left = !read_q_.empty() || !write_q_.empty() || !act_q_.empty() || bank_q_total_ > 0;
+  idle_ = !work_left;
+  if (moved && movable_exists()) {
+    wake = c + 1;  // one transaction moves per cycle
+  } else if (work_left || refresh_pending_count_ > 0) {
+    // Sleep until the first cycle at which a command can be legal. Nothing changes before then unless a request
+    // arrives (send() wakes us) or a refresh falls due (in `wake` already).
+    // In per-bank mode a pick that issued nothing has folded every candidate's earliest time into `wake` already.
+    const bool scanned_all = per_bank_ && bus_free && !issued && !moved;
+    const std::uint64_t legal = scanned_all ? wake : next_legal_cycle(c);
+    wake = std::min(wake, std::max({legal, cmd_bus_next_, c + 1}));
+  } else {
+    // Idle: refreshes still fall due, but nothing waits on them; they are caught up when a request arrives.
+    wake = kNever;
+  }
+  if (wake != kNever && wake < wake_cycle_) schedule_wake(wake);
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+
+DramController::DramController(Simulation& sim, std::string_view name, const DramSpec& spec, Module* parent)
+    : Module(sim, name, parent), spec_((spec.validate(), spec)), map_(spec_) {
+  counters_.requests = &add_counter("requests", "count", "requests accepted");
+  counters_.reads = &add_counter("reads", "count", "read requests accepted");
+  counters_.writes = &add_counter("writes", "count", "write requests accepted");
+  counters_.bytes = &add_counter("bytes", "B", "bytes of accepted requests");
+  counters_.rejections = &add_counter("rejections", "count", "requests rejected because a queue was full");
+  counters_.forwarded_reads = &add_counter("forwarded_reads", "count", "reads served from the write queue");
+  counters_.row_hits = &add_counter("row_hits", "count", "requests whose first command was a column command");
+  counters_.row_misses = &add_counter("row_misses", "count", "requests that found their bank closed (ACT first)");
+  counters_.row_conflicts =
+      &add_counter("row_conflicts", "count", "requests that found another row open (PRE first)");
+  static constexpr const char* kCmdLeaf[8] = {"cmd_act", "cmd_pre", "cmd_prea", "cmd_rd",
+                                              "cmd_wr",  "cmd_rda", "cmd_wra",  "cmd_ref"};
+  for (std::size_t i = 0; i < kCmds; ++i) {
+    counters_.cmd[i] = &add_counter(kCmdLeaf[i], "count",
+                                    std::string(dram_command_name(static_cast<DramCommand>(i))) + " commands issued");
+  }
+  counters_.read_latency = &add_histogram("read_latency", "cycles", "read latency, acceptance to last data beat",
+                                          0.0, kLatencyHistogramCycles, static_cast<std::size_t>(kLatencyHistogramCycles));
+  counters_.occupancy =
+      &add_accumulator("occupancy", "requests", "requests queued in the channel when a request is accepted");
+  add_formula("energy_command", "pJ", "energy of ACT/PRE, RD, WR and REF commands", [this] {
+    return command_energy_pj();
+  });
+  add_formula("energy_background", "pJ", "background (standby) energy up to now", [this] {
+    return background_energy_pj();
+  });
+  add_formula("energy", "pJ", "total DRAM energy up to now", [this] { return energy_pj(); });
+  channels_.reserve(spec_.channels);
+  for (std::uint32_t c = 0; c < spec_.channels; ++c) {
+    channels_.push_back(std::make_unique<DramChannel>(*this, spec_, counters_));
+  }
+}
+
+DramController::~DramController() = default;
+
+bool DramController::send(const Request& request, Initiator& from) {
+  const std::uint64_t line = spec_.line_bytes();
+  if (request.size_bytes == 0 || request.address % line + request.size_bytes > line) {
+    throw ConfigError("DramController " + name() + ": request of " + std::to_string(request.size_bytes) +
+                      " B at 0x" + [&] {
+                        char buf[24];
+                        std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(request.address));
+                        return std::string(buf);
+                      }() + " crosses a " + std::to_string(line) +
+                      " B burst (the initiator must split requests into bursts)");
+  }
+  const DramAddress a = map_.decode(request.address);
+  return channels_[a.channel]->send(request, from, a);
+}
+
+std::uint64_t DramController::outstanding() const noexcept {
+  std::uint64_t n = 0;
+  for (const auto& c : channels_) n += c->outstanding();
+  return n;
+}
+
+std::uint64_t DramController::wakeups() const noexcept {
+  std::uint64_t n = 0;
+  for (const auto& c : channels_) n += c->wakeups();
+  return n;
+}
+
+double DramController::command_energy_pj() const noexcept {
+  // Micron TN-41-01 / DRAMPower: currents above the standby background, times VDD, times the command's duration,
+  // per device, times the devices of a rank. mA * V * ns = pJ.
+  const DramSpec& s = spec_;
+  const double tck_ns = static_cast<double>(s.tck_ps) / 1000.0;
+  const double dev = s.devices_per_rank();
+  const double trc = s.tRC != 0 ? s.tRC : s.tRAS + s.tRP;
+  const double e_act = (s.idd0 * trc - (s.idd3n * s.tRAS + s.idd2n * (trc - s.tRAS))) * s.vdd * tck_ns * dev;
+  const double e_rd = (s.idd4r - s.idd3n) * s.vdd * s.tBL() * tck_ns * dev;
+  const double e_wr = (s.idd4w - s.idd3n) * s.vdd * s.tBL() * tck_ns * dev;
+  const double e_ref = (s.idd5b - s.idd3n) * s.vdd * s.tRFC * tck_ns * dev;
+  const auto n = [&](DramCommand c) { return static_cast<double>(counters_.cmd[ci(c)]->value); };
+  return std::max(0.0, e_act) * n(DramCommand::kACT) +
+         std::max(0.0, e_rd) * (n(DramCommand::kRD) + n(DramCommand::kRDA)) +
+         std::max(0.0, e_wr) * (n(DramCommand::kWR) + n(DramCommand::kWRA)) +
+         std::max(0.0, e_ref) * n(DramCommand::kREF);
+}
+
+double DramController::background_energy_pj() const noexcept {
+  const DramSpec& s = spec_;
+  const double tck_ns = static_cast<double>(s.tck_ps) / 1000.0;
+  const double cycles = static_cast<double>(now() / s.tck_ps);
+  double e = 0.0;
+  for (const auto& ch : channels_) {
+    for (std::size_t r = 0; r < s.ranks; ++r) {
+      const double active = std::min(cycles, ch->active_cycles(r));
+      e += (s.idd3n * active + s.idd2n * (cycles - active)) * s.vdd * tck_ns * s.devices_per_rank();
+    }
+  }
+  return e;
+}
+
+}  // namespace tnpu

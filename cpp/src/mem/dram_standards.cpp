@@ -1,0 +1,128 @@
+// Timing-rule tables of the supported standards. One table builder per standard family, each row a JEDEC
+// constraint; the controller compiles the rows into per-command update lists.
+#include <algorithm>
+#include <initializer_list>
+#include <string>
+
+#include "tnpu/error.hpp"
+#include "tnpu/mem/dram_timing.hpp"
+
+namespace tnpu {
+
+std::string_view dram_command_name(DramCommand c) noexcept {
+  switch (c) {
+    case DramCommand::kACT: return "ACT";
+    case DramCommand::kPRE: return "PRE";
+    case DramCommand::kPREA: return "PREA";
+    case DramCommand::kRD: return "RD";
+    case DramCommand::kWR: return "WR";
+    case DramCommand::kRDA: return "RDA";
+    case DramCommand::kWRA: return "WRA";
+    case DramCommand::kREF: return "REF";
+  }
+  return "?";
+}
+
+std::string_view dram_level_name(DramLevel l) noexcept {
+  switch (l) {
+    case DramLevel::kChannel: return "channel";
+    case DramLevel::kRank: return "rank";
+    case DramLevel::kBankGroup: return "bankgroup";
+    case DramLevel::kBank: return "bank";
+  }
+  return "?";
+}
+
+std::vector<std::string> dram_standard_names() { return {"ddr3", "ddr4", "lpddr4", "hbm2"}; }
+
+namespace {
+
+using C = DramCommand;
+using L = DramLevel;
+
+class TableBuilder {
+ public:
+  // Adds one row per (a, b) pair; a negative latency is clamped to 0 (the constraint is then implied by others).
+  void add(L level, std::initializer_list<C> from, std::initializer_list<C> to, long latency, const char* name,
+           bool sibling = false, std::uint32_t window = 1) {
+    const auto lat = static_cast<std::uint32_t>(std::max(0L, latency));
+    for (const C a : from) {
+      for (const C b : to) rules_.push_back(TimingRule{level, a, b, lat, window, sibling, name});
+    }
+  }
+  std::vector<TimingRule> take() { return std::move(rules_); }
+
+ private:
+  std::vector<TimingRule> rules_;
+};
+
+// The JEDEC DDR-family table (DDR3, DDR4, LPDDR4, HBM2 share its shape; a standard without bank groups has
+// bankgroups = 1 and tCCD_L = tCCD_S, tRRD_L = tRRD_S, tWTR_L = tWTR_S, so the bank-group rows coincide with the
+// rank rows). `rd_to_pre` is the READ-to-PRECHARGE delay of the standard (tRTP, except LPDDR4).
+std::vector<TimingRule> ddr_family(const DramSpec& s, long rd_to_pre) {
+  const long bl = s.tBL();
+  const long cl = s.tCL, cwl = s.tCWL;
+  const long wr_to_pre = cwl + bl + s.tWR;
+  const long trc = s.tRC != 0 ? s.tRC : s.tRAS + s.tRP;
+  const std::initializer_list<C> rd = {C::kRD, C::kRDA};
+  const std::initializer_list<C> wr = {C::kWR, C::kWRA};
+  const std::initializer_list<C> cas = {C::kRD, C::kRDA, C::kWR, C::kWRA};
+  TableBuilder t;
+  // Data bus (channel): one burst at a time.
+  t.add(L::kChannel, rd, rd, bl, "tBL");
+  t.add(L::kChannel, wr, wr, bl, "tBL");
+  // Rank: column-to-column, turnarounds, activation rate, refresh.
+  t.add(L::kRank, rd, rd, s.tCCD_S, "tCCD_S");
+  t.add(L::kRank, wr, wr, s.tCCD_S, "tCCD_S");
+  t.add(L::kRank, rd, wr, cl + bl + s.tRTW - cwl, "tCL+tBL+tRTW-tCWL");
+  t.add(L::kRank, wr, rd, cwl + bl + s.tWTR_S, "tCWL+tBL+tWTR_S");
+  t.add(L::kRank, {C::kACT}, {C::kACT}, s.tRRD_S, "tRRD_S");
+  t.add(L::kRank, {C::kACT}, {C::kACT}, s.tFAW, "tFAW", false, 4);
+  t.add(L::kRank, {C::kACT}, {C::kPREA}, s.tRAS, "tRAS");
+  t.add(L::kRank, {C::kRD}, {C::kPREA}, rd_to_pre, "tRTP");
+  t.add(L::kRank, {C::kWR}, {C::kPREA}, wr_to_pre, "tCWL+tBL+tWR");
+  t.add(L::kRank, {C::kPREA}, {C::kACT}, s.tRP, "tRP");
+  t.add(L::kRank, {C::kPRE, C::kPREA}, {C::kREF}, s.tRP, "tRP");
+  t.add(L::kRank, {C::kRDA}, {C::kREF, C::kPREA}, rd_to_pre + s.tRP, "tRTP+tRP");
+  t.add(L::kRank, {C::kWRA}, {C::kREF, C::kPREA}, wr_to_pre + s.tRP, "tCWL+tBL+tWR+tRP");
+  t.add(L::kRank, {C::kREF}, {C::kACT, C::kREF}, s.tRFC, "tRFC");
+  // Other ranks of the channel: bus turnaround between ranks.
+  t.add(L::kRank, rd, rd, bl + s.tRTRS, "tBL+tRTRS", true);
+  t.add(L::kRank, wr, wr, bl + (s.write_rank_switch ? s.tRTRS : 0), "tBL+tRTRS", true);
+  t.add(L::kRank, rd, wr, cl + bl + s.tRTRS - cwl, "tCL+tBL+tRTRS-tCWL", true);
+  t.add(L::kRank, wr, rd, cwl + bl + s.tRTRS - cl, "tCWL+tBL+tRTRS-tCL", true);
+  // Bank group.
+  t.add(L::kBankGroup, rd, rd, s.tCCD_L, "tCCD_L");
+  t.add(L::kBankGroup, wr, wr, s.tCCD_L, "tCCD_L");
+  t.add(L::kBankGroup, wr, rd, cwl + bl + s.tWTR_L, "tCWL+tBL+tWTR_L");
+  t.add(L::kBankGroup, {C::kACT}, {C::kACT}, s.tRRD_L, "tRRD_L");
+  // Bank.
+  t.add(L::kBank, {C::kACT}, cas, s.tRCD, "tRCD");
+  t.add(L::kBank, {C::kACT}, {C::kPRE}, s.tRAS, "tRAS");
+  t.add(L::kBank, {C::kACT}, {C::kACT}, trc, "tRC");
+  t.add(L::kBank, {C::kPRE}, {C::kACT}, s.tRP, "tRP");
+  t.add(L::kBank, {C::kRD}, {C::kPRE}, rd_to_pre, "tRTP");
+  t.add(L::kBank, {C::kWR}, {C::kPRE}, wr_to_pre, "tCWL+tBL+tWR");
+  t.add(L::kBank, {C::kRDA}, {C::kACT}, rd_to_pre + s.tRP, "tRTP+tRP");
+  t.add(L::kBank, {C::kWRA}, {C::kACT}, wr_to_pre + s.tRP, "tCWL+tBL+tWR+tRP");
+  return t.take();
+}
+
+}  // namespace
+
+std::vector<TimingRule> dram_timing_rules(const DramSpec& s) {
+  if (s.standard == "ddr4" || s.standard == "ddr3" || s.standard == "hbm2") return ddr_family(s, s.tRTP);
+  if (s.standard == "lpddr4") {
+    // LPDDR4 (JESD209-4): READ to PRECHARGE = BL/2 + max(8, tRTP) - 8 clocks.
+    const long bl2 = static_cast<long>(s.burst_length) / 2;
+    return ddr_family(s, bl2 + std::max(8L, static_cast<long>(s.tRTP)) - 8);
+  }
+  std::string names;
+  for (const auto& n : dram_standard_names()) {
+    if (!names.empty()) names += ", ";
+    names += n;
+  }
+  throw ConfigError("dram.standard: unknown standard '" + s.standard + "' (valid: " + names + ")");
+}
+
+}  // namespace tnpu

@@ -1,0 +1,147 @@
+// TraceReplayer: see trace_replayer.hpp for the acceptance rules.
+#include "tnpu/trace/trace_replayer.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <string>
+#include <utility>
+
+#include "tnpu/error.hpp"
+
+namespace tnpu {
+
+namespace {
+
+std::string hex(std::uint64_t v) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  do {
+    out.insert(out.begin(), kDigits[v & 0xf]);
+    v >>= 4;
+  } while (v != 0);
+  return "0x" + out;
+}
+
+}  // namespace
+
+void TraceReplayerConfig::validate() const {
+  if (tck_ps == 0) throw ConfigError("TraceReplayerConfig.tck_ps: must be at least 1 ps (got 0)");
+  if (size_bytes == 0) throw ConfigError("TraceReplayerConfig.size_bytes: must be at least 1 (got 0)");
+  if (capacity_bytes != 0 && capacity_bytes < size_bytes) {
+    throw ConfigError("TraceReplayerConfig.capacity_bytes: must be 0 (no limit) or at least size_bytes (" +
+                      std::to_string(size_bytes) + "), got " + std::to_string(capacity_bytes));
+  }
+  if (wrap && capacity_bytes == 0) {
+    throw ConfigError("TraceReplayerConfig.wrap: wrapping needs a capacity_bytes > 0");
+  }
+}
+
+TraceReplayer::TraceReplayer(Simulation& sim, std::string_view name, Target& target, DramTraceReader reader,
+                             const TraceReplayerConfig& config, Module* parent)
+    : Module(sim, name, parent),
+      target_(target),
+      reader_(std::move(reader)),
+      config_((config.validate(), config)),
+      clock_(config.tck_ps),
+      requests_(add_counter("requests", "count", "requests accepted by the target")),
+      reads_(add_counter("reads", "count", "read requests accepted")),
+      writes_(add_counter("writes", "count", "write requests accepted")),
+      bytes_(add_counter("bytes", "B", "bytes of the accepted requests")),
+      completed_(add_counter("completed", "count", "requests completed")),
+      rejections_(add_counter("rejections", "count", "offers rejected by the target (back-pressure)")),
+      read_latency_(add_histogram("read_latency", "cycles", "read latency from acceptance to completion", 0.0,
+                                  kLatencyHistogramCycles, static_cast<std::size_t>(kLatencyHistogramCycles))) {
+  add_formula("first_issue_ps", "ps", "acceptance time of the first request",
+              [this] { return static_cast<double>(first_issue_ps_); });
+  add_formula("last_complete_ps", "ps", "completion time of the last request",
+              [this] { return static_cast<double>(last_complete_ps_); });
+  add_formula("cycles", "cycles", "memory cycles from the first issue to the last completion",
+              [this] { return static_cast<double>(cycles()); });
+  add_formula("bandwidth_gbps", "GB/s", "bytes / (time from the first issue to the last completion)",
+              [this] { return bandwidth_gbps(); });
+  if (fetch()) schedule_offer(now());
+}
+
+Cycles TraceReplayer::cycles() const noexcept {
+  if (completed_.value == 0) return 0;
+  return clock_.to_cycles_ceil(last_complete_ps_ - first_issue_ps_);
+}
+
+double TraceReplayer::bandwidth_gbps() const noexcept {
+  const Cycles c = cycles();
+  if (c == 0) return 0.0;
+  // bytes / ps = 1e12 B/s = 1000 GB/s.
+  return static_cast<double>(bytes_.value) * 1000.0 /
+         (static_cast<double>(c) * static_cast<double>(config_.tck_ps));
+}
+
+bool TraceReplayer::fetch() {
+  if (!reader_.next(pending_)) {
+    exhausted_ = true;
+    return false;
+  }
+  const std::uint64_t cap = config_.capacity_bytes;
+  if (cap != 0 && pending_.address > cap - config_.size_bytes) {
+    if (!config_.wrap) {
+      throw TraceFormatError(reader_.path() + ":" + std::to_string(pending_.line) +
+                             ": expected an address + " + std::to_string(config_.size_bytes) +
+                             " B within the capacity of " + std::to_string(cap) + " bytes (" + hex(cap) +
+                             "), got '" + hex(pending_.address) + "' (ask for wrapping to wrap it as the peers do)");
+    }
+    pending_.address %= cap;
+  }
+  return true;
+}
+
+void TraceReplayer::schedule_offer(Picoseconds earliest) {
+  Picoseconds t = std::max(earliest, now());
+  if (pending_.has_stamp) {
+    if (pending_.stamp_cycles > std::numeric_limits<Picoseconds>::max() / config_.tck_ps) {
+      throw TraceFormatError(reader_.path() + ":" + std::to_string(pending_.line) +
+                             ": expected a stamp whose time (stamp x tCK) fits in 64-bit picoseconds, got '" +
+                             std::to_string(pending_.stamp_cycles) + "'");
+    }
+    t = std::max(t, pending_.stamp_cycles * config_.tck_ps);
+  }
+  kernel().schedule_at(clock_.next_edge(t), *this, 0, Priority::kDefault);
+}
+
+void TraceReplayer::handle_event(std::uint64_t /*arg*/) {
+  Request r;
+  r.command = pending_.command;
+  r.address = pending_.address;
+  r.size_bytes = config_.size_bytes;
+  r.source = config_.source;
+  r.tag = pending_.line;
+  r.issue_ps = now();
+  last_offer_ps_ = now();
+  if (!target_.send(r, *this)) {
+    rejections_.inc();
+    waiting_retry_ = true;
+    return;  // retry() schedules the next offer
+  }
+  if (!any_accepted_) {
+    any_accepted_ = true;
+    first_issue_ps_ = now();
+  }
+  requests_.inc();
+  (r.command == Command::kRead ? reads_ : writes_).inc();
+  bytes_.inc(r.size_bytes);
+  if (fetch()) schedule_offer(now() + config_.tck_ps);
+}
+
+void TraceReplayer::complete(const Request& request) {
+  completed_.inc();
+  last_complete_ps_ = now();
+  if (request.command == Command::kRead) {
+    read_latency_.add(static_cast<double>(now() - request.issue_ps) / static_cast<double>(config_.tck_ps));
+  }
+}
+
+void TraceReplayer::retry() {
+  if (!waiting_retry_) return;  // not ours to act on: nothing was rejected
+  waiting_retry_ = false;
+  schedule_offer(last_offer_ps_ + config_.tck_ps);
+}
+
+}  // namespace tnpu

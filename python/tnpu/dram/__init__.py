@@ -1,0 +1,23 @@
+"""The DRAM model's Python side: configuration, presets, config-file readers and trace replay.
+
+The timing model itself is C++ (``tnpu._core.DramController``); this package builds its ``DramSpec`` and reads
+the files users already have (DRAMsim3 ``.ini``, Ramulator 1 ``.cfg``, our TOML presets).
+"""
+
+from tnpu.dram.config import DramConfig
+from tnpu.dram.presets import list_dram_presets, load_dram_config
+from tnpu.dram.readers import read_dramsim3_ini, read_ramulator1_cfg
+from tnpu.dram.replay import DramReplayResult, register_replay_target, replay_dram
+
+register_replay_target()
+
+__all__ = [
+    "DramConfig",
+    "DramReplayResult",
+    "list_dram_presets",
+    "load_dram_config",
+    "read_dramsim3_ini",
+    "read_ramulator1_cfg",
+    "register_replay_target",
+    "replay_dram",
+]

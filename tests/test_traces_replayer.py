@@ -1,0 +1,194 @@
+"""TraceReplayer against FixedLatencyMemory: exact issue times from the acceptance rules in traces/README.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tnpu import _core, traces
+from tnpu.errors import ConfigError, TraceFormatError
+from tnpu.sim import Simulator
+
+
+def _trace(tmp_path: Path, lines: list[str], name: str = "t.trace") -> Path:
+    p = tmp_path / name
+    p.write_text("\n".join(lines) + "\n")
+    return p
+
+
+class _Probe:
+    """A replay with a Python hook that records the memory occupancy, to check acceptance times."""
+
+    def __init__(self, path: Path, *, tck_ps: int, latency_ps: int, queue_depth: int, **kw: object) -> None:
+        self.sim = Simulator()
+        self.mem = _core.FixedLatencyMemory(self.sim, "mem", latency_ps=latency_ps, queue_depth=queue_depth)
+        self.rep = _core.TraceReplayer(self.sim, "replay", self.mem, str(path), tck_ps=tck_ps, **kw)
+
+    def run(self) -> dict[str, float]:
+        self.sim.run()
+        assert self.rep.done
+        return self.sim.stats()
+
+
+def test_unstamped_requests_go_one_per_cycle_when_the_target_keeps_up(tmp_path: Path) -> None:
+    # 10 reads, tCK 1 ns, 5 ns latency, 16 slots: accepted at 0, 1, ..., 9 ns; last completes at 9 + 5 = 14 ns.
+    p = _trace(tmp_path, [f"LD 0x{i * 64:x}" for i in range(10)])
+    probe = _Probe(p, tck_ps=1000, latency_ps=5000, queue_depth=16)
+    stats = probe.run()
+    assert probe.rep.first_issue_ps == 0
+    assert probe.rep.last_complete_ps == 14_000
+    assert probe.rep.cycles == 14
+    assert probe.rep.requests == probe.rep.reads == 10
+    assert probe.rep.rejections == 0
+    assert probe.rep.avg_read_latency_cycles == pytest.approx(5.0)
+    assert stats["tnpu.replay.bytes"] == 640
+    assert stats["tnpu.mem.requests"] == 10
+    # bandwidth = 640 B / 14 ns
+    assert probe.rep.bandwidth_gbps == pytest.approx(640 / 14)
+
+
+def test_back_pressure_blocks_the_head_and_retries_at_the_freeing_completion(tmp_path: Path) -> None:
+    # 2 slots, 10-cycle latency: pairs accepted at (0, 1), (10, 11), (20, 21) cycles; request 2 is rejected at
+    # cycle 2 and accepted at 10 (retry() at the completion of request 0), request 4 rejected at 12, accepted at 20.
+    p = _trace(tmp_path, [f"0x{i * 64:x} R" for i in range(6)])
+    probe = _Probe(p, tck_ps=1000, latency_ps=10_000, queue_depth=2)
+    probe.run()
+    assert probe.rep.last_complete_ps == 31_000
+    assert probe.rep.cycles == 31
+    assert probe.rep.rejections == 2
+    assert probe.rep.avg_read_latency_cycles == pytest.approx(10.0)  # latency counts from acceptance
+
+
+def test_stamped_requests_wait_for_their_stamp_and_keep_one_per_cycle(tmp_path: Path) -> None:
+    # Stamps 0, 5, 5, 3 (decreasing: late), 20 with tCK 1 ns: offered at 0, 5, 6, 7, 20 ns. Latency 2 ns.
+    p = _trace(tmp_path, ["0x0 READ 0", "0x40 WRITE 5", "0x80 READ 5", "0xc0 READ 3", "0x100 READ 20"])
+    seen: list[tuple[int, int]] = []
+    probe = _Probe(p, tck_ps=1000, latency_ps=2000, queue_depth=16)
+    for t in range(0, 25_000, 1000):
+        probe.sim.call_at(t, lambda t=t: seen.append((t, probe.rep.requests)))
+    probe.run()
+    accepted_at = [t for (t, n), (_, prev) in zip(seen[1:], seen[:-1], strict=True) if n > prev]
+    assert [0, *accepted_at] == [0, 5000, 6000, 7000, 20_000]
+    assert probe.rep.last_complete_ps == 22_000
+    assert probe.rep.cycles == 22
+    assert probe.rep.reads == 4
+    assert probe.rep.writes == 1
+
+
+def test_cycles_count_from_the_first_issue_not_from_zero(tmp_path: Path) -> None:
+    p = _trace(tmp_path, ["0x0 READ 100", "0x40 READ 100"])
+    probe = _Probe(p, tck_ps=500, latency_ps=1000, queue_depth=4)
+    probe.run()
+    assert probe.rep.first_issue_ps == 50_000
+    assert probe.rep.last_complete_ps == 50_000 + 500 + 1000
+    assert probe.rep.cycles == 3
+
+
+def test_offers_land_on_clock_edges_when_completions_do_not(tmp_path: Path) -> None:
+    # tCK 833 ps, latency 1000 ps, 1 slot: request 1 is offered at 833 (rejected), retry at 1000, next edge 1666.
+    p = _trace(tmp_path, ["LD 0x0", "LD 0x40"])
+    probe = _Probe(p, tck_ps=833, latency_ps=1000, queue_depth=1)
+    probe.run()
+    assert probe.rep.rejections == 1
+    assert probe.rep.last_complete_ps == 1666 + 1000
+    assert probe.rep.cycles == 4  # ceil(2666 / 833)
+    assert probe.rep.avg_read_latency_cycles == pytest.approx(1000 / 833)
+
+
+def test_python_replay_trace_returns_the_same_numbers(tmp_path: Path) -> None:
+    p = _trace(tmp_path, [f"0x{i * 64:x} R" for i in range(6)])
+    r = traces.replay_trace(p, tck_ps=1000, latency_ps=10_000, queue_depth=2)
+    assert (r.requests, r.reads, r.writes, r.cycles, r.rejections) == (6, 6, 0, 31, 2)
+    assert r.format == "ramulator1"
+    assert r.tck_ps == 1000
+    assert r.p50_read_latency_cycles == pytest.approx(10.0, abs=1.0)
+    assert r.max_read_latency_cycles == pytest.approx(10.0)
+    assert r.stats["tnpu.replay.requests"] == 6
+    assert "stats" not in r.to_dict()
+
+
+def test_address_beyond_capacity_is_an_error_naming_the_line(tmp_path: Path) -> None:
+    p = _trace(tmp_path, ["LD 0x0", "LD 0xfc0", "LD 0xfc1"])
+    with pytest.raises(
+        TraceFormatError, match=r"t\.trace:3: expected an address \+ 64 B within the capacity of 4096"
+    ):
+        traces.replay_trace(p, tck_ps=1000, capacity_bytes=4096)
+
+
+def test_address_beyond_capacity_wraps_when_asked(tmp_path: Path) -> None:
+    p = _trace(tmp_path, ["LD 0x1040", "LD 0x40"])
+    r = traces.replay_trace(p, tck_ps=1000, capacity_bytes=4096, wrap=True)
+    assert r.requests == 2
+
+
+def test_an_error_on_a_later_line_stops_the_run_with_its_line(tmp_path: Path) -> None:
+    p = _trace(tmp_path, ["LD 0x0"] * 100 + ["LD 0xZZ"])
+    with pytest.raises(TraceFormatError, match=r"t\.trace:101: expected"):
+        traces.replay_trace(p, tck_ps=1000)
+
+
+def test_a_stamp_whose_time_overflows_is_an_error(tmp_path: Path) -> None:
+    p = _trace(tmp_path, ["0x0 READ 18446744073709551615"])
+    with pytest.raises(TraceFormatError, match="fits in 64-bit picoseconds"):
+        traces.replay_trace(p, tck_ps=1000)
+
+
+@pytest.mark.parametrize(
+    ("kw", "field"),
+    [
+        ({"tck_ps": 0}, "tck_ps"),
+        ({"size_bytes": 0}, "size_bytes"),
+        ({"capacity_bytes": 32}, "capacity_bytes"),
+        ({"wrap": True}, "wrap"),
+    ],
+)
+def test_bad_replayer_config_names_the_field(tmp_path: Path, kw: dict[str, int], field: str) -> None:
+    p = _trace(tmp_path, ["LD 0x0"])
+    args: dict[str, Any] = {"tck_ps": 1000, **kw}
+    with pytest.raises(ConfigError, match=f"TraceReplayerConfig.{field}"):
+        traces.replay_trace(p, **args)
+
+
+def test_unknown_target_lists_the_known_ones(tmp_path: Path) -> None:
+    p = _trace(tmp_path, ["LD 0x0"])
+    with pytest.raises(ConfigError, match="unknown target 'hbm'; expected one of: dram, fixed_latency"):
+        traces.replay_trace(p, target="hbm")
+
+
+def test_replay_of_a_generated_trace_matches_the_formula(tmp_path: Path) -> None:
+    # A start-interval-limited memory: one request per 4 cycles, so N requests drain in (N - 1) * 4 + latency.
+    n = 20_000
+    p = tmp_path / "seq.trace.gz"
+    traces.generate_dram_trace_file(p, "sequential", n, "ramulator2")
+    r = traces.replay_trace(p, tck_ps=1000, latency_ps=50_000, queue_depth=64, issue_interval_ps=4000)
+    assert r.requests == n
+    assert r.last_complete_ps == (n - 1) * 4000 + 50_000
+    assert r.bandwidth_gbps == pytest.approx(n * 64 / ((n - 1) * 4000 + 50_000) * 1000)
+
+
+def test_replays_in_threads_equal_the_serial_replay(tmp_path: Path) -> None:
+    # The replay releases the GIL; concurrent replays share nothing and give the serial result exactly.
+    from concurrent.futures import ThreadPoolExecutor
+
+    p = tmp_path / "mix.trace"
+    traces.generate_dram_trace_file(
+        p, "mixed", 20_000, "dramsim3", config=traces.PatternConfig(interval_cycles=1)
+    )
+
+    def run(_: int) -> tuple[int, int, float]:
+        r = traces.replay_trace(p, tck_ps=833, latency_ps=40_000, queue_depth=8, issue_interval_ps=1666)
+        return (r.cycles, r.rejections, r.avg_read_latency_cycles)
+
+    serial = run(0)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        assert list(pool.map(run, range(3))) == [serial] * 3
+
+
+def test_tck_must_be_given_for_a_target_without_a_clock(tmp_path: Path) -> None:
+    p = _trace(tmp_path, ["LD 0x0"])
+    with pytest.raises(
+        ConfigError, match=r"replay_trace\.tck_ps: target 'fixed_latency' has no clock of its own"
+    ):
+        traces.replay_trace(p)
