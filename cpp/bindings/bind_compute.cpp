@@ -278,7 +278,8 @@ void bind_compute(py::module_& m) {
       .def_readwrite("model", &workload::MemoryModelConfig::model)
       .def_readwrite("latency_ps", &workload::MemoryModelConfig::latency_ps)
       .def_readwrite("queue_depth", &workload::MemoryModelConfig::queue_depth)
-      .def_readwrite("issue_interval_ps", &workload::MemoryModelConfig::issue_interval_ps);
+      .def_readwrite("issue_interval_ps", &workload::MemoryModelConfig::issue_interval_ps)
+      .def_readwrite("dram", &workload::MemoryModelConfig::dram);
   py::class_<workload::PassConfig>(m, "PassConfig", "Everything one layer pass needs (built by tnpu.config).")
       .def(py::init<>())
       .def_readwrite("engine", &workload::PassConfig::engine)
@@ -294,6 +295,7 @@ void bind_compute(py::module_& m) {
       .def_readwrite("tile_n", &workload::PassConfig::tile_n)
       .def_readwrite("order", &workload::PassConfig::order)
       .def_readwrite("objective", &workload::PassConfig::objective)
+      .def_readwrite("compute_slack", &workload::PassConfig::compute_slack)
       .def_readwrite("accumulate", &workload::PassConfig::accumulate)
       .def("validate", &workload::PassConfig::validate);
 

@@ -148,14 +148,29 @@ class ClockConfig:
 class MemoryConfig:
     """The off-chip memory seen by the DMA engine.
 
-    ``model`` is ``"ideal"`` (no memory time; traffic is still counted) or ``"fixed"`` (a fixed latency and one
-    64-byte request start per ``64 / bandwidth_gbps`` ns, i.e. the bus bandwidth).
+    ``model`` is ``"ideal"`` (no memory time; traffic is still counted), ``"fixed"`` (a fixed latency and one
+    64-byte request start per ``64 / bandwidth_gbps`` ns, i.e. the bus bandwidth) or ``"dram"`` (the cycle-level
+    DRAM controller with ``dram``: a preset name such as ``"ddr4-2133"`` -- one x64 channel, 17.06 GB/s, TNPU's
+    bus --, a DRAMsim3 ``.ini``, a Ramulator ``.cfg``, a TOML file or a :class:`tnpu.dram.DramConfig`).
     """
 
     model: str = "fixed"
     bandwidth_gbps: float = 17.1
     latency_ps: int = 100_000
     queue_depth: int = 64
+    dram: Any = "ddr4-2133"
+
+    def dram_config(self) -> Any:
+        """Return the :class:`tnpu.dram.DramConfig` that ``dram`` names."""
+        from tnpu.dram import DramConfig, load_dram_config
+
+        if isinstance(self.dram, DramConfig):
+            return self.dram
+        if not isinstance(self.dram, str):
+            raise ConfigError(
+                f"memory.dram: expected a preset name, a file or a DramConfig, got {self.dram!r}"
+            )
+        return load_dram_config(self.dram)
 
     @property
     def issue_interval_ps(self) -> int:
@@ -168,6 +183,11 @@ class MemoryConfig:
         _check_number(f"{path}.bandwidth_gbps", self.bandwidth_gbps)
         _check_int(f"{path}.latency_ps", self.latency_ps, 0)
         _check_int(f"{path}.queue_depth", self.queue_depth, 1, 1 << 20)
+        if self.model == "dram":
+            try:
+                self.dram_config().validate()
+            except ConfigError as exc:
+                raise ConfigError(f"{path}.dram: {exc}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +220,8 @@ class ArchConfig:
     dtype: str = "fp32"
     #: what the tiling search minimises: ``"traffic"`` (DRAM bytes) or ``"time"`` (estimated pass time).
     mapping_objective: str = "traffic"
+    #: ``"traffic"`` considers only mappings whose compute cycles are within this fraction of the fastest one.
+    mapping_compute_slack: float = 0.05
 
     def validate(self, path: str = "arch") -> None:
         """Raise ConfigError naming the first bad field (``arch.pu_c.rows`` and so on)."""
@@ -218,6 +240,9 @@ class ArchConfig:
             value.validate(f"{path}.{name}")
         _check_choice(f"{path}.dtype", self.dtype, list(_core.data_type_names()), "data type")
         _check_choice(f"{path}.mapping_objective", self.mapping_objective, ["traffic", "time"], "objective")
+        _check_number(f"{path}.mapping_compute_slack", self.mapping_compute_slack, positive=False)
+        if self.mapping_compute_slack < 0:
+            raise ConfigError(f"{path}.mapping_compute_slack: must be >= 0, got {self.mapping_compute_slack}")
 
     def replace(self, **changes: Any) -> ArchConfig:
         """Return a copy with some fields replaced (``arch.replace(dtype="fp16")``)."""
@@ -257,10 +282,20 @@ class ArchConfig:
         m.latency_ps = self.memory.latency_ps
         m.queue_depth = self.memory.queue_depth
         m.issue_interval_ps = self.memory.issue_interval_ps
+        if self.memory.model == "dram":
+            dram = self.memory.dram_config()
+            spec = dram.to_spec()
+            if spec.line_bytes != self.dma.request_bytes:
+                raise ConfigError(
+                    f"arch.dma.request_bytes: {self.dma.request_bytes} must equal the DRAM burst of "
+                    f"{self.memory.dram!r} (line_bytes={spec.line_bytes})"
+                )
+            m.dram = spec
         cfg.memory = m
         cfg.clock_period_ps = self.clock.period_ps
         cfg.dtype = self.dtype
         cfg.objective = self.mapping_objective
+        cfg.compute_slack = float(self.mapping_compute_slack)
         return cfg
 
 

@@ -44,6 +44,10 @@ void register_builtin_memory_models(MemoryModelRegistry& registry) {
                              f.issue_interval_ps = c.issue_interval_ps;
                              return sim.make<FixedLatencyMemory>("dram", f);
                            }});
+  registry.add(MemoryModel{"dram", "cycle-level DRAM controller (JEDEC timing, FR-FCFS, refresh)", false,
+                           [](Simulation& sim, const MemoryModelConfig& c) -> Target& {
+                             return sim.make<DramController>("dram", c.dram);
+                           }});
 }
 
 const MemoryModelRegistry& memory_models() {
@@ -123,8 +127,18 @@ void PassConfig::validate() const {
   dma.validate("dma");
   (void)memory_models().get(memory.model);
   if (memory.queue_depth == 0) throw ConfigError("memory.queue_depth: must be at least 1 (got 0)");
+  if (memory.model == "dram") {
+    memory.dram.validate();
+    if (memory.dram.line_bytes() != dma.request_bytes) {
+      throw ConfigError("dma.request_bytes: " + std::to_string(dma.request_bytes) +
+                        " must equal the DRAM burst (line_bytes=" + std::to_string(memory.dram.line_bytes()) + ")");
+    }
+  }
   if (clock_period_ps == 0) throw ConfigError("clock_period_ps: must be at least 1 (got 0)");
   (void)compute::data_type_by_name(dtype, "dtype");
+  if (!(compute_slack >= 0.0 && compute_slack <= 1e6)) {
+    throw ConfigError("mapping_compute_slack: must be a number >= 0 (got " + std::to_string(compute_slack) + ")");
+  }
   if (objective != "traffic" && objective != "time") {
     throw ConfigError("mapping_objective: unknown '" + objective + "' (known: traffic, time)");
   }
@@ -258,6 +272,7 @@ PassResult simulate_pass(const LayerShape& shape, Phase phase, const PassConfig&
   req.buffer.c_fraction = config.buffer.ofmap_fraction;
   req.buffer.double_buffering = config.buffer.double_buffering;
   req.objective = config.objective;
+  req.compute_slack = config.compute_slack;
   req.accumulate_c = config.accumulate;
   if (!memory.ideal && config.memory.issue_interval_ps > 0) {
     req.bytes_per_cycle = static_cast<double>(config.dma.request_bytes) *

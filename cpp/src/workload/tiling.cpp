@@ -240,8 +240,9 @@ Mapping plan(const PlanRequest& req, const TileCostFn& cost) {
     return by_time ? std::make_tuple(time, bytes, tiles)
                    : std::make_tuple(bytes, static_cast<double>(m.compute_cycles), tiles);
   };
-  bool found = false;
-  Mapping best;
+  // Every fitting mapping once (the compute cycles of a tile shape do not depend on the loop order).
+  std::vector<Mapping> fitting;
+  std::uint64_t fastest = UINT64_MAX;
   for (const auto tm : cm) {
     for (const auto tk : ck) {
       for (const auto tn : cn) {
@@ -251,12 +252,23 @@ Mapping plan(const PlanRequest& req, const TileCostFn& cost) {
         for (const auto& order : kOrders) {
           Mapping m = evaluate_cached(req, cache, tm, tk, tn, order, cost);
           if (!fits(req, m)) continue;
-          if (!found || score(m) < score(best)) {
-            best = m;
-            found = true;
-          }
+          fastest = std::min(fastest, m.compute_cycles);
+          fitting.push_back(std::move(m));
         }
       }
+    }
+  }
+  // "traffic" keeps the mappings whose compute is within compute_slack of the fastest: fewer DRAM bytes must not be
+  // bought with a much slower schedule (e.g. splitting the reduction of an os array into tiles that each pay the
+  // pipeline fill again).
+  const double limit = static_cast<double>(fastest) * (1.0 + req.compute_slack);
+  bool found = false;
+  Mapping best;
+  for (const Mapping& m : fitting) {
+    if (!by_time && static_cast<double>(m.compute_cycles) > limit) continue;
+    if (!found || score(m) < score(best)) {
+      best = m;
+      found = true;
     }
   }
   if (!found) {

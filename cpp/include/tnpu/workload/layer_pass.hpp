@@ -11,7 +11,7 @@
 // dataflow and layer when memory is ideal and the layer is one tile.
 //
 // Memory models are chosen by name from an explicit registry (memory_models()): "ideal" (no memory time; traffic is
-// still counted) and "fixed" (FixedLatencyMemory). A new model (the DRAM controller) is one more entry.
+// still counted), "fixed" (FixedLatencyMemory) and "dram" (the cycle-level DramController).
 //
 // Contract: simulate_pass() is deterministic and self-contained (its own Simulation); it throws ConfigError for a
 // bad configuration or a layer that does not fit the buffer (the message names the layer and the buffer).
@@ -25,6 +25,8 @@
 #include "tnpu/compute/pe_array.hpp"
 #include "tnpu/compute/vector_unit.hpp"
 #include "tnpu/mem/dma_engine.hpp"
+#include "tnpu/mem/dram_controller.hpp"
+#include "tnpu/mem/dram_spec.hpp"
 #include "tnpu/mem/fixed_latency_memory.hpp"
 #include "tnpu/mem/sram_buffer.hpp"
 #include "tnpu/sim/module.hpp"
@@ -34,9 +36,12 @@ namespace tnpu::workload {
 
 struct MemoryModelConfig {
   std::string model = "ideal";
+  // "fixed"
   Picoseconds latency_ps = 100'000;
   std::uint32_t queue_depth = 64;
   Picoseconds issue_interval_ps = 3'743;  // 64 B at 17.1 GB/s
+  // "dram": the cycle-level DRAM controller (DramController) with this organisation and timing
+  DramSpec dram;
 };
 
 struct MemoryModel {
@@ -108,6 +113,7 @@ struct PassConfig {
   // Mapping search objective: "traffic" (fewest DRAM bytes) or "time" (shortest estimated pass, using the memory
   // model's bandwidth: request_bytes per issue_interval_ps for "fixed", unlimited for "ideal").
   std::string objective = "traffic";
+  double compute_slack = 0.05;  // "traffic": only mappings within this fraction of the fastest compute
   // The result accumulates into the tensor in DRAM (read-modify-write), e.g. FC dW per sample of a batch.
   bool accumulate = false;
   void validate() const;

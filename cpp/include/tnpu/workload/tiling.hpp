@@ -60,6 +60,8 @@ struct PlanRequest {
   // time max(compute cycles, DRAM bytes / bytes_per_cycle), then DRAM bytes). bytes_per_cycle 0: unlimited.
   std::string objective = "traffic";
   double bytes_per_cycle = 0.0;
+  // "traffic" considers only mappings whose compute cycles are at most (1 + compute_slack) x the fastest fitting one.
+  double compute_slack = 0.05;
   // C accumulates into what DRAM holds already (e.g. dW summed over the instances of a batch): every C tile is read
   // before its first visit too.
   bool accumulate_c = false;
@@ -71,8 +73,9 @@ struct PlanRequest {
 // Whether the mapping fits the buffer; if not and `why` is given, says which operand/partition overflows.
 [[nodiscard]] bool fits(const PlanRequest& req, const Mapping& m, std::string* why = nullptr);
 // Searches tile sizes (powers of two times the array granule, or times lcm(granule, output row or channel unit)
-// and the full dim) and the six loop orders; minimises DRAM bytes, then compute cycles, then the number of tiles
-// (objective "traffic"), or the estimated time, then DRAM bytes, then tiles ("time"). Throws ConfigError if nothing
+// and the full dim) and the six loop orders; among the mappings that fit and whose compute cycles are within
+// compute_slack of the fastest, minimises DRAM bytes, then compute cycles, then the number of tiles (objective
+// "traffic"); or minimises the estimated time, then DRAM bytes, then tiles ("time"). Throws ConfigError if nothing
 // fits or the objective is unknown.
 [[nodiscard]] Mapping plan(const PlanRequest& req, const TileCostFn& cost);
 // Checks a user-given mapping; throws ConfigError naming layer and buffer if it does not fit.
