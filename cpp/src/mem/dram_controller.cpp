@@ -168,6 +168,10 @@ class DramChannel final : private EventHandler {
   std::size_t bank_q_total_ = 0;
   std::size_t rr_ = 0;  // round-robin position over bank queues
   std::uint64_t last_move_cycle_ = kNever;
+  // Per transaction queue (0 read, 1 write): a scan found no entry whose bank queue has room, and neither that queue
+  // gained an entry nor any bank queue lost one since (a memo of the scan's result; scans are pure).
+  mutable std::array<bool, 2> move_blocked_{};
+  std::uint32_t line_shift_ = 0;  // log2(line_bytes): burst index of an address
   bool write_mode_ = false;
   std::uint64_t drain_left_ = 0;  // dramsim3 drain: writes still to move/issue in this drain
 
@@ -206,6 +210,7 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
       refresh_interval_(spec.tREFI),
       write_high_count_(static_cast<std::size_t>(std::floor(spec.write_high_watermark * spec.write_queue_size))),
       write_low_count_(static_cast<std::size_t>(std::floor(spec.write_low_watermark * spec.write_queue_size))) {
+  line_shift_ = static_cast<std::uint32_t>(std::countr_zero(spec.line_bytes()));  // a power of two (AddressMap)
   for (const TimingRule& r : dram_timing_rules(spec)) {
     if (r.window > 1) {
       faw_ = std::max(faw_, r.latency);
@@ -311,9 +316,9 @@ bool DramChannel::send(const Request& request, Initiator& from, const DramAddres
   (is_write ? k_.writes : k_.reads)->inc();
   k_.bytes->inc(request.size_bytes);
   if (!is_write && spec_.forward_writes && !write_q_.empty()) {
-    const std::uint64_t line = request.address / spec_.line_bytes();
+    const std::uint64_t line = request.address >> line_shift_;
     for (const std::uint32_t w : write_q_) {
-      if (slots_[w].request.address / spec_.line_bytes() == line) {
+      if ((slots_[w].request.address >> line_shift_) == line) {
         // Served from the write queue: no DRAM access; data back next cycle.
         k_.forwarded_reads->inc();
         if (forward_done_.empty()) {
@@ -325,6 +330,7 @@ bool DramChannel::send(const Request& request, Initiator& from, const DramAddres
     }
   }
   q.push_back(id);
+  move_blocked_[is_write ? 1 : 0] = false;
   if (c < wake_cycle_) schedule_wake(c);
   return true;
 }
@@ -674,6 +680,7 @@ void DramChannel::bank_queue_erase(std::size_t qi, std::size_t pos) {
   q.erase(q.begin() + static_cast<std::ptrdiff_t>(pos));
   --bank_q_total_;
   not_before_[qi] = 0;
+  move_blocked_ = {};
   if (q.empty()) nonempty_[qi / 64] &= ~(std::uint64_t{1} << (qi % 64));
 }
 
@@ -734,14 +741,19 @@ void DramChannel::update_write_mode() {
 }
 
 bool DramChannel::movable_exists() const noexcept {
+  bool& blocked = move_blocked_[write_mode_ ? 1 : 0];
+  if (blocked) return false;
   for (const std::uint32_t id : write_mode_ ? write_q_ : read_q_) {
     if (bank_q_[slot_bank_[id]].size() < spec_.bank_queue_size) return true;
   }
+  blocked = true;
   return false;
 }
 
 bool DramChannel::move_transaction(std::uint64_t c) {
   if (last_move_cycle_ == c) return false;
+  bool& blocked = move_blocked_[write_mode_ ? 1 : 0];
+  if (blocked) return false;
   auto& q = write_mode_ ? write_q_ : read_q_;
   for (std::size_t i = 0; i < q.size(); ++i) {
     const std::uint32_t id = q[i];
@@ -758,6 +770,7 @@ bool DramChannel::move_transaction(std::uint64_t c) {
     queue_freed();
     return true;
   }
+  blocked = true;
   return false;
 }
 
