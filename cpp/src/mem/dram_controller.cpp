@@ -120,8 +120,17 @@ class DramChannel final : private EventHandler {
   bool try_refresh(std::uint64_t c, std::uint64_t& wake);
   bool pick_shared(std::vector<std::uint32_t>& q, std::uint64_t c, std::uint64_t& wake, bool is_act_q);
   bool pick_bank_queues(std::uint64_t c, std::uint64_t& wake);
+  // The cached lower bound first (inline: most calls end there), then the scan.
   [[nodiscard]] std::size_t first_ready(std::size_t qi, std::uint64_t c, std::uint64_t& wake,
-                                        DramCommand& cmd_out) const noexcept;
+                                        DramCommand& cmd_out) const noexcept {
+    if (not_before_[qi] > c) {
+      wake = std::min(wake, not_before_[qi]);
+      return bank_q_[qi].size();
+    }
+    return first_ready_scan(qi, c, wake, cmd_out);
+  }
+  [[nodiscard]] std::size_t first_ready_scan(std::size_t qi, std::uint64_t c, std::uint64_t& wake,
+                                             DramCommand& cmd_out) const noexcept;
   void bank_queue_erase(std::size_t qi, std::size_t pos);
   [[nodiscard]] std::uint64_t next_legal_cycle(std::uint64_t c) const noexcept;
   bool move_transaction(std::uint64_t c);
@@ -595,18 +604,14 @@ std::uint64_t DramChannel::earliest_at(DramCommand cmd, std::size_t flat_bank) c
   return std::max({cmd_bus_next_, chan_next_[i], rank_next_[x.rank][i], group_next_[x.group][i], bank_next_[flat_bank][i]});
 }
 
-std::size_t DramChannel::first_ready(std::size_t qi, std::uint64_t c, std::uint64_t& wake,
-                                     DramCommand& cmd_out) const noexcept {
+std::size_t DramChannel::first_ready_scan(std::size_t qi, std::uint64_t c, std::uint64_t& wake,
+                                          DramCommand& cmd_out) const noexcept {
   // Every entry of a bank queue targets the same bank, so each command kind has one earliest time per queue:
   // a closed bank needs ACT for all (the first is the candidate); an open bank serves its row hits in queue order,
   // and only the first entry may precharge.
   const auto& q = bank_q_[qi];
   // Timing constraints only ever move later, so a queue's earliest time found earlier stays a valid lower bound
-  // until the queue or its bank changes (which resets it to 0).
-  if (not_before_[qi] > c) {
-    wake = std::min(wake, not_before_[qi]);
-    return q.size();
-  }
+  // until the queue or its bank changes (which resets it to 0): first_ready() checks that before calling this.
   const BankState& b = banks_[qi];
   if (b.open_row == kNoRow) {
     const std::uint64_t t = earliest_at(DramCommand::kACT, qi);
