@@ -137,7 +137,6 @@ class DramChannel final : private EventHandler {
   [[nodiscard]] bool movable_exists() const noexcept;
   void update_write_mode();
   [[nodiscard]] bool precharge_allowed(const std::vector<BankEntry>& q, const BankState& b) const noexcept;
-  [[nodiscard]] std::uint64_t earliest_at(DramCommand cmd, std::size_t flat_bank) const noexcept;
 
   std::uint32_t alloc_slot();
   void free_slot(std::uint32_t s) { free_.push_back(s); --live_; }
@@ -598,12 +597,6 @@ bool DramChannel::precharge_allowed(const std::vector<BankEntry>& q, const BankS
   return true;
 }
 
-std::uint64_t DramChannel::earliest_at(DramCommand cmd, std::size_t flat_bank) const noexcept {
-  const std::size_t i = ci(cmd);
-  const BankIndex& x = bank_index_[flat_bank];
-  return std::max({cmd_bus_next_, chan_next_[i], rank_next_[x.rank][i], group_next_[x.group][i], bank_next_[flat_bank][i]});
-}
-
 std::size_t DramChannel::first_ready_scan(std::size_t qi, std::uint64_t c, std::uint64_t& wake,
                                           DramCommand& cmd_out) const noexcept {
   // Every entry of a bank queue targets the same bank, so each command kind has one earliest time per queue:
@@ -613,8 +606,17 @@ std::size_t DramChannel::first_ready_scan(std::size_t qi, std::uint64_t c, std::
   // Timing constraints only ever move later, so a queue's earliest time found earlier stays a valid lower bound
   // until the queue or its bank changes (which resets it to 0): first_ready() checks that before calling this.
   const BankState& b = banks_[qi];
+  // earliest_at() with the bank's rows of the timing tables looked up once.
+  const BankIndex& x = bank_index_[qi];
+  const auto& rank_next = rank_next_[x.rank];
+  const auto& group_next = group_next_[x.group];
+  const auto& bank_next = bank_next_[qi];
+  const auto at = [&](DramCommand cmd) noexcept {
+    const std::size_t k = ci(cmd);
+    return std::max({cmd_bus_next_, chan_next_[k], rank_next[k], group_next[k], bank_next[k]});
+  };
   if (b.open_row == kNoRow) {
-    const std::uint64_t t = earliest_at(DramCommand::kACT, qi);
+    const std::uint64_t t = at(DramCommand::kACT);
     if (t <= c) {
       cmd_out = DramCommand::kACT;
       return 0;
@@ -632,14 +634,14 @@ std::size_t DramChannel::first_ready_scan(std::size_t qi, std::uint64_t c, std::
       std::uint64_t& t = e.is_write ? t_wr : t_rd;
       const DramCommand cmd = closed_page_ ? (e.is_write ? DramCommand::kWRA : DramCommand::kRDA)
                                            : (e.is_write ? DramCommand::kWR : DramCommand::kRD);
-      if (t == kNever) t = earliest_at(cmd, qi);
+      if (t == kNever) t = at(cmd);
       if (t <= c) {
         cmd_out = cmd;
         return i;
       }
       local = std::min(local, t);
     } else if (i == 0 && precharge_allowed(q, b)) {
-      const std::uint64_t t = earliest_at(DramCommand::kPRE, qi);
+      const std::uint64_t t = at(DramCommand::kPRE);
       if (t <= c) {
         cmd_out = DramCommand::kPRE;
         return 0;
