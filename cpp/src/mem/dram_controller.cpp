@@ -338,7 +338,8 @@ bool DramChannel::send(const Request& request, Initiator& from, const DramAddres
     }
   }
   q.push_back(id);
-  move_blocked_[is_write ? 1 : 0] = false;
+  // Still nothing movable if the new entry's bank queue is full too.
+  if (!per_bank_ || bank_q_[s.flat_bank].size() < spec_.bank_queue_size) move_blocked_[is_write ? 1 : 0] = false;
   if (c < wake_cycle_) schedule_wake(c);
   return true;
 }
