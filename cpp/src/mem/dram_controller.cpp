@@ -132,6 +132,7 @@ class DramChannel final : private EventHandler {
   [[nodiscard]] std::size_t first_ready_scan(std::size_t qi, std::uint64_t c, std::uint64_t& wake,
                                              DramCommand& cmd_out) const noexcept;
   void bank_queue_erase(std::size_t qi, std::size_t pos);
+  [[nodiscard]] bool bank_full(std::size_t qi) const noexcept { return ((full_[qi / 64] >> (qi % 64)) & 1) != 0; }
   [[nodiscard]] std::uint64_t next_legal_cycle(std::uint64_t c) const noexcept;
   bool move_transaction(std::uint64_t c);
   [[nodiscard]] bool movable_exists() const noexcept;
@@ -172,6 +173,7 @@ class DramChannel final : private EventHandler {
   std::vector<std::uint32_t> read_q_, write_q_, act_q_;
   std::vector<std::vector<BankEntry>> bank_q_;  // per flat bank (per-bank mode)
   std::vector<std::uint64_t> nonempty_;             // bit per bank queue that holds a command
+  std::vector<std::uint64_t> full_;                 // bit per bank queue that holds bank_queue_size commands
   mutable std::vector<std::uint64_t> not_before_;   // per bank queue: no command of it is legal before this cycle
   std::size_t bank_q_total_ = 0;
   std::size_t rr_ = 0;  // round-robin position over bank queues
@@ -247,6 +249,7 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
   if (per_bank_) {
     bank_q_.assign(banks_.size(), {});
     nonempty_.assign((banks_.size() + 63) / 64, 0);
+    full_.assign((banks_.size() + 63) / 64, 0);
     not_before_.assign(banks_.size(), 0);
     for (auto& q : bank_q_) q.reserve(spec.bank_queue_size);
   }
@@ -339,7 +342,7 @@ bool DramChannel::send(const Request& request, Initiator& from, const DramAddres
   }
   q.push_back(id);
   // Still nothing movable if the new entry's bank queue is full too.
-  if (!per_bank_ || bank_q_[s.flat_bank].size() < spec_.bank_queue_size) move_blocked_[is_write ? 1 : 0] = false;
+  if (!per_bank_ || !bank_full(s.flat_bank)) move_blocked_[is_write ? 1 : 0] = false;
   if (c < wake_cycle_) schedule_wake(c);
   return true;
 }
@@ -687,6 +690,7 @@ void DramChannel::bank_queue_erase(std::size_t qi, std::size_t pos) {
   auto& q = bank_q_[qi];
   q.erase(q.begin() + static_cast<std::ptrdiff_t>(pos));
   --bank_q_total_;
+  if (q.size() < spec_.bank_queue_size) full_[qi / 64] &= ~(std::uint64_t{1} << (qi % 64));
   not_before_[qi] = 0;
   move_blocked_ = {};
   if (q.empty()) nonempty_[qi / 64] &= ~(std::uint64_t{1} << (qi % 64));
@@ -752,7 +756,7 @@ bool DramChannel::movable_exists() const noexcept {
   bool& blocked = move_blocked_[write_mode_ ? 1 : 0];
   if (blocked) return false;
   for (const std::uint32_t id : write_mode_ ? write_q_ : read_q_) {
-    if (bank_q_[slot_bank_[id]].size() < spec_.bank_queue_size) return true;
+    if (!bank_full(slot_bank_[id])) return true;
   }
   blocked = true;
   return false;
@@ -765,11 +769,12 @@ bool DramChannel::move_transaction(std::uint64_t c) {
   auto& q = write_mode_ ? write_q_ : read_q_;
   for (std::size_t i = 0; i < q.size(); ++i) {
     const std::uint32_t id = q[i];
-    auto& bq = bank_q_[slot_bank_[id]];
-    if (bq.size() >= spec_.bank_queue_size) continue;
+    const std::size_t qi = slot_bank_[id];
+    if (bank_full(qi)) continue;
+    auto& bq = bank_q_[qi];
     bq.push_back(BankEntry{slots_[id].row, id, slots_[id].is_write});
     ++bank_q_total_;
-    const std::size_t qi = slots_[id].flat_bank;
+    if (bq.size() >= spec_.bank_queue_size) full_[qi / 64] |= std::uint64_t{1} << (qi % 64);
     nonempty_[qi / 64] |= std::uint64_t{1} << (qi % 64);
     not_before_[qi] = 0;
     q.erase(q.begin() + static_cast<std::ptrdiff_t>(i));
