@@ -93,6 +93,8 @@ AddressMap::AddressMap(const DramSpec& spec) : wrap_(spec.wrap_addresses) {
   for (std::size_t i = 0; i < 6; ++i) {
     const Field f = msb_first[5 - i];
     slices_[i] = Slice{f, shift, (std::uint64_t{1} << bits[f]) - 1};
+    shift_[f] = shift;
+    mask_[f] = slices_[i].mask;
     shift += bits[f];
   }
   if (shift >= 64) throw ConfigError("dram: organisation gives a capacity of 2^" + std::to_string(shift) + " B");
@@ -110,9 +112,8 @@ DramAddress AddressMap::decode(std::uint64_t address) const {
     }
     address &= capacity_bytes_ - 1;
   }
-  std::array<std::uint32_t, 6> v{};
-  for (const Slice& s : slices_) v[s.field] = static_cast<std::uint32_t>((address >> s.shift) & s.mask);
-  return DramAddress{v[kCh], v[kRa], v[kBg], v[kBa], v[kRo], v[kCo]};
+  const auto field = [&](Field f) { return static_cast<std::uint32_t>((address >> shift_[f]) & mask_[f]); };
+  return DramAddress{field(kCh), field(kRa), field(kBg), field(kBa), field(kRo), field(kCo)};
 }
 
 std::string AddressMap::describe() const {

@@ -120,15 +120,24 @@ class DramChannel final : private EventHandler {
   bool try_refresh(std::uint64_t c, std::uint64_t& wake);
   bool pick_shared(std::vector<std::uint32_t>& q, std::uint64_t c, std::uint64_t& wake, bool is_act_q);
   bool pick_bank_queues(std::uint64_t c, std::uint64_t& wake);
+  // The cached lower bound first (inline: most calls end there), then the scan.
   [[nodiscard]] std::size_t first_ready(std::size_t qi, std::uint64_t c, std::uint64_t& wake,
-                                        DramCommand& cmd_out) const noexcept;
+                                        DramCommand& cmd_out) const noexcept {
+    if (not_before_[qi] > c) {
+      wake = std::min(wake, not_before_[qi]);
+      return bank_q_[qi].size();
+    }
+    return first_ready_scan(qi, c, wake, cmd_out);
+  }
+  [[nodiscard]] std::size_t first_ready_scan(std::size_t qi, std::uint64_t c, std::uint64_t& wake,
+                                             DramCommand& cmd_out) const noexcept;
   void bank_queue_erase(std::size_t qi, std::size_t pos);
+  [[nodiscard]] bool bank_full(std::size_t qi) const noexcept { return ((full_[qi / 64] >> (qi % 64)) & 1) != 0; }
   [[nodiscard]] std::uint64_t next_legal_cycle(std::uint64_t c) const noexcept;
   bool move_transaction(std::uint64_t c);
   [[nodiscard]] bool movable_exists() const noexcept;
   void update_write_mode();
   [[nodiscard]] bool precharge_allowed(const std::vector<BankEntry>& q, const BankState& b) const noexcept;
-  [[nodiscard]] std::uint64_t earliest_at(DramCommand cmd, std::size_t flat_bank) const noexcept;
 
   std::uint32_t alloc_slot();
   void free_slot(std::uint32_t s) { free_.push_back(s); --live_; }
@@ -164,10 +173,15 @@ class DramChannel final : private EventHandler {
   std::vector<std::uint32_t> read_q_, write_q_, act_q_;
   std::vector<std::vector<BankEntry>> bank_q_;  // per flat bank (per-bank mode)
   std::vector<std::uint64_t> nonempty_;             // bit per bank queue that holds a command
+  std::vector<std::uint64_t> full_;                 // bit per bank queue that holds bank_queue_size commands
   mutable std::vector<std::uint64_t> not_before_;   // per bank queue: no command of it is legal before this cycle
   std::size_t bank_q_total_ = 0;
   std::size_t rr_ = 0;  // round-robin position over bank queues
   std::uint64_t last_move_cycle_ = kNever;
+  // Per transaction queue (0 read, 1 write): a scan found no entry whose bank queue has room, and neither that queue
+  // gained an entry nor any bank queue lost one since (a memo of the scan's result; scans are pure).
+  mutable std::array<bool, 2> move_blocked_{};
+  std::uint32_t line_shift_ = 0;  // log2(line_bytes): burst index of an address
   bool write_mode_ = false;
   std::uint64_t drain_left_ = 0;  // dramsim3 drain: writes still to move/issue in this drain
 
@@ -206,6 +220,7 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
       refresh_interval_(spec.tREFI),
       write_high_count_(static_cast<std::size_t>(std::floor(spec.write_high_watermark * spec.write_queue_size))),
       write_low_count_(static_cast<std::size_t>(std::floor(spec.write_low_watermark * spec.write_queue_size))) {
+  line_shift_ = static_cast<std::uint32_t>(std::countr_zero(spec.line_bytes()));  // a power of two (AddressMap)
   for (const TimingRule& r : dram_timing_rules(spec)) {
     if (r.window > 1) {
       faw_ = std::max(faw_, r.latency);
@@ -234,6 +249,7 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
   if (per_bank_) {
     bank_q_.assign(banks_.size(), {});
     nonempty_.assign((banks_.size() + 63) / 64, 0);
+    full_.assign((banks_.size() + 63) / 64, 0);
     not_before_.assign(banks_.size(), 0);
     for (auto& q : bank_q_) q.reserve(spec.bank_queue_size);
   }
@@ -311,9 +327,9 @@ bool DramChannel::send(const Request& request, Initiator& from, const DramAddres
   (is_write ? k_.writes : k_.reads)->inc();
   k_.bytes->inc(request.size_bytes);
   if (!is_write && spec_.forward_writes && !write_q_.empty()) {
-    const std::uint64_t line = request.address / spec_.line_bytes();
+    const std::uint64_t line = request.address >> line_shift_;
     for (const std::uint32_t w : write_q_) {
-      if (slots_[w].request.address / spec_.line_bytes() == line) {
+      if ((slots_[w].request.address >> line_shift_) == line) {
         // Served from the write queue: no DRAM access; data back next cycle.
         k_.forwarded_reads->inc();
         if (forward_done_.empty()) {
@@ -325,6 +341,8 @@ bool DramChannel::send(const Request& request, Initiator& from, const DramAddres
     }
   }
   q.push_back(id);
+  // Still nothing movable if the new entry's bank queue is full too.
+  if (!per_bank_ || !bank_full(s.flat_bank)) move_blocked_[is_write ? 1 : 0] = false;
   if (c < wake_cycle_) schedule_wake(c);
   return true;
 }
@@ -583,27 +601,26 @@ bool DramChannel::precharge_allowed(const std::vector<BankEntry>& q, const BankS
   return true;
 }
 
-std::uint64_t DramChannel::earliest_at(DramCommand cmd, std::size_t flat_bank) const noexcept {
-  const std::size_t i = ci(cmd);
-  const BankIndex& x = bank_index_[flat_bank];
-  return std::max({cmd_bus_next_, chan_next_[i], rank_next_[x.rank][i], group_next_[x.group][i], bank_next_[flat_bank][i]});
-}
-
-std::size_t DramChannel::first_ready(std::size_t qi, std::uint64_t c, std::uint64_t& wake,
-                                     DramCommand& cmd_out) const noexcept {
+std::size_t DramChannel::first_ready_scan(std::size_t qi, std::uint64_t c, std::uint64_t& wake,
+                                          DramCommand& cmd_out) const noexcept {
   // Every entry of a bank queue targets the same bank, so each command kind has one earliest time per queue:
   // a closed bank needs ACT for all (the first is the candidate); an open bank serves its row hits in queue order,
   // and only the first entry may precharge.
   const auto& q = bank_q_[qi];
   // Timing constraints only ever move later, so a queue's earliest time found earlier stays a valid lower bound
-  // until the queue or its bank changes (which resets it to 0).
-  if (not_before_[qi] > c) {
-    wake = std::min(wake, not_before_[qi]);
-    return q.size();
-  }
+  // until the queue or its bank changes (which resets it to 0): first_ready() checks that before calling this.
   const BankState& b = banks_[qi];
+  // earliest_at() with the bank's rows of the timing tables looked up once.
+  const BankIndex& x = bank_index_[qi];
+  const auto& rank_next = rank_next_[x.rank];
+  const auto& group_next = group_next_[x.group];
+  const auto& bank_next = bank_next_[qi];
+  const auto at = [&](DramCommand cmd) noexcept {
+    const std::size_t k = ci(cmd);
+    return std::max({cmd_bus_next_, chan_next_[k], rank_next[k], group_next[k], bank_next[k]});
+  };
   if (b.open_row == kNoRow) {
-    const std::uint64_t t = earliest_at(DramCommand::kACT, qi);
+    const std::uint64_t t = at(DramCommand::kACT);
     if (t <= c) {
       cmd_out = DramCommand::kACT;
       return 0;
@@ -621,14 +638,14 @@ std::size_t DramChannel::first_ready(std::size_t qi, std::uint64_t c, std::uint6
       std::uint64_t& t = e.is_write ? t_wr : t_rd;
       const DramCommand cmd = closed_page_ ? (e.is_write ? DramCommand::kWRA : DramCommand::kRDA)
                                            : (e.is_write ? DramCommand::kWR : DramCommand::kRD);
-      if (t == kNever) t = earliest_at(cmd, qi);
+      if (t == kNever) t = at(cmd);
       if (t <= c) {
         cmd_out = cmd;
         return i;
       }
       local = std::min(local, t);
     } else if (i == 0 && precharge_allowed(q, b)) {
-      const std::uint64_t t = earliest_at(DramCommand::kPRE, qi);
+      const std::uint64_t t = at(DramCommand::kPRE);
       if (t <= c) {
         cmd_out = DramCommand::kPRE;
         return 0;
@@ -673,7 +690,9 @@ void DramChannel::bank_queue_erase(std::size_t qi, std::size_t pos) {
   auto& q = bank_q_[qi];
   q.erase(q.begin() + static_cast<std::ptrdiff_t>(pos));
   --bank_q_total_;
+  if (q.size() < spec_.bank_queue_size) full_[qi / 64] &= ~(std::uint64_t{1} << (qi % 64));
   not_before_[qi] = 0;
+  move_blocked_ = {};
   if (q.empty()) nonempty_[qi / 64] &= ~(std::uint64_t{1} << (qi % 64));
 }
 
@@ -734,22 +753,28 @@ void DramChannel::update_write_mode() {
 }
 
 bool DramChannel::movable_exists() const noexcept {
+  bool& blocked = move_blocked_[write_mode_ ? 1 : 0];
+  if (blocked) return false;
   for (const std::uint32_t id : write_mode_ ? write_q_ : read_q_) {
-    if (bank_q_[slot_bank_[id]].size() < spec_.bank_queue_size) return true;
+    if (!bank_full(slot_bank_[id])) return true;
   }
+  blocked = true;
   return false;
 }
 
 bool DramChannel::move_transaction(std::uint64_t c) {
   if (last_move_cycle_ == c) return false;
+  bool& blocked = move_blocked_[write_mode_ ? 1 : 0];
+  if (blocked) return false;
   auto& q = write_mode_ ? write_q_ : read_q_;
   for (std::size_t i = 0; i < q.size(); ++i) {
     const std::uint32_t id = q[i];
-    auto& bq = bank_q_[slot_bank_[id]];
-    if (bq.size() >= spec_.bank_queue_size) continue;
+    const std::size_t qi = slot_bank_[id];
+    if (bank_full(qi)) continue;
+    auto& bq = bank_q_[qi];
     bq.push_back(BankEntry{slots_[id].row, id, slots_[id].is_write});
     ++bank_q_total_;
-    const std::size_t qi = slots_[id].flat_bank;
+    if (bq.size() >= spec_.bank_queue_size) full_[qi / 64] |= std::uint64_t{1} << (qi % 64);
     nonempty_[qi / 64] |= std::uint64_t{1} << (qi % 64);
     not_before_[qi] = 0;
     q.erase(q.begin() + static_cast<std::ptrdiff_t>(i));
@@ -758,6 +783,7 @@ bool DramChannel::move_transaction(std::uint64_t c) {
     queue_freed();
     return true;
   }
+  blocked = true;
   return false;
 }
 

@@ -38,10 +38,10 @@ std::string_view priority_reason(Priority p) noexcept {
 void EventQueue::push(Picoseconds time, Priority priority, EventHandler* handler, std::uint64_t arg) {
   if (next_sequence_ > kMaxSequence) throw SimulationError("event queue: more than 2^56 events scheduled");
   const std::uint64_t order = (std::uint64_t{static_cast<std::uint8_t>(priority)} << 56) | next_sequence_++;
-  heap_.push_back(Event{order, time, handler, arg});
-  // sift up
-  std::size_t i = heap_.size() - 1;
-  const Event e = heap_[i];
+  const Event e{order, time, handler, arg};
+  // sift up (from the new last position; e stays in registers: no reload of the element just stored)
+  std::size_t i = heap_.size();
+  heap_.push_back(e);
   while (i > 0) {
     const std::size_t parent = (i - 1) / kArity;
     if (!before(e, heap_[parent])) break;

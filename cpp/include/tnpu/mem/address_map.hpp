@@ -47,6 +47,8 @@ class AddressMap {
     std::uint64_t mask;
   };
   std::array<Slice, 6> slices_{};
+  std::array<std::uint32_t, 6> shift_{};  // by Field: the slices, for decode() without an indirection
+  std::array<std::uint64_t, 6> mask_{};
   std::uint32_t offset_bits_ = 0;
   std::uint64_t capacity_bytes_ = 0;
   bool wrap_ = false;

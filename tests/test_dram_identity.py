@@ -1,0 +1,161 @@
+"""Timing identity of the DRAM controller: every replay must give bit-identical results to the recorded golden run.
+
+The golden file (tests/data/dram_identity.json) was written by the controller before the replay speed-up work
+(commit 0d3111e) with ``python tests/test_dram_identity.py --write``: every statistic of the controller and of the
+replayer (cycles, latency statistics, row hits/misses/conflicts, command counts, occupancy, energy) and the end
+time of the simulation, for every validation trace with the peer's own config file, every sample trace of traces/
+and generated mixes over the presets and controller policies. Speed work must never change one of them.
+
+There is one replay path (the controller woken by kernel events, as the DMA engine drives it); the speed work
+changed only how the controller computes its decisions, so this test compares that path with the golden run.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tnpu import _core, traces
+from tnpu.dram import load_dram_config
+from tnpu.sim import Simulator
+
+REPO = Path(__file__).resolve().parents[1]
+VALIDATION = REPO.parent / "shared" / "validation" / "dram"
+GOLDEN = Path(__file__).resolve().parent / "data" / "dram_identity.json"
+N_MIX = 6000  # requests per generated mix
+
+# Generated mixes: (name, pattern, preset, overrides, pattern config).
+_POLICIES: list[tuple[str, str, dict[str, Any]]] = [
+    ("ddr4", "ddr4-2400", {}),
+    ("ddr4-shared", "ddr4-2400", {"bank_queue_size": 0}),
+    ("ddr4-shared-promote", "ddr4-2400", {"bank_queue_size": 0, "promote_activated": True}),
+    ("ddr4-shared-allranks", "ddr4-2400", {"bank_queue_size": 0, "refresh_policy": "all_ranks"}),
+    ("ddr4-closed", "ddr4-2400", {"page_policy": "closed"}),
+    ("ddr4-shared-closed", "ddr4-2400", {"bank_queue_size": 0, "page_policy": "closed"}),
+    ("ddr4-drain", "ddr4-2400", {"write_drain": "dramsim3"}),
+    ("ddr4-nocap-noref", "ddr4-2400", {"row_hit_cap": 0, "refresh_policy": "none", "forward_writes": False}),
+    ("ddr4-3200", "ddr4-3200", {}),
+    ("ddr3", "ddr3-1600", {}),
+    ("lpddr4", "lpddr4-3200", {}),
+    ("hbm2", "hbm2", {}),
+]
+_PATTERNS: list[tuple[str, str, dict[str, Any]]] = [
+    ("seq", "sequential", {}),
+    ("rand", "random", {}),
+    ("mixed", "mixed", {}),
+    ("mixed-stamped", "mixed", {"interval_cycles": 3}),
+    ("strided", "strided", {"stride_bytes": 8192}),
+    ("dma", "dma_tile", {}),
+]
+
+
+def _cases() -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    refs = VALIDATION / "references.json"
+    if refs.exists():
+        for r in json.loads(refs.read_text())["records"]:
+            if r["tool"] in ("DRAMsim3", "Ramulator1"):
+                out.append(
+                    {
+                        "id": f"validation-{r['trace']}-{r['tool']}",
+                        "trace": str(VALIDATION / r["trace_file"]),
+                        "dram": str(VALIDATION / r["config_file"]),
+                    }
+                )
+    for path in sorted((REPO / "traces").iterdir()):
+        if path.is_file() and ".trace" in path.name:
+            for preset in ("ddr4-2400", "hbm2"):
+                out.append({"id": f"sample-{path.name}-{preset}", "trace": str(path), "dram": preset})
+    for pname, pattern, pcfg in _PATTERNS:
+        for name, preset, overrides in _POLICIES:
+            out.append(
+                {
+                    "id": f"mix-{pname}-{name}",
+                    "pattern": pattern,
+                    "pattern_config": pcfg,
+                    "dram": preset,
+                    "overrides": overrides,
+                }
+            )
+    return out
+
+
+def fingerprint(case: dict[str, Any], tmp: Path) -> dict[str, str]:
+    """Replay one case and return every simulated result as exact text (repr of each value)."""
+    cfg = load_dram_config(case["dram"])
+    if case.get("overrides"):
+        cfg = cfg.replace(**case["overrides"])
+    path = case.get("trace")
+    if path is None:
+        path = str(tmp / f"{case['id']}.trace")
+        config = traces.PatternConfig(span_bytes=1 << 28, **case["pattern_config"])
+        traces.generate_dram_trace_file(path, case["pattern"], N_MIX, "dramsim3", seed=7, config=config)
+    spec = cfg.to_spec()
+    sim = Simulator()
+    ctrl = _core.DramController(sim, "dram", spec)
+    _core.TraceReplayer(
+        sim,
+        "replay",
+        ctrl,
+        str(path),
+        tck_ps=cfg.tck_ps,
+        size_bytes=int(spec.line_bytes),
+        capacity_bytes=int(spec.capacity_bytes),
+        wrap=True,
+    )
+    sim.run()
+    out = {k: repr(v) for k, v in sim.stats().items()}
+    out["end_ps"] = repr(sim.now)
+    out["energy_pj"] = repr(float(ctrl.energy_pj))
+    out["outstanding"] = repr(int(ctrl.outstanding))
+    return out
+
+
+CASES = _cases()
+
+
+@pytest.fixture(scope="module")
+def golden() -> dict[str, dict[str, str]]:
+    if not GOLDEN.exists():
+        pytest.skip(f"golden file {GOLDEN} not found")
+    data: dict[str, dict[str, str]] = json.loads(GOLDEN.read_text())
+    return data
+
+
+def _check(case: dict[str, Any], golden: dict[str, dict[str, str]], tmp_path: Path) -> None:
+    if case["id"] not in golden:
+        pytest.skip(f"{case['id']} is not in the golden file (validation set missing when it was written?)")
+    got = fingerprint(case, tmp_path)
+    want = golden[case["id"]]
+    diff = {k: (want.get(k), got.get(k)) for k in sorted(set(want) | set(got)) if want.get(k) != got.get(k)}
+    assert not diff, f"{case['id']} differs from the golden run: {diff}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c["id"])
+def test_kernel_path_identical_to_golden(case: dict[str, Any], golden: dict, tmp_path: Path) -> None:
+    _check(case, golden, tmp_path)
+
+
+def main() -> int:
+    if sys.argv[1:] != ["--write"]:
+        print(
+            "usage: python tests/test_dram_identity.py --write   (records the golden file; see the docstring)"
+        )
+        return 2
+    result = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for case in CASES:
+            result[case["id"]] = fingerprint(case, Path(tmp))
+            print(case["id"], result[case["id"]]["tnpu.replay.cycles"], flush=True)
+    GOLDEN.parent.mkdir(exist_ok=True)
+    GOLDEN.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
