@@ -36,6 +36,7 @@ from tnpu.workloads.layers import (
     ReLU,
     SoftmaxCrossEntropy,
 )
+from tnpu.workloads.scalesim_topology import from_scalesim_topology
 from tnpu.workloads.traces import read_compute_trace, write_compute_trace
 from tnpu.workloads.training import TASK_DTYPE, TaskArrays, TrainingGraph
 from tnpu.workloads.zoo import ZOO, get_network, list_networks
@@ -87,6 +88,7 @@ __all__ = [
     "TaskArrays",
     "TrainingGraph",
     "from_onnx",
+    "from_scalesim_topology",
     "from_torch",
     "get_network",
     "list_networks",
