@@ -7,6 +7,7 @@ import json
 import time
 
 from tnpu import _core
+from tnpu.commands._args import non_negative_int, positive_int
 from tnpu.sim import Simulator
 
 EXAMPLES = """\
@@ -14,26 +15,6 @@ examples:
   tnpu demo
   tnpu demo --requests 100000 --latency-ps 80000 --queue-depth 8 --json
 """
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {value}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
-    return value
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,16 +26,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    p.add_argument("--requests", type=positive_int, default=1_000_000, help="requests to issue (default 1e6)")
     p.add_argument(
-        "--requests", type=_positive_int, default=1_000_000, help="requests to issue (default 1e6)"
+        "--latency-ps", type=non_negative_int, default=100_000, help="memory latency (default 100 ns)"
     )
-    p.add_argument(
-        "--latency-ps", type=_non_negative_int, default=100_000, help="memory latency (default 100 ns)"
-    )
-    p.add_argument("--queue-depth", type=_positive_int, default=16, help="memory queue slots (default 16)")
+    p.add_argument("--queue-depth", type=positive_int, default=16, help="memory queue slots (default 16)")
     p.add_argument(
         "--interval-ps",
-        type=_non_negative_int,
+        type=non_negative_int,
         default=3_750,
         help="minimum start interval (default 3750 ps)",
     )

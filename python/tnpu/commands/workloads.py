@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from tnpu.commands._args import positive_int
 from tnpu.workloads import LayerKind, Network, Phase, TrainingGraph, get_network, write_compute_trace
 from tnpu.workloads.zoo import ZOO
 
@@ -22,16 +23,6 @@ examples:
 _COUNTED = (LayerKind.CONV, LayerKind.LINEAR)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {value}")
-    return value
-
-
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``tnpu workloads``."""
     p = sub.add_parser(
@@ -42,10 +33,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("network", nargs="?", help=f"a zoo network ({', '.join(ZOO)}); none: list the zoo")
-    p.add_argument("--batch", type=_positive_int, default=50, help="samples per batch (default 50, as TNPU)")
+    p.add_argument("--batch", type=positive_int, default=50, help="samples per batch (default 50, as TNPU)")
     p.add_argument(
         "--instance-samples",
-        type=_positive_int,
+        type=positive_int,
         default=1,
         help="samples per instance (default 1: per sample)",
     )

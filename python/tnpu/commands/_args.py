@@ -1,0 +1,27 @@
+"""Argument types shared by the sub-commands: each error says what was expected (argparse exits with code 2)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def whole_number(text: str, *, minimum: int) -> int:
+    """Parse a whole number (decimal, 0x hex, 0o, 0b) that is at least ``minimum``."""
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if value < minimum:
+        what = "a positive whole number" if minimum == 1 else f"a whole number >= {minimum}"
+        raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """Parse a whole number >= 1."""
+    return whole_number(text, minimum=1)
+
+
+def non_negative_int(text: str) -> int:
+    """Parse a whole number >= 0."""
+    return whole_number(text, minimum=0)
