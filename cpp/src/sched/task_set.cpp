@@ -5,7 +5,7 @@
 
 namespace tnpu {
 
-std::string_view phase_name(Phase p) noexcept {
+const char* phase_name(Phase p) noexcept {
   switch (p) {
     case Phase::kFP: return "FP";
     case Phase::kBP: return "BP";

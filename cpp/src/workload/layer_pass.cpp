@@ -6,6 +6,7 @@
 
 #include "tnpu/compute/dtype.hpp"
 #include "tnpu/error.hpp"
+#include "tnpu/workload/tile_pipeline.hpp"
 
 namespace tnpu::workload {
 
@@ -151,84 +152,6 @@ constexpr std::uint64_t kAlign = 4096;
 std::uint64_t align_up(std::uint64_t x, std::uint64_t a) noexcept { return (x + a - 1) / a * a; }
 std::uint64_t round_up(std::uint64_t bytes, std::uint64_t unit) noexcept { return align_up(bytes, unit); }
 
-struct Transfer {
-  Command command;
-  std::uint64_t address, bytes, region_base, region_bytes;
-};
-
-struct TileWork {
-  std::vector<Transfer> loads;   // operand reads (and partial-sum reads)
-  std::vector<Transfer> stores;  // result writes
-  std::uint64_t cycles = 0;
-};
-
-// Runs the tiles event by event: DMA loads, engine compute, DMA stores, with double buffering.
-class PassRunner final : public Module, private EventHandler {
- public:
-  PassRunner(Simulation& sim, mem::DmaEngine& dma, std::vector<TileWork> tiles, Picoseconds period_ps,
-             std::uint64_t depth)
-      : Module(sim, "pass"), dma_(dma), tiles_(std::move(tiles)), period_ps_(period_ps), depth_(depth),
-        loads_left_(tiles_.size(), 0), loaded_(tiles_.size(), false) {}
-
-  void start() {
-    for (std::uint64_t i = 0; i < std::min<std::uint64_t>(depth_, tiles_.size()); ++i) issue_load(i);
-    next_load_ = std::min<std::uint64_t>(depth_, tiles_.size());
-  }
-  [[nodiscard]] Picoseconds end_ps() const noexcept { return std::max(last_compute_end_, last_store_end_); }
-  [[nodiscard]] bool done() const noexcept { return next_compute_ == tiles_.size() && stores_in_flight_ == 0; }
-
- private:
-  void issue_load(std::uint64_t i) {
-    const auto& loads = tiles_[i].loads;
-    loads_left_[i] = loads.size();
-    if (loads.empty()) {
-      kernel().call_at(now(), [this, i] { on_loaded(i); });
-      return;
-    }
-    for (const auto& t : loads) {
-      dma_.transfer(t.command, t.address, t.bytes, [this, i] {
-        if (--loads_left_[i] == 0) on_loaded(i);
-      }, t.region_base, t.region_bytes);
-    }
-  }
-  void on_loaded(std::uint64_t i) {
-    loaded_[i] = true;
-    try_compute();
-  }
-  void try_compute() {
-    if (busy_ || next_compute_ >= tiles_.size()) return;
-    const std::uint64_t i = next_compute_;
-    if (!loaded_[i] || stores_in_flight_ > 1) return;
-    busy_ = true;
-    kernel().schedule_at(now() + tiles_[i].cycles * period_ps_, *this, i, Priority::kDefault);
-  }
-  void handle_event(std::uint64_t i) override {
-    busy_ = false;
-    last_compute_end_ = now();
-    ++next_compute_;
-    for (const auto& t : tiles_[i].stores) {
-      ++stores_in_flight_;
-      dma_.transfer(t.command, t.address, t.bytes, [this] {
-        --stores_in_flight_;
-        last_store_end_ = std::max(last_store_end_, now());
-        try_compute();
-      }, t.region_base, t.region_bytes);
-    }
-    if (next_load_ < tiles_.size()) issue_load(next_load_++);
-    try_compute();
-  }
-
-  mem::DmaEngine& dma_;
-  std::vector<TileWork> tiles_;
-  Picoseconds period_ps_;
-  std::uint64_t depth_;
-  std::vector<std::uint64_t> loads_left_;
-  std::vector<bool> loaded_;
-  std::uint64_t next_load_ = 0, next_compute_ = 0, stores_in_flight_ = 0;
-  bool busy_ = false;
-  Picoseconds last_compute_end_ = 0, last_store_end_ = 0;
-};
-
 struct Region {
   std::uint64_t base = 0, bytes_per_group = 0;
 };
@@ -239,12 +162,13 @@ void run_tiles(const MemoryModel& memory, const PassConfig& config, std::vector<
   Simulation sim("tnpu");
   Target& target = memory.make(sim, config.memory);
   auto& dma = sim.make<mem::DmaEngine>("dma", target, config.dma);
-  auto& runner =
-      sim.make<PassRunner>(dma, std::move(work), config.clock_period_ps, config.buffer.double_buffering ? 2 : 1);
-  runner.start();
+  auto& pipeline =
+      sim.make<TilePipeline>("pass", dma, config.clock_period_ps, config.buffer.double_buffering ? 2 : 1);
+  bool done = false;
+  pipeline.run(std::move(work), [&done] { done = true; });
   res.events = sim.kernel().run();
-  if (!runner.done()) throw SimulationError("layer pass did not finish: the memory model stopped answering");
-  res.total_ps = runner.end_ps();
+  if (!done) throw SimulationError("layer pass did not finish: the memory model stopped answering");
+  res.total_ps = pipeline.end_ps();
   res.total_cycles = res.total_ps / config.clock_period_ps + (res.total_ps % config.clock_period_ps != 0 ? 1 : 0);
   res.dram_bytes_read = dma.bytes_read();
   res.dram_bytes_written = dma.bytes_written();
@@ -253,7 +177,8 @@ void run_tiles(const MemoryModel& memory, const PassConfig& config, std::vector<
 
 }  // namespace
 
-PassResult simulate_pass(const LayerShape& shape, Phase phase, const PassConfig& config, std::string_view layer_name) {
+PassPlan plan_pass(const LayerShape& shape, Phase phase, const PassConfig& config, std::string_view layer_name,
+                   bool with_tiles) {
   config.validate();
   const auto dtype = compute::data_type_by_name(config.dtype, "dtype");
   const std::uint32_t bpe = compute::data_type_info(dtype).bytes;
@@ -326,7 +251,7 @@ PassResult simulate_pass(const LayerShape& shape, Phase phase, const PassConfig&
   };
 
   std::vector<TileWork> work;
-  const bool simulate = !memory.ideal;
+  const bool simulate = with_tiles;
   double fold_weighted_map = 0.0, fold_weighted_util = 0.0;
   std::uint64_t folds = 0;
   std::uint64_t dram_read = 0, dram_written = 0;
@@ -385,19 +310,29 @@ PassResult simulate_pass(const LayerShape& shape, Phase phase, const PassConfig&
   }
   res.mapping_efficiency = folds ? fold_weighted_map / static_cast<double>(folds) : 0.0;
   res.compute_util = folds ? fold_weighted_util / static_cast<double>(folds) : 0.0;
+  // Timing without memory time (what the "ideal" model reports); simulate_pass replaces it for the others.
+  res.total_cycles = res.compute_cycles;
+  res.total_ps = res.total_cycles * config.clock_period_ps;
+  res.dram_bytes_read = dram_read;
+  res.dram_bytes_written = dram_written;
+  res.dram_requests = (dram_read + dram_written) / rq;
 
-  if (!simulate) {
-    res.total_cycles = res.compute_cycles;
-    res.total_ps = res.total_cycles * config.clock_period_ps;
-    res.dram_bytes_read = dram_read;
-    res.dram_bytes_written = dram_written;
-    res.dram_requests = (dram_read + dram_written) / rq;
-  } else {
-    run_tiles(memory, config, std::move(work), res);
-  }
+  PassPlan out;
+  out.result = std::move(res);
+  out.tiles = std::move(work);
+  out.operand_base = {ra.base, rb.base, rc.base};
+  out.operand_bytes = {rb.base - ra.base, rc.base - rb.base, next_base - rc.base};
+  return out;
+}
+
+PassResult simulate_pass(const LayerShape& shape, Phase phase, const PassConfig& config, std::string_view layer_name) {
+  const MemoryModel& memory = memory_models().get(config.memory.model);
+  PassPlan plan = plan_pass(shape, phase, config, layer_name, !memory.ideal);
+  PassResult res = std::move(plan.result);
+  if (!memory.ideal) run_tiles(memory, config, std::move(plan.tiles), res);
   res.stall_cycles = res.total_cycles - res.compute_cycles;
   res.utilization = res.total_cycles ? static_cast<double>(res.macs) /
-                                           (static_cast<double>(res.total_cycles) * static_cast<double>(pes))
+                                           (static_cast<double>(res.total_cycles) * static_cast<double>(res.pes))
                                      : 0.0;
   return res;
 }

@@ -25,16 +25,6 @@ std::string task_label(const TaskRecord& t) {
 
 }  // namespace
 
-const char* phase_name(Phase phase) noexcept {
-  switch (phase) {
-    case Phase::kFP: return "FP";
-    case Phase::kBP: return "BP";
-    case Phase::kGD: return "GD";
-    case Phase::kWU: return "WU";
-  }
-  return "?";
-}
-
 TaskGraph::TaskGraph(const TaskColumns& c, std::span<const std::int64_t> dep_offsets,
                      std::span<const std::int64_t> dep_ids) {
   const std::size_t n = c.id.size();

@@ -7,10 +7,10 @@
 #include <string_view>
 #include <vector>
 
+#include "tnpu/phase.hpp"
+
 namespace tnpu {
 
-enum class Phase : std::uint8_t { kFP = 0, kBP = 1, kGD = 2, kWU = 3 };
-[[nodiscard]] std::string_view phase_name(Phase p) noexcept;
 
 // Which kind of engine a task needs: GEMM-heavy convolution work (a PE array) or vector work (FC matrix-vector,
 // outer products, element-wise layers, weight update). A preset maps each class to one of its engines.

@@ -15,6 +15,7 @@
 //
 // Contract: simulate_pass() is deterministic and self-contained (its own Simulation); it throws ConfigError for a
 // bad configuration or a layer that does not fit the buffer (the message names the layer and the buffer).
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -30,6 +31,7 @@
 #include "tnpu/mem/fixed_latency_memory.hpp"
 #include "tnpu/mem/sram_buffer.hpp"
 #include "tnpu/sim/module.hpp"
+#include "tnpu/workload/tile_pipeline.hpp"
 #include "tnpu/workload/tiling.hpp"
 
 namespace tnpu::workload {
@@ -140,6 +142,18 @@ struct PassResult {
   std::uint64_t events = 0;
   [[nodiscard]] std::uint64_t scalesim_total_cycles() const noexcept { return total_cycles ? total_cycles - 1 : 0; }
 };
+
+// A pass planned but not run: every field of PassResult but the timing (which is the memory-free one: total =
+// compute cycles) and, if asked for, its tiles with DRAM addresses under the pass's own layout: the operand regions
+// A, B, C one after the other from address 0 (operand_base / operand_bytes, 4 KiB aligned). The accelerator moves
+// the regions to where its tensors live; simulate_pass() runs the tiles as they are.
+struct PassPlan {
+  PassResult result;
+  std::vector<TileWork> tiles;
+  std::array<std::uint64_t, 3> operand_base{}, operand_bytes{};
+};
+[[nodiscard]] PassPlan plan_pass(const LayerShape& shape, Phase phase, const PassConfig& config,
+                                 std::string_view layer_name, bool with_tiles);
 
 [[nodiscard]] PassResult simulate_pass(const LayerShape& shape, Phase phase, const PassConfig& config,
                                        std::string_view layer_name = "layer");

@@ -14,13 +14,15 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tnpu/phase.hpp"
+
 namespace tnpu::workload {
 
-enum class Phase : std::uint8_t { kFP = 0, kBP = 1, kGD = 2, kWU = 3 };
+using tnpu::Phase;  // one Phase enum for workloads, schedulers and the accelerator (tnpu/phase.hpp)
+using tnpu::phase_name;
 inline constexpr std::int64_t kNumPhases = 4;
 inline constexpr std::int64_t kNumLayerKinds = 9;  // conv, linear, maxpool, avgpool, relu, batchnorm, add, flatten, loss
 
-const char* phase_name(Phase phase) noexcept;
 
 struct TaskRecord {
   std::int64_t id = 0;

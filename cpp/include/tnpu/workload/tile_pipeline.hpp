@@ -1,0 +1,62 @@
+#pragma once
+// TilePipeline: runs the tiles of one job (a layer pass, or one task of the accelerator) on one engine, event by
+// event: DMA loads, engine compute, DMA stores, with double buffering. Used by simulate_pass() and by the
+// accelerator (one pipeline per engine, all DMA engines sharing one memory target).
+//
+// Timing: a tile's compute starts when its operands are loaded, the engine is free and at most one output store is
+// in flight; with `depth` = 2 (double buffering) the loads of tile i+2 start when tile i's compute ends (tile i+1
+// loads meanwhile). The job is done when the last tile has computed and every store has completed.
+// Contract: one job at a time (run() while busy() throws std::logic_error); on_done runs once, from a kernel event.
+#include <cstdint>
+#include <functional>
+#include <string_view>
+#include <vector>
+
+#include "tnpu/mem/dma_engine.hpp"
+#include "tnpu/sim/module.hpp"
+#include "tnpu/sim/request.hpp"
+
+namespace tnpu::workload {
+
+// One DMA transfer of a tile: `bytes` from `address`, wrapping inside [region_base, region_base + region_bytes).
+struct Transfer {
+  Command command = Command::kRead;
+  std::uint64_t address = 0, bytes = 0, region_base = 0, region_bytes = 0;
+};
+
+struct TileWork {
+  std::vector<Transfer> loads;   // operand reads (and partial-sum reads)
+  std::vector<Transfer> stores;  // result writes
+  std::uint64_t cycles = 0;      // engine cycles of the tile's compute
+};
+
+class TilePipeline final : public Module, private EventHandler {
+ public:
+  TilePipeline(Simulation& sim, std::string_view name, mem::DmaEngine& dma, Picoseconds period_ps,
+               std::uint64_t depth, Module* parent = nullptr);
+  void run(std::vector<TileWork> tiles, std::function<void()> on_done);
+  [[nodiscard]] bool busy() const noexcept { return active_; }
+  // End of the last job: its last compute or store, whichever is later.
+  [[nodiscard]] Picoseconds end_ps() const noexcept { return std::max(last_compute_end_, last_store_end_); }
+
+ private:
+  void issue_load(std::uint64_t i);
+  void on_loaded(std::uint64_t i);
+  void try_compute();
+  void maybe_done();
+  void handle_event(std::uint64_t i) override;
+
+  mem::DmaEngine& dma_;
+  Picoseconds period_ps_;
+  std::uint64_t depth_;
+  std::vector<TileWork> tiles_;
+  std::function<void()> on_done_;
+  std::vector<std::uint64_t> loads_left_;
+  std::vector<std::uint8_t> loaded_;
+  std::uint64_t next_load_ = 0, next_compute_ = 0, stores_in_flight_ = 0;
+  bool busy_compute_ = false;
+  bool active_ = false;
+  Picoseconds last_compute_end_ = 0, last_store_end_ = 0;
+};
+
+}  // namespace tnpu::workload
