@@ -4,25 +4,11 @@
 
 #include "bindings.hpp"
 #include "numpy_util.hpp"
+#include "task_arrays.hpp"
 #include "tnpu/error.hpp"
 #include "tnpu/sched/executor.hpp"
 
 namespace tnpu::bindings {
-
-namespace {
-
-template <class T>
-std::vector<T> to_vector(const py::array_t<T, py::array::c_style | py::array::forcecast>& a, const char* field,
-                         std::size_t expected) {
-  if (a.ndim() != 1) throw ConfigError(std::string(field) + ": expected a 1-D array");
-  if (expected != SIZE_MAX && static_cast<std::size_t>(a.size()) != expected) {
-    throw ConfigError(std::string(field) + ": expected " + std::to_string(expected) + " entries, got " +
-                      std::to_string(a.size()));
-  }
-  return std::vector<T>(a.data(), a.data() + a.size());
-}
-
-}  // namespace
 
 void bind_sched(py::module_& m) {
   m.def(
@@ -47,26 +33,8 @@ void bind_sched(py::module_& m) {
          const std::string& scheduler, std::uint32_t window) {
         // Convert everything while holding the GIL; the simulation itself touches no Python object.
         const std::size_t n = static_cast<std::size_t>(instance.size());
-        TaskSet ts;
-        const auto inst = to_vector(instance, "instance", n);
-        const auto lay = to_vector(layer, "layer", n);
-        const auto ph = to_vector(phase, "phase", n);
-        const auto cls = to_vector(task_class, "task_class", n);
-        ts.dep_offsets = to_vector(dep_offsets, "dep_offsets", n + 1);
-        ts.dep_ids = to_vector(dep_ids, "dep_ids", SIZE_MAX);
+        TaskSet ts = task_set_from_arrays(instance, layer, phase, task_class, dep_offsets, dep_ids);
         auto durations = to_vector(duration_ps, "duration_ps", n);
-        ts.tasks.resize(n);
-        for (std::size_t i = 0; i < n; ++i) {
-          if (ph[i] > static_cast<std::uint8_t>(Phase::kWU)) {
-            throw ConfigError("phase[" + std::to_string(i) + "]: expected 0..3 (FP, BP, GD, WU), got " +
-                              std::to_string(ph[i]));
-          }
-          if (cls[i] >= kNumTaskClasses) {
-            throw ConfigError("task_class[" + std::to_string(i) + "]: expected 0 (matrix) or 1 (vector), got " +
-                              std::to_string(cls[i]));
-          }
-          ts.tasks[i] = TaskInfo{inst[i], lay[i], static_cast<Phase>(ph[i]), static_cast<TaskClass>(cls[i])};
-        }
         ExecutorConfig cfg;
         for (const std::string& e : engines) cfg.engines.push_back(EngineSpec{e});
         cfg.engine_of_class = engine_of_class;

@@ -13,6 +13,7 @@ void bind_sched(py::module_& m);
 void bind_workload(py::module_& m);
 void bind_trace(py::module_& m);
 void bind_dram(py::module_& m);
+void bind_accelerator(py::module_& m);
 void bind_testing(py::module_& m);
 
 }  // namespace tnpu::bindings

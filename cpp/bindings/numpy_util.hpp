@@ -3,8 +3,12 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
+
+#include "tnpu/error.hpp"
 
 namespace tnpu::bindings {
 
@@ -18,6 +22,20 @@ py::array_t<T> to_numpy(std::vector<T>&& v) {
   py::capsule base(owner.get(), [](void* p) { std::unique_ptr<std::vector<T>>(static_cast<std::vector<T>*>(p)); });
   owner.release();  // the capsule owns it now
   return py::array_t<T>(size, data, base);
+}
+
+template <class T>
+using InArray = py::array_t<T, py::array::c_style | py::array::forcecast>;
+
+// Copies a 1-D array into a vector; `expected` entries unless SIZE_MAX. Throws ConfigError naming `field`.
+template <class T>
+std::vector<T> to_vector(const InArray<T>& a, const char* field, std::size_t expected = SIZE_MAX) {
+  if (a.ndim() != 1) throw ConfigError(std::string(field) + ": expected a 1-D array");
+  if (expected != SIZE_MAX && static_cast<std::size_t>(a.size()) != expected) {
+    throw ConfigError(std::string(field) + ": expected " + std::to_string(expected) + " entries, got " +
+                      std::to_string(a.size()));
+  }
+  return std::vector<T>(a.data(), a.data() + a.size());
 }
 
 }  // namespace tnpu::bindings

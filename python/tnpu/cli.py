@@ -17,6 +17,8 @@ from tnpu.errors import ConfigError, SimulationError, TraceFormatError
 
 #: Sub-command modules, in the order ``tnpu --help`` lists them.
 COMMANDS: tuple[str, ...] = (
+    "tnpu.commands.reproduce",
+    "tnpu.commands.run",
     "tnpu.commands.demo",
     "tnpu.commands.workloads",
     "tnpu.commands.trace",
@@ -26,6 +28,9 @@ COMMANDS: tuple[str, ...] = (
 
 EXAMPLES = """\
 examples:
+  tnpu reproduce                 the paper's experiment: 5 networks x TNPU, DaDianNao, DNPU, and a bandwidth sweep
+  tnpu reproduce --quick         the same mechanisms on fewer instances (seconds)
+  tnpu run --model vgg16 --arch tnpu --json   one training batch on one accelerator
   tnpu demo                      run the kernel demo (traffic generator -> fixed-latency memory)
   tnpu demo --json               the same, as one JSON object
   tnpu workloads                 the model zoo (layers, MACs, weights, training MACs per sample)

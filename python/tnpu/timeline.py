@@ -11,10 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from tnpu.results import Result
 
 PHASE_NAMES = ("FP", "BP", "GD", "WU")
 _PS_PER_US = 1_000_000
@@ -107,3 +110,45 @@ def write_timeline(path: str | Path, events: Mapping[str, Any], *, overwrite: bo
         raise FileExistsError(f"{p}: exists already (pass overwrite=True, or --force on the command line)")
     p.write_text(json.dumps(events, separators=(",", ":")))
     return p
+
+
+def dram_bandwidth_counter(
+    result: Result, bins: int = 200
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.float64]]:
+    """DRAM bandwidth over time (GB/s) from the tasks' DRAM bytes, each spread evenly over its task's duration.
+
+    Returns ``(bin start times in ps, GB/s)``: an approximation at task granularity (the controller's own
+    per-request timing is in its statistics, not here).
+    """
+    span = max(result.makespan_ps, 1)
+    edges = np.linspace(0, span, bins + 1)
+    t = result.tasks
+    start = t["start_ps"].astype(np.float64)
+    end = t["end_ps"].astype(np.float64)
+    rate = (t["dram_read_bytes"] + t["dram_write_bytes"]).astype(np.float64) / np.maximum(end - start, 1.0)
+    gbps = np.zeros(bins)
+    for b in range(bins):
+        lo, hi = edges[b], edges[b + 1]
+        overlap = np.clip(np.minimum(end, hi) - np.maximum(start, lo), 0, None)
+        gbps[b] = float((rate * overlap).sum()) / (hi - lo) * 1e3  # bytes/ps -> GB/s
+    return edges[:-1].astype(np.uint64), gbps
+
+
+def write_result_timeline(result: Result, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write a simulation result as a trace: a track per engine (tasks named ``i3 FP conv2``) and a DRAM counter."""
+    t = result.tasks
+    inst = np.where(t["instance"] < 0, _BATCH, t["instance"]).astype(np.uint64)
+    times, gbps = dram_bandwidth_counter(result)
+    events = trace_events(
+        start_ps=t["start_ps"],
+        end_ps=t["end_ps"],
+        engine=t["engine"],
+        engines=result.engines,
+        instance=inst,
+        phase=t["phase"],
+        layer=t["layer"],
+        layer_names=result.layer_names,
+        counters={"dram GB/s": (times, gbps)},
+        process_name=f"{result.meta['arch']} {result.meta['model']}",
+    )
+    return write_timeline(path, events, overwrite=overwrite)

@@ -25,3 +25,25 @@ def positive_int(text: str) -> int:
 def non_negative_int(text: str) -> int:
     """Parse a whole number >= 0."""
     return whole_number(text, minimum=0)
+
+
+def setting(text: str) -> tuple[str, object]:
+    """Parse ``PATH=VALUE`` (a ``--set`` option): VALUE as a whole number, a number, true/false, or text."""
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected PATH=VALUE, got '{text}'")
+    key, raw = text.split("=", 1)
+    key, raw = key.strip(), raw.strip()
+    if not key:
+        raise argparse.ArgumentTypeError(f"expected PATH=VALUE, got '{text}'")
+    value: object
+    if raw.lower() in ("true", "false"):
+        value = raw.lower() == "true"
+    else:
+        try:
+            value = int(raw, 0)
+        except ValueError:
+            try:
+                value = float(raw)
+            except ValueError:
+                value = raw
+    return key, value

@@ -1,0 +1,99 @@
+// Bindings of the accelerator: a whole training graph on one preset in one call (GIL released), results back as
+// numpy arrays without a copy.
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <tuple>
+
+#include "bindings.hpp"
+#include "numpy_util.hpp"
+#include "task_arrays.hpp"
+#include "tnpu/accelerator.hpp"
+#include "tnpu/error.hpp"
+
+namespace tnpu::bindings {
+
+namespace {
+
+using LayerTuple = std::tuple<std::string, bool, workload::LayerShape>;
+// name, array_rows, array_cols, dataflow, lanes, buffer_share
+using EngineTuple = std::tuple<std::string, std::uint64_t, std::uint64_t, std::string, std::uint64_t, double>;
+
+py::dict run(const InArray<std::uint32_t>& instance, const InArray<std::uint32_t>& layer,
+             const InArray<std::uint8_t>& phase, const InArray<std::uint8_t>& task_class,
+             const InArray<std::uint64_t>& dep_offsets, const InArray<std::uint32_t>& dep_ids,
+             const InArray<std::uint64_t>& vector_ops, const InArray<std::uint64_t>& bytes_in,
+             const InArray<std::uint64_t>& bytes_out, const std::vector<LayerTuple>& layers,
+             const std::vector<EngineTuple>& engines, const std::vector<std::uint32_t>& engine_of_class,
+             const std::string& scheduler, std::uint32_t window, const workload::PassConfig& pass,
+             bool gd_accumulate, std::uint32_t address_slots) {
+  // Convert everything while holding the GIL; the simulation itself touches no Python object.
+  AcceleratorWorkload w;
+  w.tasks = task_set_from_arrays(instance, layer, phase, task_class, dep_offsets, dep_ids);
+  const std::size_t n = w.tasks.size();
+  const auto ops = to_vector(vector_ops, "vector_ops", n);
+  const auto bin = to_vector(bytes_in, "bytes_in", n);
+  const auto bout = to_vector(bytes_out, "bytes_out", n);
+  w.work.resize(n);
+  for (std::size_t i = 0; i < n; ++i) w.work[i] = AcceleratorTaskWork{ops[i], bin[i], bout[i]};
+  for (const auto& [name, gemm, shape] : layers) w.layers.push_back(AcceleratorLayer{name, gemm, shape});
+  AcceleratorConfig c;
+  c.engines.clear();
+  for (const auto& [name, rows, cols, dataflow, lanes, share] : engines) {
+    c.engines.push_back(AcceleratorEngine{name, rows, cols, dataflow, lanes, share});
+  }
+  c.engine_of_class = engine_of_class;
+  c.scheduler = SchedulerConfig{scheduler, window};
+  c.pass = pass;
+  c.gd_accumulate = gd_accumulate;
+  c.address_slots = address_slots;
+  AcceleratorResult r;
+  {
+    py::gil_scoped_release release;
+    r = simulate_training(w, c);
+  }
+  py::dict out;
+  out["start_ps"] = to_numpy(std::move(r.schedule.start_ps));
+  out["end_ps"] = to_numpy(std::move(r.schedule.end_ps));
+  out["engine"] = to_numpy(std::move(r.schedule.engine));
+  out["busy_ps"] = to_numpy(std::move(r.schedule.busy_ps));
+  out["makespan_ps"] = r.schedule.makespan_ps;
+  out["window_limit"] = r.schedule.scheduler.window_limit;
+  out["window_used"] = r.schedule.scheduler.window_used;
+  out["macs"] = to_numpy(std::move(r.macs));
+  out["compute_ps"] = to_numpy(std::move(r.compute_ps));
+  out["dram_read_bytes"] = to_numpy(std::move(r.dram_read_bytes));
+  out["dram_write_bytes"] = to_numpy(std::move(r.dram_write_bytes));
+  out["sram_reads"] = to_numpy(std::move(r.sram_reads));
+  out["sram_writes"] = to_numpy(std::move(r.sram_writes));
+  out["tiles"] = to_numpy(std::move(r.tiles));
+  out["pes"] = to_numpy(std::move(r.pes));
+  out["events"] = r.events;
+  out["dram_bytes_read"] = r.dram_bytes_read;
+  out["dram_bytes_written"] = r.dram_bytes_written;
+  out["dram_requests"] = r.dram_requests;
+  out["dram_capacity_bytes"] = r.dram_capacity_bytes;
+  out["address_bytes"] = r.address_bytes;
+  out["plans"] = r.plans;
+  py::list stats;
+  for (const StatRow& s : r.stats) {
+    py::object value = s.integral ? py::object(py::int_(static_cast<std::uint64_t>(s.value)))
+                                  : py::object(py::float_(s.value));
+    stats.append(py::make_tuple(s.name, s.unit, s.description, value));
+  }
+  out["stats"] = stats;
+  return out;
+}
+
+}  // namespace
+
+void bind_accelerator(py::module_& m) {
+  m.def("simulate_training", &run, py::arg("instance"), py::arg("layer"), py::arg("phase"), py::arg("task_class"),
+        py::arg("dep_offsets"), py::arg("dep_ids"), py::arg("vector_ops"), py::arg("bytes_in"), py::arg("bytes_out"),
+        py::arg("layers"), py::arg("engines"), py::arg("engine_of_class"), py::arg("scheduler"), py::arg("window"),
+        py::arg("pass_config"), py::arg("gd_accumulate"), py::arg("address_slots"),
+        "Simulate a training graph on an accelerator (engines, shared DMA/memory, scheduler) in one call; releases "
+        "the GIL. Returns the executed schedule, per-task counts and every statistic.");
+}
+
+}  // namespace tnpu::bindings

@@ -1,0 +1,371 @@
+#include "tnpu/accelerator.hpp"
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <tuple>
+#include <utility>
+
+#include "tnpu/error.hpp"
+#include "tnpu/mem/dma_engine.hpp"
+#include "tnpu/workload/tile_pipeline.hpp"
+
+namespace tnpu {
+
+namespace {
+
+constexpr std::uint64_t kAlign = 4096;
+constexpr std::uint64_t kMaxBytes = std::uint64_t{1} << 50;
+constexpr std::uint64_t kMaxOps = std::uint64_t{1} << 60;
+
+std::uint64_t align_up(std::uint64_t x, std::uint64_t a) noexcept { return (x + a - 1) / a * a; }
+std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) noexcept { return a / b + (a % b != 0 ? 1 : 0); }
+
+// A task's work planned once and reused for every instance: tiles under the plan's own layout (operand regions
+// 0..2 at `base`), the tensor each operand region stands for, and the counts.
+struct TaskPlan {
+  std::vector<workload::TileWork> tiles;
+  std::array<std::uint64_t, 3> base{}, bytes{};
+  std::array<std::string, 3> tensor;
+  std::uint64_t compute_cycles = 0, macs = 0, dram_read = 0, dram_write = 0, sram_reads = 0, sram_writes = 0;
+  std::uint64_t tile_count = 0, pes = 0;
+};
+
+bool shared_tensor(const std::string& t) { return t == "W" || t == "dW"; }
+
+// Bump allocator of DRAM tensors: one region per (layer, tensor, slot, size), 4 KiB aligned, made at first use.
+class Layout {
+ public:
+  std::uint64_t base(std::uint32_t layer, const std::string& tensor, std::uint32_t slot, std::uint64_t bytes) {
+    const auto key = std::make_tuple(layer, tensor, slot, bytes);
+    const auto it = regions_.find(key);
+    if (it != regions_.end()) return it->second;
+    const std::uint64_t b = next_;
+    next_ = align_up(next_ + std::max<std::uint64_t>(bytes, 1), kAlign);
+    regions_.emplace(key, b);
+    return b;
+  }
+  [[nodiscard]] std::uint64_t bytes() const noexcept { return next_; }
+
+ private:
+  std::map<std::tuple<std::uint32_t, std::string, std::uint32_t, std::uint64_t>, std::uint64_t> regions_;
+  std::uint64_t next_ = 0;
+};
+
+class AcceleratorRunner final : public TaskRunner, public Module, private EventHandler {
+ public:
+  AcceleratorRunner(Simulation& sim, const AcceleratorWorkload& workload, const AcceleratorConfig& config,
+                    bool ideal, Target* target)
+      : Module(sim, "accelerator"), workload_(workload), config_(config), ideal_(ideal) {
+    const std::size_t n = workload.tasks.size();
+    for (auto* v : {&macs_, &compute_ps_, &dram_read_, &dram_write_, &sram_reads_, &sram_writes_, &tiles_, &pes_}) {
+      v->assign(n, 0);
+    }
+    if (!ideal_) {
+      for (std::size_t e = 0; e < config.engines.size(); ++e) {
+        mem::DmaEngineConfig dc = config.pass.dma;
+        dc.source = static_cast<std::uint32_t>(e + 1);
+        auto& dma = sim.make<mem::DmaEngine>("dma_" + config.engines[e].name, *target, dc);
+        dmas_.push_back(&dma);
+        pipelines_.push_back(&sim.make<workload::TilePipeline>("pipeline_" + config.engines[e].name, dma,
+                                                               config.pass.clock_period_ps,
+                                                               config.pass.buffer.double_buffering ? 2 : 1));
+      }
+    }
+  }
+
+  void start(std::uint32_t task, std::uint32_t engine, TaskExecutor& executor) override {
+    executor_ = &executor;
+    const TaskPlan& plan = plan_for(task, engine);
+    macs_[task] = plan.macs;
+    compute_ps_[task] = plan.compute_cycles * config_.pass.clock_period_ps;
+    dram_read_[task] = plan.dram_read;
+    dram_write_[task] = plan.dram_write;
+    sram_reads_[task] = plan.sram_reads;
+    sram_writes_[task] = plan.sram_writes;
+    tiles_[task] = plan.tile_count;
+    pes_[task] = plan.pes;
+    if (ideal_) {
+      kernel().schedule_in(compute_ps_[task], *this, task, Priority::kCompletion);
+      return;
+    }
+    pipelines_[engine]->run(relocate(plan, task), [this, task] { executor_->finish(task); });
+  }
+
+  void fill(AcceleratorResult& r) {
+    r.macs = std::move(macs_);
+    r.compute_ps = std::move(compute_ps_);
+    r.dram_read_bytes = std::move(dram_read_);
+    r.dram_write_bytes = std::move(dram_write_);
+    r.sram_reads = std::move(sram_reads_);
+    r.sram_writes = std::move(sram_writes_);
+    r.tiles = std::move(tiles_);
+    r.pes = std::move(pes_);
+    r.plans = plans_.size();
+    r.address_bytes = layout_.bytes();
+    if (ideal_) {
+      for (std::size_t i = 0; i < r.dram_read_bytes.size(); ++i) {
+        r.dram_bytes_read += r.dram_read_bytes[i];
+        r.dram_bytes_written += r.dram_write_bytes[i];
+      }
+      r.dram_requests = (r.dram_bytes_read + r.dram_bytes_written) / config_.pass.dma.request_bytes;
+    } else {
+      for (const auto* d : dmas_) {
+        r.dram_bytes_read += d->bytes_read();
+        r.dram_bytes_written += d->bytes_written();
+        r.dram_requests += d->requests();
+      }
+    }
+  }
+
+ private:
+  void handle_event(std::uint64_t task) override { executor_->finish(static_cast<std::uint32_t>(task)); }
+
+  [[nodiscard]] std::uint32_t slot_of(std::uint32_t instance) const noexcept {
+    return instance == kBatchInstance ? 0 : instance % config_.address_slots;
+  }
+
+  std::vector<workload::TileWork> relocate(const TaskPlan& plan, std::uint32_t task) {
+    const TaskInfo& info = workload_.tasks.tasks[task];
+    std::array<std::uint64_t, 3> to{};
+    for (std::size_t o = 0; o < 3; ++o) {
+      if (plan.bytes[o] == 0) continue;
+      const bool shared = shared_tensor(plan.tensor[o]) || info.instance == kBatchInstance;
+      to[o] = layout_.base(info.layer, plan.tensor[o], shared ? kBatchInstance : slot_of(info.instance),
+                           plan.bytes[o]);
+    }
+    std::vector<workload::TileWork> tiles = plan.tiles;
+    auto move = [&](workload::Transfer& t) {
+      for (std::size_t o = 0; o < 3; ++o) {
+        if (plan.bytes[o] != 0 && t.region_base >= plan.base[o] && t.region_base < plan.base[o] + plan.bytes[o]) {
+          t.address = t.address - plan.base[o] + to[o];
+          t.region_base = t.region_base - plan.base[o] + to[o];
+          return;
+        }
+      }
+      throw SimulationError("accelerator: a transfer of " + workload_.tasks.describe(task) +
+                            " lies outside its operands (a bug)");
+    };
+    for (auto& tw : tiles) {
+      for (auto& t : tw.loads) move(t);
+      for (auto& t : tw.stores) move(t);
+    }
+    return tiles;
+  }
+
+  const TaskPlan& plan_for(std::uint32_t task, std::uint32_t engine) {
+    const TaskInfo& info = workload_.tasks.tasks[task];
+    const AcceleratorLayer& layer = workload_.layers[info.layer];
+    const AcceleratorTaskWork& w = workload_.work[task];
+    const bool gemm = layer.gemm && info.phase != Phase::kWU;
+    const auto key = gemm ? std::make_tuple(info.layer, static_cast<int>(info.phase), engine,
+                                            static_cast<int>(info.task_class), std::uint64_t{0}, std::uint64_t{0},
+                                            std::uint64_t{0})
+                          : std::make_tuple(info.layer, static_cast<int>(info.phase), engine, -1, w.vector_ops,
+                                            w.bytes_in, w.bytes_out);
+    const auto it = plans_.find(key);
+    if (it != plans_.end()) return it->second;
+    TaskPlan plan = gemm ? plan_gemm(info, layer, config_.engines[engine]) : plan_stream(w, config_.engines[engine]);
+    return plans_.emplace(key, std::move(plan)).first->second;
+  }
+
+  [[nodiscard]] std::uint64_t engine_buffer_bytes(const AcceleratorEngine& e) const {
+    const auto cap = static_cast<std::uint64_t>(static_cast<double>(config_.pass.buffer.capacity_bytes) *
+                                                e.buffer_share);
+    return std::max<std::uint64_t>(cap, 1);
+  }
+
+  TaskPlan plan_gemm(const TaskInfo& info, const AcceleratorLayer& layer, const AcceleratorEngine& e) const {
+    workload::PassConfig pc = config_.pass;
+    // Matrix work runs on the engine's PE array; vector work (FC) on its lanes; an engine with only one of the two
+    // runs everything on it.
+    const bool use_array = e.has_array() && (info.task_class == TaskClass::kMatrix || e.lanes == 0);
+    pc.engine = use_array ? "pe_array" : "vector_unit";
+    if (e.has_array()) {
+      pc.pe_array.rows = e.array_rows;
+      pc.pe_array.cols = e.array_cols;
+      pc.pe_array.dataflow = e.dataflow;
+    }
+    pc.vector_unit.lanes = std::max<std::uint64_t>(e.lanes, 1);
+    pc.buffer.capacity_bytes = engine_buffer_bytes(e);
+    pc.buffer.name = config_.pass.buffer.name + "." + e.name;
+    pc.accumulate = config_.gd_accumulate && info.phase == Phase::kGD;
+    pc.tile_m = pc.tile_k = pc.tile_n = 0;
+    workload::PassPlan p = workload::plan_pass(layer.shape, info.phase, pc, layer.name, !ideal_);
+    TaskPlan plan;
+    plan.tiles = std::move(p.tiles);
+    plan.base = p.operand_base;
+    plan.bytes = p.operand_bytes;
+    plan.tensor = {p.result.a_tensor, p.result.b_tensor, p.result.c_tensor};
+    plan.compute_cycles = p.result.compute_cycles;
+    plan.macs = p.result.macs;
+    plan.dram_read = p.result.dram_bytes_read;
+    plan.dram_write = p.result.dram_bytes_written;
+    for (std::size_t i = 0; i < mem::kNumOperands; ++i) {
+      plan.sram_reads += p.result.sram_reads[i];
+      plan.sram_writes += p.result.sram_writes[i];
+    }
+    plan.tile_count = p.result.tiles;
+    plan.pes = p.result.pes;
+    return plan;
+  }
+
+  // Element-wise work: the bytes stream through the engine's buffer share in chunks (double-buffered), each chunk
+  // computing its share of the operations on the lanes (an engine without lanes uses its PEs as lanes).
+  TaskPlan plan_stream(const AcceleratorTaskWork& w, const AcceleratorEngine& e) const {
+    TaskPlan plan;
+    const std::uint64_t lanes = e.lanes > 0 ? e.lanes : e.array_rows * e.array_cols;
+    const std::uint64_t rq = config_.pass.dma.request_bytes;
+    const std::uint64_t word = std::max<std::uint64_t>(config_.pass.buffer.word_bytes, 1);
+    const std::uint64_t copies = config_.pass.buffer.double_buffering ? 2 : 1;
+    const std::uint64_t total = w.bytes_in + w.bytes_out;
+    plan.pes = lanes;
+    if (total == 0 && w.vector_ops == 0) return plan;
+    const std::uint64_t chunks = std::max<std::uint64_t>(1, ceil_div(total * copies, engine_buffer_bytes(e)));
+    const std::uint64_t in_region = align_up(std::max<std::uint64_t>(w.bytes_in, 1), kAlign);
+    const std::uint64_t out_region = align_up(std::max<std::uint64_t>(w.bytes_out, 1), kAlign);
+    plan.base = {0, 0, in_region};
+    plan.bytes = {w.bytes_in > 0 ? in_region : 0, 0, w.bytes_out > 0 ? out_region : 0};
+    plan.tensor = {"in", "", "out"};
+    auto part = [chunks](std::uint64_t x, std::uint64_t i) {
+      // start of chunk i when x is split into `chunks` near-equal parts (no x * i product: it may not fit)
+      const std::uint64_t q = x / chunks, r = x % chunks;
+      return q * i + std::min(i, r);
+    };
+    for (std::uint64_t i = 0; i < chunks; ++i) {
+      const std::uint64_t in_lo = part(w.bytes_in, i), in_hi = part(w.bytes_in, i + 1);
+      const std::uint64_t out_lo = part(w.bytes_out, i), out_hi = part(w.bytes_out, i + 1);
+      const std::uint64_t ops = part(w.vector_ops, i + 1) - part(w.vector_ops, i);
+      workload::TileWork tw;
+      tw.cycles = ceil_div(ops, lanes);
+      plan.compute_cycles += tw.cycles;
+      if (in_hi > in_lo) {
+        const std::uint64_t addr = in_lo / rq * rq;
+        const std::uint64_t bytes = in_hi - addr;
+        tw.loads.push_back(workload::Transfer{Command::kRead, addr, bytes, 0, in_region});
+        plan.dram_read += align_up(bytes, rq);
+        plan.sram_writes += ceil_div(in_hi - in_lo, word);
+        plan.sram_reads += ceil_div(in_hi - in_lo, word);
+      }
+      if (out_hi > out_lo) {
+        const std::uint64_t addr = out_lo / rq * rq;
+        const std::uint64_t bytes = out_hi - addr;
+        tw.stores.push_back(workload::Transfer{Command::kWrite, in_region + addr, bytes, in_region, out_region});
+        plan.dram_write += align_up(bytes, rq);
+        plan.sram_writes += ceil_div(out_hi - out_lo, word);
+        plan.sram_reads += ceil_div(out_hi - out_lo, word);
+      }
+      if (!ideal_) plan.tiles.push_back(std::move(tw));
+    }
+    plan.tile_count = chunks;
+    return plan;
+  }
+
+  const AcceleratorWorkload& workload_;
+  const AcceleratorConfig& config_;
+  bool ideal_;
+  TaskExecutor* executor_ = nullptr;
+  std::vector<mem::DmaEngine*> dmas_;
+  std::vector<workload::TilePipeline*> pipelines_;
+  std::map<std::tuple<std::uint32_t, int, std::uint32_t, int, std::uint64_t, std::uint64_t, std::uint64_t>, TaskPlan>
+      plans_;
+  Layout layout_;
+  std::vector<std::uint64_t> macs_, compute_ps_, dram_read_, dram_write_, sram_reads_, sram_writes_, tiles_, pes_;
+};
+
+}  // namespace
+
+void AcceleratorConfig::validate() const {
+  if (engines.empty()) throw ConfigError("engines: at least one engine is needed");
+  std::set<std::string> names;
+  double shares = 0.0;
+  for (std::size_t i = 0; i < engines.size(); ++i) {
+    const AcceleratorEngine& e = engines[i];
+    const std::string field = "engines[" + std::to_string(i) + "]";
+    if (e.name.empty()) throw ConfigError(field + ".name: must not be empty");
+    if (!names.insert(e.name).second) throw ConfigError(field + ".name: '" + e.name + "' is used twice");
+    const std::string at = "engines." + e.name;
+    if ((e.array_rows == 0) != (e.array_cols == 0)) {
+      throw ConfigError(at + ": array_rows and array_cols must both be 0 (no array) or both at least 1");
+    }
+    if (!e.has_array() && e.lanes == 0) throw ConfigError(at + ": needs a PE array (rows x cols) or vector lanes");
+    if (e.array_rows > 65536 || e.array_cols > 65536) throw ConfigError(at + ": array rows and cols at most 65536");
+    if (e.lanes > (std::uint64_t{1} << 20)) throw ConfigError(at + ".lanes: at most 2^20");
+    if (!(e.buffer_share > 0.0 && e.buffer_share <= 1.0)) {
+      throw ConfigError(at + ".buffer_share: must be in (0, 1], got " + std::to_string(e.buffer_share));
+    }
+    shares += e.buffer_share;
+  }
+  if (shares > 1.0 + 1e-9) {
+    throw ConfigError("engines: the buffer shares add up to " + std::to_string(shares) +
+                      ", more than the one global buffer");
+  }
+  if (engine_of_class.size() != kNumTaskClasses) {
+    throw ConfigError("engine_of_class: needs one engine index per task class (matrix, vector)");
+  }
+  for (std::size_t c = 0; c < engine_of_class.size(); ++c) {
+    if (engine_of_class[c] >= engines.size()) {
+      throw ConfigError("engine_of_class[" + std::to_string(c) + "]: engine " + std::to_string(engine_of_class[c]) +
+                        " does not exist (" + std::to_string(engines.size()) + " engines)");
+    }
+  }
+  if (address_slots == 0) throw ConfigError("address_slots: must be at least 1");
+  (void)make_scheduler(scheduler);
+  workload::PassConfig pc = pass;
+  pc.engine = "pe_array";
+  pc.validate();
+}
+
+void AcceleratorWorkload::validate() const {
+  tasks.validate();
+  if (work.size() != tasks.size()) {
+    throw ConfigError("workload: " + std::to_string(work.size()) + " work records for " +
+                      std::to_string(tasks.size()) + " tasks");
+  }
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    if (layers[i].gemm) layers[i].shape.validate(layers[i].name);
+  }
+  for (std::uint32_t i = 0; i < tasks.size(); ++i) {
+    const TaskInfo& t = tasks.tasks[i];
+    if (t.layer >= layers.size()) {
+      throw ConfigError("workload: " + tasks.describe(i) + " names layer " + std::to_string(t.layer) + " of " +
+                        std::to_string(layers.size()));
+    }
+    const AcceleratorTaskWork& w = work[i];
+    if (w.bytes_in > kMaxBytes || w.bytes_out > kMaxBytes || w.vector_ops > kMaxOps) {
+      throw ConfigError("workload: " + tasks.describe(i) + " moves more than 2^50 bytes or 2^60 operations");
+    }
+  }
+}
+
+AcceleratorResult simulate_training(const AcceleratorWorkload& workload, const AcceleratorConfig& input) {
+  input.validate();
+  workload.validate();
+  AcceleratorConfig config = input;
+  const workload::MemoryModel& memory = workload::memory_models().get(config.pass.memory.model);
+  AcceleratorResult result;
+  if (config.pass.memory.model == "dram") {
+    config.pass.memory.dram.wrap_addresses = true;  // the layout may exceed the capacity: only row/bank patterns
+    result.dram_capacity_bytes = config.pass.memory.dram.capacity_bytes();
+  }
+
+  Simulation sim("tnpu");
+  Target* target = memory.ideal ? nullptr : &memory.make(sim, config.pass.memory);
+  auto& runner = sim.make<AcceleratorRunner>(workload, config, memory.ideal, target);
+  ExecutorConfig ec;
+  for (const auto& e : config.engines) ec.engines.push_back(EngineSpec{e.name});
+  ec.engine_of_class = config.engine_of_class;
+  ec.scheduler = config.scheduler;
+  auto& executor = sim.make<TaskExecutor>("executor", workload.tasks, ec, runner);
+  executor.begin();
+  result.events = sim.kernel().run();
+  result.schedule = executor.result();
+  runner.fill(result);
+  result.stats = sim.stats().rows();
+  return result;
+}
+
+}  // namespace tnpu

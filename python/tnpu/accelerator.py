@@ -1,0 +1,411 @@
+"""Accelerator presets: engines, scheduler, buffer, memory, clock and energy of one design (TNPU or a baseline).
+
+A preset is a TOML file (``tnpu/presets/{tnpu,dadiannao,dnpu}.toml`` or a user's own) read into an
+:class:`AcceleratorConfig`. Every field can be overridden by a dotted path (``"memory.bandwidth_gbps"``,
+``"engines.pu_c.array_rows"``, ``"buffer.capacity_bytes"``, ``"batch"``, ``"energy.mac_pj"``...), which is what
+``tnpu run --set`` and sweeps use.
+
+Examples
+--------
+>>> from tnpu.accelerator import load_accelerator
+>>> cfg = load_accelerator("tnpu")
+>>> [(e.name, e.pes) for e in cfg.engines]
+[('pu_c', 256), ('pu_f', 16)]
+>>> load_accelerator("dadiannao").override({"buffer.capacity_bytes": 1 << 20}).arch.buffer.capacity_bytes
+1048576
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from tnpu import _core
+from tnpu.config import (
+    ArchConfig,
+    BufferConfig,
+    ClockConfig,
+    DmaConfig,
+    MemoryConfig,
+)
+from tnpu.energy import EnergyTable
+from tnpu.errors import ConfigError
+
+#: Task classes an engine can run: conv GEMMs ("matrix") and everything else ("vector": FC, element-wise, WU).
+TASK_CLASSES = ("matrix", "vector")
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """One compute engine: a PE array, vector lanes, or both (a time-multiplexed unit).
+
+    Parameters
+    ----------
+    name
+        Engine name (``pu_c``, ``pu_f``, ``array``).
+    runs
+        Task classes it runs: ``"matrix"`` (conv GEMMs) and/or ``"vector"`` (FC, element-wise work, WU).
+    array_rows, array_cols, dataflow
+        The PE array (0 x 0: none). Matrix work runs on it.
+    lanes
+        Vector lanes (0: none). Vector work runs on them; an engine without lanes runs it on its array.
+    buffer_share
+        Fraction of the global buffer its tiles may use (engines running concurrently share the one buffer).
+    """
+
+    name: str
+    runs: tuple[str, ...]
+    array_rows: int = 0
+    array_cols: int = 0
+    dataflow: str = "os"
+    lanes: int = 0
+    buffer_share: float = 1.0
+
+    @property
+    def pes(self) -> int:
+        """Processing elements of the engine (an array's PEs double as its lanes)."""
+        return max(self.array_rows * self.array_cols, self.lanes)
+
+    def validate(self, path: str) -> None:
+        """Raise ConfigError naming the first bad field."""
+        if not isinstance(self.name, str) or not self.name.isidentifier():
+            raise ConfigError(f"{path}.name: expected an identifier, got {self.name!r}")
+        if not self.runs or any(r not in TASK_CLASSES for r in self.runs):
+            raise ConfigError(
+                f"{path}.runs: expected a non-empty list of {', '.join(TASK_CLASSES)}, got {self.runs}"
+            )
+        for name in ("array_rows", "array_cols", "lanes"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 65536:
+                raise ConfigError(f"{path}.{name}: expected a whole number in 0..65536, got {v!r}")
+        if (self.array_rows == 0) != (self.array_cols == 0):
+            raise ConfigError(f"{path}: array_rows and array_cols must both be 0 or both at least 1")
+        if self.pes == 0:
+            raise ConfigError(f"{path}: needs a PE array (array_rows x array_cols) or lanes")
+        if self.array_rows and self.dataflow not in _core.dataflow_names():
+            raise ConfigError(
+                f"{path}.dataflow: unknown dataflow {self.dataflow!r} (known: {', '.join(_core.dataflow_names())})"
+            )
+        s = self.buffer_share
+        if isinstance(s, bool) or not isinstance(s, int | float) or not (0 < s <= 1):
+            raise ConfigError(f"{path}.buffer_share: expected a number in (0, 1], got {s!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class AcceleratorConfig:
+    """A whole accelerator: engines, scheduler, training granularity, datapath parts and energy table."""
+
+    name: str
+    engines: tuple[EngineConfig, ...]
+    scheduler: str = "reorder"
+    #: ``reorder``: most instances in flight (0: as many as the activation stash in DRAM allows, up to the batch).
+    window: int = 0
+    batch: int = 50
+    #: samples per training instance (1: per-sample tasks).
+    instance_samples: int = 1
+    #: per-instance weight gradients accumulate into dW in DRAM (read-modify-write of dW per instance).
+    gd_accumulate: bool = True
+    arch: ArchConfig = field(default_factory=ArchConfig)
+    energy: EnergyTable = field(default_factory=EnergyTable)
+    description: str = ""
+    sources: str = ""
+
+    def engine_of_class(self) -> tuple[int, int]:
+        """Engine index running matrix work and vector work."""
+        out = []
+        for cls in TASK_CLASSES:
+            idx = [i for i, e in enumerate(self.engines) if cls in e.runs]
+            if len(idx) != 1:
+                raise ConfigError(
+                    f"accelerator '{self.name}': exactly one engine must run {cls} work, got {len(idx)}"
+                )
+            out.append(idx[0])
+        return out[0], out[1]
+
+    def engine(self, name: str) -> EngineConfig:
+        """The engine called ``name``."""
+        for e in self.engines:
+            if e.name == name:
+                return e
+        raise ConfigError(
+            f"engines.{name}: no such engine (known: {', '.join(e.name for e in self.engines)})"
+        )
+
+    @property
+    def pes(self) -> int:
+        """PEs of all engines."""
+        return sum(e.pes for e in self.engines)
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the first bad field."""
+        if not self.engines:
+            raise ConfigError("engines: at least one engine is needed")
+        names = [e.name for e in self.engines]
+        for i, e in enumerate(self.engines):
+            if not isinstance(e, EngineConfig):
+                raise ConfigError(f"engines[{i}]: expected an EngineConfig, got {type(e).__name__}")
+            e.validate(f"engines.{e.name}" if isinstance(e.name, str) else f"engines[{i}]")
+        if len(set(names)) != len(names):
+            raise ConfigError(f"engines: names must be unique, got {', '.join(names)}")
+        total = sum(e.buffer_share for e in self.engines)
+        if total > 1 + 1e-9:
+            raise ConfigError(
+                f"engines: buffer_share values add up to {total:g}, more than the one buffer (1)"
+            )
+        self.engine_of_class()
+        known = [n for n, _ in _core.scheduler_registry()]
+        if self.scheduler not in known:
+            raise ConfigError(f"scheduler: unknown scheduler {self.scheduler!r} (known: {', '.join(known)})")
+        for name, lo in (("window", 0), ("batch", 1), ("instance_samples", 1)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v < 2**31:
+                raise ConfigError(f"{name}: expected a whole number >= {lo}, got {v!r}")
+        if self.batch % self.instance_samples:
+            raise ConfigError(
+                f"instance_samples: {self.instance_samples} must divide the batch ({self.batch})"
+            )
+        if not isinstance(self.gd_accumulate, bool):
+            raise ConfigError(f"gd_accumulate: expected true or false, got {self.gd_accumulate!r}")
+        self.arch.validate("arch")
+
+    def override(self, values: Mapping[str, Any]) -> AcceleratorConfig:
+        """Return a copy with fields replaced by dotted path, validated.
+
+        Paths: ``scheduler``, ``window``, ``batch``, ``instance_samples``, ``gd_accumulate``,
+        ``engines.<name>.<field>``, ``buffer.<field>``, ``memory.<field>``, ``dma.<field>``, ``clock.<field>``,
+        ``dtype``, ``mapping_objective``, ``mapping_compute_slack``, ``energy.<field>``.
+        """
+        cfg = self
+        for path, value in values.items():
+            cfg = cfg._set(path, value)
+        cfg.validate()
+        return cfg
+
+    def _set(self, path: str, value: Any) -> AcceleratorConfig:
+        parts = path.split(".")
+        top = {"scheduler", "window", "batch", "instance_samples", "gd_accumulate", "description"}
+        arch_parts = {"buffer", "memory", "dma", "clock"}
+        arch_fields = {"dtype", "mapping_objective", "mapping_compute_slack"}
+        if len(parts) == 1 and parts[0] in top:
+            return dataclasses.replace(self, **{parts[0]: value})
+        if len(parts) == 1 and parts[0] in arch_fields:
+            return dataclasses.replace(self, arch=dataclasses.replace(self.arch, **{parts[0]: value}))
+        if len(parts) == 2 and parts[0] in arch_parts:
+            part = getattr(self.arch, parts[0])
+            if parts[1] not in part.__dataclass_fields__:
+                raise ConfigError(
+                    f"{path}: unknown field (known: {', '.join(sorted(part.__dataclass_fields__))})"
+                )
+            new_part = dataclasses.replace(part, **{parts[1]: value})
+            return dataclasses.replace(self, arch=dataclasses.replace(self.arch, **{parts[0]: new_part}))
+        if len(parts) == 2 and parts[0] == "energy":
+            if parts[1] not in EnergyTable.__dataclass_fields__:
+                raise ConfigError(
+                    f"{path}: unknown field (known: {', '.join(sorted(EnergyTable.__dataclass_fields__))})"
+                )
+            return dataclasses.replace(self, energy=dataclasses.replace(self.energy, **{parts[1]: value}))
+        if len(parts) == 3 and parts[0] == "engines":
+            engine = self.engine(parts[1])
+            if parts[2] not in EngineConfig.__dataclass_fields__ or parts[2] == "name":
+                raise ConfigError(
+                    f"{path}: unknown engine field (known: {', '.join(sorted(EngineConfig.__dataclass_fields__))})"
+                )
+            if parts[2] == "runs":
+                value = tuple(value) if isinstance(value, list | tuple) else (value,)
+            engines = tuple(
+                dataclasses.replace(e, **{parts[2]: value}) if e is engine else e for e in self.engines
+            )
+            return dataclasses.replace(self, engines=engines)
+        raise ConfigError(
+            f"{path}: unknown setting (expected scheduler, window, batch, instance_samples, gd_accumulate, dtype, "
+            "engines.<name>.<field>, buffer.<field>, memory.<field>, dma.<field>, clock.<field> or energy.<field>)"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field as plain data (what :func:`accelerator_from_dict` reads back)."""
+        arch = self.arch
+        return {
+            "name": self.name,
+            "description": self.description,
+            "scheduler": self.scheduler,
+            "window": self.window,
+            "batch": self.batch,
+            "instance_samples": self.instance_samples,
+            "gd_accumulate": self.gd_accumulate,
+            "engines": [{**dataclasses.asdict(e), "runs": list(e.runs)} for e in self.engines],
+            "buffer": dataclasses.asdict(arch.buffer),
+            "memory": {
+                k: (v if isinstance(v, str | int | float | bool) else str(v))
+                for k, v in dataclasses.asdict(arch.memory).items()
+            },
+            "dma": dataclasses.asdict(arch.dma),
+            "clock": dataclasses.asdict(arch.clock),
+            "dtype": arch.dtype,
+            "mapping_objective": arch.mapping_objective,
+            "mapping_compute_slack": arch.mapping_compute_slack,
+            "energy": {
+                "mac_pj": self.energy.mac_pj,
+                "dram_pj_per_bit": self.energy.dram_pj_per_bit,
+                "static_fraction": self.energy.static_fraction,
+                "sram_access_pj": dict(self.energy.sram_access_pj),
+            },
+        }
+
+
+_SECTIONS: dict[str, type[Any]] = {
+    "buffer": BufferConfig,
+    "memory": MemoryConfig,
+    "dma": DmaConfig,
+    "clock": ClockConfig,
+}
+_TOP = {
+    "name",
+    "description",
+    "sources",
+    "scheduler",
+    "window",
+    "batch",
+    "instance_samples",
+    "gd_accumulate",
+    "dtype",
+    "mapping_objective",
+    "mapping_compute_slack",
+}
+
+
+def accelerator_from_dict(data: Mapping[str, Any], origin: str = "accelerator") -> AcceleratorConfig:
+    """Build and validate an :class:`AcceleratorConfig` from preset data (a parsed TOML file or ``to_dict()``).
+
+    Raises
+    ------
+    ConfigError
+        Naming ``origin`` and the unknown or bad field.
+    """
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{origin}: expected a table of settings")
+    known = _TOP | set(_SECTIONS) | {"engines", "energy"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(
+            f"{origin}: unknown setting(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+        )
+    try:
+        raw_engines = data.get("engines")
+        if not isinstance(raw_engines, list) or not raw_engines:
+            raise ConfigError("engines: expected a non-empty list of [[engines]] tables")
+        engines = []
+        for i, e in enumerate(raw_engines):
+            if not isinstance(e, Mapping):
+                raise ConfigError(f"engines[{i}]: expected a table")
+            bad = sorted(set(e) - set(EngineConfig.__dataclass_fields__))
+            if bad:
+                raise ConfigError(
+                    f"engines[{i}]: unknown field(s) {', '.join(bad)} "
+                    f"(known: {', '.join(EngineConfig.__dataclass_fields__)})"
+                )
+            if "name" not in e or "runs" not in e:
+                raise ConfigError(f"engines[{i}]: needs name and runs")
+            runs = e["runs"]
+            engines.append(EngineConfig(**{**e, "runs": tuple(runs) if isinstance(runs, list) else (runs,)}))
+        parts: dict[str, Any] = {}
+        for section, kind in _SECTIONS.items():
+            table = data.get(section, {})
+            if not isinstance(table, Mapping):
+                raise ConfigError(f"{section}: expected a table")
+            bad = sorted(set(table) - set(kind.__dataclass_fields__))
+            if bad:
+                raise ConfigError(
+                    f"{section}: unknown field(s) {', '.join(bad)} (known: {', '.join(kind.__dataclass_fields__)})"
+                )
+            parts[section] = kind(**table)
+        arch_kw = {k: data[k] for k in ("dtype", "mapping_objective", "mapping_compute_slack") if k in data}
+        arch = ArchConfig(**parts, **arch_kw)
+        energy_data = data.get("energy", {})
+        if not isinstance(energy_data, Mapping):
+            raise ConfigError("energy: expected a table")
+        bad = sorted(set(energy_data) - set(EnergyTable.__dataclass_fields__))
+        if bad:
+            raise ConfigError(
+                f"energy: unknown field(s) {', '.join(bad)} (known: {', '.join(EnergyTable.__dataclass_fields__)})"
+            )
+        energy = EnergyTable(**energy_data)
+        top = {
+            k: data[k] for k in _TOP - {"dtype", "mapping_objective", "mapping_compute_slack"} if k in data
+        }
+        top.setdefault("name", Path(origin).stem)
+        cfg = AcceleratorConfig(engines=tuple(engines), arch=arch, energy=energy, **top)
+    except TypeError as exc:  # a wrong argument shape from a hand-written table
+        raise ConfigError(f"{origin}: {exc}") from None
+    except ConfigError as exc:
+        raise ConfigError(f"{origin}: {exc}") from None
+    try:
+        cfg.validate()
+    except ConfigError as exc:
+        raise ConfigError(f"{origin}: {exc}") from None
+    return cfg
+
+
+def list_accelerators() -> dict[str, str]:
+    """Bundled accelerator presets and their descriptions."""
+    folder = resources.files("tnpu").joinpath("presets")
+    out = {}
+    for p in sorted(folder.iterdir(), key=lambda p: p.name):
+        if p.name.endswith(".toml"):
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+            out[p.name[: -len(".toml")]] = str(data.get("description", ""))
+    return out
+
+
+def load_accelerator(arch: str | Path | AcceleratorConfig) -> AcceleratorConfig:
+    """Load an accelerator preset by name (``tnpu``, ``dadiannao``, ``dnpu``) or from a TOML file.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown preset (listing the known ones), an unreadable file or a bad field.
+    """
+    if isinstance(arch, AcceleratorConfig):
+        return arch
+    text: str
+    origin = str(arch)
+    presets = list_accelerators()
+    if isinstance(arch, str) and arch in presets:
+        text = resources.files("tnpu").joinpath("presets", f"{arch}.toml").read_text(encoding="utf-8")
+        origin = f"preset '{arch}'"
+        name = arch
+    else:
+        path = Path(arch)
+        if not path.suffix == ".toml" or not path.exists():
+            raise ConfigError(
+                f"arch: unknown accelerator {str(arch)!r} (presets: {', '.join(presets)}; or a .toml file)"
+            )
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read: {exc}") from None
+        name = path.stem
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{origin}: not valid TOML: {exc}") from None
+    data.setdefault("name", name)
+    return accelerator_from_dict(data, origin)
+
+
+def stash_window(
+    stash_bytes_per_instance: int, params: int, dtype_bytes: int, capacity_bytes: int, instances: int
+) -> int:
+    """Instances whose activation stash fits in DRAM beside the weights, their gradients and momentum (3 copies).
+
+    Returns at least 1 and at most ``instances``.
+    """
+    free = capacity_bytes - 3 * params * dtype_bytes
+    if stash_bytes_per_instance <= 0:
+        return instances
+    return max(1, min(instances, math.floor(max(free, 0) / stash_bytes_per_instance)))

@@ -1,0 +1,70 @@
+"""``tnpu reproduce``: the paper's experiment (five networks on TNPU, DaDianNao and DNPU; bandwidth sweep)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from tnpu.commands._args import positive_int
+
+EXAMPLES = """\
+examples:
+  tnpu reproduce                   batch 50, five networks, three presets, bandwidth sweep (about a minute)
+  tnpu reproduce --quick           the same mechanisms on 4 instances per batch (seconds)
+  tnpu reproduce --json > r.json   everything as one JSON object
+  tnpu reproduce --networks alexnet vgg16 --memory dram --no-sweep   cycle-level DRAM for every request (slow)
+"""
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``tnpu reproduce``."""
+    p = sub.add_parser(
+        "reproduce",
+        help="the paper's experiment: speedup and energy of TNPU over DaDianNao and DNPU, bandwidth sweep",
+        description=__doc__,
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--quick", action="store_true", help="4 instances per batch, 2 per sweep point, 3 bandwidths"
+    )
+    p.add_argument("--networks", nargs="+", metavar="NET", help="networks (default: the paper's five)")
+    p.add_argument("--batch", type=positive_int, help="samples per batch (default 50; --quick: 4)")
+    p.add_argument(
+        "--memory",
+        choices=("stream", "dram"),
+        default="stream",
+        help="stream: bandwidth model calibrated on the DRAM model (default); dram: cycle-level for every request",
+    )
+    p.add_argument("--no-sweep", action="store_true", help="skip the bandwidth sweep")
+    p.add_argument("--workers", type=positive_int, default=2, help="simulations run at once (default 2)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``tnpu reproduce``."""
+    from tnpu.reproduce import BANDWIDTHS, NETWORKS, format_report, reproduce
+
+    batch = args.batch or (4 if args.quick else 50)
+    bandwidths = () if args.no_sweep else ((4.0, 17.06, 68.0) if args.quick else BANDWIDTHS)
+    show = sys.stderr.isatty() and not args.json
+
+    def progress(msg: str) -> None:
+        if show:
+            print(f"\r\033[K{msg}", end="", file=sys.stderr, flush=True)
+
+    rep = reproduce(
+        args.networks or NETWORKS,
+        batch=batch,
+        memory=args.memory,
+        bandwidths=bandwidths,
+        sweep_batch=2 if args.quick else 10,
+        workers=args.workers,
+        progress=progress,
+    )
+    if show:
+        print("\r\033[K", end="", file=sys.stderr)
+    print(json.dumps(rep, sort_keys=True) if args.json else format_report(rep))
+    return 0

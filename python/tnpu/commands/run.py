@@ -1,0 +1,108 @@
+"""``tnpu run``: simulate one training batch of a network on an accelerator preset."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tnpu.commands._args import non_negative_int, positive_int, setting
+
+EXAMPLES = """\
+examples:
+  tnpu run --model vgg16 --arch tnpu                     one batch of 50 on TNPU (cycle-level DRAM)
+  tnpu run --model alexnet --arch dadiannao --batch 8 --json
+  tnpu run --model lenet5 --arch dnpu --schedule-csv schedule.csv --timeline lenet.json
+  tnpu run --model vgg11 --arch tnpu --memory fixed --set memory.bandwidth_gbps=8.5
+  tnpu run --model alexnet --arch my_design.toml --set engines.pu_c.array_rows=32 --save r.npz
+"""
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``tnpu run``."""
+    p = sub.add_parser(
+        "run",
+        help="simulate one training batch of a network on an accelerator",
+        description=__doc__,
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--model", required=True, help="zoo network (lenet5, mpcnn, alexnet, vgg11, vgg16, resnet18...)"
+    )
+    p.add_argument(
+        "--arch", default="tnpu", help="preset (tnpu, dadiannao, dnpu) or a .toml file (default tnpu)"
+    )
+    p.add_argument("--batch", type=positive_int, help="samples per batch (default: the preset's, 50)")
+    p.add_argument("--scheduler", help="inorder, split or reorder (default: the preset's)")
+    p.add_argument(
+        "--window", type=non_negative_int, help="reorder: instances in flight at most (0: stash-bound)"
+    )
+    p.add_argument(
+        "--memory", help="memory model: dram (cycle-level, default), fixed (bandwidth + latency), ideal"
+    )
+    p.add_argument("--dram", help="DRAM preset or file for the dram model (default ddr4-2133)")
+    p.add_argument(
+        "--set",
+        type=setting,
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override any preset field by dotted path (repeatable), e.g. --set buffer.capacity_bytes=1048576",
+    )
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    p.add_argument(
+        "--schedule-csv", metavar="FILE", help="write the executed schedule (with dependencies) as CSV"
+    )
+    p.add_argument("--timeline", metavar="FILE", help="write a Chrome/Perfetto trace (ui.perfetto.dev)")
+    p.add_argument("--save", metavar="FILE", help="save the whole result (.npz; tnpu.load reads it)")
+    p.add_argument("--force", action="store_true", help="overwrite output files that exist")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``tnpu run``."""
+    from tnpu.simulate import simulate
+
+    overrides: dict[str, object] = dict(args.set)
+    if args.memory is not None:
+        overrides["memory.model"] = args.memory
+    if args.dram is not None:
+        overrides["memory.dram"] = args.dram
+    result = simulate(
+        args.model,
+        args.arch,
+        batch=args.batch,
+        scheduler=args.scheduler,
+        window=args.window,
+        overrides=overrides,
+    )
+    if args.schedule_csv:
+        result.write_schedule_csv(args.schedule_csv, overwrite=args.force)
+    if args.timeline:
+        result.timeline(args.timeline, overwrite=args.force)
+    if args.save:
+        result.save(args.save, overwrite=args.force)
+    if args.json:
+        print(result.to_json())
+        return 0
+    s = result.summary()
+    out = sys.stdout
+    print(
+        f"{s['model']} on {s['arch']} ({s['scheduler']}), batch {s['batch']}, memory {s['memory_model']}",
+        file=out,
+    )
+    print(f"  time per batch      {s['time_s'] * 1e3:12.3f} ms", file=out)
+    print(f"  energy (full)       {s['energy_j'] * 1e3:12.3f} mJ", file=out)
+    print(f"  energy (no DRAM)    {s['energy_paper_j'] * 1e3:12.3f} mJ   (the paper's accounting)", file=out)
+    print(f"  PU-c utilisation    {s['pu_c_util']:12.3f}   (conv MACs / PE capacity)", file=out)
+    print(
+        f"  PU-f utilisation    {s['pu_f_util']:12.3f}   (FC and element-wise MACs / lane capacity)", file=out
+    )
+    for name, busy in s["busy"].items():
+        print(f"  {name + ' busy':<19} {busy:12.3f}", file=out)
+    print(f"  DRAM utilisation    {s['dram_util']:12.3f}   ({s['dram_gbps']:.2f} GB/s moved)", file=out)
+    print(
+        f"  reorder window      {s['window_used']:>12} used of {s['window_limit'] or 'unbounded'}", file=out
+    )
+    print(f"  tasks / events      {s['tasks']:>12,} / {s['events']:,} ({s['wall_s']:.2f} s wall)", file=out)
+    return 0

@@ -1,0 +1,291 @@
+"""The paper's experiment: five networks on TNPU and its two baselines, and the bandwidth-sensitivity sweep.
+
+Nothing here is fitted to the paper: every number comes from the presets (``tnpu/presets/*.toml``) and the models.
+The paper's averages are printed beside ours for comparison only (``docs/reproduction.md`` explains the gaps).
+
+Memory models (``memory=``):
+
+* ``"stream"`` (default): the fixed-latency bandwidth model fed by the preset's DRAM: its *sustained* streaming
+  bandwidth (measured at start-up by replaying a sequential read stream through the cycle-level DRAM controller
+  with the preset's address mapping) and its unloaded read latency (tRCD + tCL + burst). Transfers go in 4 KiB
+  requests, so a VGG-16 batch of 50 runs in seconds.
+* ``"dram"``: the cycle-level DRAM controller itself for every 64-byte request (slow for the big networks; see
+  ``benchmarks/bench_batch.py``).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tnpu.accelerator import load_accelerator
+from tnpu.errors import ConfigError
+
+NETWORKS: tuple[str, ...] = ("lenet5", "mpcnn", "alexnet", "vgg11", "vgg16")
+PRESETS: tuple[str, ...] = ("tnpu", "dadiannao", "dnpu")
+#: The paper's averages (paper.md 1.2): speedup of TNPU over each baseline and TNPU's energy reduction (DRAM = 0).
+PAPER = {
+    "speedup_vs_dnpu": 1.55,
+    "speedup_vs_dadiannao": 1.32,
+    "energy_reduction_vs_dnpu": 0.357,
+    "energy_reduction_vs_dadiannao": 0.241,
+}
+#: Peak bandwidths of the sensitivity sweep (GB/s), the paper's Fig. 8 range.
+BANDWIDTHS: tuple[float, ...] = (4.0, 8.0, 17.06, 34.1, 68.0)
+STREAM_REQUEST_BYTES = 4096
+
+
+@dataclass(frozen=True)
+class StreamCalibration:
+    """What the cycle-level DRAM model sustains on a sequential read stream (feeds the ``stream`` model)."""
+
+    dram: str
+    peak_gbps: float
+    sustained_gbps: float
+    latency_ps: int
+
+    @property
+    def efficiency(self) -> float:
+        """Sustained / peak."""
+        return self.sustained_gbps / self.peak_gbps
+
+
+def calibrate_stream(dram: str = "ddr4-2133", requests: int = 32768) -> StreamCalibration:
+    """Measure the sustained sequential-read bandwidth of a DRAM configuration with the cycle-level model."""
+    from tnpu.dram import load_dram_config, replay_dram
+    from tnpu.traces import generate_dram_trace_file
+
+    cfg = load_dram_config(dram)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "seq.trace"
+        generate_dram_trace_file(path, "sequential", requests, "ramulator1")
+        r = replay_dram(path, cfg, wrap=True)
+    latency_cycles = (
+        cfg.tRCD + cfg.tCL + cfg.burst_length // 2
+    )  # ACT -> RD -> last data beat (double data rate)
+    return StreamCalibration(
+        dram=str(dram),
+        peak_gbps=float(r.peak_bandwidth_gbps),
+        sustained_gbps=float(r.bandwidth_gbps),
+        latency_ps=int(latency_cycles * cfg.tck_ps),
+    )
+
+
+def memory_overrides(
+    memory: str, calibration: StreamCalibration | None, peak_gbps: float | None = None
+) -> dict:
+    """Preset overrides for a memory model; ``peak_gbps`` scales the stream model's bandwidth (the sweep)."""
+    if memory == "dram":
+        if peak_gbps is not None:
+            raise ConfigError("reproduce: the bandwidth sweep runs on the stream model")
+        return {}
+    if memory != "stream" or calibration is None:
+        raise ConfigError(f"memory: expected 'stream' or 'dram', got {memory!r}")
+    peak = calibration.peak_gbps if peak_gbps is None else peak_gbps
+    return {
+        "memory.model": "fixed",
+        "memory.bandwidth_gbps": peak * calibration.efficiency,
+        "memory.latency_ps": calibration.latency_ps,
+        "dma.request_bytes": STREAM_REQUEST_BYTES,
+    }
+
+
+def _run(network: str, preset: str, batch: int, overrides: dict[str, Any]) -> dict[str, Any]:
+    from tnpu.simulate import simulate
+
+    r = simulate(network, preset, batch=batch, overrides=overrides)
+    s = r.summary()
+    return {
+        k: s[k] for k in ("time_s", "energy_j", "energy_paper_j", "pu_c_util", "pu_f_util", "dram_util")
+    } | {
+        "window_used": s["window_used"],
+        "busy": s["busy"],
+        "events": s["events"],
+        "wall_s": s["wall_s"],
+    }
+
+
+def _compare(per_preset: dict[str, dict[str, Any]]) -> dict[str, float]:
+    t = per_preset["tnpu"]
+    out = {}
+    for base in ("dnpu", "dadiannao"):
+        b = per_preset[base]
+        out[f"speedup_vs_{base}"] = b["time_s"] / t["time_s"]
+        out[f"energy_reduction_vs_{base}"] = 1 - t["energy_paper_j"] / b["energy_paper_j"]
+        out[f"energy_reduction_full_vs_{base}"] = 1 - t["energy_j"] / b["energy_j"]
+    return out
+
+
+def reproduce(
+    networks: Sequence[str] = NETWORKS,
+    *,
+    batch: int = 50,
+    memory: str = "stream",
+    bandwidths: Sequence[float] = BANDWIDTHS,
+    sweep_networks: Sequence[str] = ("alexnet", "vgg16"),
+    sweep_batch: int = 10,
+    workers: int = 2,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Run the experiment and return it as one JSON-ready dict.
+
+    Returns
+    -------
+    dict
+        ``networks``: per network, per preset the figures (``time_s``, ``energy_j``, ``energy_paper_j``,
+        ``pu_c_util``, ``pu_f_util``, ``dram_util``...) and the speedups and energy reductions of TNPU;
+        ``average``: their arithmetic means beside ``paper``; ``bandwidth_sweep``: per network and preset the batch
+        time at each peak bandwidth and the slowdown relative to the fastest point; ``setup``: what ran.
+    """
+    for p in PRESETS:
+        load_accelerator(p)  # fail early on a broken preset
+    dram = str(load_accelerator("tnpu").arch.memory.dram)
+    calibration = calibrate_stream(dram) if memory == "stream" else None
+    base = memory_overrides(memory, calibration)
+    jobs: list[tuple[str, str, str, int, dict[str, Any], float | None]] = []
+    for net in networks:
+        for preset in PRESETS:
+            jobs.append(("main", net, preset, batch, base, None))
+    sweep_mem = "stream"
+    sweep_cal = calibration or (calibrate_stream(dram) if bandwidths else None)
+    for net in sweep_networks if bandwidths else ():
+        for preset in PRESETS:
+            for bw in bandwidths:
+                jobs.append(
+                    ("sweep", net, preset, sweep_batch, memory_overrides(sweep_mem, sweep_cal, bw), bw)
+                )
+    done = 0
+
+    def work(job: tuple[str, str, str, int, dict[str, Any], float | None]) -> dict[str, Any]:
+        return _run(job[1], job[2], job[3], job[4])
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:  # simulations release the GIL
+        results = []
+        for job, res in zip(jobs, pool.map(work, jobs), strict=True):
+            results.append(res)
+            done += 1
+            if progress:
+                progress(
+                    f"{done}/{len(jobs)} {job[0]} {job[1]} {job[2]}" + (f" {job[5]} GB/s" if job[5] else "")
+                )
+    out_nets: dict[str, Any] = {}
+    sweep: dict[str, Any] = {}
+    for job, res in zip(jobs, results, strict=True):
+        kind, net, preset, _b, _o, bw = job
+        if kind == "main":
+            out_nets.setdefault(net, {"presets": {}})["presets"][preset] = res
+        else:
+            sweep.setdefault(net, {}).setdefault(preset, {})[str(bw)] = res["time_s"]
+    for net in out_nets.values():
+        net.update(_compare(net["presets"]))
+    keys = list(PAPER) + ["energy_reduction_full_vs_dnpu", "energy_reduction_full_vs_dadiannao"]
+    average = {k: sum(n[k] for n in out_nets.values()) / len(out_nets) for k in keys} if out_nets else {}
+    for net, per in sweep.items():
+        for preset, times in per.items():
+            fastest = min(times.values())
+            per[preset] = {"time_s": times, "slowdown": {bw: t / fastest for bw, t in times.items()}}
+        sweep[net]["speedup_vs_dnpu"] = {
+            bw: per["dnpu"]["time_s"][bw] / per["tnpu"]["time_s"][bw] for bw in per["tnpu"]["time_s"]
+        }
+        sweep[net]["speedup_vs_dadiannao"] = {
+            bw: per["dadiannao"]["time_s"][bw] / per["tnpu"]["time_s"][bw] for bw in per["tnpu"]["time_s"]
+        }
+    return {
+        "setup": {
+            "networks": list(networks),
+            "presets": list(PRESETS),
+            "batch": batch,
+            "memory": memory,
+            "dram": dram,
+            "stream": None
+            if sweep_cal is None
+            else {
+                "peak_gbps": sweep_cal.peak_gbps,
+                "sustained_gbps": sweep_cal.sustained_gbps,
+                "efficiency": sweep_cal.efficiency,
+                "latency_ps": sweep_cal.latency_ps,
+            },
+            "sweep_networks": list(sweep_networks) if bandwidths else [],
+            "sweep_batch": sweep_batch,
+            "bandwidths_gbps": list(bandwidths),
+        },
+        "networks": out_nets,
+        "average": average,
+        "paper": PAPER,
+        "bandwidth_sweep": sweep,
+    }
+
+
+def format_report(rep: dict[str, Any]) -> str:
+    """The experiment as readable tables."""
+    lines = []
+    setup = rep["setup"]
+    st = setup["stream"]
+    mem = setup["memory"]
+    lines.append(
+        f"tnpu reproduce: batch {setup['batch']}, memory {mem}"
+        + (
+            f" ({setup['dram']}: {st['sustained_gbps']:.2f} of {st['peak_gbps']:.2f} GB/s sustained on a stream,"
+            f" {st['latency_ps'] / 1000:.1f} ns)"
+            if st and mem == "stream"
+            else ""
+        )
+    )
+    for net, d in rep["networks"].items():
+        lines.append("")
+        lines.append(f"{net}")
+        lines.append(
+            f"  {'preset':<10} {'time/batch ms':>14} {'energy mJ':>10} {'no-DRAM mJ':>11} {'PU-c util':>9}"
+            f" {'PU-f util':>9} {'DRAM util':>9} {'window':>6}"
+        )
+        for preset, r in d["presets"].items():
+            lines.append(
+                f"  {preset:<10} {r['time_s'] * 1e3:>14.2f} {r['energy_j'] * 1e3:>10.2f}"
+                f" {r['energy_paper_j'] * 1e3:>11.2f} {r['pu_c_util']:>9.3f} {r['pu_f_util']:>9.3f}"
+                f" {r['dram_util']:>9.3f} {r['window_used']:>6}"
+            )
+        lines.append(
+            f"  TNPU speedup: {d['speedup_vs_dnpu']:.2f}x over DNPU, {d['speedup_vs_dadiannao']:.2f}x over DaDianNao;"
+            f" energy reduction (no DRAM / full): {d['energy_reduction_vs_dnpu'] * 100:.1f}% /"
+            f" {d['energy_reduction_full_vs_dnpu'] * 100:.1f}% vs DNPU,"
+            f" {d['energy_reduction_vs_dadiannao'] * 100:.1f}% / {d['energy_reduction_full_vs_dadiannao'] * 100:.1f}%"
+            " vs DaDianNao"
+        )
+    if rep["average"]:
+        a, p = rep["average"], rep["paper"]
+        lines.append("")
+        lines.append(f"{'average over the networks':<34} {'ours':>8} {'paper':>8}")
+        lines.append(
+            f"{'  speedup over DNPU':<34} {a['speedup_vs_dnpu']:>7.2f}x {p['speedup_vs_dnpu']:>7.2f}x"
+        )
+        lines.append(
+            f"{'  speedup over DaDianNao':<34} {a['speedup_vs_dadiannao']:>7.2f}x {p['speedup_vs_dadiannao']:>7.2f}x"
+        )
+        lines.append(
+            f"{'  energy reduction vs DNPU':<34} {a['energy_reduction_vs_dnpu'] * 100:>7.1f}%"
+            f" {p['energy_reduction_vs_dnpu'] * 100:>7.1f}%   (no DRAM energy, as the paper;"
+            f" full: {a['energy_reduction_full_vs_dnpu'] * 100:.1f}%)"
+        )
+        lines.append(
+            f"{'  energy reduction vs DaDianNao':<34} {a['energy_reduction_vs_dadiannao'] * 100:>7.1f}%"
+            f" {p['energy_reduction_vs_dadiannao'] * 100:>7.1f}%   (full:"
+            f" {a['energy_reduction_full_vs_dadiannao'] * 100:.1f}%)"
+        )
+    for net, per in rep["bandwidth_sweep"].items():
+        bws = list(per["tnpu"]["time_s"])
+        lines.append("")
+        lines.append(
+            f"bandwidth sensitivity, {net} (batch {setup['sweep_batch']}): time per batch relative to the fastest"
+        )
+        lines.append(f"  {'peak GB/s':<12}" + "".join(f"{float(b):>9.1f}" for b in bws))
+        for preset in PRESETS:
+            lines.append(f"  {preset:<12}" + "".join(f"{per[preset]['slowdown'][b]:>9.2f}" for b in bws))
+        lines.append(f"  {'TNPU/DNPU':<12}" + "".join(f"{per['speedup_vs_dnpu'][b]:>8.2f}x" for b in bws))
+        lines.append(
+            f"  {'TNPU/DaDN':<12}" + "".join(f"{per['speedup_vs_dadiannao'][b]:>8.2f}x" for b in bws)
+        )
+    return "\n".join(lines)

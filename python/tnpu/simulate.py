@@ -1,0 +1,259 @@
+"""Simulate a training batch of a network on an accelerator: the product's main entry point.
+
+The whole training graph crosses into C++ once, runs there (engines, DMA, the shared DRAM controller, the
+scheduler, the schedule validator) with the GIL released, and comes back once as arrays (:class:`tnpu.results.Result`).
+
+Examples
+--------
+>>> import tnpu
+>>> r = tnpu.simulate("lenet5", "tnpu", batch=2, overrides={"memory.model": "ideal"})
+>>> r.summary()["tasks"] == len(r.tasks)
+True
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from tnpu import _core
+from tnpu.accelerator import AcceleratorConfig, load_accelerator, stash_window
+from tnpu.energy import Activity, BufferActivity, EngineActivity, energy_breakdown, sram_access_pj
+from tnpu.errors import ConfigError
+from tnpu.layer import to_layer_shape
+from tnpu.results import TASK_RESULT_DTYPE, Result
+from tnpu.workloads import TaskArrays, TrainingGraph, get_network
+from tnpu.workloads.layers import LayerKind, Network, Phase
+
+_GEMM_KINDS = (int(LayerKind.CONV), int(LayerKind.LINEAR))
+
+
+def _graph(model: str | Network | TaskArrays, cfg: AcceleratorConfig) -> tuple[TaskArrays, Network | None]:
+    if isinstance(model, TaskArrays):
+        return model, None
+    net = get_network(model) if isinstance(model, str) else model
+    if not isinstance(net, Network):
+        raise ConfigError(f"model: expected a zoo name, a Network or TaskArrays, got {type(model).__name__}")
+    g = TrainingGraph(net, batch=cfg.batch, instance_samples=cfg.instance_samples)
+    return g.to_arrays(), g.network
+
+
+def _dram_peak_gbps(cfg: AcceleratorConfig) -> float:
+    mem = cfg.arch.memory
+    if mem.model == "dram":
+        spec = mem.dram_config().to_spec()
+        return float(spec.channels * spec.bus_width / 8 * 2 / (spec.tck_ps * 1e-3))
+    return float(mem.bandwidth_gbps)
+
+
+def simulate(
+    model: str | Network | TaskArrays,
+    arch: str | AcceleratorConfig = "tnpu",
+    *,
+    batch: int | None = None,
+    scheduler: str | None = None,
+    window: int | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Result:
+    """Simulate one training batch of ``model`` on ``arch`` and return the :class:`~tnpu.results.Result`.
+
+    Parameters
+    ----------
+    model
+        A zoo network name (``"vgg16"``), a :class:`~tnpu.workloads.Network`, or a task graph
+        (:class:`~tnpu.workloads.TaskArrays`, e.g. read from a compute trace).
+    arch
+        A preset name (``"tnpu"``, ``"dadiannao"``, ``"dnpu"``), a TOML file, or an AcceleratorConfig.
+    batch, scheduler, window
+        Shortcuts for the overrides of the same name.
+    overrides
+        Dotted-path settings (see :meth:`tnpu.accelerator.AcceleratorConfig.override`), e.g.
+        ``{"memory.dram": "ddr4-3200", "buffer.capacity_bytes": 1 << 20}``.
+
+    Raises
+    ------
+    ConfigError
+        For a bad setting, workload, or a layer that does not fit the buffer (naming it).
+    SimulationError
+        If the run gets stuck or the schedule validator finds a violation (a bug).
+    """
+    cfg = load_accelerator(arch)
+    values: dict[str, Any] = dict(overrides or {})
+    for key, value in (("batch", batch), ("scheduler", scheduler), ("window", window)):
+        if value is not None:
+            values[key] = value
+    cfg = cfg.override(values) if values else cfg
+    cfg.validate()
+    arrays, net = _graph(model, cfg)
+    sched = arrays.schedule_arrays()
+    ids = arrays.tasks["id"]
+    order = np.argsort(ids, kind="stable")
+    pos = order[np.searchsorted(ids, sched["id"], sorter=order)]
+    t = arrays.tasks[pos]
+    n = len(t)
+
+    layer_names = arrays.layer_names
+    kinds = np.zeros(len(layer_names), dtype=np.int64)
+    kinds[t["layer"]] = t["layer_kind"]
+    samples = int(arrays.meta.get("instance_samples", cfg.instance_samples))
+    layers = []
+    for li, name in enumerate(layer_names):
+        if net is not None and int(kinds[li]) in _GEMM_KINDS:
+            layers.append((name, True, to_layer_shape(net.layers[li].layer_shape(samples))))
+        else:
+            layers.append((name, False, _core.LayerShape()))
+    # Tasks of GEMM layers without a shape (a task graph from a trace) run as element-wise streams of their bytes.
+    if net is None and np.isin(t["layer_kind"], _GEMM_KINDS).any():
+        raise ConfigError(
+            "model: a task graph without its network has no layer shapes for its conv/linear tasks; "
+            "simulate the network instead"
+        )
+
+    # The reorder window: what the activation stash in DRAM allows (paper.md 1.4), unless set.
+    instances = len(np.unique(t["instance"][t["phase"] != int(Phase.WU)]))
+    stash = int(t["stash_bytes"][t["phase"] == int(Phase.FP)].sum()) // max(instances, 1)
+    dtype_bytes = int(arrays.meta.get("dtype_bytes", 4))
+    params = int(net.params) if net is not None and hasattr(net, "params") else 0
+    capacity = cfg.arch.memory.dram_config().to_spec().capacity_bytes
+    stash_limit = stash_window(stash, params, dtype_bytes, int(capacity), max(instances, 1))
+    win = cfg.window if cfg.window > 0 else (stash_limit if cfg.scheduler == "reorder" else 0)
+    slots = max(1, min(win if win > 0 else 1, 16))
+
+    engine_of_class = cfg.engine_of_class()
+    engines = [
+        (e.name, e.array_rows, e.array_cols, e.dataflow, e.lanes, float(e.buffer_share)) for e in cfg.engines
+    ]
+    pass_cfg = cfg.arch.to_cpp("pe_array")
+    if cfg.arch.memory.model == "fixed":
+        pass_cfg.memory.issue_interval_ps = max(
+            1, round(cfg.arch.dma.request_bytes * 1000 / cfg.arch.memory.bandwidth_gbps)
+        )
+    wall = time.perf_counter()
+    out = _core.simulate_training(
+        sched["instance"],
+        sched["layer"],
+        sched["phase"],
+        sched["task_class"],
+        sched["dep_offsets"],
+        sched["dep_ids"],
+        t["vector_ops"].astype(np.uint64),
+        t["bytes_in"].astype(np.uint64),
+        t["bytes_out"].astype(np.uint64),
+        layers,
+        engines,
+        list(engine_of_class),
+        cfg.scheduler,
+        int(win),
+        pass_cfg,
+        bool(cfg.gd_accumulate),
+        int(slots),
+    )
+    wall = time.perf_counter() - wall
+
+    tasks = np.zeros(n, dtype=TASK_RESULT_DTYPE)
+    tasks["task_id"] = t["id"]
+    tasks["instance"] = np.where(t["phase"] == int(Phase.WU), -1, t["instance"])
+    tasks["phase"] = t["phase"]
+    tasks["layer"] = t["layer"]
+    tasks["layer_kind"] = t["layer_kind"]
+    tasks["task_class"] = sched["task_class"]
+    tasks["engine"] = out["engine"]
+    tasks["start_ps"] = out["start_ps"]
+    tasks["end_ps"] = out["end_ps"]
+    tasks["compute_ps"] = out["compute_ps"]
+    dur = out["end_ps"] - out["start_ps"]
+    tasks["stall_ps"] = np.where(dur > out["compute_ps"], dur - out["compute_ps"], 0)
+    for name in ("macs", "dram_read_bytes", "dram_write_bytes", "sram_reads", "sram_writes", "tiles"):
+        tasks[name] = out[name]
+
+    stats = {name: value for name, _unit, _desc, value in out["stats"]}
+    makespan = int(out["makespan_ps"])
+    period = cfg.arch.clock.period_ps
+    buf = cfg.arch.buffer
+    engine_macs = [int(tasks["macs"][tasks["engine"] == i].sum()) for i in range(len(cfg.engines))]
+    dram_bytes = int(out["dram_bytes_read"]) + int(out["dram_bytes_written"])
+    dram_model_pj = stats.get("tnpu.dram.energy") if cfg.arch.memory.model == "dram" else None
+    activity = Activity(
+        time_ps=makespan,
+        clock_hz=1e12 / period,
+        engines=tuple(
+            EngineActivity(name=e.name, pes=e.pes, macs=engine_macs[i]) for i, e in enumerate(cfg.engines)
+        ),
+        buffers=(
+            BufferActivity(
+                name=buf.name,
+                capacity_bytes=buf.capacity_bytes,
+                word_bits=buf.word_bytes * 8,
+                reads=int(tasks["sram_reads"].sum()),
+                writes=int(tasks["sram_writes"].sum()),
+                ports=buf.ports,
+            ),
+        ),
+        dram_bits=dram_bytes * 8,
+        dram_energy_pj=float(dram_model_pj) if dram_model_pj is not None else None,
+    )
+    energy = energy_breakdown(activity, cfg.energy)
+    # Dynamic energy by phase (static energy belongs to no phase); DRAM energy split by each phase's bytes.
+    sram_pj = cfg.energy.sram_access_pj.get(buf.name, sram_access_pj(buf.capacity_bytes, buf.word_bytes * 8))
+    task_bytes = tasks["dram_read_bytes"] + tasks["dram_write_bytes"]
+    total_task_bytes = max(int(task_bytes.sum()), 1)
+    by_phase = {}
+    for p in Phase:
+        sel = tasks["phase"] == int(p)
+        by_phase[p.name] = {
+            "mac_pj": float(tasks["macs"][sel].sum()) * cfg.energy.mac_pj,
+            "sram_pj": float(tasks["sram_reads"][sel].sum() + tasks["sram_writes"][sel].sum()) * sram_pj,
+            "dram_pj": energy["dram"] * float(task_bytes[sel].sum()) / total_task_bytes,
+        }
+
+    meta = {
+        "model": arrays.meta.get("network", getattr(net, "name", "graph")),
+        "arch": cfg.name,
+        "scheduler": cfg.scheduler,
+        "batch": int(arrays.meta.get("batch", cfg.batch)),
+        "instance_samples": samples,
+        "instances": instances,
+        "window_limit": int(out["window_limit"]),
+        "window_used": int(out["window_used"]),
+        "stash_bytes_per_instance": stash,
+        "stash_window": int(stash_limit),
+        "memory_model": cfg.arch.memory.model,
+        "dram": str(cfg.arch.memory.dram) if cfg.arch.memory.model == "dram" else None,
+        "dram_peak_gbps": _dram_peak_gbps(cfg),
+        "clock_period_ps": period,
+        "makespan_ps": makespan,
+        "events": int(out["events"]),
+        "dram_bytes_read": int(out["dram_bytes_read"]),
+        "dram_bytes_written": int(out["dram_bytes_written"]),
+        "dram_requests": int(out["dram_requests"]),
+        "plans": int(out["plans"]),
+        "wall_s": wall,
+        "engines": [e.name for e in cfg.engines],
+        "engine_pes": [e.pes for e in cfg.engines],
+        "engine_of_class": list(engine_of_class),
+        "matrix_pes": _class_pes(cfg, 0),
+        "vector_pes": _class_pes(cfg, 1),
+        "config": cfg.to_dict(),
+    }
+    return Result(
+        tasks=tasks,
+        dep_offsets=np.asarray(sched["dep_offsets"], dtype=np.int64),
+        dep_ids=np.asarray(sched["dep_ids"], dtype=np.int64),
+        busy_ps=np.asarray(out["busy_ps"], dtype=np.uint64),
+        layer_names=tuple(layer_names),
+        stats=stats,
+        energy=energy,
+        energy_by_phase=by_phase,
+        meta=meta,
+    )
+
+
+def _class_pes(cfg: AcceleratorConfig, cls: int) -> int:
+    """PEs doing the work of a task class: the array for matrix work, the lanes (or the array) for vector work."""
+    e = cfg.engines[cfg.engine_of_class()[cls]]
+    if cls == 0 and e.array_rows:
+        return e.array_rows * e.array_cols
+    return e.lanes if e.lanes else e.array_rows * e.array_cols
