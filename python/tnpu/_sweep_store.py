@@ -17,13 +17,14 @@ leaves both; a resume reads both and keeps each point once.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from tnpu._optional import optional_import
 from tnpu.errors import ConfigError
@@ -136,21 +137,21 @@ class SweepStore:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise ConfigError(f"{self.out}: another sweep is writing this output ({path} is locked)") from None
+            raise ConfigError(
+                f"{self.out}: another sweep is writing this output ({path} is locked)"
+            ) from None
         self._lock_fd = fd
 
     def close(self) -> None:
         """Release the lock (rows not yet flushed are dropped: call :meth:`flush` first)."""
         if self._lock_fd is not None:
             path = self.out.with_name(self.out.name + ".lock")
-            try:
+            with contextlib.suppress(OSError):
                 path.unlink()
-            except OSError:
-                pass
             os.close(self._lock_fd)
             self._lock_fd = None
 
-    def __enter__(self) -> SweepStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -202,7 +203,8 @@ class SweepStore:
                 problems.append(problem)
         if problems and not force:
             raise ConfigError(
-                "; ".join(problems) + ". Refusing to overwrite it: pass --force (force=True) to replace it, or "
+                "; ".join(problems)
+                + ". Refusing to overwrite it: pass --force (force=True) to replace it, or "
                 "choose another --out"
             )
         if problems or not resume:
@@ -250,7 +252,14 @@ class SweepStore:
         if not self._pending:
             self._pending_since = time.monotonic()
         self._pending.append(row)
-        if len(self._pending) >= self.flush_rows or time.monotonic() - self._pending_since >= self.flush_seconds:
+        if len(self._pending) >= self.flush_rows:
+            self.flush()
+        else:
+            self.tick()
+
+    def tick(self) -> None:
+        """Write the queued rows if the oldest has waited ``flush_seconds`` (call it now and then)."""
+        if self._pending and time.monotonic() - self._pending_since >= self.flush_seconds:
             self.flush()
 
     def flush(self) -> None:

@@ -112,7 +112,9 @@ def get_evaluator(name: str) -> Evaluator:
     try:
         return _EVALUATORS[name]
     except (KeyError, TypeError):
-        raise ConfigError(f"evaluator: unknown evaluator {name!r} (known: {', '.join(evaluator_names())})") from None
+        raise ConfigError(
+            f"evaluator: unknown evaluator {name!r} (known: {', '.join(evaluator_names())})"
+        ) from None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -150,9 +152,12 @@ def _check_values(path: str, values: Any) -> list[Scalar]:
         else:
             raise ConfigError(f"{where}: values must be numbers, strings or booleans, got {v!r}")
     if len(kinds) > 1:
-        raise ConfigError(f"{where}: all values must be of one type (numbers, strings or booleans), got {values!r}")
+        raise ConfigError(
+            f"{where}: all values must be of one type (numbers, strings or booleans), got {values!r}"
+        )
     out = list(values)
-    if any(isinstance(v, float) for v in out):  # 8 and 17.1 -> 8.0 and 17.1: one column type, one id per value
+    # 8 and 17.1 -> 8.0 and 17.1: one column type, and one id per value whether written 8 or 8.0
+    if any(isinstance(v, float) for v in out):
         out = [float(v) for v in out]
     if len(set(out)) != len(out):
         raise ConfigError(f"{where}: repeated value in {values!r}")
@@ -219,7 +224,7 @@ class SerialExecutor(cf.Executor):
         future: cf.Future[Any] = cf.Future()
         try:
             future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:
+        except Exception as exc:  # noqa: BLE001 - an Executor hands every failure to the Future
             future.set_exception(exc)
         return future
 
@@ -244,7 +249,9 @@ def run_point(fn: Callable[[dict[str, Any]], Mapping[str, Scalar]], point: dict[
         row[ERROR_COLUMN] = str(exc)
         return row
     if not isinstance(results, Mapping):
-        raise SimulationError(f"evaluator {point['evaluator']!r}: expected a dict of scalars, got {results!r}")
+        raise SimulationError(
+            f"evaluator {point['evaluator']!r}: expected a dict of scalars, got {results!r}"
+        )
     for key, value in results.items():
         if key in row or key == ERROR_COLUMN:
             raise SimulationError(
@@ -295,6 +302,7 @@ def sweep(
     progress: bool | None = None,
     force: bool = False,
     stats: SweepStats | None = None,
+    flush_seconds: float = 1.0,
 ) -> list[dict[str, Any]]:
     """Run every point of ``space`` x ``workloads`` and return one row (a dict) per point, in sweep order.
 
@@ -323,6 +331,9 @@ def sweep(
         Replace an ``out`` that holds a different sweep instead of refusing.
     stats
         A :class:`SweepStats` to fill in: points computed, reused, infeasible, wall time.
+    flush_seconds
+        With ``out``: finished rows are written (a part file) at the latest this long after they finish; a kill
+        loses at most the rows of the last ``flush_seconds`` (0: every row at once, one file per point).
 
     Returns
     -------
@@ -359,13 +370,13 @@ def sweep(
             "points": len(points),
             "tnpu_version": __version__,
         }
-        store = SweepStore(out, manifest, force=force, resume=resume)
+        store = SweepStore(out, manifest, force=force, resume=resume, flush_seconds=flush_seconds)
     try:
         if store is not None:
             wanted = {p["id"] for p in points}
             done = {k: v for k, v in store.finished_rows().items() if k in wanted}
         todo = [p for p in points if p["id"] not in done]
-        new = _execute(ev, todo, executor, store, done, progress, len(points))
+        new = _execute(ev, todo, executor, store=store, done=done, progress=progress, total=len(points))
         rows_by_id = {**done, **new}
         rows = [rows_by_id[p["id"]] for p in points]
         columns = _columns(points, rows)
@@ -390,6 +401,7 @@ def _execute(
     ev: Evaluator,
     todo: list[dict[str, Any]],
     executor: cf.Executor | None,
+    *,
     store: Any,
     done: dict[str, dict[str, Any]],
     progress: bool | None,
@@ -416,7 +428,10 @@ def _execute(
                     pending[pool.submit(run_point, ev.fn, point)] = point
                 if not pending:
                     break
-                finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+                timeout = None if store is None else max(store.flush_seconds, 0.01)
+                finished, _ = cf.wait(pending, timeout=timeout, return_when=cf.FIRST_COMPLETED)
+                if store is not None:
+                    store.tick()
                 for future in finished:
                     point = pending.pop(future)
                     try:
@@ -602,7 +617,9 @@ def layer_arch(params: Mapping[str, Scalar]) -> Any:
                     raise ConfigError(f"space.{path}: unknown part arch.{part} (known: {', '.join(parts)})")
                 names = [f.name for f in dataclasses.fields(parts[part])]
                 if name not in names:
-                    raise ConfigError(f"space.{path}: unknown field of arch.{part} (known: {', '.join(names)})")
+                    raise ConfigError(
+                        f"space.{path}: unknown field of arch.{part} (known: {', '.join(names)})"
+                    )
                 part_changes.setdefault(part, {})[name] = value
             canonical = f"arch.{rest}"
             if canonical in seen:
@@ -623,7 +640,9 @@ def layer_arch(params: Mapping[str, Scalar]) -> Any:
                 "scheduler parameters belong to the whole-accelerator evaluator"
             )
         else:
-            raise ConfigError(f"space.{path}: unknown parameter of the 'layer' evaluator (known: {_known_layer_paths()})")
+            raise ConfigError(
+                f"space.{path}: unknown parameter of the 'layer' evaluator (known: {_known_layer_paths()})"
+            )
     arch = ArchConfig()
     changes: dict[str, Any] = {p: dataclasses.replace(getattr(arch, p), **c) for p, c in part_changes.items()}
     if preset is not None or dram_overrides:
@@ -685,7 +704,7 @@ def check_layer_point(point: dict[str, Any]) -> None:
 
 
 def evaluate_layers(point: dict[str, Any]) -> dict[str, Scalar]:
-    """The ``"layer"`` evaluator: every conv and FC layer of a zoo network through :func:`tnpu.simulate_layer`.
+    """Run every conv and FC layer of a zoo network through :func:`tnpu.simulate_layer` (the ``"layer"`` evaluator).
 
     Each layer runs the passes of ``phases`` (default FP, BP and GD; BP is skipped for layers that need none, the
     first) with ``n = batch`` on the point's datapath; conv layers on PU-c, FC layers on PU-f, one pass at a time

@@ -41,7 +41,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("spec", type=Path, help="sweep spec (TOML: [sweep] workloads, evaluator; [space] parameters)")
+    p.add_argument(
+        "spec", type=Path, help="sweep spec (TOML: [sweep] workloads, evaluator; [space] parameters)"
+    )
     p.add_argument(
         "--workers",
         type=positive_int,
@@ -50,13 +52,17 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--dask", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS (dist extra)")
     p.add_argument(
-        "--out", type=Path, help="Parquet file to stream rows to (default: [sweep] out, else SPEC with .parquet)"
+        "--out",
+        type=Path,
+        help="Parquet file to stream rows to (default: [sweep] out, else SPEC with .parquet)",
     )
     p.add_argument("--evaluator", help=f"evaluator to use instead of the spec's (registered: {evaluators})")
     p.add_argument("--force", action="store_true", help="replace an output that holds a different sweep")
     p.add_argument("--no-resume", action="store_true", help="recompute every point even if OUT has it")
     p.add_argument("--json", action="store_true", help="print one JSON object (summary and every row)")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no table, only the summary")
+    p.add_argument(
+        "--quiet", "-q", action="store_true", help="no progress bar and no table, only the summary"
+    )
     p.set_defaults(run=run)
 
 
@@ -140,5 +146,7 @@ def run(args: argparse.Namespace) -> int:
     if len(rows) > limit:
         print(f"  ... {len(rows) - limit} more rows in {out}")
     if stats.infeasible:
-        print(f"  {stats.infeasible} infeasible point(s): the error column of {out} says why", file=sys.stderr)
+        print(
+            f"  {stats.infeasible} infeasible point(s): the error column of {out} says why", file=sys.stderr
+        )
     return 0
