@@ -10,7 +10,9 @@ _EXTRA_OF = {
     "pandas": "pandas",
     "dask": "dist",
     "distributed": "dist",
-    "pyarrow": "dist",
+    "pyarrow": "sweep",
+    "tqdm": "progress",
+    "rich": "progress",
     "torch": "torch",
     "onnx": "onnx",
 }

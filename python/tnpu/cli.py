@@ -2,7 +2,7 @@
 
 Each sub-command lives in its own module under :mod:`tnpu.commands` with two functions, ``add_parser(subparsers)``
 and ``run(args) -> int``; :data:`COMMANDS` lists them. Exit codes: 0 success, 1 runtime error (bad input file,
-failed simulation), 2 usage error.
+failed simulation, missing optional package), 2 usage error.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ COMMANDS: tuple[str, ...] = (
     "tnpu.commands.trace",
     "tnpu.commands.replay",
     "tnpu.commands.layer_cycles",
+    "tnpu.commands.sweep",
 )
 
 EXAMPLES = """\
@@ -37,6 +38,7 @@ examples:
   tnpu trace gen random -n 100000 -o r.trace --format dramsim3   generate a DRAM trace
   tnpu replay dram TRACE --dram ddr4-2400 --json   replay a DRAM trace through the DRAM controller
   tnpu layer-cycles --topology T.csv --config S.cfg   SCALE-Sim's compute report, per layer
+  tnpu sweep examples/sweep_layers.toml --workers 2 --out r.parquet   a design-space sweep (resumable)
   tnpu COMMAND --help            help and examples for one command
 """
 
@@ -65,8 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.run(args))
-    except (ConfigError, TraceFormatError, SimulationError, OSError) as exc:
-        print(f"tnpu {args.command}: error: {exc}", file=sys.stderr)
+    except (ConfigError, TraceFormatError, SimulationError, OSError, ImportError) as exc:
+        # One line, no traceback: the message names the file, line or field (ImportError: a missing extra).
+        message = " ".join(str(exc).split())
+        print(f"tnpu {args.command}: error: {message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"tnpu {args.command}: interrupted", file=sys.stderr)

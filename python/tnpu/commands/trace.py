@@ -18,6 +18,23 @@ examples:
   tnpu trace convert rand.trace.gz rand.ramulator1.trace --to ramulator1
 """
 
+GEN_EXAMPLES = """\
+examples:
+  tnpu trace gen sequential -n 100000 -o seq.trace --format ramulator2
+  tnpu trace gen random -n 1000000 -o rand.trace.gz --format dramsim3 --interval-cycles 4 --seed 7
+  tnpu trace gen strided -n 1000 -o s.trace --format ramulator1 --stride-bytes 8K --json
+"""
+INFO_EXAMPLES = """\
+examples:
+  tnpu trace info rand.trace.gz
+  tnpu trace info my.trace --format ramulator1 --json
+"""
+CONVERT_EXAMPLES = """\
+examples:
+  tnpu trace convert rand.trace.gz rand.ramulator1.trace --to ramulator1
+  tnpu trace convert in.trace out.trace.gz --from dramsim3 --to ramulator2 --json
+"""
+
 
 def _int(text: str) -> int:
     try:
@@ -67,6 +84,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "gen",
         help="generate a synthetic trace (deterministic for a seed)",
         description="Generate a synthetic DRAM trace. Addresses are line-aligned byte addresses.",
+        epilog=GEN_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     gen.add_argument("pattern", choices=traces.PATTERNS, help="access pattern")
     gen.add_argument("-n", "--requests", type=_int, required=True, help="number of requests")
@@ -95,19 +114,33 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     gen.add_argument(
         "--tile-lines", type=_int, default=d.tile_lines, help="dma_tile: lines per tile (default 64)"
     )
+    gen.add_argument(
+        "--json", action="store_true", help="print one JSON object (file, format, requests, bytes)"
+    )
     gen.set_defaults(run=run_gen)
 
-    info = tsub.add_parser("info", help="count the requests of a trace and check every line")
+    info = tsub.add_parser(
+        "info",
+        help="count the requests of a trace and check every line",
+        epilog=INFO_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     info.add_argument("path", help="trace file (plain or gzip)")
     info.add_argument("--format", choices=traces.FORMATS, default=None, help="format (default: detect)")
     info.add_argument("--json", action="store_true", help="print one JSON object")
     info.set_defaults(run=run_info)
 
-    conv = tsub.add_parser("convert", help="rewrite a trace in another format")
+    conv = tsub.add_parser(
+        "convert",
+        help="rewrite a trace in another format",
+        epilog=CONVERT_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     conv.add_argument("source", help="trace to read (plain or gzip)")
     conv.add_argument("output", help="file to write (.gz: gzip)")
     conv.add_argument("--to", choices=traces.FORMATS, required=True, help="output format")
     conv.add_argument("--from", dest="from_format", choices=traces.FORMATS, default=None, help="input format")
+    conv.add_argument("--json", action="store_true", help="print one JSON object (file, format, requests)")
     conv.set_defaults(run=run_convert)
 
 
@@ -127,9 +160,21 @@ def run_gen(args: argparse.Namespace) -> int:
     n = traces.generate_dram_trace_file(
         args.output, args.pattern, args.requests, args.format, gzip=args.gzip, seed=args.seed, config=config
     )
-    print(
-        f"wrote {n:,} {args.pattern} requests to {args.output} ({args.format}, {os.path.getsize(args.output):,} B)"
-    )
+    size = os.path.getsize(args.output)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "path": args.output,
+                    "format": args.format,
+                    "pattern": args.pattern,
+                    "requests": n,
+                    "bytes": size,
+                }
+            )
+        )
+        return 0
+    print(f"wrote {n:,} {args.pattern} requests to {args.output} ({args.format}, {size:,} B)")
     return 0
 
 
@@ -149,5 +194,8 @@ def run_info(args: argparse.Namespace) -> int:
 def run_convert(args: argparse.Namespace) -> int:
     """Rewrite a trace in another format (stamps are dropped, or 0 when the source has none)."""
     n = traces.write_dram_trace(args.output, traces.read_dram_trace(args.source, args.from_format), args.to)
+    if args.json:
+        print(json.dumps({"path": args.output, "format": args.to, "source": args.source, "requests": n}))
+        return 0
     print(f"wrote {n:,} requests to {args.output} ({args.to})")
     return 0
