@@ -85,6 +85,8 @@ JSON_RUNS: dict[str, list[str]] = {
     "replay dram": ["replay", "dram", "{dir}/r.trace", "--dram", "ddr4-2400", "--json"],
     "layer-cycles": ["layer-cycles", "--topology", "{dir}/t.csv", "--config", "{dir}/s.cfg", "--json"],
     "sweep": ["sweep", "{dir}/spec.toml", "--workers", "1", "--out", "{dir}/o.parquet", "--json"],
+    "run": ["run", "--model", "lenet5", "--arch", "tnpu", "--batch", "2", "--json"],
+    "reproduce": ["reproduce", "--networks", "lenet5", "--batch", "2", "--no-sweep", "--json"],
 }
 
 #: An invocation per leaf command that fails at run time (bad input): exit 1 with one line on stderr. None: the
@@ -104,6 +106,8 @@ RUNTIME_ERRORS: dict[str, tuple[list[str] | None, str]] = {
     "replay dram": (["replay", "dram", "{missing}"], "missing.file"),
     "layer-cycles": (["layer-cycles", "--topology", "{missing}", "--config", "{dir}/s.cfg"], "missing.file"),
     "sweep": (["sweep", "{missing}", "--out", "{dir}/o.parquet"], "missing.file"),
+    "run": (["run", "--model", "lenet5", "--arch", "{missing}"], "missing.file"),
+    "reproduce": (["reproduce", "--networks", "no-such-net", "--no-sweep"], "no-such-net"),
 }
 
 

@@ -129,7 +129,7 @@ class AcceleratorConfig:
         return out[0], out[1]
 
     def engine(self, name: str) -> EngineConfig:
-        """The engine called ``name``."""
+        """Return the engine called ``name``."""
         for e in self.engines:
             if e.name == name:
                 return e

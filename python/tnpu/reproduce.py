@@ -182,7 +182,7 @@ def reproduce(
             sweep.setdefault(net, {}).setdefault(preset, {})[str(bw)] = res["time_s"]
     for net in out_nets.values():
         net.update(_compare(net["presets"]))
-    keys = list(PAPER) + ["energy_reduction_full_vs_dnpu", "energy_reduction_full_vs_dadiannao"]
+    keys = [*list(PAPER), "energy_reduction_full_vs_dnpu", "energy_reduction_full_vs_dadiannao"]
     average = {k: sum(n[k] for n in out_nets.values()) / len(out_nets) for k in keys} if out_nets else {}
     for net, per in sweep.items():
         for preset, times in per.items():
@@ -221,7 +221,7 @@ def reproduce(
 
 
 def format_report(rep: dict[str, Any]) -> str:
-    """The experiment as readable tables."""
+    """Format the experiment as readable tables."""
     lines = []
     setup = rep["setup"]
     st = setup["stream"]

@@ -90,7 +90,7 @@ class Result:
         return {name: float(self.busy_ps[i]) / span for i, name in enumerate(self.engines)}
 
     def summary(self) -> dict[str, Any]:
-        """The figures of the run as plain values (what ``tnpu run --json`` prints).
+        """Return the figures of the run as plain values (what ``tnpu run --json`` prints).
 
         ``pu_c_util`` / ``pu_f_util``: conv (matrix) and FC/element-wise (vector) MACs over what the PEs doing that
         work could do in the batch time (for a time-multiplexed unit both count against its whole array);
@@ -123,7 +123,7 @@ class Result:
         }
 
     def energy_table(self) -> str:
-        """The energy breakdown as aligned text (pJ -> mJ)."""
+        """Return the energy breakdown as aligned text (pJ -> mJ)."""
         lines = [f"{'component':<24} {'mJ':>12}"]
         for k, v in self.energy.items():
             lines.append(f"{k:<24} {v * 1e-9:>12.3f}")
@@ -144,7 +144,7 @@ class Result:
         )
 
     def to_pandas(self) -> Any:
-        """The task table as a pandas DataFrame with readable phase, layer and engine columns (pandas extra)."""
+        """Return the task table as a pandas DataFrame with readable phase, layer and engine names (pandas extra)."""
         from tnpu._optional import optional_import
 
         pd = optional_import("pandas")
