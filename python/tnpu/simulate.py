@@ -257,3 +257,55 @@ def _class_pes(cfg: AcceleratorConfig, cls: int) -> int:
     if cls == 0 and e.array_rows:
         return e.array_rows * e.array_cols
     return e.lanes if e.lanes else e.array_rows * e.array_cols
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The "accelerator" evaluator of tnpu.sweep: one training batch per point.
+
+#: Summary figures a sweep row gets from the accelerator evaluator.
+SWEEP_FIGURES = (
+    "time_s",
+    "energy_j",
+    "energy_paper_j",
+    "pu_c_util",
+    "pu_f_util",
+    "dram_util",
+    "dram_gbps",
+    "dram_bytes",
+    "macs",
+    "window_used",
+    "window_limit",
+    "events",
+)
+
+
+def _point_config(point: Mapping[str, Any]) -> AcceleratorConfig:
+    params = dict(point["params"])
+    preset = params.pop("preset", "tnpu")
+    if not isinstance(preset, str):
+        raise ConfigError(f"space.preset: expected a preset name or .toml file, got {preset!r}")
+    try:
+        return load_accelerator(preset).override(params)
+    except ConfigError as exc:
+        raise ConfigError(f"space: {exc}") from None
+
+
+def check_accelerator_point(point: dict[str, Any]) -> None:
+    """Validate an accelerator-evaluator point (preset, overrides, network) without simulating it."""
+    _point_config(point)
+    try:
+        get_network(point["workload"])
+    except ConfigError as exc:
+        raise ConfigError(f"workloads: {exc}") from None
+
+
+def evaluate_accelerator(point: dict[str, Any]) -> dict[str, Any]:
+    """Simulate one training batch of the point's network (``workload``) on its accelerator.
+
+    ``params``: ``preset`` (default ``tnpu``) and any dotted-path override of
+    :meth:`tnpu.accelerator.AcceleratorConfig.override` (``batch``, ``window``, ``memory.bandwidth_gbps``,
+    ``engines.pu_c.array_rows``...). Returns the figures of :data:`SWEEP_FIGURES`.
+    """
+    cfg = _point_config(point)
+    s = simulate(point["workload"], cfg).summary()
+    return {k: s[k] for k in SWEEP_FIGURES}

@@ -787,3 +787,18 @@ def read_results(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     from tnpu._optional import optional_import
 
     return list(optional_import("pyarrow.parquet").read_table(path).to_pylist())
+
+
+def _register_accelerator() -> None:
+    from tnpu.simulate import check_accelerator_point, evaluate_accelerator
+
+    register_evaluator(
+        "accelerator",
+        evaluate_accelerator,
+        check=check_accelerator_point,
+        description="one training batch of a zoo network on an accelerator preset (params: preset + overrides)",
+        replace=True,
+    )
+
+
+_register_accelerator()
