@@ -8,6 +8,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -228,6 +229,8 @@ class DramChannel final : private EventHandler {
   std::uint64_t wake_seq_ = 0;
   std::uint64_t wakeups_ = 0;
   bool run_ahead_ = false;     // inside handle_event(kWake): schedule_wake() only records the cycle
+  // Off with the environment variable TNPU_NO_RUN_AHEAD (benchmarks compare both paths in one process tree).
+  bool run_ahead_enabled_ = std::getenv("TNPU_NO_RUN_AHEAD") == nullptr;
   bool virtual_wake_ = false;  // wake_cycle_ is recorded but not (yet) a kernel event
 };
 
@@ -505,7 +508,7 @@ void DramChannel::handle_event(std::uint64_t arg) {
     if ((arg >> 3) != wake_seq_) return;  // superseded by an earlier wake-up
     wake_cycle_ = kNever;
     ++wakeups_;
-    run_ahead_ = true;
+    run_ahead_ = run_ahead_enabled_;
     step(owner_.now() / tck_);
     // Run ahead: the next wake-up runs inline while nothing else is pending up to its time (the kernel's queue is
     // strictly later), exactly as its event would have run; otherwise it becomes an ordinary event.

@@ -66,6 +66,7 @@ class DramController final : public Module, public Target {
   bool send(const Request& request, Initiator& from) override;
   std::uint64_t send_prefix(const Request& request, Initiator& from) override;
   [[nodiscard]] std::uint64_t max_request_bytes(std::uint64_t address) const override;
+  [[nodiscard]] std::uint64_t line_bytes() const override { return spec_.line_bytes(); }
 
   [[nodiscard]] const DramSpec& spec() const noexcept { return spec_; }
   [[nodiscard]] const AddressMap& address_map() const noexcept { return map_; }

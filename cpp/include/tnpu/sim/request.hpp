@@ -52,6 +52,8 @@ class Target {
   // Multi-line requests ("bursts"): the largest request, in bytes, starting at `address` that this target accepts
   // as one request. 0 (the default): the target takes only single requests of the initiator's own size.
   [[nodiscard]] virtual std::uint64_t max_request_bytes(std::uint64_t /*address*/) const { return 0; }
+  // The line a multi-line request is made of (its size and alignment unit); 0: no multi-line requests.
+  [[nodiscard]] virtual std::uint64_t line_bytes() const { return 0; }
   // Sends a multi-line request and accepts the longest prefix of its lines that separate sends of each line, in
   // order and at this time, would accept; returns the bytes accepted (0: rejected). If not every line was accepted,
   // the target counts one rejection and calls from.retry() later, as for a rejected send(). The accepted prefix
