@@ -147,7 +147,7 @@ def _burst_vs_lines(spec: Any, bursts: list[tuple[str, int, int, int]]) -> tuple
     return runs[0][0], runs[1][0], runs[0][1], runs[1][1]
 
 
-@pytest.mark.parametrize(("preset", "overrides"), POLICIES, ids=lambda p: str(p))
+@pytest.mark.parametrize(("preset", "overrides"), POLICIES, ids=str)
 def test_burst_is_identical_to_its_lines_at_the_same_time(preset: str, overrides: dict[str, Any]) -> None:
     spec = _spec(preset, overrides)
     line = int(spec.line_bytes)
@@ -191,7 +191,7 @@ def _dma_run(
     return _fingerprint(sim, ctrl), dma.requests, dma.sends, sim.events_executed
 
 
-@pytest.mark.parametrize(("preset", "overrides"), POLICIES, ids=lambda p: str(p))
+@pytest.mark.parametrize(("preset", "overrides"), POLICIES, ids=str)
 @pytest.mark.parametrize("max_outstanding", [16, 64, 256])
 def test_dma_bursts_identical_to_requests(
     preset: str, overrides: dict[str, Any], max_outstanding: int
