@@ -11,6 +11,9 @@ Usage::
 
     python benchmarks/bench_dram.py                    # 1M and 10M, sequential and random, fixed_latency target
     python benchmarks/bench_dram.py --sizes 1000000 --patterns random --format dramsim3 --gzip
+    python benchmarks/bench_dram.py --target dram      # adds the previous path (TNPU_NO_RUN_AHEAD=1) and the ratio
+
+Requests are 64-byte lines (one trace record each).
 """
 
 from __future__ import annotations
@@ -74,10 +77,12 @@ def _child(mode: str, path: str, target: str) -> None:
     print(json.dumps(out))
 
 
-def _run_child(mode: str, path: Path, target: str) -> dict[str, float]:
+def _run_child(mode: str, path: Path, target: str, run_ahead: bool = True) -> dict[str, float]:
     cmd = [sys.executable, __file__, "--child", mode, str(path), "--target", target]
     # One BLAS thread: numpy's idle OpenBLAS threads would otherwise spin on the shared cores.
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    if not run_ahead:  # the previous path: every controller wake-up is a kernel event
+        env["TNPU_NO_RUN_AHEAD"] = "1"
     done = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
@@ -108,6 +113,8 @@ def main() -> int:
     )
     header = f"{'pattern':<11} {'requests':>11} {'gen s':>7} {'scan Mreq/s':>12} {'read Mreq/s':>12} {'read RSS MB':>12}"
     header += f" {'replay Mreq/s':>14} {'replay RSS MB':>14} {'GB/s sim':>9}"
+    if args.target == "dram":
+        header += f" {'prev Mreq/s':>12} {'ratio':>6}"
     print(header)
     with tempfile.TemporaryDirectory(prefix="tnpu-bench-dram-") as tmp:
         for pattern in args.patterns:
@@ -121,11 +128,16 @@ def main() -> int:
                 rp = _run_child("replay", path, args.target)
                 assert sc["requests"] == rd["requests"] == size
                 assert rp["requests"] == size
+                extra = ""
+                if args.target == "dram":  # the same replay without run-ahead wake-ups, right after
+                    prev = _run_child("replay", path, args.target, run_ahead=False)
+                    assert prev["cycles"] == rp["cycles"]  # the same simulation
+                    extra = f" {size / prev['wall_s'] / 1e6:>12.2f} {prev['wall_s'] / rp['wall_s']:>6.2f}"
                 print(
                     f"{pattern:<11} {size:>11,} {gen_s:>7.2f} {size / sc['wall_s'] / 1e6:>12.2f} "
                     f"{size / rd['wall_s'] / 1e6:>12.2f} "
                     f"{rd['peak_rss_mb']:>12.1f} {size / rp['wall_s'] / 1e6:>14.2f} {rp['peak_rss_mb']:>14.1f} "
-                    f"{rp['bandwidth_gbps']:>9.2f}",
+                    f"{rp['bandwidth_gbps']:>9.2f}{extra}",
                     flush=True,
                 )
                 os.unlink(path)

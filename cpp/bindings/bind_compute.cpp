@@ -272,7 +272,8 @@ void bind_compute(py::module_& m) {
   py::class_<mem::DmaEngineConfig>(m, "DmaEngineConfig")
       .def(py::init<>())
       .def_readwrite("request_bytes", &mem::DmaEngineConfig::request_bytes)
-      .def_readwrite("max_outstanding", &mem::DmaEngineConfig::max_outstanding);
+      .def_readwrite("max_outstanding", &mem::DmaEngineConfig::max_outstanding)
+      .def_readwrite("max_burst_bytes", &mem::DmaEngineConfig::max_burst_bytes);
   py::class_<workload::MemoryModelConfig>(m, "MemoryModelConfig")
       .def(py::init<>())
       .def_readwrite("model", &workload::MemoryModelConfig::model)
@@ -358,14 +359,15 @@ void bind_compute(py::module_& m) {
   py::class_<mem::DmaEngine, Module, Ref<mem::DmaEngine>>(
       m, "DmaEngine", "Splits transfers into fixed-size requests to a target, with bounded outstanding requests.")
       .def(py::init([](PySimulator& s, const std::string& name, Target& target, std::uint32_t request_bytes,
-                       std::uint32_t max_outstanding) {
+                       std::uint32_t max_outstanding, std::uint32_t max_burst_bytes) {
              mem::DmaEngineConfig c;
              c.request_bytes = request_bytes;
              c.max_outstanding = max_outstanding;
+             c.max_burst_bytes = max_burst_bytes;
              return Ref<mem::DmaEngine>(&s.sim().make<mem::DmaEngine>(name, target, c));
            }),
            py::arg("sim"), py::arg("name"), py::arg("target"), py::kw_only(), py::arg("request_bytes") = 64,
-           py::arg("max_outstanding") = 64, py::keep_alive<1, 2>())
+           py::arg("max_outstanding") = 64, py::arg("max_burst_bytes") = 4096, py::keep_alive<1, 2>())
       .def(
           "transfer",
           [](mem::DmaEngine& d, const std::string& command, std::uint64_t address, std::uint64_t bytes) {
@@ -375,6 +377,7 @@ void bind_compute(py::module_& m) {
       .def_property_readonly("outstanding", &mem::DmaEngine::outstanding)
       .def_property_readonly("idle", &mem::DmaEngine::idle)
       .def_property_readonly("requests", &mem::DmaEngine::requests)
+      .def_property_readonly("sends", &mem::DmaEngine::sends)
       .def_property_readonly("bytes_read", &mem::DmaEngine::bytes_read)
       .def_property_readonly("bytes_written", &mem::DmaEngine::bytes_written);
 }

@@ -139,6 +139,12 @@ void bind_dram(py::module_& m) {
       .def_property_readonly("command_energy_pj", &DramController::command_energy_pj)
       .def_property_readonly("background_energy_pj", &DramController::background_energy_pj)
       .def_property_readonly("wakeups", &DramController::wakeups)
+      .def_property_readonly("line_bytes", &DramController::line_bytes)
+      .def("max_request_bytes", &DramController::max_request_bytes, py::arg("address"),
+           "Largest multi-line request (burst) starting at address: whole lines in one row of one bank.")
+      .def(
+          "lines_in_row", [](const DramController& c, std::uint64_t a) { return c.address_map().lines_in_row(a); },
+          py::arg("address"), "Consecutive lines from address that stay in its channel, rank, bank and row.")
       .def_property_readonly("capacity_bytes", [](const DramController& c) { return c.address_map().capacity_bytes(); })
       .def_property_readonly("spec", [](const DramController& c) { return c.spec(); });
 }

@@ -145,6 +145,8 @@ void bind_sim(py::module_& m) {
       .def_property_readonly("pending_events", [](const PySimulator& s) { return s.sim().kernel().pending(); })
       .def_property_readonly("events_executed",
                              [](const PySimulator& s) { return s.sim().kernel().events_executed(); })
+      .def_property_readonly("inline_advances",
+                             [](const PySimulator& s) { return s.sim().kernel().inline_advances(); })
       .def_property_readonly("next_event_time",
                              [](const PySimulator& s) -> std::optional<Picoseconds> {
                                if (s.sim().kernel().empty()) return std::nullopt;

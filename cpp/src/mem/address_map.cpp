@@ -97,6 +97,7 @@ AddressMap::AddressMap(const DramSpec& spec) : wrap_(spec.wrap_addresses) {
     mask_[f] = slices_[i].mask;
     shift += bits[f];
   }
+  column_lowest_ = (bits[kCo] > 0 && shift_[kCo] == offset_bits_) ? 1 : 0;
   if (shift >= 64) throw ConfigError("dram: organisation gives a capacity of 2^" + std::to_string(shift) + " B");
   capacity_bytes_ = std::uint64_t{1} << shift;
 }

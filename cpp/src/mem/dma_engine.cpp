@@ -1,5 +1,6 @@
 #include "tnpu/mem/dma_engine.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "tnpu/error.hpp"
@@ -18,6 +19,7 @@ DmaEngine::DmaEngine(Simulation& sim, std::string_view name, Target& target, con
       target_(target),
       config_((config.validate(), config)),
       requests_(add_counter("requests", "count", "requests accepted by the memory")),
+      sends_(add_counter("sends", "count", "requests sent to the memory (a multi-line request once)")),
       bytes_read_(add_counter("bytes_read", "B", "bytes read from memory (whole requests)")),
       bytes_written_(add_counter("bytes_written", "B", "bytes written to memory (whole requests)")),
       transfers_(add_counter("transfers", "count", "tile transfers started")),
@@ -55,6 +57,7 @@ void DmaEngine::handle_event(std::uint64_t /*arg*/) {
 }
 
 void DmaEngine::issue() {
+  const std::uint64_t rq = config_.request_bytes;
   while (!queue_.empty() && !waiting_retry_ && outstanding_ < config_.max_outstanding) {
     Job& job = queue_.front();
     Request r;
@@ -64,22 +67,47 @@ void DmaEngine::issue() {
     r.source = config_.source;
     r.tag = job.id;
     r.issue_ps = now();
-    if (!target_.send(r, *this)) {
+    // Lines in this request: as many consecutive requests as the target takes in one (bursts), else one.
+    std::uint64_t lines = 1;
+    if (config_.max_burst_bytes > rq && job.remaining > 1 && target_.line_bytes() == rq) {
+      const std::uint64_t target_max = target_.max_request_bytes(r.address);
+      if (target_max > rq && r.address % rq == 0) {
+        lines = std::min({job.remaining, std::uint64_t{config_.max_burst_bytes} / rq, target_max / rq,
+                          std::uint64_t{config_.max_outstanding} - outstanding_});
+        if (job.region_bytes != 0) {
+          lines = std::min(lines, (job.region_base + job.region_bytes - job.next_address) / rq);
+        }
+        lines = std::max<std::uint64_t>(lines, 1);
+      }
+    }
+    std::uint64_t accepted;
+    sends_.inc();
+    if (lines == 1) {
+      accepted = target_.send(r, *this) ? 1 : 0;
+    } else {
+      r.size_bytes = static_cast<std::uint32_t>(lines * rq);
+      r.flags = Request::kNotifyLines;
+      accepted = target_.send_prefix(r, *this) / rq;
+    }
+    if (accepted > 0) {
+      outstanding_ += accepted;
+      requests_.inc(accepted);
+      (job.command == Command::kRead ? bytes_read_ : bytes_written_).inc(accepted * rq);
+      pending_[job.id].in_flight += accepted;
+      job.next_address += accepted * rq;
+      if (job.region_bytes != 0 && job.next_address >= job.region_base + job.region_bytes) {
+        job.next_address = job.region_base + (job.next_address - job.region_base) % job.region_bytes;
+      }
+      job.remaining -= accepted;
+      if (job.remaining == 0) {
+        pending_[job.id].fully_issued = true;
+        queue_.pop_front();
+      }
+    }
+    if (accepted < lines) {  // the first line not accepted was rejected: wait for retry(), as one by one
       rejections_.inc();
       waiting_retry_ = true;
       return;
-    }
-    ++outstanding_;
-    requests_.inc();
-    (job.command == Command::kRead ? bytes_read_ : bytes_written_).inc(config_.request_bytes);
-    ++pending_[job.id].in_flight;
-    job.next_address += config_.request_bytes;
-    if (job.region_bytes != 0 && job.next_address >= job.region_base + job.region_bytes) {
-      job.next_address = job.region_base + (job.next_address - job.region_base) % job.region_bytes;
-    }
-    if (--job.remaining == 0) {
-      pending_[job.id].fully_issued = true;
-      queue_.pop_front();
     }
   }
 }
@@ -91,13 +119,17 @@ void DmaEngine::finish(std::uint64_t job_id) {
   if (cb) cb();
 }
 
-void DmaEngine::complete(const Request& request) {
+void DmaEngine::line_done(std::uint64_t job_id) {
   --outstanding_;
-  auto it = pending_.find(request.tag);
+  auto it = pending_.find(job_id);
   if (it == pending_.end()) throw SimulationError("dma: completion of an unknown transfer");
-  if (--it->second.in_flight == 0 && it->second.fully_issued) finish(request.tag);
+  if (--it->second.in_flight == 0 && it->second.fully_issued) finish(job_id);
   if (!queue_.empty() && !waiting_retry_) schedule_issue();
 }
+
+void DmaEngine::complete(const Request& request) { line_done(request.tag); }
+
+void DmaEngine::line_completed(const Request& request) { line_done(request.tag); }
 
 void DmaEngine::retry() {
   waiting_retry_ = false;

@@ -8,6 +8,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -32,24 +33,32 @@ class CompletionFifo {
   CompletionFifo() : items_(16) {}
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
-  void push(std::uint64_t cycle, std::uint32_t slot) {
-    if (size_ == items_.size()) grow();
-    items_[(head_ + size_) & (items_.size() - 1)] = Item{cycle, slot};
-    ++size_;
-  }
-  [[nodiscard]] std::uint64_t front_cycle() const noexcept { return items_[head_].cycle; }
-  std::uint32_t pop() noexcept {
-    const std::uint32_t s = items_[head_].slot;
-    head_ = (head_ + 1) & (items_.size() - 1);
-    --size_;
-    return s;
-  }
-
- private:
   struct Item {
     std::uint64_t cycle;
     std::uint32_t slot;
+    bool visible;  // the initiator is called back (else a line of a burst whose completion nobody waits for)
   };
+  void push(std::uint64_t cycle, std::uint32_t slot, bool visible) {
+    if (size_ == items_.size()) grow();
+    items_[(head_ + size_) & (items_.size() - 1)] = Item{cycle, slot, visible};
+    ++size_;
+  }
+  [[nodiscard]] const Item& front() const noexcept { return items_[head_]; }
+  void pop() noexcept {
+    head_ = (head_ + 1) & (items_.size() - 1);
+    --size_;
+  }
+  // Cycle of the first visible item (kNever-like max if none).
+  [[nodiscard]] std::uint64_t first_visible_cycle() const noexcept {
+    for (std::size_t i = 0; i < size_; ++i) {
+      const Item& it = items_[(head_ + i) & (items_.size() - 1)];
+      if (it.visible) return it.cycle;
+    }
+    return std::numeric_limits<std::uint64_t>::max();
+  }
+  std::uint64_t event_cycle = std::numeric_limits<std::uint64_t>::max();  // its kernel event, if one is pending
+
+ private:
   void grow() {
     std::vector<Item> bigger(items_.size() * 2);
     for (std::size_t i = 0; i < size_; ++i) bigger[i] = items_[(head_ + i) & (items_.size() - 1)];
@@ -68,6 +77,10 @@ class DramChannel final : private EventHandler {
   DramChannel(DramController& owner, const DramSpec& spec, const DramCounters& counters);
 
   bool send(const Request& request, Initiator& from, const DramAddress& a);
+  // A multi-line request of `lines` lines (contract checked by the controller). prefix: accept the longest prefix
+  // that per-line sends would accept; else all lines or none. Returns the lines accepted.
+  std::uint32_t send_burst(const Request& request, Initiator& from, const DramAddress& a, std::uint32_t lines,
+                           bool prefix);
   [[nodiscard]] std::uint64_t outstanding() const noexcept { return live_; }
   [[nodiscard]] std::uint64_t wakeups() const noexcept { return wakeups_; }
   [[nodiscard]] double active_cycles(std::size_t rank) const noexcept;
@@ -81,8 +94,17 @@ class DramChannel final : private EventHandler {
     std::uint32_t rank = 0, bankgroup = 0, bank = 0, row = 0;
     std::uint32_t flat_bank = 0;  // rank * banks + bankgroup * banks_per_group + bank
     std::uint32_t flat_group = 0;  // rank * bankgroups + bankgroup
+    std::uint32_t burst = kNoBurst;  // the multi-line request this line belongs to
     bool is_write = false;
     bool classified = false;
+  };
+  struct Burst {
+    Request request;  // as accepted (size_bytes: the accepted lines)
+    Initiator* from = nullptr;
+    std::uint32_t lines = 0;
+    std::uint32_t unfinished = 0;  // lines whose column command (or forward) has not happened yet
+    std::uint32_t done = 0;        // lines whose completion has been processed
+    bool notify = false;           // Request::kNotifyLines
   };
   struct Update {
     DramLevel level;
@@ -116,6 +138,12 @@ class DramChannel final : private EventHandler {
   void issue(DramCommand cmd, std::uint32_t rank, std::uint32_t group, std::uint32_t flat_bank, std::uint64_t c);
   // Issues cmd for slot s and finishes the request if it was its column command. Returns true if finished.
   bool issue_for(std::uint32_t slot, DramCommand cmd, std::uint64_t c);
+  // Queues line `line` (a request of its own, or a line of a burst) at cycle c; the capacity was checked.
+  void accept_line(const Request& line, Initiator& from, const DramAddress& a, std::uint64_t c, std::uint32_t burst);
+  void reject(Initiator& from);
+  // A finished line's completion at `cycle`: a kernel event only if someone is called back (see CompletionFifo).
+  void push_done(CompletionFifo& fifo, std::uint64_t kind, std::uint64_t cycle, std::uint32_t id);
+  void process_done(const CompletionFifo::Item& item);
 
   bool try_refresh(std::uint64_t c, std::uint64_t& wake);
   bool pick_shared(std::vector<std::uint32_t>& q, std::uint64_t c, std::uint64_t& wake, bool is_act_q);
@@ -166,7 +194,10 @@ class DramChannel final : private EventHandler {
   std::vector<std::uint64_t> act_count_;
   std::uint64_t cmd_bus_next_ = 0;
 
+  static constexpr std::uint32_t kNoBurst = std::numeric_limits<std::uint32_t>::max();
   std::vector<Slot> slots_;
+  std::vector<Burst> bursts_;
+  std::vector<std::uint32_t> free_bursts_;
   std::vector<std::uint32_t> slot_bank_;  // flat bank of each slot, packed for the transaction-queue scans
   std::vector<std::uint32_t> free_;
   std::uint64_t live_ = 0;
@@ -197,6 +228,10 @@ class DramChannel final : private EventHandler {
   std::uint64_t wake_cycle_ = kNever;  // the earliest wake-up scheduled and not yet run
   std::uint64_t wake_seq_ = 0;
   std::uint64_t wakeups_ = 0;
+  bool run_ahead_ = false;     // inside handle_event(kWake): schedule_wake() only records the cycle
+  // Off with the environment variable TNPU_NO_RUN_AHEAD (benchmarks compare both paths in one process tree).
+  bool run_ahead_enabled_ = std::getenv("TNPU_NO_RUN_AHEAD") == nullptr;
+  bool virtual_wake_ = false;  // wake_cycle_ is recorded but not (yet) a kernel event
 };
 
 DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const DramCounters& counters)
@@ -298,16 +333,83 @@ std::uint32_t DramChannel::alloc_slot() {
   return s;
 }
 
+void DramChannel::reject(Initiator& from) {
+  k_.rejections->inc();
+  if (std::find(waiting_.begin(), waiting_.end(), &from) == waiting_.end()) waiting_.push_back(&from);
+}
+
 bool DramChannel::send(const Request& request, Initiator& from, const DramAddress& a) {
   const bool is_write = request.command == Command::kWrite;
-  auto& q = is_write ? write_q_ : read_q_;
+  const auto& q = is_write ? write_q_ : read_q_;
   const std::uint32_t cap = is_write ? spec_.write_queue_size : spec_.read_queue_size;
   if (q.size() >= cap) {
-    k_.rejections->inc();
-    if (std::find(waiting_.begin(), waiting_.end(), &from) == waiting_.end()) waiting_.push_back(&from);
+    reject(from);
     return false;
   }
+  accept_line(request, from, a, now_cycle(), kNoBurst);
+  return true;
+}
+
+std::uint32_t DramChannel::send_burst(const Request& request, Initiator& from, const DramAddress& a,
+                                      std::uint32_t lines, bool prefix) {
+  // Exactly what `lines` separate send()s of the lines, in order and at this time, do: each line is queued (or
+  // served from the write queue) as a request of its own; only the completion is reported once.
+  const bool is_write = request.command == Command::kWrite;
+  const auto& q = is_write ? write_q_ : read_q_;
+  const std::uint32_t cap = is_write ? spec_.write_queue_size : spec_.read_queue_size;
+  const std::uint64_t line_bytes = std::uint64_t{1} << line_shift_;
+  const auto forwarded = [&](std::uint64_t address) {
+    if (is_write || !spec_.forward_writes) return false;
+    const std::uint64_t line = address >> line_shift_;
+    for (const std::uint32_t w : write_q_) {
+      if ((slots_[w].request.address >> line_shift_) == line) return true;
+    }
+    return false;
+  };
+  // Lines the per-line sends would accept: a forwarded read takes no queue entry (the write queue does not change
+  // while a read burst is accepted, so each line's forwarding is known now).
+  std::uint32_t accepted = 0;
+  std::size_t queued = q.size();
+  for (; accepted < lines; ++accepted) {
+    if (forwarded(request.address + accepted * line_bytes)) continue;
+    if (queued >= cap) break;
+    ++queued;
+  }
+  if (accepted == 0 || (!prefix && accepted < lines)) {
+    reject(from);
+    return 0;
+  }
+  std::uint32_t b;
+  if (!free_bursts_.empty()) {
+    b = free_bursts_.back();
+    free_bursts_.pop_back();
+  } else {
+    b = static_cast<std::uint32_t>(bursts_.size());
+    bursts_.emplace_back();
+  }
+  Burst& burst = bursts_[b];
+  burst.request = request;
+  burst.request.size_bytes = static_cast<std::uint32_t>(accepted * line_bytes);
+  burst.from = &from;
+  burst.lines = accepted;
+  burst.unfinished = accepted;
+  burst.done = 0;
+  burst.notify = (request.flags & Request::kNotifyLines) != 0;
   const std::uint64_t c = now_cycle();
+  Request line = request;
+  line.size_bytes = static_cast<std::uint32_t>(line_bytes);
+  for (std::uint32_t i = 0; i < accepted; ++i) {
+    line.address = request.address + i * line_bytes;
+    accept_line(line, from, a, c, b);
+  }
+  if (accepted < lines) reject(from);  // the first line that did not fit was rejected
+  return accepted;
+}
+
+void DramChannel::accept_line(const Request& request, Initiator& from, const DramAddress& a, std::uint64_t c,
+                              std::uint32_t burst) {
+  const bool is_write = request.command == Command::kWrite;
+  auto& q = is_write ? write_q_ : read_q_;
   const std::uint32_t id = alloc_slot();
   Slot& s = slots_[id];
   s.request = request;
@@ -320,6 +422,7 @@ bool DramChannel::send(const Request& request, Initiator& from, const DramAddres
   s.flat_group = a.rank * groups_per_rank_ + a.bankgroup;
   s.flat_bank = a.rank * banks_per_rank_ + a.bankgroup * banks_per_group_ + a.bank;
   slot_bank_[id] = s.flat_bank;
+  s.burst = burst;
   s.is_write = is_write;
   s.classified = false;
   k_.occupancy->add(static_cast<double>(read_q_.size() + write_q_.size() + act_q_.size() + bank_q_total_));
@@ -332,11 +435,8 @@ bool DramChannel::send(const Request& request, Initiator& from, const DramAddres
       if ((slots_[w].request.address >> line_shift_) == line) {
         // Served from the write queue: no DRAM access; data back next cycle.
         k_.forwarded_reads->inc();
-        if (forward_done_.empty()) {
-          owner_.kernel().schedule_at((c + 1) * tck_, *this, kForwardDone, Priority::kCompletion);
-        }
-        forward_done_.push(c + 1, id);
-        return true;
+        push_done(forward_done_, kForwardDone, c + 1, id);
+        return;
       }
     }
   }
@@ -344,11 +444,54 @@ bool DramChannel::send(const Request& request, Initiator& from, const DramAddres
   // Still nothing movable if the new entry's bank queue is full too.
   if (!per_bank_ || !bank_full(s.flat_bank)) move_blocked_[is_write ? 1 : 0] = false;
   if (c < wake_cycle_) schedule_wake(c);
-  return true;
+}
+
+void DramChannel::push_done(CompletionFifo& fifo, std::uint64_t kind, std::uint64_t cycle, std::uint32_t id) {
+  bool visible = true;
+  const std::uint32_t b = slots_[id].burst;
+  if (b != kNoBurst) {
+    Burst& burst = bursts_[b];
+    // The line that finishes last completes last (reads complete a fixed latency after their RD, forwarded reads
+    // before any RD of their burst can complete, writes at their WR): it completes the burst.
+    visible = --burst.unfinished == 0 || burst.notify;
+  }
+  fifo.push(cycle, id, visible);
+  // With every item visible this is the original rule: an event when the FIFO was empty (none pending).
+  if (visible && fifo.event_cycle == kNever) {
+    fifo.event_cycle = cycle;
+    owner_.kernel().schedule_at(cycle * tck_, *this, kind, Priority::kCompletion);
+  }
+}
+
+void DramChannel::process_done(const CompletionFifo::Item& item) {
+  Slot& s = slots_[item.slot];
+  if (!s.is_write) k_.read_latency->add(static_cast<double>(item.cycle - s.arrive_cycle));
+  Initiator* from = s.from;
+  const std::uint32_t b = s.burst;
+  if (b == kNoBurst) {
+    const Request req = s.request;
+    free_slot(item.slot);
+    from->complete(req);
+    return;
+  }
+  free_slot(item.slot);
+  Burst& burst = bursts_[b];
+  if (++burst.done == burst.lines) {
+    const Request req = burst.request;
+    free_bursts_.push_back(b);
+    from->complete(req);
+  } else if (item.visible) {
+    const Request req = burst.request;
+    from->line_completed(req);
+  }
 }
 
 void DramChannel::schedule_wake(std::uint64_t cycle) {
   wake_cycle_ = cycle;
+  if (run_ahead_) {  // inside a wake-up: handle_event decides whether it runs inline or as an event
+    virtual_wake_ = true;
+    return;
+  }
   ++wake_seq_;
   owner_.kernel().schedule_at(cycle * tck_, *this, (wake_seq_ << 3) | kWake, Priority::kDefault);
 }
@@ -365,7 +508,23 @@ void DramChannel::handle_event(std::uint64_t arg) {
     if ((arg >> 3) != wake_seq_) return;  // superseded by an earlier wake-up
     wake_cycle_ = kNever;
     ++wakeups_;
+    run_ahead_ = run_ahead_enabled_;
     step(owner_.now() / tck_);
+    // Run ahead: the next wake-up runs inline while nothing else is pending up to its time (the kernel's queue is
+    // strictly later), exactly as its event would have run; otherwise it becomes an ordinary event.
+    while (virtual_wake_) {
+      virtual_wake_ = false;
+      const std::uint64_t w = wake_cycle_;
+      if (!owner_.kernel().try_advance(w * tck_)) {
+        run_ahead_ = false;
+        schedule_wake(w);
+        break;
+      }
+      wake_cycle_ = kNever;
+      ++wakeups_;
+      step(w);
+    }
+    run_ahead_ = false;
     return;
   }
   if (kind == kRetry) {
@@ -376,18 +535,26 @@ void DramChannel::handle_event(std::uint64_t arg) {
     return;
   }
   CompletionFifo& fifo = kind == kReadDone ? read_done_ : kind == kWriteDone ? write_done_ : forward_done_;
+  fifo.event_cycle = kNever;
   const std::uint64_t c = owner_.now() / tck_;
-  while (!fifo.empty() && fifo.front_cycle() <= c) {
-    const std::uint32_t id = fifo.pop();
-    Slot& s = slots_[id];
-    if (!s.is_write) k_.read_latency->add(static_cast<double>(c - s.arrive_cycle));
-    Initiator* from = s.from;
-    const Request req = s.request;
-    free_slot(id);
-    from->complete(req);
+  // Lines of bursts that completed silently (no event of their own): processed here, by whichever completion
+  // event comes at or after them (no callback, so their order does not matter).
+  for (CompletionFifo* other : {&read_done_, &write_done_, &forward_done_}) {
+    while (!other->empty() && other->front().cycle <= c && !other->front().visible) {
+      const CompletionFifo::Item item = other->front();
+      other->pop();
+      process_done(item);
+    }
   }
-  if (!fifo.empty()) {
-    owner_.kernel().schedule_at(fifo.front_cycle() * tck_, *this, kind, Priority::kCompletion);
+  while (!fifo.empty() && fifo.front().cycle <= c) {
+    const CompletionFifo::Item item = fifo.front();
+    fifo.pop();
+    process_done(item);
+  }
+  const std::uint64_t next = fifo.first_visible_cycle();
+  if (next != kNever && fifo.event_cycle == kNever) {
+    fifo.event_cycle = next;
+    owner_.kernel().schedule_at(next * tck_, *this, kind, Priority::kCompletion);
   }
 }
 
@@ -515,13 +682,11 @@ bool DramChannel::issue_for(std::uint32_t id, DramCommand cmd, std::uint64_t c) 
   if (cmd == DramCommand::kPRE) return false;
   ++b.hits;
   if (s.is_write) {
-    if (write_done_.empty()) owner_.kernel().schedule_at(c * tck_, *this, kWriteDone, Priority::kCompletion);
-    write_done_.push(c, id);
+    push_done(write_done_, kWriteDone, c, id);
     if (dramsim3_drain_ && !per_bank_ && drain_left_ > 0) --drain_left_;
   } else {
     const std::uint64_t done = c + read_latency_;
-    if (read_done_.empty()) owner_.kernel().schedule_at(done * tck_, *this, kReadDone, Priority::kCompletion);
-    read_done_.push(done, id);
+    push_done(read_done_, kReadDone, done, id);
   }
   return true;
 }
@@ -900,19 +1065,62 @@ DramController::DramController(Simulation& sim, std::string_view name, const Dra
 
 DramController::~DramController() = default;
 
-bool DramController::send(const Request& request, Initiator& from) {
+namespace {
+
+std::string hex_address(std::uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+}  // namespace
+
+std::uint32_t DramController::burst_lines(const Request& request) const {
   const std::uint64_t line = spec_.line_bytes();
-  if (request.size_bytes == 0 || request.address % line + request.size_bytes > line) {
-    throw ConfigError("DramController " + name() + ": request of " + std::to_string(request.size_bytes) +
-                      " B at 0x" + [&] {
-                        char buf[24];
-                        std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(request.address));
-                        return std::string(buf);
-                      }() + " crosses a " + std::to_string(line) +
-                      " B burst (the initiator must split requests into bursts)");
+  if (request.size_bytes == 0) {
+    throw ConfigError("DramController " + name() + ": request of 0 B at " + hex_address(request.address));
   }
+  if (request.size_bytes <= line) {
+    if (request.address % line + request.size_bytes > line) {
+      throw ConfigError("DramController " + name() + ": request of " + std::to_string(request.size_bytes) +
+                        " B at " + hex_address(request.address) + " crosses a " + std::to_string(line) +
+                        " B burst (the initiator must split requests into bursts)");
+    }
+    return 1;
+  }
+  const std::uint64_t lines = request.size_bytes / line;
+  const std::uint64_t room = map_.lines_in_row(request.address);
+  const std::uint32_t queue =
+      request.command == Command::kWrite ? spec_.write_queue_size : spec_.read_queue_size;
+  if (request.address % line != 0 || request.size_bytes % line != 0 || lines > room || lines > queue) {
+    throw ConfigError("DramController " + name() + ": a multi-line request must start on a " +
+                      std::to_string(line) + " B line, be a whole number of lines, stay in one row of one bank and "
+                      "fit the " + std::string(command_name(request.command)) + " queue (max_request_bytes), got " +
+                      std::to_string(request.size_bytes) + " B at " + hex_address(request.address) + " (" +
+                      std::to_string(room) + " lines left in its row, queue of " + std::to_string(queue) + ")");
+  }
+  return static_cast<std::uint32_t>(lines);
+}
+
+bool DramController::send(const Request& request, Initiator& from) {
+  const std::uint32_t lines = burst_lines(request);
   const DramAddress a = map_.decode(request.address);
-  return channels_[a.channel]->send(request, from, a);
+  if (lines == 1 && request.size_bytes <= spec_.line_bytes()) return channels_[a.channel]->send(request, from, a);
+  return channels_[a.channel]->send_burst(request, from, a, lines, false) != 0;
+}
+
+std::uint64_t DramController::send_prefix(const Request& request, Initiator& from) {
+  const std::uint32_t lines = burst_lines(request);
+  const DramAddress a = map_.decode(request.address);
+  if (lines == 1 && request.size_bytes <= spec_.line_bytes()) {
+    return channels_[a.channel]->send(request, from, a) ? request.size_bytes : 0;
+  }
+  return std::uint64_t{channels_[a.channel]->send_burst(request, from, a, lines, true)} * spec_.line_bytes();
+}
+
+std::uint64_t DramController::max_request_bytes(std::uint64_t address) const {
+  const std::uint64_t queue = std::min(spec_.read_queue_size, spec_.write_queue_size);
+  return std::min(map_.lines_in_row(address), queue) * spec_.line_bytes();
 }
 
 std::uint64_t DramController::outstanding() const noexcept {

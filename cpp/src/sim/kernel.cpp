@@ -149,6 +149,7 @@ inline void Kernel::execute_next() {
 
 std::uint64_t Kernel::run_while(Picoseconds limit) {
   const std::uint64_t before = events_executed_;
+  limit_ = limit;
   while (!queue_.empty() && queue_.top().time <= limit && !stop_requested_) execute_next();
   return events_executed_ - before;
 }

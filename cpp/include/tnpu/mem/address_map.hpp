@@ -36,6 +36,15 @@ class AddressMap {
   explicit AddressMap(const DramSpec& spec);
   [[nodiscard]] DramAddress decode(std::uint64_t address) const;
   [[nodiscard]] std::uint64_t capacity_bytes() const noexcept { return capacity_bytes_; }
+  // How many consecutive lines (bursts of line_bytes) from the line holding `address` stay in the same channel,
+  // rank, bank and row: columns left in the row when the column field is the lowest field with bits, else 1.
+  // O(1). Addresses at or beyond the capacity count as their wrapped address (no error: decode() reports those).
+  [[nodiscard]] std::uint64_t lines_in_row(std::uint64_t address) const noexcept {
+    if (column_lowest_ == 0) return 1;
+    const std::uint64_t col = (address >> shift_[kCo]) & mask_[kCo];
+    return mask_[kCo] + 1 - col;
+  }
+  [[nodiscard]] std::uint32_t line_bytes() const noexcept { return std::uint32_t{1} << offset_bits_; }
   // The field order used, least significant first, as DRAMsim3-style tokens (e.g. "co bg ba ra ch ro").
   [[nodiscard]] std::string describe() const;
 
@@ -50,6 +59,7 @@ class AddressMap {
   std::array<std::uint32_t, 6> shift_{};  // by Field: the slices, for decode() without an indirection
   std::array<std::uint64_t, 6> mask_{};
   std::uint32_t offset_bits_ = 0;
+  std::uint32_t column_lowest_ = 0;  // 1 if the column field has bits and sits right above the offset
   std::uint64_t capacity_bytes_ = 0;
   bool wrap_ = false;
 };

@@ -5,6 +5,11 @@
 // at consecutive addresses from `address`, wrapping inside [region_base, region_base + region_bytes) if a region is
 // given; its callback runs once, at the completion of its last request (at once, via the kernel, for 0 bytes).
 // At most max_outstanding requests are in flight; a rejected request is re-sent after the target's retry().
+// Bursts: with max_burst_bytes > request_bytes and a target that takes multi-line requests (max_request_bytes > 0),
+// consecutive requests of a transfer go out as the fewest multi-line requests the target allows (never across a
+// region wrap, never more lines than max_outstanding leaves), sent with Target::send_prefix and
+// Request::kNotifyLines: the target accepts exactly the lines separate sends would and reports each line's
+// completion, so max_outstanding still counts lines and timing is identical to request-by-request issue.
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -19,6 +24,7 @@ namespace tnpu::mem {
 struct DmaEngineConfig {
   std::uint32_t request_bytes = 64;
   std::uint32_t max_outstanding = 64;
+  std::uint32_t max_burst_bytes = 4096;  // largest multi-line request; request_bytes (or less): one per request
   std::uint32_t source = 1;  // initiator id in the requests
   void validate(std::string_view field = "dma") const;
 };
@@ -31,11 +37,14 @@ class DmaEngine final : public Module, public Initiator, private EventHandler {
   void transfer(Command command, std::uint64_t address, std::uint64_t bytes, Callback on_done,
                 std::uint64_t region_base = 0, std::uint64_t region_bytes = 0);
   void complete(const Request& request) override;
+  void line_completed(const Request& request) override;
   void retry() override;
 
   [[nodiscard]] std::uint64_t outstanding() const noexcept { return outstanding_; }
   [[nodiscard]] bool idle() const noexcept { return outstanding_ == 0 && queue_.empty(); }
   [[nodiscard]] std::uint64_t requests() const noexcept { return requests_.value; }
+  // Requests as sent to the target (a multi-line request counts once; requests() counts its lines).
+  [[nodiscard]] std::uint64_t sends() const noexcept { return sends_.value; }
   [[nodiscard]] std::uint64_t bytes_read() const noexcept { return bytes_read_.value; }
   [[nodiscard]] std::uint64_t bytes_written() const noexcept { return bytes_written_.value; }
   [[nodiscard]] const DmaEngineConfig& config() const noexcept { return config_; }
@@ -57,6 +66,7 @@ class DmaEngine final : public Module, public Initiator, private EventHandler {
   void issue();
   void schedule_issue();
   void finish(std::uint64_t job_id);
+  void line_done(std::uint64_t job_id);
 
   Target& target_;
   DmaEngineConfig config_;
@@ -68,6 +78,7 @@ class DmaEngine final : public Module, public Initiator, private EventHandler {
   bool issue_scheduled_ = false;
   std::deque<std::uint64_t> zero_byte_jobs_;
   Counter& requests_;
+  Counter& sends_;
   Counter& bytes_read_;
   Counter& bytes_written_;
   Counter& transfers_;

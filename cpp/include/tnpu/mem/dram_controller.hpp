@@ -5,7 +5,16 @@
 // Contract:
 // - send() accepts a read if its channel's read queue has room and a write if its write queue has room, else
 //   rejects it and calls the initiator's retry() once when that channel frees a queue slot. Requests must not cross
-//   a burst (line_bytes) boundary; larger requests are the initiator's job to split.
+//   a burst (line_bytes) boundary, unless they are multi-line requests (below).
+// - Multi-line requests ("bursts"): size_bytes = k x line_bytes (k >= 2), address on a line boundary, the k lines
+//   consecutive and in one row of one bank (k <= address_map().lines_in_row(address)) and k <= the queue size:
+//   max_request_bytes(address) says how large one may be. Anything else throws ConfigError naming the request.
+//   A burst is handled exactly as its k lines sent as k separate requests at the same time, in address order:
+//   queue capacity counts lines, each line is queued, scheduled, counted in every statistic and timed as a request
+//   of its own; only the completion differs: complete() is called once, when the last line completes (and
+//   line_completed() for the others if the request has Request::kNotifyLines). send() accepts all k lines or none
+//   (one rejection); send_prefix() accepts the lines that k separate sends would (a rejection if not all).
+//   Lines whose completion nobody is called back for cost no kernel event.
 // - Timing: commands issue on memory clock edges (cycle c at c * tck_ps), at most one per cycle per channel, each
 //   only when every rule of dram_timing_rules(spec) allows it. A read completes when its last data beat has
 //   arrived (RD issue + tCL + tBL); a write completes when its WR command issues (posted write: the controller owns
@@ -55,6 +64,9 @@ class DramController final : public Module, public Target {
   ~DramController() override;
 
   bool send(const Request& request, Initiator& from) override;
+  std::uint64_t send_prefix(const Request& request, Initiator& from) override;
+  [[nodiscard]] std::uint64_t max_request_bytes(std::uint64_t address) const override;
+  [[nodiscard]] std::uint64_t line_bytes() const override { return spec_.line_bytes(); }
 
   [[nodiscard]] const DramSpec& spec() const noexcept { return spec_; }
   [[nodiscard]] const AddressMap& address_map() const noexcept { return map_; }
@@ -70,6 +82,9 @@ class DramController final : public Module, public Target {
   [[nodiscard]] std::uint64_t wakeups() const noexcept;
 
  private:
+  // Lines of a request after checking the contract above (throws ConfigError).
+  [[nodiscard]] std::uint32_t burst_lines(const Request& request) const;
+
   DramSpec spec_;
   AddressMap map_;
   DramCounters counters_{};

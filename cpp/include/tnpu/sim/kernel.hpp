@@ -45,6 +45,25 @@ class Kernel {
   [[nodiscard]] std::size_t pending() const noexcept { return queue_.size(); }
   // Time of the next event. Precondition: !empty().
   [[nodiscard]] Picoseconds next_time() const noexcept { return queue_.top().time; }
+  // Time of the next pending event, or the maximum time when none is pending (a cheap peek).
+  [[nodiscard]] Picoseconds next_event_time() const noexcept {
+    return queue_.empty() ? kNoEvent : queue_.top().time;
+  }
+  // Inline time advance for a handler that simulates its own future privately (an event-driven module running
+  // ahead within one event): moves now() to t and returns true if nothing else could happen before or at t, i.e.
+  // the kernel is running, t >= now(), t is within the current run's limit (run_until / step), no stop was
+  // requested and every pending event is strictly later than t. Otherwise changes nothing and returns false: the
+  // caller must schedule an ordinary event for t instead. Exact by construction: the events the caller replaces
+  // would have run at t before anything that is pending now.
+  bool try_advance(Picoseconds t) noexcept {
+    if (!running_ || stop_requested_ || t < now_ || t > limit_ || next_event_time() <= t) return false;
+    now_ = t;
+    ++inline_advances_;
+    return true;
+  }
+  // Number of successful try_advance() calls (events a module ran inline instead of through the queue).
+  [[nodiscard]] std::uint64_t inline_advances() const noexcept { return inline_advances_; }
+  static constexpr Picoseconds kNoEvent = UINT64_MAX;
   [[nodiscard]] std::uint64_t events_executed() const noexcept { return events_executed_; }
   [[nodiscard]] bool running() const noexcept { return running_; }
 
@@ -65,6 +84,8 @@ class Kernel {
   EventQueue queue_;
   Picoseconds now_ = 0;
   std::uint64_t events_executed_ = 0;
+  std::uint64_t inline_advances_ = 0;
+  Picoseconds limit_ = 0;  // the running loop's time limit (run: max, run_until: t, step: the step's time)
   bool running_ = false;
   bool stop_requested_ = false;
   ClosureHandler closure_handler_{*this};

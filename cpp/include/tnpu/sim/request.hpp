@@ -19,6 +19,9 @@ struct Request {
   std::uint32_t source = 0;   // id of the initiator (for statistics and arbitration)
   std::uint64_t tag = 0;      // initiator's own tag, returned untouched
   Picoseconds issue_ps = 0;   // when the initiator sent it (set by the initiator)
+  std::uint32_t flags = 0;    // kNotifyLines
+  // A multi-line request (burst): the initiator also wants line_completed() for every line but the last.
+  static constexpr std::uint32_t kNotifyLines = 1;
 };
 
 class Initiator {
@@ -31,6 +34,9 @@ class Initiator {
   virtual void complete(const Request& request) = 0;
   // Called once by a target that rejected a request from this initiator, when it can accept again.
   virtual void retry() {}
+  // For a multi-line request sent with Request::kNotifyLines: called at the completion time of each of its lines
+  // but the last one (which gets complete()), with the request as sent.
+  virtual void line_completed(const Request& /*request*/) {}
 };
 
 // Contract: send() either accepts the request (returns true; the target then calls from.complete(request) exactly
@@ -43,6 +49,18 @@ class Target {
   Target& operator=(const Target&) = default;
   virtual ~Target() = default;
   virtual bool send(const Request& request, Initiator& from) = 0;
+  // Multi-line requests ("bursts"): the largest request, in bytes, starting at `address` that this target accepts
+  // as one request. 0 (the default): the target takes only single requests of the initiator's own size.
+  [[nodiscard]] virtual std::uint64_t max_request_bytes(std::uint64_t /*address*/) const { return 0; }
+  // The line a multi-line request is made of (its size and alignment unit); 0: no multi-line requests.
+  [[nodiscard]] virtual std::uint64_t line_bytes() const { return 0; }
+  // Sends a multi-line request and accepts the longest prefix of its lines that separate sends of each line, in
+  // order and at this time, would accept; returns the bytes accepted (0: rejected). If not every line was accepted,
+  // the target counts one rejection and calls from.retry() later, as for a rejected send(). The accepted prefix
+  // completes once (complete() with the request's size_bytes reduced to the prefix). Default: send(), all or none.
+  virtual std::uint64_t send_prefix(const Request& request, Initiator& from) {
+    return send(request, from) ? request.size_bytes : 0;
+  }
 };
 
 }  // namespace tnpu
