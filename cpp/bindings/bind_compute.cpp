@@ -273,13 +273,15 @@ void bind_compute(py::module_& m) {
       .def(py::init<>())
       .def_readwrite("request_bytes", &mem::DmaEngineConfig::request_bytes)
       .def_readwrite("max_outstanding", &mem::DmaEngineConfig::max_outstanding)
-      .def_readwrite("max_burst_bytes", &mem::DmaEngineConfig::max_burst_bytes);
+      .def_readwrite("max_burst_bytes", &mem::DmaEngineConfig::max_burst_bytes)
+      .def_readwrite("notify_lines", &mem::DmaEngineConfig::notify_lines);
   py::class_<workload::MemoryModelConfig>(m, "MemoryModelConfig")
       .def(py::init<>())
       .def_readwrite("model", &workload::MemoryModelConfig::model)
       .def_readwrite("latency_ps", &workload::MemoryModelConfig::latency_ps)
       .def_readwrite("queue_depth", &workload::MemoryModelConfig::queue_depth)
       .def_readwrite("issue_interval_ps", &workload::MemoryModelConfig::issue_interval_ps)
+      .def_readwrite("max_request_bytes", &workload::MemoryModelConfig::max_request_bytes)
       .def_readwrite("dram", &workload::MemoryModelConfig::dram);
   py::class_<workload::PassConfig>(m, "PassConfig", "Everything one layer pass needs (built by tnpu.config).")
       .def(py::init<>())

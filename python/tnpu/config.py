@@ -159,6 +159,8 @@ class MemoryConfig:
     latency_ps: int = 100_000
     queue_depth: int = 64
     dram: Any = "ddr4-2133"
+    #: "fixed": largest multi-line request (burst) it takes as one, timed line by line (0: single requests)
+    max_request_bytes: int = 0
 
     def dram_config(self) -> Any:
         """Return the :class:`tnpu.dram.DramConfig` that ``dram`` names."""
@@ -183,6 +185,11 @@ class MemoryConfig:
         _check_number(f"{path}.bandwidth_gbps", self.bandwidth_gbps)
         _check_int(f"{path}.latency_ps", self.latency_ps, 0)
         _check_int(f"{path}.queue_depth", self.queue_depth, 1, 1 << 20)
+        _check_int(f"{path}.max_request_bytes", self.max_request_bytes, 0, 1 << 30)
+        if self.max_request_bytes % REQUEST_BYTES:
+            raise ConfigError(
+                f"{path}.max_request_bytes: must be a multiple of {REQUEST_BYTES}, got {self.max_request_bytes}"
+            )
         if self.model == "dram":
             try:
                 self.dram_config().validate()
@@ -201,12 +208,17 @@ class DmaConfig:
     request_bytes: int = REQUEST_BYTES
     max_outstanding: int = 64
     max_burst_bytes: int = 4096
+    #: ask a multi-line target for every line's completion (identical to line-by-line issue); false: a burst
+    #: completes as a unit (the "fixed" bandwidth model with max_request_bytes, far fewer events)
+    notify_lines: bool = True
 
     def validate(self, path: str = "dma") -> None:
         """Raise ConfigError naming the first bad field."""
         _check_int(f"{path}.request_bytes", self.request_bytes, 1, 1 << 20)
         _check_int(f"{path}.max_outstanding", self.max_outstanding, 1, 1 << 20)
         _check_int(f"{path}.max_burst_bytes", self.max_burst_bytes, 1, 1 << 30)
+        if not isinstance(self.notify_lines, bool):
+            raise ConfigError(f"{path}.notify_lines: expected true or false, got {self.notify_lines!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,12 +295,14 @@ class ArchConfig:
         d = _core.DmaEngineConfig()
         d.request_bytes, d.max_outstanding = self.dma.request_bytes, self.dma.max_outstanding
         d.max_burst_bytes = self.dma.max_burst_bytes
+        d.notify_lines = self.dma.notify_lines
         cfg.dma = d
         m = _core.MemoryModelConfig()
         m.model = self.memory.model
         m.latency_ps = self.memory.latency_ps
         m.queue_depth = self.memory.queue_depth
         m.issue_interval_ps = self.memory.issue_interval_ps
+        m.max_request_bytes = self.memory.max_request_bytes
         if self.memory.model == "dram":
             dram = self.memory.dram_config()
             spec = dram.to_spec()

@@ -8,7 +8,7 @@ Memory models (``memory=``):
 * ``"stream"`` (default): the fixed-latency bandwidth model fed by the preset's DRAM: its *sustained* streaming
   bandwidth (measured at start-up by replaying a sequential read stream through the cycle-level DRAM controller
   with the preset's address mapping) and its unloaded read latency (tRCD + tCL + burst). Transfers go in 4 KiB
-  requests, so a VGG-16 batch of 50 runs in seconds.
+  bursts (whole 64-byte lines, one completion each), so a VGG-16 batch of 50 runs in seconds.
 * ``"dram"``: the cycle-level DRAM controller itself for every 64-byte request (slow for the big networks; see
   ``benchmarks/bench_batch.py``).
 """
@@ -90,7 +90,11 @@ def memory_overrides(
         "memory.model": "fixed",
         "memory.bandwidth_gbps": peak * calibration.efficiency,
         "memory.latency_ps": calibration.latency_ps,
-        "dma.request_bytes": STREAM_REQUEST_BYTES,
+        "memory.max_request_bytes": STREAM_REQUEST_BYTES,
+        "memory.queue_depth": 4,  # bursts in the memory at once: 16 KiB, about a microsecond of data
+        "dma.max_outstanding": 256,  # lines: four whole bursts per engine
+        "dma.max_burst_bytes": STREAM_REQUEST_BYTES,
+        "dma.notify_lines": False,
     }
 
 

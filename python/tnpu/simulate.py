@@ -127,10 +127,6 @@ def simulate(
         (e.name, e.array_rows, e.array_cols, e.dataflow, e.lanes, float(e.buffer_share)) for e in cfg.engines
     ]
     pass_cfg = cfg.arch.to_cpp("pe_array")
-    if cfg.arch.memory.model == "fixed":
-        pass_cfg.memory.issue_interval_ps = max(
-            1, round(cfg.arch.dma.request_bytes * 1000 / cfg.arch.memory.bandwidth_gbps)
-        )
     wall = time.perf_counter()
     out = _core.simulate_training(
         sched["instance"],

@@ -72,12 +72,15 @@ void DmaEngine::issue() {
     if (config_.max_burst_bytes > rq && job.remaining > 1 && target_.line_bytes() == rq) {
       const std::uint64_t target_max = target_.max_request_bytes(r.address);
       if (target_max > rq && r.address % rq == 0) {
-        lines = std::min({job.remaining, std::uint64_t{config_.max_burst_bytes} / rq, target_max / rq,
-                          std::uint64_t{config_.max_outstanding} - outstanding_});
+        lines = std::min({job.remaining, std::uint64_t{config_.max_burst_bytes} / rq, target_max / rq});
         if (job.region_bytes != 0) {
           lines = std::min(lines, (job.region_base + job.region_bytes - job.next_address) / rq);
         }
-        lines = std::max<std::uint64_t>(lines, 1);
+        const std::uint64_t budget = std::uint64_t{config_.max_outstanding} - outstanding_;
+        if (!config_.notify_lines && lines > budget && outstanding_ > 0) {
+          return;  // whole bursts only: wait for room rather than send a runt (a completion re-issues)
+        }
+        lines = std::max<std::uint64_t>(std::min(lines, budget), 1);
       }
     }
     std::uint64_t accepted;
@@ -86,7 +89,7 @@ void DmaEngine::issue() {
       accepted = target_.send(r, *this) ? 1 : 0;
     } else {
       r.size_bytes = static_cast<std::uint32_t>(lines * rq);
-      r.flags = Request::kNotifyLines;
+      r.flags = config_.notify_lines ? Request::kNotifyLines : 0;
       accepted = target_.send_prefix(r, *this) / rq;
     }
     if (accepted > 0) {
@@ -119,17 +122,25 @@ void DmaEngine::finish(std::uint64_t job_id) {
   if (cb) cb();
 }
 
-void DmaEngine::line_done(std::uint64_t job_id) {
-  --outstanding_;
+void DmaEngine::line_done(std::uint64_t job_id, std::uint64_t lines) {
   auto it = pending_.find(job_id);
-  if (it == pending_.end()) throw SimulationError("dma: completion of an unknown transfer");
-  if (--it->second.in_flight == 0 && it->second.fully_issued) finish(job_id);
+  if (it == pending_.end() || it->second.in_flight < lines || outstanding_ < lines) {
+    throw SimulationError("dma: completion of an unknown transfer or of more lines than are in flight");
+  }
+  outstanding_ -= lines;
+  it->second.in_flight -= lines;
+  if (it->second.in_flight == 0 && it->second.fully_issued) finish(job_id);
   if (!queue_.empty() && !waiting_retry_) schedule_issue();
 }
 
-void DmaEngine::complete(const Request& request) { line_done(request.tag); }
+void DmaEngine::complete(const Request& request) {
+  // A multi-line request whose lines were not reported one by one completes all of them now.
+  const std::uint64_t rq = config_.request_bytes;
+  const bool whole = (request.flags & Request::kNotifyLines) == 0 && request.size_bytes > rq;
+  line_done(request.tag, whole ? request.size_bytes / rq : 1);
+}
 
-void DmaEngine::line_completed(const Request& request) { line_done(request.tag); }
+void DmaEngine::line_completed(const Request& request) { line_done(request.tag, 1); }
 
 void DmaEngine::retry() {
   waiting_retry_ = false;

@@ -7,6 +7,14 @@ namespace tnpu {
 
 void FixedLatencyMemoryConfig::validate() const {
   if (queue_depth == 0) throw ConfigError("FixedLatencyMemoryConfig.queue_depth: must be at least 1 (got 0)");
+  if (max_request_bytes > 0 && (line_bytes == 0 || max_request_bytes % line_bytes != 0)) {
+    throw ConfigError("FixedLatencyMemoryConfig.max_request_bytes: must be a multiple of line_bytes (" +
+                      std::to_string(line_bytes) + "), got " + std::to_string(max_request_bytes));
+  }
+}
+
+std::uint64_t FixedLatencyMemory::max_request_bytes(std::uint64_t /*address*/) const {
+  return config_.max_request_bytes;
 }
 
 FixedLatencyMemory::FixedLatencyMemory(Simulation& sim, std::string_view name, const FixedLatencyMemoryConfig& config,
@@ -30,16 +38,41 @@ bool FixedLatencyMemory::send(const Request& request, Initiator& from) {
     if (!listed) waiting_.push_back(&from);
     return false;
   }
+  std::uint64_t lines = 1;
+  if (config_.max_request_bytes > 0 && request.size_bytes > config_.line_bytes) {
+    if (request.size_bytes > config_.max_request_bytes || request.size_bytes % config_.line_bytes != 0 ||
+        request.address % config_.line_bytes != 0) {
+      throw ConfigError("fixed-latency memory: a multi-line request of " + std::to_string(request.size_bytes) +
+                        " B at " + std::to_string(request.address) + " must be whole, aligned lines of " +
+                        std::to_string(config_.line_bytes) + " B, at most " +
+                        std::to_string(config_.max_request_bytes) + " B");
+    }
+    lines = request.size_bytes / config_.line_bytes;
+  }
   const Picoseconds t = now();
   const Picoseconds start = std::max(t, next_start_ps_);
-  next_start_ps_ = start + config_.issue_interval_ps;
+  next_start_ps_ = start + config_.issue_interval_ps * lines;
+  if (lines > 1 && (request.flags & Request::kNotifyLines) != 0) {
+    for (std::uint64_t i = 0; i + 1 < lines; ++i) {
+      line_notices_.push_back(LineNotice{request, &from});
+      kernel().schedule_at(start + i * config_.issue_interval_ps + config_.latency_ps, notifier_, 0,
+                           Priority::kCompletion);
+    }
+  }
   occupancy_at_accept_.add(static_cast<double>(in_flight_.size()));
   in_flight_.push_back(InFlight{request, &from, t});
   requests_.inc();
   (request.command == Command::kRead ? reads_ : writes_).inc();
   bytes_.inc(request.size_bytes);
-  kernel().schedule_at(start + config_.latency_ps, *this, 0, Priority::kCompletion);
+  kernel().schedule_at(start + (lines - 1) * config_.issue_interval_ps + config_.latency_ps, *this, 0,
+                       Priority::kCompletion);
   return true;
+}
+
+void FixedLatencyMemory::LineNotifier::handle_event(std::uint64_t /*arg*/) {
+  const LineNotice n = m_.line_notices_.front();
+  m_.line_notices_.pop_front();
+  n.initiator->line_completed(n.request);
 }
 
 void FixedLatencyMemory::handle_event(std::uint64_t /*arg*/) {

@@ -43,6 +43,7 @@ void register_builtin_memory_models(MemoryModelRegistry& registry) {
                              f.latency_ps = c.latency_ps;
                              f.queue_depth = c.queue_depth;
                              f.issue_interval_ps = c.issue_interval_ps;
+                             f.max_request_bytes = c.max_request_bytes;
                              return sim.make<FixedLatencyMemory>("dram", f);
                            }});
   registry.add(MemoryModel{"dram", "cycle-level DRAM controller (JEDEC timing, FR-FCFS, refresh)", false,

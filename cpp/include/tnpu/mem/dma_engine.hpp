@@ -25,6 +25,11 @@ struct DmaEngineConfig {
   std::uint32_t request_bytes = 64;
   std::uint32_t max_outstanding = 64;
   std::uint32_t max_burst_bytes = 4096;  // largest multi-line request; request_bytes (or less): one per request
+  // Ask for each line's completion of a multi-line request (Request::kNotifyLines): timing identical to issuing the
+  // lines one by one. false: a multi-line request completes as a unit (one completion; fewer events) -- for
+  // targets that time a burst as a whole (the fixed-latency bandwidth model); the engine then sends whole bursts
+  // only (it waits for max_outstanding to leave room for one rather than send a shorter one).
+  bool notify_lines = true;
   std::uint32_t source = 1;  // initiator id in the requests
   void validate(std::string_view field = "dma") const;
 };
@@ -66,7 +71,7 @@ class DmaEngine final : public Module, public Initiator, private EventHandler {
   void issue();
   void schedule_issue();
   void finish(std::uint64_t job_id);
-  void line_done(std::uint64_t job_id);
+  void line_done(std::uint64_t job_id, std::uint64_t lines);
 
   Target& target_;
   DmaEngineConfig config_;

@@ -42,6 +42,7 @@ struct MemoryModelConfig {
   Picoseconds latency_ps = 100'000;
   std::uint32_t queue_depth = 64;
   Picoseconds issue_interval_ps = 3'743;  // 64 B at 17.1 GB/s
+  std::uint64_t max_request_bytes = 0;    // multi-line requests (bursts) accepted up to this size (0: none)
   // "dram": the cycle-level DRAM controller (DramController) with this organisation and timing
   DramSpec dram;
 };
