@@ -22,6 +22,7 @@ PHASES = ["FP", "BP", "GD", "WU"]
 
 
 def dram_seeds(out: Path, lines: int = 24) -> None:
+    """The first ``lines`` lines of every DRAM sample trace: auto-detected, named format, monotonic, gzip."""
     out.mkdir(parents=True, exist_ok=True)
     for path in sorted(ROOT.glob("traces/*.trace*")):
         raw = path.read_bytes()
@@ -42,9 +43,10 @@ def _value(v: int, range_: int, offset: int = 0) -> bytes:
 
 
 def task_graph_seeds(out: Path, tasks: int = 36) -> None:
+    """The first ``tasks`` tasks of every CSV compute trace, under each scheduler."""
     out.mkdir(parents=True, exist_ok=True)
     for path in sorted(ROOT.glob("traces/compute/*.csv")):
-        rows = [r for r in csv.reader(line for line in path.read_text().splitlines() if not line.startswith("#"))]
+        rows = list(csv.reader(line for line in path.read_text().splitlines() if not line.startswith("#")))
         header, body = rows[0], rows[1 : 1 + tasks]
         col = {name: i for i, name in enumerate(header)}
         layers: dict[str, int] = {}
@@ -67,6 +69,7 @@ def task_graph_seeds(out: Path, tasks: int = 36) -> None:
 
 
 def main() -> None:
+    """Write both corpora under the directory given (default build/fuzz/seeds)."""
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "build" / "fuzz" / "seeds"
     dram_seeds(out / "fuzz_dram_trace")
     task_graph_seeds(out / "fuzz_task_graph")
