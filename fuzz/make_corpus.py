@@ -22,7 +22,7 @@ PHASES = ["FP", "BP", "GD", "WU"]
 
 
 def dram_seeds(out: Path, lines: int = 24) -> None:
-    """The first ``lines`` lines of every DRAM sample trace: auto-detected, named format, monotonic, gzip."""
+    """Write the first ``lines`` lines of every DRAM sample trace: auto-detected, named format, monotonic, gzip."""
     out.mkdir(parents=True, exist_ok=True)
     for path in sorted(ROOT.glob("traces/*.trace*")):
         raw = path.read_bytes()
@@ -30,7 +30,11 @@ def dram_seeds(out: Path, lines: int = 24) -> None:
         head = b"\n".join(text.splitlines()[:lines]) + b"\n"
         fmt = next(f for f in FORMAT_BYTE if f in path.name)
         stem = path.name.split(".")[0] + "." + fmt
-        for control, tag in ((FORMAT_BYTE["auto"], "auto"), (FORMAT_BYTE[fmt], "fmt"), (FORMAT_BYTE[fmt] | 4, "mono")):
+        for control, tag in (
+            (FORMAT_BYTE["auto"], "auto"),
+            (FORMAT_BYTE[fmt], "fmt"),
+            (FORMAT_BYTE[fmt] | 4, "mono"),
+        ):
             (out / f"{stem}.{tag}").write_bytes(bytes([control]) + head)
         (out / f"{stem}.gz").write_bytes(bytes([0]) + gzip.compress(head, compresslevel=9, mtime=0))
 
@@ -43,7 +47,7 @@ def _value(v: int, range_: int, offset: int = 0) -> bytes:
 
 
 def task_graph_seeds(out: Path, tasks: int = 36) -> None:
-    """The first ``tasks`` tasks of every CSV compute trace, under each scheduler."""
+    """Write the first ``tasks`` tasks of every CSV compute trace, under each scheduler."""
     out.mkdir(parents=True, exist_ok=True)
     for path in sorted(ROOT.glob("traces/compute/*.csv")):
         rows = list(csv.reader(line for line in path.read_text().splitlines() if not line.startswith("#")))
@@ -54,7 +58,11 @@ def task_graph_seeds(out: Path, tasks: int = 36) -> None:
         for r in body:
             layer = layers.setdefault(r[col["layer"]], len(layers))
             blob += _value(int(r[col["id"]]), 48) + _value(int(r[col["instance"]]), 4)
-            blob += _value(PHASES.index(r[col["phase"]]), 5) + _value(layer, 6) + _value(KINDS.index(r[col["kind"]]), 10)
+            blob += (
+                _value(PHASES.index(r[col["phase"]]), 5)
+                + _value(layer, 6)
+                + _value(KINDS.index(r[col["kind"]]), 10)
+            )
             for name in ("m", "n", "k", "macs", "bytes_in", "bytes_out"):
                 blob += _value(int(r[col[name]]), 200, offset=2)
             blob.append(0)  # no recorded timing

@@ -89,7 +89,11 @@ def mutated(draw: st.DrawFn, sample: bytes, seps: tuple[str, ...]) -> bytes:
 
 
 def check(
-    path: Path, data: bytes, read: Callable[[Path], object], error: type[Exception], ok: Callable[[object], None]
+    path: Path,
+    data: bytes,
+    read: Callable[[Path], object],
+    error: type[Exception],
+    ok: Callable[[object], None],
 ) -> None:
     """Write ``data`` to ``path`` and read it: ``error`` naming the file, or a result that passes ``ok``."""
     path.write_bytes(data)
@@ -215,7 +219,9 @@ _TOML_KEYS = [(t, k) for t, v in _TOML_SAMPLE.items() if isinstance(v, dict) for
     ("", k) for k, v in _TOML_SAMPLE.items() if not isinstance(v, dict)
 ]
 _toml_values = st.one_of(
-    st.sampled_from([0, -1, 1, 3, 2**40, 2**63 - 1, -(2**63), 0.0, -0.5, 1e300, float("nan"), float("inf"), True]),
+    st.sampled_from(
+        [0, -1, 1, 3, 2**40, 2**63 - 1, -(2**63), 0.0, -0.5, 1e300, float("nan"), float("inf"), True]
+    ),
     st.sampled_from(["", "ddr5", "open", "none", "x" * 300, [], [1], {}, {"a": 1}]),
     st.integers(-(2**63), 2**63 - 1),
     st.floats(allow_nan=True),
@@ -250,7 +256,9 @@ def test_toml_dram_config(tmp_path: Path, changes, extra, edits, raw: bool) -> N
 # --------------------------------------------------------------------------------------------------- SCALE-Sim
 
 TOPOLOGY = (DATA / "scalesim_conv_topology.csv").read_bytes()
-GEMM_TOPOLOGY = b"Layer, M, N, K, Batch Size,\nqkv, 128, 768, 2304, 1,\nproj, 128, 768, 768, 2,\nfc, 1, 1000, 4096,,\n"
+GEMM_TOPOLOGY = (
+    b"Layer, M, N, K, Batch Size,\nqkv, 128, 768, 2304, 1,\nproj, 128, 768, 768, 2,\nfc, 1, 1000, 4096,,\n"
+)
 SCALESIM_CFG = (DATA / "scalesim_array16x16_os.cfg").read_bytes()
 
 
@@ -286,7 +294,9 @@ def test_scalesim_config(tmp_path: Path, data: bytes) -> None:
     check(tmp_path / "s.cfg", data, read_config, ConfigError, _valid_scalesim_cfg)
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in DATA.iterdir() if p.suffix in (".ini", ".cfg", ".csv")))
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in DATA.iterdir() if p.suffix in (".ini", ".cfg", ".csv"))
+)
 def test_the_samples_themselves_load(name: str) -> None:
     # The fuzz tests above start from these: they must be valid, or the mutations test nothing useful.
     path = DATA / name

@@ -303,7 +303,9 @@ def read_compute_trace_npz(path: str | os.PathLike[str]) -> TaskArrays:
         raise TraceFormatError(f"{where}: expected a numpy .npz archive ({exc})") from None
     for name in ("format", "version", "meta"):
         if name in content and content[name].ndim != 0:
-            raise TraceFormatError(f"{where}: expected '{name}' as a single value, got shape {content[name].shape}")
+            raise TraceFormatError(
+                f"{where}: expected '{name}' as a single value, got shape {content[name].shape}"
+            )
     if str(content.get("format", "")) != FORMAT_TAG:
         raise TraceFormatError(f"{where}: expected format '{FORMAT_TAG}', got '{content.get('format', '')}'")
     version = content.get("version")
