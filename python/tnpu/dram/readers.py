@@ -222,6 +222,8 @@ def read_dramsim3_ini(path: str | Path) -> DramConfig:
         rank_bytes = (
             probe.bankgroups * probe.banks_per_group * probe.rows * probe.columns * probe.bus_width // 8
         )
+        if rank_bytes <= 0:
+            _validated(probe, p)  # names the organisation field that is zero or negative
         ranks = channel_mb * 1024 * 1024 // rank_bytes if rank_bytes else 0
         if ranks < 1 or ranks * rank_bytes != channel_mb * 1024 * 1024:
             raise ConfigError(
