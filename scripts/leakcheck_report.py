@@ -37,7 +37,9 @@ def main() -> int:
             where = f.findtext("fn") or f.findtext("obj") or "?"
             line = f"{f.findtext('file')}:{f.findtext('line')}" if f.findtext("file") else ""
             print(f"    {'>' if ours(f) else ' '} {where} {line}")
-    print(f"\nleakcheck: {found} leak(s)/error(s) in tnpu's code; {total - found} elsewhere (CPython, numpy) ignored")
+    print(
+        f"\nleakcheck: {found} leak(s)/error(s) in tnpu's code; {total - found} elsewhere (CPython, numpy) ignored"
+    )
     return 1 if found else 0
 
 
