@@ -6,7 +6,7 @@
 #   scripts/sanitize.sh tests/test_kernel.py -k order
 #
 # CPython itself is not instrumented, so the ASan runtime is preloaded; leak detection is off here because the
-# interpreter's own allocations would drown it (scripts/leaks.sh checks for leaks with valgrind instead).
+# interpreter's own allocations would drown it (scripts/leakcheck.sh checks for leaks with valgrind instead).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="${TNPU_SANITIZE_VENV:-build/sanitize-venv}"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 
@@ -15,9 +17,22 @@ from tnpu import _core
 
 PROGRAM = textwrap.dedent(
     """
-    import hashlib, numpy as np, tnpu
+    import dataclasses, hashlib, json, os, numpy as np, tnpu
     from tnpu import _core
     from tnpu.schedule import run_schedule
+
+    def _digest(fields):
+        # Every field of a result, floats by their exact repr; timing of the host (wall_s, requests_per_s) excluded.
+        fields = {k: v for k, v in fields.items() if k not in ("wall_s", "requests_per_s")}
+        return hashlib.sha256(json.dumps(fields, sort_keys=True, default=repr).encode()).hexdigest()
+
+    def replay_digest(trace="traces/mixed.dramsim3.trace.gz", dram="ddr4-2400"):
+        r = tnpu.replay_dram(os.path.join(REPO, trace), dram=dram)
+        return _digest(dataclasses.asdict(r))
+
+    def layer_digest(c=32, memory="dram", phase="FP"):
+        conv = {"kind": "conv", "n": 1, "c": c, "k": 32, "h": 14, "w": 14, "r": 3, "s": 3, "pad_h": 1, "pad_w": 1}
+        return _digest(tnpu.simulate_layer(conv, phase, memory=memory).as_dict())
 
     def kernel_digest():
         sim = tnpu.Simulator()
@@ -46,8 +61,11 @@ PROGRAM = textwrap.dedent(
 )
 
 
+REPO = str(Path(__file__).resolve().parents[1])
+
+
 def _namespace():
-    ns: dict[str, object] = {}
+    ns: dict[str, object] = {"REPO": REPO}
     exec(PROGRAM, ns)  # noqa: S102 - the same source also runs in a child process
     return ns
 
@@ -59,12 +77,54 @@ def test_same_run_twice_in_one_process():
     assert ns["schedule_digest"](1) != ns["schedule_digest"](2)
 
 
+def test_replay_and_layer_twice_in_one_process():
+    ns = _namespace()
+    assert ns["replay_digest"]() == ns["replay_digest"]()
+    assert ns["layer_digest"]() == ns["layer_digest"]()
+    # The digests see a change: a different trace, DRAM, layer or phase gives a different hash.
+    assert ns["replay_digest"]() != ns["replay_digest"](dram="ddr4-3200")
+    assert ns["replay_digest"]() != ns["replay_digest"](trace="traces/random.ramulator1.trace")
+    assert ns["layer_digest"]() != ns["layer_digest"](c=16)
+    assert ns["layer_digest"]() != ns["layer_digest"](phase="GD")
+
+
 def test_same_run_in_two_processes():
     ns = _namespace()
-    here = (ns["kernel_digest"](), ns["schedule_digest"](7))
-    code = PROGRAM + "\nprint(kernel_digest(), schedule_digest(7))\n"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    here = (ns["kernel_digest"](), ns["schedule_digest"](7), ns["replay_digest"](), ns["layer_digest"]())
+    code = (
+        f"REPO = {REPO!r}\n"
+        + PROGRAM
+        + ("\nprint(kernel_digest(), schedule_digest(7), replay_digest(), layer_digest())\n")
+    )
+    # A different hash seed in the child: nothing may depend on the order of Python sets or dicts of strings.
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert tuple(out.stdout.split()) == here
+
+
+def test_threads_running_replays_and_layers_give_the_serial_results(tmp_path):
+    # Runs long enough (tens of ms each) that threads overlap in C++ with the GIL released.
+    rng = np.random.default_rng(5)
+    n = 60_000
+    big = tmp_path / "big.dramsim3.trace"
+    w = _core.DramTraceWriter(str(big), "dramsim3")
+    w.write((rng.random(n) < 0.3).astype(np.uint8), rng.integers(0, 1 << 24, n).astype(np.uint64) * 64,
+            np.sort(rng.integers(0, 4 * n, n)).astype(np.uint64))  # fmt: skip
+    w.close()
+    ns = _namespace()
+    jobs = [
+        ("replay_digest", {"trace": str(big)}),
+        ("replay_digest", {"trace": str(big), "dram": "ddr4-3200"}),
+        ("replay_digest", {}),
+        ("layer_digest", {"c": 64}),
+        ("layer_digest", {"phase": "GD"}),
+        ("layer_digest", {"memory": "fixed"}),
+    ] * 2
+    serial = [ns[name](**kw) for name, kw in jobs]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        threaded = list(pool.map(lambda job: ns[job[0]](**job[1]), jobs))
+    assert threaded == serial
+    assert len(set(serial)) == len(jobs) // 2  # each job differs from the others, and equals its repeat
 
 
 def test_threads_give_the_serial_results():

@@ -49,6 +49,9 @@ class Ticker final : public Module, private EventHandler {
 template <class T>
 using Ref = std::unique_ptr<T, py::nodelete>;
 
+// Where leak_for_leakcheck puts its block before dropping the pointer (volatile: the allocation cannot be elided).
+char* volatile g_leak_sink = nullptr;
+
 }  // namespace
 
 void bind_testing(py::module_& m) {
@@ -73,6 +76,15 @@ void bind_testing(py::module_& m) {
       },
       py::arg("sim"), py::arg("modules"), py::arg("total_events"), py::arg("base_period_ps") = 1000,
       "Create `modules` tickers that reschedule themselves, `total_events` events in all.");
+
+  m.def(
+      "leak_for_leakcheck",
+      [](std::uint32_t bytes) {
+        g_leak_sink = new char[bytes];
+        g_leak_sink = nullptr;  // the block is now unreachable: definitely lost
+      },
+      py::arg("bytes"),
+      "Leak `bytes` bytes on purpose: scripts/leakcheck.sh --self-test checks that the leak check catches it.");
 }
 
 }  // namespace tnpu::bindings

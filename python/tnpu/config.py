@@ -23,6 +23,9 @@ from tnpu.errors import ConfigError
 
 #: Bytes of one DMA request (one DRAM burst of a x64 channel).
 REQUEST_BYTES = 64
+#: Longest clock period, request interval or latency accepted (10^12 ps = 1 s): far beyond any real design, and
+#: small enough that simulated time (64-bit picoseconds) cannot overflow.
+MAX_PERIOD_PS = 10**12
 
 
 def _check_int(path: str, value: Any, minimum: int = 1, maximum: int | None = None) -> None:
@@ -101,7 +104,7 @@ class BufferConfig:
 
     def validate(self, path: str = "buffer") -> None:
         """Raise ConfigError naming the first bad field."""
-        _check_int(f"{path}.capacity_bytes", self.capacity_bytes, 1)
+        _check_int(f"{path}.capacity_bytes", self.capacity_bytes, 1, 1 << 48)
         _check_int(f"{path}.banks", self.banks, 1, 1 << 16)
         _check_int(f"{path}.word_bytes", self.word_bytes, 1, 1 << 16)
         _check_int(f"{path}.ports", self.ports, 1, 64)
@@ -137,6 +140,11 @@ class ClockConfig:
         """Raise ConfigError if the frequency is not positive or its period is not a whole number of ps."""
         _check_number(f"{path}.frequency_mhz", self.frequency_mhz)
         exact = 1e6 / self.frequency_mhz
+        if exact > MAX_PERIOD_PS:
+            raise ConfigError(
+                f"{path}.frequency_mhz: {self.frequency_mhz} MHz has a period of {exact} ps, "
+                f"at most {MAX_PERIOD_PS} ps (1 Hz) supported"
+            )
         if self.period_ps < 1 or abs(exact - self.period_ps) > 1e-6:
             raise ConfigError(
                 f"{path}.frequency_mhz: {self.frequency_mhz} MHz has a period of {exact} ps, "
@@ -183,7 +191,12 @@ class MemoryConfig:
         """Raise ConfigError naming the first bad field."""
         _check_choice(f"{path}.model", self.model, list(_core.memory_model_names()), "memory model")
         _check_number(f"{path}.bandwidth_gbps", self.bandwidth_gbps)
-        _check_int(f"{path}.latency_ps", self.latency_ps, 0)
+        if REQUEST_BYTES * 1000 / self.bandwidth_gbps > MAX_PERIOD_PS:
+            raise ConfigError(
+                f"{path}.bandwidth_gbps: {self.bandwidth_gbps} GB/s is below the smallest supported "
+                f"({REQUEST_BYTES * 1000 / MAX_PERIOD_PS} GB/s: one {REQUEST_BYTES}-byte request per second)"
+            )
+        _check_int(f"{path}.latency_ps", self.latency_ps, 0, MAX_PERIOD_PS)
         _check_int(f"{path}.queue_depth", self.queue_depth, 1, 1 << 20)
         _check_int(f"{path}.max_request_bytes", self.max_request_bytes, 0, 1 << 30)
         if self.max_request_bytes % REQUEST_BYTES:

@@ -152,9 +152,12 @@ ScheduleResult TaskExecutor::result() const {
   }
   std::vector<std::uint32_t> order(n);
   std::iota(order.begin(), order.end(), 0U);
+  // Per engine by (start, end): a zero-length task that started and ended at t comes before a task that started at t
+  // after it (ordering by start alone reported such a pair as overlapping).
   std::stable_sort(order.begin(), order.end(), [this](std::uint32_t a, std::uint32_t b) {
-    return engine_of_task_[a] != engine_of_task_[b] ? engine_of_task_[a] < engine_of_task_[b]
-                                                    : start_ps_[a] < start_ps_[b];
+    if (engine_of_task_[a] != engine_of_task_[b]) return engine_of_task_[a] < engine_of_task_[b];
+    if (start_ps_[a] != start_ps_[b]) return start_ps_[a] < start_ps_[b];
+    return end_ps_[a] < end_ps_[b];
   });
   for (std::size_t k = 1; k < n; ++k) {
     const std::uint32_t a = order[k - 1], b = order[k];

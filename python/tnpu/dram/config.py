@@ -10,6 +10,21 @@ from tnpu import _core
 from tnpu.errors import ConfigError
 
 
+def _field_error(name: str, value: Any) -> str:
+    """Say what field ``name`` takes, for a value the C++ ``DramSpec`` refused (wrong type, out of range)."""
+    default = getattr(DramConfig(), name)
+    if isinstance(default, bool):
+        return f"dram.{name}: expected true or false, got {value!r}"
+    if isinstance(default, int):
+        top = 2**64 - 1 if name == "tck_ps" else 2**32 - 1  # the C++ field's unsigned type
+        if isinstance(value, int) and not isinstance(value, bool):
+            return f"dram.{name}: expected a whole number in 0..{top}, got {value}"
+        return f"dram.{name}: expected a whole number, got {value!r}"
+    if isinstance(default, float):
+        return f"dram.{name}: expected a number, got {value!r}"
+    return f"dram.{name}: expected text, got {value!r}"
+
+
 @dataclass(frozen=True, slots=True)
 class DramConfig:
     """One DRAM memory system: standard, organisation, timing (memory clock cycles), IDD currents, policies.
@@ -96,8 +111,8 @@ class DramConfig:
             value = getattr(self, name)
             try:
                 setattr(spec, name, value)
-            except (TypeError, ValueError) as exc:
-                raise ConfigError(f"dram.{name}: invalid value {value!r} ({exc})") from None
+            except (TypeError, ValueError):
+                raise ConfigError(_field_error(name, value)) from None
         spec.validate()
         return spec
 

@@ -42,7 +42,10 @@ def _from_toml_text(text: str, origin: str) -> DramConfig:
         ):
             raise ConfigError(f"{origin}: {name}: expected {type(default).__name__}, got {v!r}")
     cfg = DramConfig().replace(**values, source=origin)
-    cfg.validate()
+    try:
+        cfg.validate()
+    except ConfigError as exc:
+        raise ConfigError(f"{origin}: {exc}") from None
     return cfg
 
 

@@ -115,6 +115,15 @@ def _float(path: Path, section: str, key: str, text: str) -> float:
     return value
 
 
+def _validated(cfg: DramConfig, path: Path) -> DramConfig:
+    """Validate ``cfg`` read from ``path``; a bad field's ConfigError gets the file name in front."""
+    try:
+        cfg.validate()
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    return cfg
+
+
 def read_dramsim3_ini(path: str | Path) -> DramConfig:
     """Read a DRAMsim3 ``.ini`` file into a DramConfig with DRAMsim3's own controller policies.
 
@@ -189,7 +198,13 @@ def read_dramsim3_ini(path: str | Path) -> DramConfig:
     tck_ns = _float(p, "timing", "tCK", tck)
     if tck_ns <= 0:
         raise ConfigError(f"{p}: [timing] tCK: must be > 0 ns, got {tck}")
-    values["tck_ps"] = round(tck_ns * 1000)
+    # Time is whole picoseconds: real periods (0.625, 0.83, 0.94 ns) round by well under 0.1 %.
+    tck_ps = round(tck_ns * 1000)
+    if tck_ps < 1 or abs(tck_ps - tck_ns * 1000) > 0.01 * tck_ns * 1000:
+        raise ConfigError(
+            f"{p}: [timing] tCK: {tck} ns is not a whole number of picoseconds within 1 % (nearest: {tck_ps} ps)"
+        )
+    values["tck_ps"] = tck_ps
     al = get("timing", "AL")
     if al is not None and _int(p, "timing", "AL", al) != 0:
         raise ConfigError(f"{p}: [timing] AL: additive latency {al} is not supported (expected 0)")
@@ -207,6 +222,8 @@ def read_dramsim3_ini(path: str | Path) -> DramConfig:
         rank_bytes = (
             probe.bankgroups * probe.banks_per_group * probe.rows * probe.columns * probe.bus_width // 8
         )
+        if rank_bytes <= 0:
+            _validated(probe, p)  # names the organisation field that is zero or negative
         ranks = channel_mb * 1024 * 1024 // rank_bytes if rank_bytes else 0
         if ranks < 1 or ranks * rank_bytes != channel_mb * 1024 * 1024:
             raise ConfigError(
@@ -256,8 +273,7 @@ def read_dramsim3_ini(path: str | Path) -> DramConfig:
             elif (section, key) not in known:
                 notes.append(f"[{section}] {key}: unknown key, ignored")
     cfg = DramConfig().replace(**values, source=f"dramsim3:{p}", notes=tuple(notes))
-    cfg.validate()
-    return cfg
+    return _validated(cfg, p)
 
 
 # ------------------------------------------------------------------------------------------- Ramulator 1 .cfg
@@ -436,5 +452,4 @@ def read_ramulator1_cfg(path: str | Path) -> DramConfig:
             notes.append(f"line {lineno}: {key}: unknown key, ignored")
     notes.append("energy: Ramulator 1 has no IDD values; tnpu-sim's DDR4 defaults are used")
     cfg = DramConfig().replace(**values, source=f"ramulator1:{p}", notes=tuple(notes))
-    cfg.validate()
-    return cfg
+    return _validated(cfg, p)

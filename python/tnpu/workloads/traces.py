@@ -56,6 +56,8 @@ CSV_COLUMNS = (
 REQUIRED_COLUMNS = ("id", "phase", "layer", "kind", "deps")
 _INT_COLUMNS = ("instance", "m", "n", "k", "macs", "vector_ops", "bytes_in", "bytes_out", "stash_bytes")
 _NPZ_COLUMNS = tuple(name for name in TASK_DTYPE.names or ())
+#: Largest value of each integer column (its type in TASK_DTYPE; ``id`` and ``deps`` are int64).
+_COLUMN_MAX = {name: int(np.iinfo(TASK_DTYPE[name]).max) for name in _NPZ_COLUMNS}
 
 
 def _check_writable_names(names: tuple[str, ...]) -> None:
@@ -174,17 +176,20 @@ def read_compute_trace_csv(path: str | os.PathLike[str]) -> TaskArrays:
         def integer(name: str, default: int, rec: dict[str, str] = rec, lineno: int = lineno) -> int:
             value = rec.get(name, "")
             if value == "":
-                return default
-            try:
-                number = int(value)
-            except ValueError:
+                number = default
+            else:
+                try:
+                    number = int(value)
+                except ValueError:
+                    raise TraceFormatError(
+                        f"{where}:{lineno}: expected a whole number for {name}, got '{value}'"
+                    ) from None
+                if number < 0:
+                    raise TraceFormatError(f"{where}:{lineno}: expected {name} >= 0, got '{value}'")
+            if number > _COLUMN_MAX[name]:  # the column's type (a default such as m*n*k may not fit either)
                 raise TraceFormatError(
-                    f"{where}:{lineno}: expected a whole number for {name}, got '{value}'"
-                ) from None
-            if number < 0:
-                raise TraceFormatError(f"{where}:{lineno}: expected {name} >= 0, got '{value}'")
-            if number >= 2**63:
-                raise TraceFormatError(f"{where}:{lineno}: expected {name} below 2^63, got '{value}'")
+                    f"{where}:{lineno}: expected {name} at most {_COLUMN_MAX[name]}, got '{value or number}'"
+                )
             return number
 
         tid = integer("id", -1)
@@ -296,10 +301,16 @@ def read_compute_trace_npz(path: str | os.PathLike[str]) -> TaskArrays:
         if isinstance(exc, FileNotFoundError):
             raise
         raise TraceFormatError(f"{where}: expected a numpy .npz archive ({exc})") from None
+    for name in ("format", "version", "meta"):
+        if name in content and content[name].ndim != 0:
+            raise TraceFormatError(
+                f"{where}: expected '{name}' as a single value, got shape {content[name].shape}"
+            )
     if str(content.get("format", "")) != FORMAT_TAG:
         raise TraceFormatError(f"{where}: expected format '{FORMAT_TAG}', got '{content.get('format', '')}'")
-    if int(content.get("version", -1)) != FORMAT_VERSION:
-        raise TraceFormatError(f"{where}: expected version {FORMAT_VERSION}, got {content.get('version')}")
+    version = content.get("version")
+    if version is None or version.dtype.kind not in "iu" or int(version) != FORMAT_VERSION:
+        raise TraceFormatError(f"{where}: expected version {FORMAT_VERSION}, got {version}")
     needed = (*_NPZ_COLUMNS, "dep_offsets", "dep_ids", "layer_names")
     for name in needed:
         if name not in content:
