@@ -98,11 +98,15 @@ def memory_overrides(
     }
 
 
-def _run(network: str, preset: str, batch: int, overrides: dict[str, Any]) -> dict[str, Any]:
+def _run(
+    network: str, preset: str, batch: int, overrides: dict[str, Any], peak_gbps: float | None
+) -> dict[str, Any]:
     from tnpu.simulate import simulate
 
     r = simulate(network, preset, batch=batch, overrides=overrides)
     s = r.summary()
+    if peak_gbps:  # the stream model's bandwidth is the sustained one: utilisation is against the DRAM's peak
+        s["dram_util"] = s["dram_gbps"] / peak_gbps
     return {
         k: s[k] for k in ("time_s", "energy_j", "energy_paper_j", "pu_c_util", "pu_f_util", "dram_util")
     } | {
@@ -165,7 +169,8 @@ def reproduce(
     done = 0
 
     def work(job: tuple[str, str, str, int, dict[str, Any], float | None]) -> dict[str, Any]:
-        return _run(job[1], job[2], job[3], job[4])
+        peak = job[5] if job[5] is not None else (calibration.peak_gbps if calibration else None)
+        return _run(job[1], job[2], job[3], job[4], peak)
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:  # simulations release the GIL
         results = []
