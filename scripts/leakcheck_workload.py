@@ -39,11 +39,14 @@ def error_paths(tmp: Path) -> None:
 
 
 def full_simulation() -> None:
-    """Run a small full simulation of the accelerator (TNPU preset, a small network, one batch).
+    """Run a small full simulation of the accelerator: LeNet-5, batch 2, on each preset, through the DRAM model.
 
-    Placeholder until the whole-accelerator model lands: call it here (e.g. ``tnpu.simulate(...)`` on LeNet-5 with a
-    batch of 2) and it is leak-checked with the rest.
+    Also an error path (a buffer too small for any tile) that throws from inside the C++ simulation.
     """
+    for arch in ("tnpu", "dadiannao", "dnpu"):
+        tnpu.simulate("lenet5", arch, batch=2, overrides={"memory.model": "dram"})
+    with contextlib.suppress(tnpu.ConfigError):
+        tnpu.simulate("lenet5", "tnpu", batch=1, overrides={"buffer.capacity_bytes": 64})
 
 
 def main() -> None:

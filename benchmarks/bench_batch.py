@@ -1,0 +1,58 @@
+"""One training batch of a network on each accelerator preset: wall time, simulated events/s, DRAM lines/s.
+
+Issue 6's benchmark: VGG-16, batch 50, cycle-level DRAM model (``--memory dram``, every 64-byte line through the
+DDR4-2133 controller); goal under 30 s per preset. The same batch on the stream model (``--memory stream``, the
+bandwidth model ``tnpu reproduce`` uses by default) is the baseline the ratio is taken against, in this process.
+
+Usage: python benchmarks/bench_batch.py [--model vgg16] [--batch 50] [--memory dram stream] [--presets ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+from tnpu import _core
+from tnpu.reproduce import calibrate_stream, memory_overrides
+from tnpu.simulate import simulate
+
+
+def main() -> None:
+    """Run the benchmark and print one line per (memory model, preset)."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default="vgg16")
+    ap.add_argument("--batch", type=int, default=50)
+    ap.add_argument("--memory", nargs="+", default=["stream", "dram"], choices=["stream", "dram"])
+    ap.add_argument("--presets", nargs="+", default=["tnpu", "dadiannao", "dnpu"])
+    args = ap.parse_args()
+    print(f"tnpu._core build: {_core.build_type}; {args.model}, batch {args.batch}")
+    cal = calibrate_stream()
+    wall_of: dict[tuple[str, str], float] = {}
+    print(
+        f"{'memory':<7} {'preset':<10} {'sim time s':>11} {'wall s':>8} {'events':>13} {'Mev/s':>7}"
+        f" {'DRAM lines':>13} {'Mlines/s':>9} {'RSS MB':>7}"
+    )
+    for memory in args.memory:
+        overrides = memory_overrides(memory, cal) if memory == "stream" else {"memory.model": "dram"}
+        for preset in args.presets:
+            t0 = time.perf_counter()
+            r = simulate(args.model, preset, batch=args.batch, overrides=overrides)
+            wall = time.perf_counter() - t0
+            wall_of[(memory, preset)] = wall
+            s = r.summary()
+            lines = r.meta["dram_requests"]
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(
+                f"{memory:<7} {preset:<10} {s['time_s']:>11.4f} {wall:>8.2f} {s['events']:>13,}"
+                f" {s['events'] / wall / 1e6:>7.2f} {lines:>13,} {lines / wall / 1e6:>9.2f} {rss:>7.0f}",
+                flush=True,
+            )
+    if "stream" in args.memory and "dram" in args.memory:
+        for preset in args.presets:
+            ratio = wall_of[("dram", preset)] / wall_of[("stream", preset)]
+            print(f"{preset}: cycle-level DRAM takes {ratio:.1f}x the wall time of the stream model")
+
+
+if __name__ == "__main__":
+    main()
