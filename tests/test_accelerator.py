@@ -231,3 +231,85 @@ def test_user_preset_file(tmp_path):
     (tmp_path / "bad.toml").write_text('[[engines]]\nname = "x"\nruns = ["matrix"]\nrows = 3\n')
     with pytest.raises(ConfigError, match="rows"):
         load_accelerator(tmp_path / "bad.toml")
+
+
+def test_stream_model_agrees_with_the_cycle_level_dram():
+    """The stream model (reproduce's default) is the DRAM model's sustained bandwidth and latency; on a small
+    workload both give batch times within 10 % on every preset, and the same DRAM bytes."""
+    from tnpu.reproduce import calibrate_stream, memory_overrides
+
+    cal = calibrate_stream()
+    assert 0.5 < cal.efficiency <= 1.0
+    assert cal.peak_gbps == pytest.approx(17.06, rel=0.01)
+    for preset in PRESETS:
+        dram = simulate("mpcnn", preset, batch=3, overrides={"memory.model": "dram"})
+        stream = simulate("mpcnn", preset, batch=3, overrides=memory_overrides("stream", cal))
+        assert stream.makespan_ps == pytest.approx(dram.makespan_ps, rel=0.10), preset
+        assert stream.meta["dram_bytes_read"] == dram.meta["dram_bytes_read"]
+        assert stream.meta["dram_bytes_written"] == dram.meta["dram_bytes_written"]
+        assert stream.meta["events"] < dram.meta["events"] / 10
+
+
+def test_reproduce_quick_report_and_bandwidth_sweep():
+    from tnpu.reproduce import PAPER, format_report, reproduce
+
+    rep = reproduce(
+        ["lenet5", "mpcnn"], batch=3, bandwidths=(4.0, 17.06, 68.0), sweep_networks=("mpcnn",), sweep_batch=2
+    )
+    for net in ("lenet5", "mpcnn"):
+        d = rep["networks"][net]
+        assert set(d["presets"]) == set(PRESETS)
+        for r in d["presets"].values():
+            assert {"time_s", "energy_j", "energy_paper_j", "pu_c_util", "pu_f_util", "dram_util"} <= set(r)
+            assert r["energy_paper_j"] < r["energy_j"]
+        assert d["speedup_vs_dnpu"] == pytest.approx(
+            d["presets"]["dnpu"]["time_s"] / d["presets"]["tnpu"]["time_s"]
+        )
+    assert set(rep["average"]) >= set(PAPER)
+    sweep = rep["bandwidth_sweep"]["mpcnn"]
+    for preset in PRESETS:
+        times = [sweep[preset]["time_s"][str(b)] for b in (4.0, 17.06, 68.0)]
+        assert times[0] >= times[1] >= times[2]  # less bandwidth is never faster
+    text = format_report(rep)
+    assert "speedup over DNPU" in text
+    assert "bandwidth sensitivity, mpcnn" in text
+    json.dumps(rep)
+
+
+def test_accelerator_runs_are_deterministic_across_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(_: int) -> tnpu.results.Result:
+        return simulate("mpcnn", "tnpu", batch=2, overrides={"memory.model": "dram"})
+
+    serial = run(0)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(run, range(3)))
+    assert all(serial.equal(r) for r in results)
+
+
+def test_sweep_with_the_accelerator_evaluator():
+    from tnpu.sweep import SerialExecutor, sweep
+
+    rows = sweep(
+        {
+            "preset": ["tnpu", "dadiannao"],
+            "memory.model": ["fixed"],
+            "memory.bandwidth_gbps": [8.53, 17.06],
+            "batch": [2],
+        },
+        ["lenet5"],
+        SerialExecutor(),
+        evaluator="accelerator",
+        progress=False,
+    )
+    assert len(rows) == 4
+    by = {(r["preset"], r["memory.bandwidth_gbps"]): r for r in rows}
+    for preset in ("tnpu", "dadiannao"):
+        assert by[(preset, 8.53)]["time_s"] > by[(preset, 17.06)]["time_s"]
+        direct = simulate(
+            "lenet5", preset, batch=2, overrides={"memory.model": "fixed", "memory.bandwidth_gbps": 17.06}
+        )
+        assert by[(preset, 17.06)]["time_s"] == direct.time_s
+    with pytest.raises(ConfigError, match="space"):
+        sweep({"preset": ["nope"]}, ["lenet5"], SerialExecutor(), evaluator="accelerator", progress=False)

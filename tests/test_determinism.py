@@ -34,6 +34,15 @@ PROGRAM = textwrap.dedent(
         conv = {"kind": "conv", "n": 1, "c": c, "k": 32, "h": 14, "w": 14, "r": 3, "s": 3, "pad_h": 1, "pad_w": 1}
         return _digest(tnpu.simulate_layer(conv, phase, memory=memory).as_dict())
 
+    def accelerator_digest(arch="tnpu", batch=2):
+        r = tnpu.simulate("mpcnn", arch, batch=batch, overrides={"memory.model": "dram"})
+        h = hashlib.sha256()
+        for a in (r.tasks, r.dep_offsets, r.dep_ids, r.busy_ps):
+            h.update(np.ascontiguousarray(a).tobytes())
+        meta = {k: v for k, v in r.meta.items() if k != "wall_s"}
+        h.update(json.dumps([r.stats, r.energy, meta], sort_keys=True, default=repr).encode())
+        return h.hexdigest()
+
     def kernel_digest():
         sim = tnpu.Simulator()
         mem = _core.FixedLatencyMemory(sim, "mem", latency_ps=7_919, queue_depth=5, issue_interval_ps=311)
@@ -86,15 +95,26 @@ def test_replay_and_layer_twice_in_one_process():
     assert ns["replay_digest"]() != ns["replay_digest"](trace="traces/random.ramulator1.trace")
     assert ns["layer_digest"]() != ns["layer_digest"](c=16)
     assert ns["layer_digest"]() != ns["layer_digest"](phase="GD")
+    assert ns["accelerator_digest"]() == ns["accelerator_digest"]()
+    assert ns["accelerator_digest"]() != ns["accelerator_digest"](arch="dnpu")
+    assert ns["accelerator_digest"]() != ns["accelerator_digest"](batch=3)
 
 
 def test_same_run_in_two_processes():
     ns = _namespace()
-    here = (ns["kernel_digest"](), ns["schedule_digest"](7), ns["replay_digest"](), ns["layer_digest"]())
+    here = (
+        ns["kernel_digest"](),
+        ns["schedule_digest"](7),
+        ns["replay_digest"](),
+        ns["layer_digest"](),
+        ns["accelerator_digest"](),
+    )
     code = (
         f"REPO = {REPO!r}\n"
         + PROGRAM
-        + ("\nprint(kernel_digest(), schedule_digest(7), replay_digest(), layer_digest())\n")
+        + (
+            "\nprint(kernel_digest(), schedule_digest(7), replay_digest(), layer_digest(), accelerator_digest())\n"
+        )
     )
     # A different hash seed in the child: nothing may depend on the order of Python sets or dicts of strings.
     env = {**os.environ, "PYTHONHASHSEED": "12345"}

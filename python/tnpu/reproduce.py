@@ -244,14 +244,17 @@ def format_report(rep: dict[str, Any]) -> str:
             else ""
         )
     )
-    for net, d in rep["networks"].items():
+    order = [n for n in setup["networks"] if n in rep["networks"]]
+    for net in order:
+        d = rep["networks"][net]
         lines.append("")
         lines.append(f"{net}")
         lines.append(
             f"  {'preset':<10} {'time/batch ms':>14} {'energy mJ':>10} {'no-DRAM mJ':>11} {'PU-c util':>9}"
             f" {'PU-f util':>9} {'DRAM util':>9} {'window':>6}"
         )
-        for preset, r in d["presets"].items():
+        for preset in PRESETS:
+            r = d["presets"][preset]
             lines.append(
                 f"  {preset:<10} {r['time_s'] * 1e3:>14.2f} {r['energy_j'] * 1e3:>10.2f}"
                 f" {r['energy_paper_j'] * 1e3:>11.2f} {r['pu_c_util']:>9.3f} {r['pu_f_util']:>9.3f}"
@@ -285,7 +288,7 @@ def format_report(rep: dict[str, Any]) -> str:
             f" {a['energy_reduction_full_vs_dadiannao'] * 100:.1f}%)"
         )
     for net, per in rep["bandwidth_sweep"].items():
-        bws = list(per["tnpu"]["time_s"])
+        bws = sorted(per["tnpu"]["time_s"], key=float)
         lines.append("")
         lines.append(
             f"bandwidth sensitivity, {net} (batch {setup['sweep_batch']}): time per batch relative to the fastest"
