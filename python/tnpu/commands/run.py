@@ -9,7 +9,8 @@ from tnpu.commands._args import non_negative_int, positive_int, setting
 
 EXAMPLES = """\
 examples:
-  tnpu run --model vgg16 --arch tnpu                     one batch of 50 on TNPU (cycle-level DRAM)
+  tnpu run --model vgg16 --arch tnpu --memory stream     one batch of 50 on TNPU in seconds (stream model)
+  tnpu run --model mpcnn --arch tnpu                     one batch of 50 through the cycle-level DRAM
   tnpu run --model alexnet --arch dadiannao --batch 8 --json
   tnpu run --model lenet5 --arch dnpu --schedule-csv schedule.csv --timeline lenet.json
   tnpu run --model vgg11 --arch tnpu --memory fixed --set memory.bandwidth_gbps=8.5
@@ -38,7 +39,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--window", type=non_negative_int, help="reorder: instances in flight at most (0: stash-bound)"
     )
     p.add_argument(
-        "--memory", help="memory model: dram (cycle-level, default), fixed (bandwidth + latency), ideal"
+        "--memory",
+        choices=("dram", "stream", "fixed", "ideal"),
+        help="dram: cycle-level controller for every request (the presets' default; slow for big nets at batch 50); "
+        "stream: bandwidth model calibrated on the DRAM model (what tnpu reproduce uses); fixed: --set "
+        "memory.bandwidth_gbps/latency_ps; ideal: no memory time",
     )
     p.add_argument("--dram", help="DRAM preset or file for the dram model (default ddr4-2133)")
     p.add_argument(
@@ -63,11 +68,20 @@ def run(args: argparse.Namespace) -> int:
     """Run ``tnpu run``."""
     from tnpu.simulate import simulate
 
-    overrides: dict[str, object] = dict(args.set)
-    if args.memory is not None:
-        overrides["memory.model"] = args.memory
+    from tnpu.accelerator import load_accelerator
+    from tnpu.reproduce import calibrate_stream, memory_overrides
+
+    overrides: dict[str, object] = {}
     if args.dram is not None:
         overrides["memory.dram"] = args.dram
+    calibration = None
+    if args.memory == "stream":
+        dram = args.dram if args.dram is not None else str(load_accelerator(args.arch).arch.memory.dram)
+        calibration = calibrate_stream(dram)
+        overrides.update(memory_overrides("stream", calibration))
+    elif args.memory is not None:
+        overrides["memory.model"] = args.memory
+    overrides.update(dict(args.set))
     result = simulate(
         args.model,
         args.arch,
@@ -76,6 +90,11 @@ def run(args: argparse.Namespace) -> int:
         window=args.window,
         overrides=overrides,
     )
+    if calibration is not None:  # utilisation against the DRAM's peak, not the calibrated sustained bandwidth
+        result.meta["memory_model"] = (
+            f"stream ({calibration.dram}, {calibration.sustained_gbps:.2f} GB/s sustained)"
+        )
+        result.meta["dram_peak_gbps"] = calibration.peak_gbps
     if args.schedule_csv:
         result.write_schedule_csv(args.schedule_csv, overwrite=args.force)
     if args.timeline:
