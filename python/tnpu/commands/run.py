@@ -66,10 +66,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     """Run ``tnpu run``."""
-    from tnpu.simulate import simulate
-
     from tnpu.accelerator import load_accelerator
     from tnpu.reproduce import calibrate_stream, memory_overrides
+    from tnpu.simulate import simulate
 
     overrides: dict[str, object] = {}
     if args.dram is not None:
