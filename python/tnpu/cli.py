@@ -67,6 +67,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.run(args))
+    except BrokenPipeError:  # the reader went away (`tnpu ... | head`): stop quietly, as other tools do
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except (ConfigError, TraceFormatError, SimulationError, OSError, ImportError) as exc:
         # One line, no traceback: the message names the file, line or field (ImportError: a missing extra).
         message = " ".join(str(exc).split())
