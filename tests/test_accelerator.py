@@ -313,3 +313,37 @@ def test_sweep_with_the_accelerator_evaluator():
         assert by[(preset, 17.06)]["time_s"] == direct.time_s
     with pytest.raises(ConfigError, match="space"):
         sweep({"preset": ["nope"]}, ["lenet5"], SerialExecutor(), evaluator="accelerator", progress=False)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"energy": {"sram_access_pj": 5}}, "energy.sram_access_pj"),
+        ({"energy": {"sram_access_pj": {"global_buffer": "x"}}}, "energy.sram_access_pj.global_buffer"),
+        ({"energy": {"mac_pj": -1}}, "energy.mac_pj"),
+        ({"name": 5}, "name"),
+        ({"window": -2}, "window"),
+        ({"batch": 7, "instance_samples": 2}, "instance_samples"),
+        ({"buffer": {"capacity_bytes": 0}}, "buffer.capacity_bytes"),
+        ({"clock": {"frequency_mhz": 333.0}}, "clock.frequency_mhz"),
+        ({"unknown": 1}, "unknown"),
+    ],
+)
+def test_bad_preset_fields_are_named(change, field):
+    from tnpu.accelerator import accelerator_from_dict
+
+    data = {**load_accelerator("tnpu").to_dict(), **change}
+    with pytest.raises(ConfigError, match=field.replace(".", r"\.")) as info:
+        accelerator_from_dict(data, "mine.toml")
+    assert "mine.toml" in str(info.value)
+
+
+def test_to_pandas_has_readable_columns():
+    pytest.importorskip("pandas")
+    r = simulate("lenet5", "dnpu", batch=2, overrides=FAST)
+    df = r.to_pandas()
+    assert len(df) == len(r.tasks)
+    assert set(df["phase"]) == {"FP", "BP", "GD", "WU"}
+    assert set(df["engine"]) == {"pu_c", "pu_f"}
+    assert (df["end_ps"] >= df["start_ps"]).all()
+    assert df["layer_name"].iloc[0] == r.layer_names[int(r.tasks["layer"][0])]

@@ -306,3 +306,42 @@ def test_the_samples_themselves_load(name: str) -> None:
         assert len(read_topology(path)) == len(re.findall(r"\n\w", path.read_text()))
     else:
         load_dram_config(path).validate()
+
+
+# ------------------------------------------------------------------------------------------ accelerator presets
+
+ACCEL_PRESET = resources.files("tnpu").joinpath("presets", "tnpu.toml").read_bytes()
+ACCEL_TOKENS = st.sampled_from(
+    ['"matrix"', '["vector"]', "[]", "{}", '"x"', "-1", "0", "1e400", "nan", "true", '"ws"', "2.0", "65537"]
+)
+
+
+@st.composite
+def accel_mutated(draw: st.DrawFn) -> bytes:
+    """The TNPU preset with values replaced by awkward TOML values, byte edits, or random bytes."""
+    text = ACCEL_PRESET.decode("utf-8")
+    kind = draw(st.integers(0, 4))
+    if kind == 0:
+        return draw(st.binary(max_size=1500))
+    lines = text.split("\n")
+    for _ in range(draw(st.integers(1, 4))):
+        i = draw(st.integers(0, len(lines) - 1))
+        if "=" in lines[i] and not lines[i].lstrip().startswith("#"):
+            key = lines[i].split("=", 1)[0]
+            lines[i] = f"{key}= {draw(ACCEL_TOKENS)}"
+    data = "\n".join(lines).encode("utf-8")
+    if kind >= 3:
+        data = byte_edit(data, draw(_edits))
+    return data
+
+
+def _valid_accelerator(cfg: object) -> None:
+    cfg.validate()  # type: ignore[attr-defined]
+
+
+@SETTINGS
+@given(data=accel_mutated())
+def test_accelerator_preset_toml(tmp_path: Path, data: bytes) -> None:
+    from tnpu.accelerator import load_accelerator
+
+    check(tmp_path / "a.toml", data, load_accelerator, ConfigError, _valid_accelerator)

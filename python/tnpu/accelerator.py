@@ -144,6 +144,8 @@ class AcceleratorConfig:
 
     def validate(self) -> None:
         """Raise ConfigError naming the first bad field."""
+        if not isinstance(self.name, str) or not self.name:
+            raise ConfigError(f"name: expected a non-empty string, got {self.name!r}")
         if not self.engines:
             raise ConfigError("engines: at least one engine is needed")
         names = [e.name for e in self.engines]

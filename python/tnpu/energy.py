@@ -77,8 +77,12 @@ class EnergyTable:
             v = getattr(self, name)
             if not (isinstance(v, int | float) and math.isfinite(v) and v >= 0):
                 raise ConfigError(f"energy.{name}: expected a finite number >= 0, got {v!r}")
+        if not isinstance(self.sram_access_pj, Mapping):
+            raise ConfigError(
+                f"energy.sram_access_pj: expected a table of buffer name -> pJ, got {self.sram_access_pj!r}"
+            )
         for buf, v in self.sram_access_pj.items():
-            if not (math.isfinite(v) and v >= 0):
+            if isinstance(v, bool) or not isinstance(v, int | float) or not (math.isfinite(v) and v >= 0):
                 raise ConfigError(f"energy.sram_access_pj.{buf}: expected a finite number >= 0, got {v!r}")
 
 
