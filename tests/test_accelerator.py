@@ -347,3 +347,24 @@ def test_to_pandas_has_readable_columns():
     assert set(df["engine"]) == {"pu_c", "pu_f"}
     assert (df["end_ps"] >= df["start_ps"]).all()
     assert df["layer_name"].iloc[0] == r.layer_names[int(r.tasks["layer"][0])]
+
+
+def test_progress_reports_and_can_stop_a_run():
+    calls: list[tuple[int, int]] = []
+    r = simulate("mpcnn", "tnpu", batch=4, overrides=FAST, progress=lambda a, b: calls.append((a, b)))
+    assert calls[-1] == (len(r.tasks), len(r.tasks))
+    assert [a for a, _ in calls] == sorted(a for a, _ in calls)
+
+    class Stop(Exception):
+        pass
+
+    def stop(started: int, _total: int) -> None:
+        if started > 20:
+            raise Stop
+
+    with pytest.raises(Stop):
+        simulate("mpcnn", "tnpu", batch=4, overrides={"memory.model": "dram"}, progress=stop)
+    # the process is fine afterwards
+    assert simulate("mpcnn", "tnpu", batch=4, overrides=FAST).equal(
+        simulate("mpcnn", "tnpu", batch=4, overrides=FAST)
+    )

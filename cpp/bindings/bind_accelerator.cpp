@@ -26,7 +26,7 @@ py::dict run(const InArray<std::uint32_t>& instance, const InArray<std::uint32_t
              const InArray<std::uint64_t>& bytes_out, const std::vector<LayerTuple>& layers,
              const std::vector<EngineTuple>& engines, const std::vector<std::uint32_t>& engine_of_class,
              const std::string& scheduler, std::uint32_t window, const workload::PassConfig& pass,
-             bool gd_accumulate, std::uint32_t address_slots) {
+             bool gd_accumulate, std::uint32_t address_slots, const py::object& progress) {
   // Convert everything while holding the GIL; the simulation itself touches no Python object.
   AcceleratorWorkload w;
   w.tasks = task_set_from_arrays(instance, layer, phase, task_class, dep_offsets, dep_ids);
@@ -47,10 +47,20 @@ py::dict run(const InArray<std::uint32_t>& instance, const InArray<std::uint32_t
   c.pass = pass;
   c.gd_accumulate = gd_accumulate;
   c.address_slots = address_slots;
+  ProgressFn report;
+  if (!progress.is_none()) {
+    // Called with the GIL released: take it, let Ctrl-C through (PyErr_CheckSignals), call the Python callable.
+    // A Python exception becomes error_already_set, which unwinds the simulation and reaches the caller.
+    report = [&progress](std::uint64_t started, std::uint64_t total) {
+      py::gil_scoped_acquire gil;
+      if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+      progress(started, total);
+    };
+  }
   AcceleratorResult r;
   {
     py::gil_scoped_release release;
-    r = simulate_training(w, c);
+    r = simulate_training(w, c, report);
   }
   py::dict out;
   out["start_ps"] = to_numpy(std::move(r.schedule.start_ps));
@@ -91,9 +101,10 @@ void bind_accelerator(py::module_& m) {
   m.def("simulate_training", &run, py::arg("instance"), py::arg("layer"), py::arg("phase"), py::arg("task_class"),
         py::arg("dep_offsets"), py::arg("dep_ids"), py::arg("vector_ops"), py::arg("bytes_in"), py::arg("bytes_out"),
         py::arg("layers"), py::arg("engines"), py::arg("engine_of_class"), py::arg("scheduler"), py::arg("window"),
-        py::arg("pass_config"), py::arg("gd_accumulate"), py::arg("address_slots"),
+        py::arg("pass_config"), py::arg("gd_accumulate"), py::arg("address_slots"), py::arg("progress") = py::none(),
         "Simulate a training graph on an accelerator (engines, shared DMA/memory, scheduler) in one call; releases "
-        "the GIL. Returns the executed schedule, per-task counts and every statistic.");
+        "the GIL. Returns the executed schedule, per-task counts and every statistic. progress(started, total), if "
+        "given, is called about 200 times (with the GIL); an exception it raises (or Ctrl-C) stops the run.");
 }
 
 }  // namespace tnpu::bindings

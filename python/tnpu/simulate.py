@@ -14,7 +14,7 @@ True
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -57,6 +57,7 @@ def simulate(
     scheduler: str | None = None,
     window: int | None = None,
     overrides: Mapping[str, Any] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Result:
     """Simulate one training batch of ``model`` on ``arch`` and return the :class:`~tnpu.results.Result`.
 
@@ -72,6 +73,9 @@ def simulate(
     overrides
         Dotted-path settings (see :meth:`tnpu.accelerator.AcceleratorConfig.override`), e.g.
         ``{"memory.dram": "ddr4-3200", "buffer.capacity_bytes": 1 << 20}``.
+    progress
+        ``progress(tasks_started, tasks)``, called about 200 times during the run (a progress bar); an exception it
+        raises stops the simulation and propagates (Ctrl-C does too).
 
     Raises
     ------
@@ -146,6 +150,7 @@ def simulate(
         pass_cfg,
         bool(cfg.gd_accumulate),
         int(slots),
+        progress,
     )
     wall = time.perf_counter() - wall
 

@@ -18,6 +18,7 @@
 // a bad configuration or workload (naming the field, task or layer) and SimulationError if the run gets stuck or
 // the schedule validator finds a violation. It touches no Python object (the binding releases the GIL).
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,11 @@ struct AcceleratorResult {
   std::vector<StatRow> stats;              // every statistic of the simulation (DRAM controller, DMA, executor)
 };
 
-[[nodiscard]] AcceleratorResult simulate_training(const AcceleratorWorkload& workload, const AcceleratorConfig& config);
+// Called as tasks start, about every 1/200 of the tasks, with (tasks started, total): progress bars, and a way to
+// stop a long run (an exception it throws leaves simulate_training unchanged, with the simulation discarded).
+using ProgressFn = std::function<void(std::uint64_t started, std::uint64_t total)>;
+
+[[nodiscard]] AcceleratorResult simulate_training(const AcceleratorWorkload& workload, const AcceleratorConfig& config,
+                                                  const ProgressFn& progress = {});
 
 }  // namespace tnpu

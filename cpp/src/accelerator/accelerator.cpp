@@ -58,8 +58,9 @@ class Layout {
 class AcceleratorRunner final : public TaskRunner, public Module, private EventHandler {
  public:
   AcceleratorRunner(Simulation& sim, const AcceleratorWorkload& workload, const AcceleratorConfig& config,
-                    bool ideal, Target* target)
-      : Module(sim, "accelerator"), workload_(workload), config_(config), ideal_(ideal) {
+                    bool ideal, Target* target, const ProgressFn& progress)
+      : Module(sim, "accelerator"), workload_(workload), config_(config), ideal_(ideal), progress_(progress) {
+    progress_every_ = std::max<std::uint64_t>(1, workload.tasks.size() / 200);
     const std::size_t n = workload.tasks.size();
     for (auto* v : {&macs_, &compute_ps_, &dram_read_, &dram_write_, &sram_reads_, &sram_writes_, &tiles_, &pes_}) {
       v->assign(n, 0);
@@ -79,6 +80,9 @@ class AcceleratorRunner final : public TaskRunner, public Module, private EventH
 
   void start(std::uint32_t task, std::uint32_t engine, TaskExecutor& executor) override {
     executor_ = &executor;
+    if (progress_ && (++started_ % progress_every_ == 0 || started_ == workload_.tasks.size())) {
+      progress_(started_, workload_.tasks.size());
+    }
     const TaskPlan& plan = plan_for(task, engine);
     macs_[task] = plan.macs;
     compute_ps_[task] = plan.compute_cycles * config_.pass.clock_period_ps;
@@ -267,6 +271,9 @@ class AcceleratorRunner final : public TaskRunner, public Module, private EventH
   const AcceleratorWorkload& workload_;
   const AcceleratorConfig& config_;
   bool ideal_;
+  const ProgressFn& progress_;
+  std::uint64_t progress_every_ = 1;
+  std::uint64_t started_ = 0;
   TaskExecutor* executor_ = nullptr;
   std::vector<mem::DmaEngine*> dmas_;
   std::vector<workload::TilePipeline*> pipelines_;
@@ -341,7 +348,8 @@ void AcceleratorWorkload::validate() const {
   }
 }
 
-AcceleratorResult simulate_training(const AcceleratorWorkload& workload, const AcceleratorConfig& input) {
+AcceleratorResult simulate_training(const AcceleratorWorkload& workload, const AcceleratorConfig& input,
+                                    const ProgressFn& progress) {
   input.validate();
   workload.validate();
   AcceleratorConfig config = input;
@@ -354,7 +362,7 @@ AcceleratorResult simulate_training(const AcceleratorWorkload& workload, const A
 
   Simulation sim("tnpu");
   Target* target = memory.ideal ? nullptr : &memory.make(sim, config.pass.memory);
-  auto& runner = sim.make<AcceleratorRunner>(workload, config, memory.ideal, target);
+  auto& runner = sim.make<AcceleratorRunner>(workload, config, memory.ideal, target, progress);
   ExecutorConfig ec;
   for (const auto& e : config.engines) ec.engines.push_back(EngineSpec{e.name});
   ec.engine_of_class = config.engine_of_class;

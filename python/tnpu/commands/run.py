@@ -81,14 +81,26 @@ def run(args: argparse.Namespace) -> int:
     elif args.memory is not None:
         overrides["memory.model"] = args.memory
     overrides.update(dict(args.set))
-    result = simulate(
-        args.model,
-        args.arch,
-        batch=args.batch,
-        scheduler=args.scheduler,
-        window=args.window,
-        overrides=overrides,
-    )
+    from tnpu._progress import progress_bar
+
+    with progress_bar(1000, "simulating", enabled=False if args.json else None) as bar:
+        shown = 0
+
+        def tick(started: int, total: int) -> None:
+            nonlocal shown
+            now = started * 1000 // max(total, 1)
+            bar.update(now - shown)
+            shown = now
+
+        result = simulate(
+            args.model,
+            args.arch,
+            batch=args.batch,
+            scheduler=args.scheduler,
+            window=args.window,
+            overrides=overrides,
+            progress=tick,
+        )
     if calibration is not None:  # utilisation against the DRAM's peak, not the calibrated sustained bandwidth
         result.meta["memory_model"] = (
             f"stream ({calibration.dram}, {calibration.sustained_gbps:.2f} GB/s sustained)"
