@@ -368,3 +368,14 @@ def test_progress_reports_and_can_stop_a_run():
     assert simulate("mpcnn", "tnpu", batch=4, overrides=FAST).equal(
         simulate("mpcnn", "tnpu", batch=4, overrides=FAST)
     )
+
+
+def test_elementwise_placement():
+    vec = simulate("mpcnn", "tnpu", batch=2, overrides=FAST)
+    prod = simulate("mpcnn", "tnpu", batch=2, overrides={**FAST, "elementwise": "producer"})
+    relu = vec.tasks["layer_kind"] == 4  # ReLU layers
+    assert set(vec.tasks["engine"][relu]) == {1}  # all on PU-f
+    assert set(prod.tasks["engine"][prod.tasks["layer_kind"] == 4]) == {0, 1}  # conv-side ones on PU-c
+    assert prod.summary()["macs"] == vec.summary()["macs"]
+    with pytest.raises(ConfigError, match="elementwise"):
+        simulate("mpcnn", "tnpu", overrides={"elementwise": "fused"})

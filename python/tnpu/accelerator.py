@@ -111,6 +111,10 @@ class AcceleratorConfig:
     instance_samples: int = 1
     #: per-instance weight gradients accumulate into dW in DRAM (read-modify-write of dW per instance).
     gd_accumulate: bool = True
+    #: where element-wise layers (ReLU, pooling, batch norm, add) run: ``"vector"`` (the vector engine, design.md 1)
+    #: or ``"producer"`` (the engine of the GEMM layer feeding them: a conv's ReLU/pooling on the conv engine, as
+    #: an activation unit at the array's output would).
+    elementwise: str = "vector"
     arch: ArchConfig = field(default_factory=ArchConfig)
     energy: EnergyTable = field(default_factory=EnergyTable)
     description: str = ""
@@ -172,6 +176,8 @@ class AcceleratorConfig:
             raise ConfigError(
                 f"instance_samples: {self.instance_samples} must divide the batch ({self.batch})"
             )
+        if self.elementwise not in ("vector", "producer"):
+            raise ConfigError(f"elementwise: expected 'vector' or 'producer', got {self.elementwise!r}")
         if not isinstance(self.gd_accumulate, bool):
             raise ConfigError(f"gd_accumulate: expected true or false, got {self.gd_accumulate!r}")
         self.arch.validate("arch")
@@ -179,7 +185,7 @@ class AcceleratorConfig:
     def override(self, values: Mapping[str, Any]) -> AcceleratorConfig:
         """Return a copy with fields replaced by dotted path, validated.
 
-        Paths: ``scheduler``, ``window``, ``batch``, ``instance_samples``, ``gd_accumulate``,
+        Paths: ``scheduler``, ``window``, ``batch``, ``instance_samples``, ``gd_accumulate``, ``elementwise``,
         ``engines.<name>.<field>``, ``buffer.<field>``, ``memory.<field>``, ``dma.<field>``, ``clock.<field>``,
         ``dtype``, ``mapping_objective``, ``mapping_compute_slack``, ``energy.<field>``.
         """
@@ -191,7 +197,15 @@ class AcceleratorConfig:
 
     def _set(self, path: str, value: Any) -> AcceleratorConfig:
         parts = path.split(".")
-        top = {"scheduler", "window", "batch", "instance_samples", "gd_accumulate", "description"}
+        top = {
+            "scheduler",
+            "window",
+            "batch",
+            "instance_samples",
+            "gd_accumulate",
+            "elementwise",
+            "description",
+        }
         arch_parts = {"buffer", "memory", "dma", "clock"}
         arch_fields = {"dtype", "mapping_objective", "mapping_compute_slack"}
         if len(parts) == 1 and parts[0] in top:
@@ -240,6 +254,7 @@ class AcceleratorConfig:
             "batch": self.batch,
             "instance_samples": self.instance_samples,
             "gd_accumulate": self.gd_accumulate,
+            "elementwise": self.elementwise,
             "engines": [{**dataclasses.asdict(e), "runs": list(e.runs)} for e in self.engines],
             "buffer": dataclasses.asdict(arch.buffer),
             "memory": {
@@ -275,6 +290,7 @@ _TOP = {
     "batch",
     "instance_samples",
     "gd_accumulate",
+    "elementwise",
     "dtype",
     "mapping_objective",
     "mapping_compute_slack",

@@ -31,6 +31,21 @@ from tnpu.workloads.layers import LayerKind, Network, Phase
 _GEMM_KINDS = (int(LayerKind.CONV), int(LayerKind.LINEAR))
 
 
+def _producer_side(net: Network) -> np.ndarray:
+    """Per layer: 0 if the nearest GEMM layer upstream is a conv (element-wise work at the conv side), else 1."""
+    idx = {layer.name: i for i, layer in enumerate(net.layers)}
+    side = np.ones(len(net.layers), dtype=np.uint8)
+    for i, layer in enumerate(net.layers):
+        if int(layer.kind) == int(LayerKind.CONV):
+            side[i] = 0
+        elif int(layer.kind) == int(LayerKind.LINEAR):
+            side[i] = 1
+        else:
+            ins = [idx[x] for x in layer.inputs if x in idx]
+            side[i] = side[ins[0]] if ins else 0
+    return side
+
+
 def _graph(model: str | Network | TaskArrays, cfg: AcceleratorConfig) -> tuple[TaskArrays, Network | None]:
     if isinstance(model, TaskArrays):
         return model, None
@@ -115,6 +130,11 @@ def simulate(
             "model: a task graph without its network has no layer shapes for its conv/linear tasks; "
             "simulate the network instead"
         )
+
+    if net is not None and cfg.elementwise == "producer":
+        side = _producer_side(net)
+        el = ~np.isin(t["layer_kind"], _GEMM_KINDS) & (t["phase"] != int(Phase.WU))
+        sched["task_class"] = np.where(el, side[t["layer"]], sched["task_class"]).astype(np.uint8)
 
     # The reorder window: what the activation stash in DRAM allows (paper.md 1.4), unless set.
     instances = len(np.unique(t["instance"][t["phase"] != int(Phase.WU)]))
