@@ -264,7 +264,7 @@ def energy_figure(source: Mapping[str, Any], *, path: str | Path | None = None) 
     nets = list(table)
     cols = min(len(nets), 3)
     nrows = -(-len(nets) // cols)
-    fig = _figure(4.2 * cols + 0.6, 3.6 * nrows + 0.9)
+    fig = _figure(max(4.2 * cols + 2.4, 7.5), 3.6 * nrows + 1.0)
     axes = fig.subplots(nrows, cols, squeeze=False).ravel()
     for ax in axes[len(nets) :]:
         ax.set_visible(False)
@@ -304,7 +304,7 @@ def energy_figure(source: Mapping[str, Any], *, path: str | Path | None = None) 
         [handles[i] for i in order], [labels[i] for i in order], loc="outside right center", fontsize=9
     )
     fig.suptitle(
-        "Energy per training batch by component; numbers: full total (without DRAM)",
+        "Energy per training batch by component\nnumbers on the bars: full total (total without DRAM)",
         fontsize=12,
     )
     return _finish(fig, path)
