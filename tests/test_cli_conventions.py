@@ -52,11 +52,26 @@ TOPOLOGY = (
 SPEC = '[sweep]\nworkloads = ["lenet5"]\n[space]\n"arch.pu_c.rows" = [8, 16]\nphases = "FP"\n'
 
 
+def _write_recorded_trace(path: Path) -> None:
+    """A LeNet-5 compute trace with the cycles a run recorded (for ``replay compute``)."""
+    import tnpu
+    from tnpu.compute_replay import record_timings
+    from tnpu.workloads import TrainingGraph, get_network
+    from tnpu.workloads.traces import write_compute_trace
+
+    ideal = {"memory.model": "ideal"}
+    result = tnpu.simulate("lenet5", "tnpu", batch=1, overrides=ideal)
+    write_compute_trace(
+        record_timings(TrainingGraph(get_network("lenet5"), batch=1).to_arrays(), result), path
+    )
+
+
 @pytest.fixture
 def files(tmp_path: Path) -> dict[str, str]:
     (tmp_path / "s.cfg").write_text(CFG)
     (tmp_path / "t.csv").write_text(TOPOLOGY)
     (tmp_path / "spec.toml").write_text(SPEC)
+    _write_recorded_trace(tmp_path / "rec.csv")
     assert (
         main(["trace", "gen", "random", "-n", "200", "-o", str(tmp_path / "r.trace"), "--format", "dramsim3"])
         == 0
@@ -83,6 +98,7 @@ JSON_RUNS: dict[str, list[str]] = {
     "trace info": ["trace", "info", "{dir}/r.trace", "--json"],
     "trace convert": ["trace", "convert", "{dir}/r.trace", "{dir}/c.trace", "--to", "ramulator1", "--json"],
     "replay dram": ["replay", "dram", "{dir}/r.trace", "--dram", "ddr4-2400", "--json"],
+    "replay compute": ["replay", "compute", "{dir}/rec.csv", "--arch", "tnpu", "--memory", "ideal", "--json"],
     "layer-cycles": ["layer-cycles", "--topology", "{dir}/t.csv", "--config", "{dir}/s.cfg", "--json"],
     "sweep": ["sweep", "{dir}/spec.toml", "--workers", "1", "--out", "{dir}/o.parquet", "--json"],
     "run": ["run", "--model", "lenet5", "--arch", "tnpu", "--batch", "2", "--json"],
@@ -104,6 +120,7 @@ RUNTIME_ERRORS: dict[str, tuple[list[str] | None, str]] = {
         "missing.file",
     ),
     "replay dram": (["replay", "dram", "{missing}"], "missing.file"),
+    "replay compute": (["replay", "compute", "{missing}", "--arch", "tnpu"], "missing.file"),
     "layer-cycles": (["layer-cycles", "--topology", "{missing}", "--config", "{dir}/s.cfg"], "missing.file"),
     "sweep": (["sweep", "{missing}", "--out", "{dir}/o.parquet"], "missing.file"),
     "run": (["run", "--model", "lenet5", "--arch", "{missing}"], "missing.file"),
@@ -206,6 +223,7 @@ def test_missing_optional_package_is_a_one_line_runtime_error(monkeypatch, tmp_p
 
     monkeypatch.setattr(opt.importlib, "import_module", no_pyarrow)
     (tmp_path / "spec.toml").write_text(SPEC)
+    _write_recorded_trace(tmp_path / "rec.csv")
     assert (
         main(["sweep", str(tmp_path / "spec.toml"), "--workers", "1", "--out", str(tmp_path / "o.parquet")])
         == 1

@@ -111,10 +111,21 @@ def _run(
         k: s[k] for k in ("time_s", "energy_j", "energy_paper_j", "pu_c_util", "pu_f_util", "dram_util")
     } | {
         "window_used": s["window_used"],
+        "energy_pj": energy_components(r.energy),
         "busy": s["busy"],
         "events": s["events"],
         "wall_s": s["wall_s"],
     }
+
+
+def energy_components(energy_pj: dict[str, float]) -> dict[str, float]:
+    """Energy (pJ) grouped by component: ``mac``, ``sram``, ``static`` (engines and buffer) and ``dram``."""
+    out = {"mac": 0.0, "sram": 0.0, "static": 0.0, "dram": 0.0}
+    for key, value in energy_pj.items():
+        head = key.split(".", 1)[0]
+        if head in out:
+            out[head] += float(value)
+    return out
 
 
 def _compare(per_preset: dict[str, dict[str, Any]]) -> dict[str, float]:
@@ -145,7 +156,8 @@ def reproduce(
     -------
     dict
         ``networks``: per network, per preset the figures (``time_s``, ``energy_j``, ``energy_paper_j``,
-        ``pu_c_util``, ``pu_f_util``, ``dram_util``...) and the speedups and energy reductions of TNPU;
+        ``pu_c_util``, ``pu_f_util``, ``dram_util``, ``energy_pj``: MAC/SRAM/static/DRAM pJ...) and the speedups and
+        energy reductions of TNPU;
         ``average``: their arithmetic means beside ``paper``; ``bandwidth_sweep``: per network and preset the batch
         time at each peak bandwidth and the slowdown relative to the fastest point; ``setup``: what ran.
     """

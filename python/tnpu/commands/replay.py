@@ -1,4 +1,8 @@
-"""``tnpu replay``: replay a trace through a model. ``tnpu replay dram TRACE --dram PRESET_OR_FILE``."""
+"""``tnpu replay``: replay a trace through a model.
+
+``tnpu replay dram TRACE --dram PRESET_OR_FILE``; ``tnpu replay compute TRACE --arch PRESET`` (recorded task cycles
+against the model's prediction).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,25 @@ import argparse
 import json
 import sys
 
+from tnpu.commands._args import non_negative_int, setting
+
 EXAMPLES = """\
 examples:
   tnpu replay dram traces/seq.dramsim3.trace.gz --dram ddr4-2400
   tnpu replay dram my.trace --dram path/to/DDR4_8Gb_x8_2400.ini --json
   tnpu replay dram my.trace --dram ramulator.cfg --format ramulator1 --set tRFC=350 --wrap
+  tnpu replay compute recorded.csv --arch tnpu                 predicted against recorded cycles per task
+"""
+
+COMPUTE_EXAMPLES = """\
+examples:
+  tnpu replay compute recorded.csv --arch tnpu                 worst 25 tasks and the error summary
+  tnpu replay compute recorded.npz --arch dnpu --top 0 --json  every task, as JSON
+  tnpu replay compute recorded.csv --arch tnpu --memory fixed --set memory.bandwidth_gbps=8.5
+
+The trace needs start_cycle/end_cycle (in the preset's clock). Each task is predicted in isolation from its record
+(GEMM shape, vector operations, bytes); conv tasks as a dense GEMM, since the trace holds no layer shapes
+(docs/compute_replay.md).
 """
 
 
@@ -18,7 +36,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     """Register ``tnpu replay`` and its ``dram`` sub-command."""
     p = sub.add_parser(
         "replay",
-        help="replay a trace through a model (dram)",
+        help="replay a trace through a model (dram, compute)",
         description=__doc__,
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -47,6 +65,36 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     d.add_argument("--json", action="store_true", help="print one JSON object")
     d.set_defaults(run=run_dram)
+
+    c = models.add_parser(
+        "compute",
+        help="predict each task of a compute trace with recorded cycles on a preset; per-task error and MAPE",
+        description="Predict every task of a compute trace on an accelerator preset, in isolation, and compare "
+        "with the cycles the trace recorded: a per-task table (worst first) and the error summary.",
+        epilog=COMPUTE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    c.add_argument("trace", help="compute trace (.csv or .npz) with start_cycle/end_cycle recorded")
+    c.add_argument(
+        "--arch", default="tnpu", help="preset (tnpu, dadiannao, dnpu) or a .toml file (default tnpu)"
+    )
+    c.add_argument(
+        "--memory",
+        help="memory model: dram (cycle-level, the presets' default), fixed (bandwidth + latency), ideal",
+    )
+    c.add_argument(
+        "--set",
+        type=setting,
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override any preset field by dotted path (repeatable), e.g. --set buffer.capacity_bytes=1048576",
+    )
+    c.add_argument(
+        "--top", type=non_negative_int, default=25, help="tasks listed, worst first (default 25; 0: all)"
+    )
+    c.add_argument("--json", action="store_true", help="print one JSON object (summary and every task)")
+    c.set_defaults(run=run_compute)
 
     def _usage(_args: argparse.Namespace) -> int:
         p.print_help()
@@ -106,4 +154,19 @@ def run_dram(args: argparse.Namespace) -> int:
             print(f"  {key:26s} {value:,}")
         else:
             print(f"  {key:26s} {value}")
+    return 0
+
+
+def run_compute(args: argparse.Namespace) -> int:
+    """Predict the trace's tasks and print predicted against recorded cycles."""
+    from tnpu.compute_replay import replay_compute_trace
+
+    overrides: dict[str, object] = dict(args.set)
+    if args.memory is not None:
+        overrides["memory.model"] = args.memory
+    result = replay_compute_trace(args.trace, args.arch, overrides=overrides)
+    if args.json:
+        print(result.to_json())
+        return 0
+    print(result.format(args.top))
     return 0

@@ -13,6 +13,7 @@ examples:
   tnpu reproduce                   batch 50, five networks, three presets, bandwidth sweep (about a minute)
   tnpu reproduce --quick           the same mechanisms on 4 instances per batch (seconds)
   tnpu reproduce --json > r.json   everything as one JSON object
+  tnpu reproduce --quick --plots figs    also write the figures as PNG in figs/ (plot extra: matplotlib)
   tnpu reproduce --networks alexnet vgg16 --memory dram --no-sweep   cycle-level DRAM for every request (slow)
 """
 
@@ -40,6 +41,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--no-sweep", action="store_true", help="skip the bandwidth sweep")
     p.add_argument("--workers", type=positive_int, default=2, help="simulations run at once (default 2)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--plots",
+        metavar="DIR",
+        help="write the figures as PNG in DIR (created if missing): Figure 4 occupancy, utilisation over time, "
+        "energy breakdown, bandwidth sweep (needs matplotlib: the plot extra)",
+    )
+    p.add_argument("--force", action="store_true", help="--plots: overwrite figure files that exist")
     p.set_defaults(run=run)
 
 
@@ -50,6 +58,12 @@ def run(args: argparse.Namespace) -> int:
     batch = args.batch or (4 if args.quick else 50)
     bandwidths = () if args.no_sweep else ((4.0, 17.06, 68.0) if args.quick else BANDWIDTHS)
     show = sys.stderr.isatty() and not args.json
+    if args.plots is not None:  # fail before the experiment, not after it
+        from tnpu._optional import optional_import
+        from tnpu.plots import check_writable, figure_paths
+
+        optional_import("matplotlib")
+        check_writable(figure_paths(args.plots), force=args.force)
 
     def progress(msg: str) -> None:
         if show:
@@ -67,4 +81,13 @@ def run(args: argparse.Namespace) -> int:
     if show:
         print("\r\033[K", end="", file=sys.stderr)
     print(json.dumps(rep, sort_keys=True) if args.json else format_report(rep))
+    if args.plots is not None:
+        from tnpu.plots import write_reproduce_figures
+
+        progress("figures: extra runs for the occupancy and utilisation views")
+        paths = write_reproduce_figures(rep, args.plots, batch=min(batch, 4), force=args.force)
+        if show:
+            print("\r\033[K", end="", file=sys.stderr)
+        for path in paths:
+            print(f"tnpu reproduce: wrote {path}", file=sys.stderr)
     return 0
