@@ -163,7 +163,9 @@ def test_top_level_help_lists_every_command_with_examples(capsys):
 def test_every_leaf_prints_json(command, files, capsys):
     parser = {" ".join(w): p for w, p, _leaf in ALL}[command]
     assert any("--json" in a.option_strings for a in parser._actions)
-    if command == "sweep":  # --out writes Parquet: the sweep extra (CI's main run installs it; the sanitizer run not)
+    if (
+        command == "sweep"
+    ):  # --out writes Parquet: the sweep extra (CI's main run installs it; the sanitizer run not)
         pytest.importorskip("pyarrow")
     assert main(_fill(JSON_RUNS[command], files)) == 0
     out = capsys.readouterr().out

@@ -197,15 +197,7 @@ class AcceleratorConfig:
 
     def _set(self, path: str, value: Any) -> AcceleratorConfig:
         parts = path.split(".")
-        top = {
-            "scheduler",
-            "window",
-            "batch",
-            "instance_samples",
-            "gd_accumulate",
-            "elementwise",
-            "description",
-        }
+        top = _SCALARS | {"description"}
         arch_parts = {"buffer", "memory", "dma", "clock"}
         arch_fields = {"dtype", "mapping_objective", "mapping_compute_slack"}
         if len(parts) == 1 and parts[0] in top:
@@ -281,20 +273,9 @@ _SECTIONS: dict[str, type[Any]] = {
     "dma": DmaConfig,
     "clock": ClockConfig,
 }
-_TOP = {
-    "name",
-    "description",
-    "sources",
-    "scheduler",
-    "window",
-    "batch",
-    "instance_samples",
-    "gd_accumulate",
-    "elementwise",
-    "dtype",
-    "mapping_objective",
-    "mapping_compute_slack",
-}
+#: Top-level scalar settings of a preset (besides name, description, sources and the arch fields).
+_SCALARS = frozenset({"scheduler", "window", "batch", "instance_samples", "gd_accumulate", "elementwise"})
+_TOP = _SCALARS | {"name", "description", "sources", "dtype", "mapping_objective", "mapping_compute_slack"}
 
 
 def accelerator_from_dict(data: Mapping[str, Any], origin: str = "accelerator") -> AcceleratorConfig:

@@ -47,3 +47,15 @@ def setting(text: str) -> tuple[str, object]:
             except ValueError:
                 value = raw
     return key, value
+
+
+def add_set_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--set PATH=VALUE`` (repeatable): accelerator preset fields overridden by dotted path."""
+    parser.add_argument(
+        "--set",
+        type=setting,
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override any preset field by dotted path (repeatable), e.g. --set buffer.capacity_bytes=1048576",
+    )

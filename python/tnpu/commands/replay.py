@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 
-from tnpu.commands._args import non_negative_int, setting
+from tnpu.commands._args import add_set_argument, non_negative_int
 
 EXAMPLES = """\
 examples:
@@ -82,14 +82,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--memory",
         help="memory model: dram (cycle-level, the presets' default), fixed (bandwidth + latency), ideal",
     )
-    c.add_argument(
-        "--set",
-        type=setting,
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help="override any preset field by dotted path (repeatable), e.g. --set buffer.capacity_bytes=1048576",
-    )
+    add_set_argument(c)
     c.add_argument(
         "--top", type=non_negative_int, default=25, help="tasks listed, worst first (default 25; 0: all)"
     )

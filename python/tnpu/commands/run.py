@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tnpu.commands._args import non_negative_int, positive_int, setting
+from tnpu.commands._args import add_set_argument, non_negative_int, positive_int
 
 EXAMPLES = """\
 examples:
@@ -46,14 +46,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "memory.bandwidth_gbps/latency_ps; ideal: no memory time",
     )
     p.add_argument("--dram", help="DRAM preset or file for the dram model (default ddr4-2133)")
-    p.add_argument(
-        "--set",
-        type=setting,
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help="override any preset field by dotted path (repeatable), e.g. --set buffer.capacity_bytes=1048576",
-    )
+    add_set_argument(p)
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument(
         "--schedule-csv", metavar="FILE", help="write the executed schedule (with dependencies) as CSV"
