@@ -379,3 +379,18 @@ def test_elementwise_placement():
     assert prod.summary()["macs"] == vec.summary()["macs"]
     with pytest.raises(ConfigError, match="elementwise"):
         simulate("mpcnn", "tnpu", overrides={"elementwise": "fused"})
+
+
+def test_run_says_when_the_cycle_level_dram_will_take_minutes(capsys):
+    import argparse
+
+    from tnpu.commands.run import _warn_if_long
+
+    def note(model: str, batch: int, memory: str) -> str:
+        args = argparse.Namespace(arch="tnpu", model=model, batch=batch)
+        _warn_if_long(args, {"memory.model": memory})
+        return capsys.readouterr().err
+
+    assert "--memory stream" in note("vgg16", 50, "dram")
+    assert note("vgg16", 50, "fixed") == ""
+    assert note("lenet5", 50, "dram") == ""

@@ -74,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.memory is not None:
         overrides["memory.model"] = args.memory
     overrides.update(dict(args.set))
+    _warn_if_long(args, overrides)
     from tnpu._progress import progress_bar
 
     with progress_bar(1000, "simulating", enabled=False if args.json else None) as bar:
@@ -129,3 +130,33 @@ def run(args: argparse.Namespace) -> int:
     )
     print(f"  tasks / events      {s['tasks']:>12,} / {s['events']:,} ({s['wall_s']:.2f} s wall)", file=out)
     return 0
+
+
+#: Lines per second the cycle-level DRAM model handles inside the accelerator (benchmarks/bench_batch.py).
+_DRAM_LINES_PER_S = 2.5e6
+
+
+def _warn_if_long(args: argparse.Namespace, overrides: dict[str, object]) -> None:
+    """On stderr: a run through the cycle-level DRAM that will take minutes says so, and how to get seconds."""
+    from tnpu.accelerator import load_accelerator
+    from tnpu.workloads import TrainingGraph, get_network
+
+    values = dict(overrides)
+    if args.batch is not None:
+        values["batch"] = args.batch
+    cfg = load_accelerator(args.arch).override(values)
+    if cfg.arch.memory.model != "dram":
+        return
+    tasks = TrainingGraph(
+        get_network(args.model), batch=cfg.batch, instance_samples=cfg.instance_samples
+    ).tasks
+    lines = (
+        int(tasks["bytes_in"].sum() + tasks["bytes_out"].sum()) // 64
+    )  # a lower bound: tiling re-reads more
+    seconds = lines / _DRAM_LINES_PER_S
+    if seconds > 30:
+        print(
+            f"tnpu run: note: at least {lines * 64 / 1e9:.1f} GB go through the cycle-level DRAM model: about "
+            f"{seconds / 60:.0f} min or more; --memory stream (calibrated on it, docs/reproduction.md) takes seconds",
+            file=sys.stderr,
+        )
