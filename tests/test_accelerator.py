@@ -248,6 +248,8 @@ def test_stream_model_agrees_with_the_cycle_level_dram():
         assert stream.meta["dram_bytes_read"] == dram.meta["dram_bytes_read"]
         assert stream.meta["dram_bytes_written"] == dram.meta["dram_bytes_written"]
         assert stream.meta["events"] < dram.meta["events"] / 10
+        # DRAM energy: the stream model's calibrated command pJ/bit + background power against the model's own
+        assert stream.energy["dram"] == pytest.approx(dram.energy["dram"], rel=0.15), preset
 
 
 def test_reproduce_quick_report_and_bandwidth_sweep():

@@ -69,11 +69,15 @@ class EnergyTable:
     mac_pj: float = MAC_PJ["fp32"]
     dram_pj_per_bit: float = DRAM_PJ_PER_BIT["ddr4"]
     static_fraction: float = STATIC_FRACTION
+    #: DRAM background power (W) added to bits x pJ/bit when the DRAM model's own energy is not used. 0 by default
+    #: (pJ/bit figures of the cited tables are per access); the stream memory model sets it, with dram_pj_per_bit,
+    #: from the cycle-level DRAM model's IDD-based background and command energy (tnpu.reproduce.calibrate_stream).
+    dram_background_w: float = 0.0
     #: SRAM energy per access by buffer name; a missing buffer uses :func:`sram_access_pj` from its capacity.
     sram_access_pj: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in ("mac_pj", "dram_pj_per_bit", "static_fraction"):
+        for name in ("mac_pj", "dram_pj_per_bit", "static_fraction", "dram_background_w"):
             v = getattr(self, name)
             if not (isinstance(v, int | float) and math.isfinite(v) and v >= 0):
                 raise ConfigError(f"energy.{name}: expected a finite number >= 0, got {v!r}")
@@ -144,7 +148,7 @@ def energy_breakdown(activity: Activity, table: EnergyTable) -> dict[str, float]
     dram = (
         activity.dram_energy_pj
         if activity.dram_energy_pj is not None
-        else activity.dram_bits * table.dram_pj_per_bit
+        else activity.dram_bits * table.dram_pj_per_bit + table.dram_background_w * seconds * 1e12
     )
     out["dram"] = dram
     total = sum(out.values())

@@ -380,6 +380,8 @@ def _reproduce_overrides(rep: Mapping[str, Any]) -> dict[str, Any]:
             peak_gbps=float(st["peak_gbps"]),
             sustained_gbps=float(st["sustained_gbps"]),
             latency_ps=int(st["latency_ps"]),
+            command_pj_per_bit=float(st["command_pj_per_bit"]),
+            background_w=float(st["background_w"]),
         )
         return memory_overrides("stream", cal)
     return memory_overrides(str(setup["memory"]), None)

@@ -8,7 +8,8 @@ Memory models (``memory=``):
 * ``"stream"`` (default): the fixed-latency bandwidth model fed by the preset's DRAM: its *sustained* streaming
   bandwidth (measured at start-up by replaying a sequential read stream through the cycle-level DRAM controller
   with the preset's address mapping) and its unloaded read latency (tRCD + tCL + burst). Transfers go in 4 KiB
-  bursts (whole 64-byte lines, one completion each), so a VGG-16 batch of 50 runs in seconds.
+  bursts (whole 64-byte lines, one completion each), so a VGG-16 batch of 50 runs in seconds. Its DRAM energy is
+  the DRAM model's too: command energy per bit and background power measured on a DMA-tile-like stream.
 * ``"dram"``: the cycle-level DRAM controller itself for every 64-byte request (slow for the big networks; see
   ``benchmarks/bench_batch.py``).
 """
@@ -47,6 +48,8 @@ class StreamCalibration:
     peak_gbps: float
     sustained_gbps: float
     latency_ps: int
+    command_pj_per_bit: float  # command (ACT/PRE/RD/WR/REF) energy per bit moved, on a DMA-tile-like stream
+    background_w: float  # background (IDD2N/IDD3N) power
 
     @property
     def efficiency(self) -> float:
@@ -55,15 +58,19 @@ class StreamCalibration:
 
 
 def calibrate_stream(dram: str = "ddr4-2133", requests: int = 32768) -> StreamCalibration:
-    """Measure the sustained sequential-read bandwidth of a DRAM configuration with the cycle-level model."""
+    """Measure a DRAM configuration with the cycle-level model: the sustained bandwidth of a sequential read stream,
+    the unloaded read latency, and the energy of a DMA-tile-like stream (three interleaved tensors, one written):
+    command energy per bit and background power."""
     from tnpu.dram import load_dram_config, replay_dram
     from tnpu.traces import generate_dram_trace_file
 
     cfg = load_dram_config(dram)
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "seq.trace"
-        generate_dram_trace_file(path, "sequential", requests, "ramulator1")
-        r = replay_dram(path, cfg, wrap=True)
+        seq, tile = Path(tmp) / "seq.trace", Path(tmp) / "tile.trace"
+        generate_dram_trace_file(seq, "sequential", requests, "ramulator1")
+        generate_dram_trace_file(tile, "dma_tile", requests, "ramulator1")
+        r = replay_dram(seq, cfg, wrap=True)
+        e = replay_dram(tile, cfg, wrap=True)
     latency_cycles = (
         cfg.tRCD + cfg.tCL + cfg.burst_length // 2
     )  # ACT -> RD -> last data beat (double data rate)
@@ -72,6 +79,8 @@ def calibrate_stream(dram: str = "ddr4-2133", requests: int = 32768) -> StreamCa
         peak_gbps=float(r.peak_bandwidth_gbps),
         sustained_gbps=float(r.bandwidth_gbps),
         latency_ps=int(latency_cycles * cfg.tck_ps),
+        command_pj_per_bit=float(e.command_energy_pj) / (e.bytes * 8),
+        background_w=float(e.background_energy_pj) / (e.cycles * e.tck_ps),  # pJ / ps = W
     )
 
 
@@ -91,6 +100,8 @@ def memory_overrides(
         "memory.bandwidth_gbps": peak * calibration.efficiency,
         "memory.latency_ps": calibration.latency_ps,
         "memory.max_request_bytes": STREAM_REQUEST_BYTES,
+        "energy.dram_pj_per_bit": calibration.command_pj_per_bit,
+        "energy.dram_background_w": calibration.background_w,
         "memory.queue_depth": 4,  # bursts in the memory at once: 16 KiB, about a microsecond of data
         "dma.max_outstanding": 256,  # lines: four whole bursts per engine
         "dma.max_burst_bytes": STREAM_REQUEST_BYTES,
@@ -229,6 +240,8 @@ def reproduce(
                 "sustained_gbps": sweep_cal.sustained_gbps,
                 "efficiency": sweep_cal.efficiency,
                 "latency_ps": sweep_cal.latency_ps,
+                "command_pj_per_bit": sweep_cal.command_pj_per_bit,
+                "background_w": sweep_cal.background_w,
             },
             "sweep_networks": list(sweep_networks) if bandwidths else [],
             "sweep_batch": sweep_batch,
@@ -251,7 +264,7 @@ def format_report(rep: dict[str, Any]) -> str:
         f"tnpu reproduce: batch {setup['batch']}, memory {mem}"
         + (
             f" ({setup['dram']}: {st['sustained_gbps']:.2f} of {st['peak_gbps']:.2f} GB/s sustained on a stream,"
-            f" {st['latency_ps'] / 1000:.1f} ns)"
+            f" {st['latency_ps'] / 1000:.1f} ns; {st['command_pj_per_bit']:.2f} pJ/bit + {st['background_w']:.2f} W)"
             if st and mem == "stream"
             else ""
         )
