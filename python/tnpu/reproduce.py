@@ -58,9 +58,10 @@ class StreamCalibration:
 
 
 def calibrate_stream(dram: str = "ddr4-2133", requests: int = 32768) -> StreamCalibration:
-    """Measure a DRAM configuration with the cycle-level model: the sustained bandwidth of a sequential read stream,
-    the unloaded read latency, and the energy of a DMA-tile-like stream (three interleaved tensors, one written):
-    command energy per bit and background power.
+    """Measure a DRAM configuration with the cycle-level model, for the stream model.
+
+    Measures the sustained bandwidth of a sequential read stream, the unloaded read latency, and, on a
+    DMA-tile-like stream (three interleaved tensors, one written), the command energy per bit and background power.
     """
     from tnpu.dram import load_dram_config, replay_dram
     from tnpu.traces import generate_dram_trace_file
