@@ -396,3 +396,20 @@ def test_run_says_when_the_cycle_level_dram_will_take_minutes(capsys):
     assert "--memory stream" in note("vgg16", 50, "dram")
     assert note("vgg16", 50, "fixed") == ""
     assert note("lenet5", 50, "dram") == ""
+
+
+def test_example_accelerator_sweep_spec_is_valid():
+    from pathlib import Path
+
+    from tnpu.sweep import get_evaluator, load_spec, make_points
+
+    spec = load_spec(Path(__file__).resolve().parents[1] / "examples" / "sweep_accelerator.toml")
+    assert spec.evaluator == "accelerator"
+    points = make_points(spec.space, spec.workloads, spec.evaluator)
+    assert len(points) == 36
+    check = get_evaluator("accelerator").check
+    assert check is not None
+    for point in points:
+        check(point)
+    row = get_evaluator("accelerator").fn({**points[0], "params": {**points[0]["params"], "batch": 2}})
+    assert row["time_s"] > 0
