@@ -224,37 +224,18 @@ def test_sequential_burst_needs_few_kernel_events() -> None:
     assert runs[False][0] >= 32
 
 
+CONV_28 = {"kind": "conv", "n": 1, "c": 32, "k": 64, "h": 28, "w": 28, "r": 3, "s": 3, "pad_h": 1, "pad_w": 1}
+
+
 @pytest.mark.parametrize(
     ("layer", "phase"),
     [
         (
-            {
-                "kind": "conv",
-                "n": 1,
-                "c": 32,
-                "k": 64,
-                "h": 28,
-                "w": 28,
-                "r": 3,
-                "s": 3,
-                "pad_h": 1,
-                "pad_w": 1,
-            },
+            CONV_28,
             "FP",
         ),
         (
-            {
-                "kind": "conv",
-                "n": 1,
-                "c": 32,
-                "k": 64,
-                "h": 28,
-                "w": 28,
-                "r": 3,
-                "s": 3,
-                "pad_h": 1,
-                "pad_w": 1,
-            },
+            CONV_28,
             "GD",
         ),
         ({"kind": "linear", "n": 1, "c": 2048, "k": 512}, "FP"),

@@ -224,6 +224,7 @@ def test_schedule_arrays_are_in_program_order_with_task_classes():
 
 def test_schedule_arrays_run_on_the_schedulers():
     from tnpu import schedule
+
     a = TrainingGraph(get_network("alexnet"), batch=4).to_arrays()
     s = a.schedule_arrays()
     t = a.tasks

@@ -85,13 +85,7 @@ py::dict run(const InArray<std::uint32_t>& instance, const InArray<std::uint32_t
   out["dram_capacity_bytes"] = r.dram_capacity_bytes;
   out["address_bytes"] = r.address_bytes;
   out["plans"] = r.plans;
-  py::list stats;
-  for (const StatRow& s : r.stats) {
-    py::object value = s.integral ? py::object(py::int_(static_cast<std::uint64_t>(s.value)))
-                                  : py::object(py::float_(s.value));
-    stats.append(py::make_tuple(s.name, s.unit, s.description, value));
-  }
-  out["stats"] = stats;
+  out["stats"] = stats_to_list(r.stats);
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "bindings.hpp"
+#include "numpy_util.hpp"
 #include "py_simulator.hpp"
 #include "tnpu/error.hpp"
 #include "tnpu/sim/time.hpp"
@@ -76,15 +77,7 @@ void PySimulator::rethrow_hook_error() {
   }
 }
 
-py::list PySimulator::stats_rows() const {
-  py::list out;
-  for (const StatRow& r : sim_->stats().rows()) {
-    py::object value = r.integral ? py::object(py::int_(static_cast<std::uint64_t>(r.value)))
-                                  : py::object(py::float_(r.value));
-    out.append(py::make_tuple(r.name, r.unit, r.description, value));
-  }
-  return out;
-}
+py::list PySimulator::stats_rows() const { return stats_to_list(sim_->stats().rows()); }
 
 py::tuple PySimulator::histogram(const std::string& name) const {
   const Histogram* h = sim_->stats().find_histogram(name);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tnpu/error.hpp"
+#include "tnpu/sim/stats.hpp"
 
 namespace tnpu::bindings {
 
@@ -36,6 +37,17 @@ std::vector<T> to_vector(const InArray<T>& a, const char* field, std::size_t exp
                       std::to_string(a.size()));
   }
   return std::vector<T>(a.data(), a.data() + a.size());
+}
+
+// Statistics rows as a list of (name, unit, description, value); counts as exact ints, the rest as floats.
+inline py::list stats_to_list(const std::vector<StatRow>& rows) {
+  py::list out;
+  for (const StatRow& r : rows) {
+    py::object value = r.integral ? py::object(py::int_(static_cast<std::uint64_t>(r.value)))
+                                  : py::object(py::float_(r.value));
+    out.append(py::make_tuple(r.name, r.unit, r.description, value));
+  }
+  return out;
 }
 
 }  // namespace tnpu::bindings
