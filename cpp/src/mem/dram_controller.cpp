@@ -148,15 +148,22 @@ class DramChannel final : private EventHandler {
   bool try_refresh(std::uint64_t c, std::uint64_t& wake);
   bool pick_shared(std::vector<std::uint32_t>& q, std::uint64_t c, std::uint64_t& wake, bool is_act_q);
   bool pick_bank_queues(std::uint64_t c, std::uint64_t& wake);
+  // first_ready_scan's answer when no command of the queue is legal at c.
+  static constexpr std::size_t kNotReady = std::numeric_limits<std::size_t>::max();
   // The cached lower bound first (inline: most calls end there), then the scan.
   [[nodiscard]] std::size_t first_ready(std::size_t qi, std::uint64_t c, std::uint64_t& wake,
                                         DramCommand& cmd_out) const noexcept {
     if (not_before_[qi] > c) {
       wake = std::min(wake, not_before_[qi]);
-      return bank_q_[qi].size();
+      return kNotReady;
     }
     return first_ready_scan(qi, c, wake, cmd_out);
   }
+  // Bank queues of word w (64 flat banks) that may issue: non-empty, in a rank with no refresh pending.
+  [[nodiscard]] std::uint64_t eligible(std::size_t w) const noexcept {
+    return refresh_pending_count_ == 0 ? nonempty_[w] : nonempty_[w] & ~refresh_block_[w];
+  }
+  void set_refresh_pending(std::uint32_t rank, bool pending);
   [[nodiscard]] std::size_t first_ready_scan(std::size_t qi, std::uint64_t c, std::uint64_t& wake,
                                              DramCommand& cmd_out) const noexcept;
   void bank_queue_erase(std::size_t qi, std::size_t pos);
@@ -165,7 +172,6 @@ class DramChannel final : private EventHandler {
   bool move_transaction(std::uint64_t c);
   [[nodiscard]] bool movable_exists() const noexcept;
   void update_write_mode();
-  [[nodiscard]] bool precharge_allowed(const std::vector<BankEntry>& q, const BankState& b) const noexcept;
 
   std::uint32_t alloc_slot();
   void free_slot(std::uint32_t s) { free_.push_back(s); --live_; }
@@ -209,15 +215,23 @@ class DramChannel final : private EventHandler {
   std::size_t bank_q_total_ = 0;
   std::size_t rr_ = 0;  // round-robin position over bank queues
   std::uint64_t last_move_cycle_ = kNever;
-  // Per transaction queue (0 read, 1 write): a scan found no entry whose bank queue has room, and neither that queue
-  // gained an entry nor any bank queue lost one since (a memo of the scan's result; scans are pure).
-  mutable std::array<bool, 2> move_blocked_{};
+  // Per-bank mode, per transaction queue (0 read, 1 write): its entries per bank, and a bit per bank that has one.
+  // A transaction can move iff some bank has an entry and a bank queue with room: one AND per 64 banks.
+  std::array<std::vector<std::uint32_t>, 2> txn_count_;
+  std::array<std::vector<std::uint64_t>, 2> txn_mask_;
+  void txn_added(std::size_t which, std::uint32_t bank) {
+    if (txn_count_[which][bank]++ == 0) txn_mask_[which][bank / 64] |= std::uint64_t{1} << (bank % 64);
+  }
+  void txn_removed(std::size_t which, std::uint32_t bank) {
+    if (--txn_count_[which][bank] == 0) txn_mask_[which][bank / 64] &= ~(std::uint64_t{1} << (bank % 64));
+  }
   std::uint32_t line_shift_ = 0;  // log2(line_bytes): burst index of an address
   bool write_mode_ = false;
   std::uint64_t drain_left_ = 0;  // dramsim3 drain: writes still to move/issue in this drain
 
   std::vector<std::uint64_t> next_refresh_;  // per rank: cycle the next refresh falls due
   std::vector<bool> refresh_pending_;
+  std::vector<std::uint64_t> refresh_block_;  // per-bank-mode: a bit per flat bank whose rank has a refresh pending
   std::uint32_t refresh_pending_count_ = 0;
 
   CompletionFifo read_done_, write_done_, forward_done_;
@@ -286,6 +300,10 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
     nonempty_.assign((banks_.size() + 63) / 64, 0);
     full_.assign((banks_.size() + 63) / 64, 0);
     not_before_.assign(banks_.size(), 0);
+    for (std::size_t w = 0; w < 2; ++w) {
+      txn_count_[w].assign(banks_.size(), 0);
+      txn_mask_[w].assign((banks_.size() + 63) / 64, 0);
+    }
     for (auto& q : bank_q_) q.reserve(spec.bank_queue_size);
   }
   const std::size_t pool = std::size_t{spec.read_queue_size} * 2 + spec.write_queue_size * 2 +
@@ -296,6 +314,7 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
   for (std::size_t i = pool; i-- > 0;) free_.push_back(static_cast<std::uint32_t>(i));
   next_refresh_.assign(ranks_, kNever);
   refresh_pending_.assign(ranks_, false);
+  refresh_block_.assign((banks_.size() + 63) / 64, 0);
   if (refresh_on_) {
     for (std::uint32_t r = 0; r < ranks_; ++r) {
       // DRAMsim3 RANK_LEVEL_STAGGERED: one rank every tREFI / ranks; Ramulator: every rank every tREFI, together.
@@ -441,8 +460,7 @@ void DramChannel::accept_line(const Request& request, Initiator& from, const Dra
     }
   }
   q.push_back(id);
-  // Still nothing movable if the new entry's bank queue is full too.
-  if (!per_bank_ || !bank_full(s.flat_bank)) move_blocked_[is_write ? 1 : 0] = false;
+  if (per_bank_) txn_added(is_write ? 1 : 0, s.flat_bank);
   if (c < wake_cycle_) schedule_wake(c);
 }
 
@@ -691,6 +709,19 @@ bool DramChannel::issue_for(std::uint32_t id, DramCommand cmd, std::uint64_t c) 
   return true;
 }
 
+void DramChannel::set_refresh_pending(std::uint32_t rank, bool pending) {
+  refresh_pending_[rank] = pending;
+  if (pending) {
+    ++refresh_pending_count_;
+  } else {
+    --refresh_pending_count_;
+  }
+  for (std::size_t b = std::size_t{rank} * banks_per_rank_; b < std::size_t{rank + 1} * banks_per_rank_; ++b) {
+    const std::uint64_t bit = std::uint64_t{1} << (b % 64);
+    refresh_block_[b / 64] = pending ? refresh_block_[b / 64] | bit : refresh_block_[b / 64] & ~bit;
+  }
+}
+
 bool DramChannel::try_refresh(std::uint64_t c, std::uint64_t& wake) {
   for (std::uint32_t r = 0; r < ranks_; ++r) {
     if (!refresh_pending_[r]) continue;
@@ -698,10 +729,7 @@ bool DramChannel::try_refresh(std::uint64_t c, std::uint64_t& wake) {
     const std::uint64_t t = earliest_rank(cmd, r);
     if (t <= c) {
       issue(cmd, r, 0, 0, c);
-      if (cmd == DramCommand::kREF) {
-        refresh_pending_[r] = false;
-        --refresh_pending_count_;
-      }
+      if (cmd == DramCommand::kREF) set_refresh_pending(r, false);
       return true;
     }
     wake = std::min(wake, t);
@@ -756,16 +784,6 @@ bool DramChannel::pick_shared(std::vector<std::uint32_t>& q, std::uint64_t c, st
   return true;
 }
 
-bool DramChannel::precharge_allowed(const std::vector<BankEntry>& q, const BankState& b) const noexcept {
-  // DRAMsim3's precharge arbitration: only the first command of the bank queue may close the row, and not while a
-  // queued command still hits the open row, unless that row already served 4 hits.
-  if (b.hits >= 4) return true;
-  for (const BankEntry& e : q) {
-    if (e.row == b.open_row) return false;
-  }
-  return true;
-}
-
 std::size_t DramChannel::first_ready_scan(std::size_t qi, std::uint64_t c, std::uint64_t& wake,
                                           DramCommand& cmd_out) const noexcept {
   // Every entry of a bank queue targets the same bank, so each command kind has one earliest time per queue:
@@ -792,35 +810,44 @@ std::size_t DramChannel::first_ready_scan(std::size_t qi, std::uint64_t c, std::
     }
     wake = std::min(wake, t);
     not_before_[qi] = t;
-    return q.size();
+    return kNotReady;
   }
   std::uint64_t local = kNever;
   std::uint64_t t_rd = kNever;
   std::uint64_t t_wr = kNever;
-  for (std::size_t i = 0; i < q.size(); ++i) {
-    const BankEntry& e = q[i];
-    if (e.row == b.open_row) {
-      std::uint64_t& t = e.is_write ? t_wr : t_rd;
-      const DramCommand cmd = closed_page_ ? (e.is_write ? DramCommand::kWRA : DramCommand::kRDA)
-                                           : (e.is_write ? DramCommand::kWR : DramCommand::kRD);
-      if (t == kNever) t = at(cmd);
-      if (t <= c) {
-        cmd_out = cmd;
-        return i;
-      }
-      local = std::min(local, t);
-    } else if (i == 0 && precharge_allowed(q, b)) {
-      const std::uint64_t t = at(DramCommand::kPRE);
-      if (t <= c) {
-        cmd_out = DramCommand::kPRE;
-        return 0;
-      }
-      local = std::min(local, t);
+  // DRAMsim3's precharge arbitration: only the first entry may close the row, and not while a queued entry still
+  // hits the open row, unless that row already served 4 hits. One pass: a hit returns or sets `hit_seen`, and the
+  // first entry's PRE (without 4 hits) is decided after the loop.
+  bool hit_seen = false;
+  const auto precharge = [&]() noexcept {
+    const std::uint64_t t = at(DramCommand::kPRE);
+    if (t <= c) {
+      cmd_out = DramCommand::kPRE;
+      return true;
     }
+    local = std::min(local, t);
+    return false;
+  };
+  const bool first_misses = q.front().row != b.open_row;
+  if (first_misses && b.hits >= 4 && precharge()) return 0;
+  for (std::size_t i = first_misses ? 1 : 0; i < q.size(); ++i) {
+    const BankEntry& e = q[i];
+    if (e.row != b.open_row) continue;
+    hit_seen = true;
+    std::uint64_t& t = e.is_write ? t_wr : t_rd;
+    const DramCommand cmd = closed_page_ ? (e.is_write ? DramCommand::kWRA : DramCommand::kRDA)
+                                         : (e.is_write ? DramCommand::kWR : DramCommand::kRD);
+    if (t == kNever) t = at(cmd);
+    if (t <= c) {
+      cmd_out = cmd;
+      return i;
+    }
+    local = std::min(local, t);
   }
+  if (first_misses && b.hits < 4 && !hit_seen && precharge()) return 0;
   wake = std::min(wake, local);
   not_before_[qi] = local;
-  return q.size();
+  return kNotReady;
 }
 
 bool DramChannel::pick_bank_queues(std::uint64_t c, std::uint64_t& wake) {
@@ -831,19 +858,17 @@ bool DramChannel::pick_bank_queues(std::uint64_t c, std::uint64_t& wake) {
     const std::size_t lo = pass == 0 ? start : 0;
     const std::size_t hi = pass == 0 ? nq : start;
     for (std::size_t w = lo / 64; w * 64 < hi; ++w) {
-      std::uint64_t bits = nonempty_[w];
+      std::uint64_t bits = eligible(w);
       if (w == lo / 64) bits &= ~std::uint64_t{0} << (lo % 64);
       while (bits != 0) {
         const std::size_t qi = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
         bits &= bits - 1;
         if (qi >= hi) break;
-        auto& q = bank_q_[qi];
-        if (refresh_pending_count_ > 0 && refresh_pending_[bank_index_[qi].rank]) continue;
         DramCommand cmd = DramCommand::kACT;
         const std::size_t i = first_ready(qi, c, wake, cmd);
-        if (i == q.size()) continue;
+        if (i == kNotReady) continue;
         rr_ = qi;
-        if (issue_for(q[i].slot, cmd, c)) bank_queue_erase(qi, i);
+        if (issue_for(bank_q_[qi][i].slot, cmd, c)) bank_queue_erase(qi, i);
         return true;
       }
     }
@@ -857,7 +882,6 @@ void DramChannel::bank_queue_erase(std::size_t qi, std::size_t pos) {
   --bank_q_total_;
   if (q.size() < spec_.bank_queue_size) full_[qi / 64] &= ~(std::uint64_t{1} << (qi % 64));
   not_before_[qi] = 0;
-  move_blocked_ = {};
   if (q.empty()) nonempty_[qi / 64] &= ~(std::uint64_t{1} << (qi % 64));
 }
 
@@ -870,12 +894,10 @@ std::uint64_t DramChannel::next_legal_cycle(std::uint64_t c) const noexcept {
   }
   if (per_bank_) {
     for (std::size_t w = 0; w < nonempty_.size(); ++w) {
-      for (std::uint64_t bits = nonempty_[w]; bits != 0; bits &= bits - 1) {
+      for (std::uint64_t bits = eligible(w); bits != 0; bits &= bits - 1) {
         const std::size_t qi = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
-        const auto& q = bank_q_[qi];
-        if (refresh_pending_count_ > 0 && refresh_pending_[bank_index_[qi].rank]) continue;
         DramCommand cmd = DramCommand::kACT;
-        if (first_ready(qi, c, wake, cmd) != q.size()) return c;
+        if (first_ready(qi, c, wake, cmd) != kNotReady) return c;
       }
     }
     return wake;
@@ -918,19 +940,15 @@ void DramChannel::update_write_mode() {
 }
 
 bool DramChannel::movable_exists() const noexcept {
-  bool& blocked = move_blocked_[write_mode_ ? 1 : 0];
-  if (blocked) return false;
-  for (const std::uint32_t id : write_mode_ ? write_q_ : read_q_) {
-    if (!bank_full(slot_bank_[id])) return true;
+  const auto& mask = txn_mask_[write_mode_ ? 1 : 0];
+  for (std::size_t w = 0; w < mask.size(); ++w) {
+    if ((mask[w] & ~full_[w]) != 0) return true;
   }
-  blocked = true;
   return false;
 }
 
 bool DramChannel::move_transaction(std::uint64_t c) {
-  if (last_move_cycle_ == c) return false;
-  bool& blocked = move_blocked_[write_mode_ ? 1 : 0];
-  if (blocked) return false;
+  if (last_move_cycle_ == c || !movable_exists()) return false;
   auto& q = write_mode_ ? write_q_ : read_q_;
   for (std::size_t i = 0; i < q.size(); ++i) {
     const std::uint32_t id = q[i];
@@ -943,13 +961,13 @@ bool DramChannel::move_transaction(std::uint64_t c) {
     nonempty_[qi / 64] |= std::uint64_t{1} << (qi % 64);
     not_before_[qi] = 0;
     q.erase(q.begin() + static_cast<std::ptrdiff_t>(i));
+    txn_removed(write_mode_ ? 1 : 0, static_cast<std::uint32_t>(qi));
     if (write_mode_ && drain_left_ > 0) --drain_left_;
     last_move_cycle_ = c;
     queue_freed();
     return true;
   }
-  blocked = true;
-  return false;
+  return false;  // not reached: movable_exists() found a bank with an entry and room
 }
 
 void DramChannel::step(std::uint64_t c) {
@@ -969,10 +987,7 @@ void DramChannel::step(std::uint64_t c) {
           issue(DramCommand::kREF, r, 0, 0, std::max(due, earliest_rank(DramCommand::kREF, r)));
           continue;
         }
-        if (!refresh_pending_[r]) {
-          refresh_pending_[r] = true;
-          ++refresh_pending_count_;
-        }
+        if (!refresh_pending_[r]) set_refresh_pending(r, true);
       }
       wake = std::min(wake, next_refresh_[r]);
     }
