@@ -150,15 +150,9 @@ class DramChannel final : private EventHandler {
   bool pick_bank_queues(std::uint64_t c, std::uint64_t& wake);
   // first_ready_scan's answer when no command of the queue is legal at c.
   static constexpr std::size_t kNotReady = std::numeric_limits<std::size_t>::max();
-  // The cached lower bound first (inline: most calls end there), then the scan.
-  [[nodiscard]] std::size_t first_ready(std::size_t qi, std::uint64_t c, std::uint64_t& wake,
-                                        DramCommand& cmd_out) const noexcept {
-    if (not_before_[qi] > c) {
-      wake = std::min(wake, not_before_[qi]);
-      return kNotReady;
-    }
-    return first_ready_scan(qi, c, wake, cmd_out);
-  }
+  // Sorts the eligible bank queues by their cached lower bound (not_before_): due_ gets those due at c (to be
+  // scanned), the others' bounds are folded into wake. Branch-free.
+  void split_due(std::uint64_t c, std::uint64_t& wake) const noexcept;
   // Bank queues of word w (64 flat banks) that may issue: non-empty, in a rank with no refresh pending.
   [[nodiscard]] std::uint64_t eligible(std::size_t w) const noexcept {
     return refresh_pending_count_ == 0 ? nonempty_[w] : nonempty_[w] & ~refresh_block_[w];
@@ -212,6 +206,7 @@ class DramChannel final : private EventHandler {
   std::vector<std::uint64_t> nonempty_;             // bit per bank queue that holds a command
   std::vector<std::uint64_t> full_;                 // bit per bank queue that holds bank_queue_size commands
   mutable std::vector<std::uint64_t> not_before_;   // per bank queue: no command of it is legal before this cycle
+  mutable std::vector<std::uint64_t> due_;          // split_due(): a bit per queue whose bound is due
   std::size_t bank_q_total_ = 0;
   std::size_t rr_ = 0;  // round-robin position over bank queues
   std::uint64_t last_move_cycle_ = kNever;
@@ -300,6 +295,7 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
     nonempty_.assign((banks_.size() + 63) / 64, 0);
     full_.assign((banks_.size() + 63) / 64, 0);
     not_before_.assign(banks_.size(), 0);
+    due_.assign(nonempty_.size(), 0);
     for (std::size_t w = 0; w < 2; ++w) {
       txn_count_[w].assign(banks_.size(), 0);
       txn_mask_[w].assign((banks_.size() + 63) / 64, 0);
@@ -524,10 +520,11 @@ void DramChannel::handle_event(std::uint64_t arg) {
   const std::uint64_t kind = arg & 7;
   if (kind == kWake) {
     if ((arg >> 3) != wake_seq_) return;  // superseded by an earlier wake-up
+    const std::uint64_t now = wake_cycle_;  // the cycle this (current) wake-up was scheduled for: now() / tck_
     wake_cycle_ = kNever;
     ++wakeups_;
     run_ahead_ = run_ahead_enabled_;
-    step(owner_.now() / tck_);
+    step(now);
     // Run ahead: the next wake-up runs inline while nothing else is pending up to its time (the kernel's queue is
     // strictly later), exactly as its event would have run; otherwise it becomes an ordinary event.
     while (virtual_wake_) {
@@ -553,8 +550,8 @@ void DramChannel::handle_event(std::uint64_t arg) {
     return;
   }
   CompletionFifo& fifo = kind == kReadDone ? read_done_ : kind == kWriteDone ? write_done_ : forward_done_;
+  const std::uint64_t c = fifo.event_cycle;  // this event's cycle (one pending per FIFO): now() / tck_
   fifo.event_cycle = kNever;
-  const std::uint64_t c = owner_.now() / tck_;
   // Lines of bursts that completed silently (no event of their own): processed here, by whichever completion
   // event comes at or after them (no callback, so their order does not matter).
   for (CompletionFifo* other : {&read_done_, &write_done_, &forward_done_}) {
@@ -854,18 +851,22 @@ bool DramChannel::pick_bank_queues(std::uint64_t c, std::uint64_t& wake) {
   // Round robin over the non-empty bank queues, starting after the one that issued last (DRAMsim3 order).
   const std::size_t nq = bank_q_.size();
   const std::size_t start = (rr_ + 1) % nq;
+  // Queues whose cached bound is still ahead cannot issue: their bounds go into `wake` and only the others are
+  // scanned, in round-robin order. (Folding every bound, also those after the queue that issues, is harmless:
+  // after an issue step() takes the minimum with next_legal_cycle(), which folds the same bounds.)
+  split_due(c, wake);
   for (std::size_t pass = 0; pass < 2; ++pass) {
     const std::size_t lo = pass == 0 ? start : 0;
     const std::size_t hi = pass == 0 ? nq : start;
     for (std::size_t w = lo / 64; w * 64 < hi; ++w) {
-      std::uint64_t bits = eligible(w);
+      std::uint64_t bits = due_[w];
       if (w == lo / 64) bits &= ~std::uint64_t{0} << (lo % 64);
       while (bits != 0) {
         const std::size_t qi = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
         bits &= bits - 1;
         if (qi >= hi) break;
         DramCommand cmd = DramCommand::kACT;
-        const std::size_t i = first_ready(qi, c, wake, cmd);
+        const std::size_t i = first_ready_scan(qi, c, wake, cmd);
         if (i == kNotReady) continue;
         rr_ = qi;
         if (issue_for(bank_q_[qi][i].slot, cmd, c)) bank_queue_erase(qi, i);
@@ -874,6 +875,22 @@ bool DramChannel::pick_bank_queues(std::uint64_t c, std::uint64_t& wake) {
     }
   }
   return false;
+}
+
+void DramChannel::split_due(std::uint64_t c, std::uint64_t& wake) const noexcept {
+  for (std::size_t w = 0; w < nonempty_.size(); ++w) {
+    std::uint64_t due = 0;
+    std::uint64_t m = wake;
+    for (std::uint64_t bits = eligible(w); bits != 0; bits &= bits - 1) {
+      const auto i = static_cast<unsigned>(std::countr_zero(bits));
+      const std::uint64_t nb = not_before_[w * 64 + i];
+      const bool d = nb <= c;
+      due |= std::uint64_t{d} << i;
+      m = std::min(m, d ? kNever : nb);
+    }
+    due_[w] = due;
+    wake = m;
+  }
 }
 
 void DramChannel::bank_queue_erase(std::size_t qi, std::size_t pos) {
@@ -893,11 +910,14 @@ std::uint64_t DramChannel::next_legal_cycle(std::uint64_t c) const noexcept {
     wake = std::min(wake, earliest_rank(open_banks_[r] > 0 ? DramCommand::kPREA : DramCommand::kREF, r));
   }
   if (per_bank_) {
+    // As a visit of every queue in index order, returning at the first one ready: the scans (which update the
+    // cached bounds) happen for the same queues; the bounds still ahead are folded first.
+    split_due(c, wake);
     for (std::size_t w = 0; w < nonempty_.size(); ++w) {
-      for (std::uint64_t bits = eligible(w); bits != 0; bits &= bits - 1) {
+      for (std::uint64_t bits = due_[w]; bits != 0; bits &= bits - 1) {
         const std::size_t qi = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
         DramCommand cmd = DramCommand::kACT;
-        if (first_ready(qi, c, wake, cmd) != kNotReady) return c;
+        if (first_ready_scan(qi, c, wake, cmd) != kNotReady) return c;
       }
     }
     return wake;
