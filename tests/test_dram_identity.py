@@ -8,6 +8,9 @@ and generated mixes over the presets and controller policies. Speed work must ne
 
 There is one replay path (the controller woken by kernel events, as the DMA engine drives it); the speed work
 changed only how the controller computes its decisions, so this test compares that path with the golden run.
+
+A statistic added later is recorded with ``--add-keys``, which refuses to touch the file if any recorded value
+differs (so the golden stays the pre-speed-up run for everything it had).
 """
 
 from __future__ import annotations
@@ -141,10 +144,36 @@ def test_kernel_path_identical_to_golden(case: dict[str, Any], golden: dict, tmp
     _check(case, golden, tmp_path)
 
 
+def _add_keys() -> int:
+    """Add statistics that are new since the golden run, refusing if any recorded one differs."""
+    golden: dict[str, dict[str, str]] = json.loads(GOLDEN.read_text())
+    added: set[str] = set()
+    with tempfile.TemporaryDirectory() as tmp:
+        for case in CASES:
+            if case["id"] not in golden:
+                continue
+            got = fingerprint(case, Path(tmp))
+            want = golden[case["id"]]
+            changed = {k: (v, got.get(k)) for k, v in want.items() if got.get(k) != v}
+            if changed:
+                print(f"{case['id']}: recorded results differ, golden not changed: {changed}")
+                return 1
+            for k in set(got) - set(want):
+                want[k] = got[k]
+                added.add(k)
+    GOLDEN.write_text(json.dumps(golden, indent=1, sort_keys=True) + "\n")
+    print(f"added {sorted(added)} to {len(golden)} cases")
+    return 0
+
+
 def main() -> int:
+    if sys.argv[1:] == ["--add-keys"]:
+        return _add_keys()
     if sys.argv[1:] != ["--write"]:
         print(
-            "usage: python tests/test_dram_identity.py --write   (records the golden file; see the docstring)"
+            "usage: python tests/test_dram_identity.py --write   (records the golden file; see the docstring)\n"
+            "       python tests/test_dram_identity.py --add-keys   (adds new statistics; every recorded one must "
+            "be unchanged)"
         )
         return 2
     result = {}

@@ -194,3 +194,21 @@ def test_channels_work_in_parallel(tmp_path):
     assert r2.peak_bandwidth_gbps == pytest.approx(2 * r1.peak_bandwidth_gbps)
     assert r2.bandwidth_gbps > 1.3 * r1.bandwidth_gbps
     assert r2.bandwidth_gbps <= r2.peak_bandwidth_gbps
+
+
+def test_overlapped_columns_count_other_banks_waiting(tmp_path):
+    cfg = quiet()
+    rows = load_dram_config("ddr4-2400")
+    bank_stride = rows.columns * rows.bus_width // 8  # next bank group / bank under rochrababgco
+    addrs = [i * 64 for i in range(8)]
+    # One request at a time (each done long before the next is stamped): nothing else ever waits.
+    alone = replay_dram(write_trace(tmp_path / "alone.trace", addrs, stamps=[i * 500 for i in range(8)]), cfg)
+    assert alone.overlapped_columns == 0
+    # The same lines in one burst to one bank: still no other bank waiting.
+    one_bank = replay_dram(write_trace(tmp_path / "one.trace", addrs), cfg)
+    assert one_bank.overlapped_columns == 0
+    # Alternating between two banks: every column command but the last few has the other bank's request waiting.
+    two = [a + (i % 2) * bank_stride for i, a in enumerate(addrs)]
+    both = replay_dram(write_trace(tmp_path / "two.trace", two), cfg)
+    assert both.cmd_rd == 8
+    assert 6 <= both.overlapped_columns <= 7

@@ -201,6 +201,8 @@ class DramChannel final : private EventHandler {
   std::vector<std::uint32_t> slot_bank_;  // flat bank of each slot, packed for the transaction-queue scans
   std::vector<std::uint32_t> free_;
   std::uint64_t live_ = 0;
+  std::vector<std::uint32_t> bank_waiting_;  // per flat bank: requests queued and not yet served by their column cmd
+  std::uint32_t banks_waiting_ = 0;          // banks with bank_waiting_ > 0
   std::vector<std::uint32_t> read_q_, write_q_, act_q_;
   std::vector<std::vector<BankEntry>> bank_q_;  // per flat bank (per-bank mode)
   std::vector<std::uint64_t> nonempty_;             // bit per bank queue that holds a command
@@ -278,6 +280,7 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
   group_next_.assign(std::size_t{ranks_} * groups_per_rank_, {});
   bank_next_.assign(std::size_t{ranks_} * banks_per_rank_, {});
   banks_.assign(std::size_t{ranks_} * banks_per_rank_, {});
+  bank_waiting_.assign(banks_.size(), 0);
   for (std::uint32_t b = 0; b < ranks_ * banks_per_rank_; ++b) {
     const std::uint32_t rank = b / banks_per_rank_;
     bank_index_.push_back(BankIndex{rank, rank * groups_per_rank_ + (b % banks_per_rank_) / banks_per_group_});
@@ -457,6 +460,7 @@ void DramChannel::accept_line(const Request& request, Initiator& from, const Dra
   }
   q.push_back(id);
   if (per_bank_) txn_added(is_write ? 1 : 0, s.flat_bank);
+  if (bank_waiting_[s.flat_bank]++ == 0) ++banks_waiting_;
   if (c < wake_cycle_) schedule_wake(c);
 }
 
@@ -696,6 +700,8 @@ bool DramChannel::issue_for(std::uint32_t id, DramCommand cmd, std::uint64_t c) 
   }
   if (cmd == DramCommand::kPRE) return false;
   ++b.hits;
+  if (banks_waiting_ > 1) k_.overlapped_columns->inc();
+  if (--bank_waiting_[s.flat_bank] == 0) --banks_waiting_;
   if (s.is_write) {
     push_done(write_done_, kWriteDone, c, id);
     if (dramsim3_drain_ && !per_bank_ && drain_left_ > 0) --drain_left_;
@@ -1071,6 +1077,9 @@ DramController::DramController(Simulation& sim, std::string_view name, const Dra
   counters_.bytes = &add_counter("bytes", "B", "bytes of accepted requests");
   counters_.rejections = &add_counter("rejections", "count", "requests rejected because a queue was full");
   counters_.forwarded_reads = &add_counter("forwarded_reads", "count", "reads served from the write queue");
+  counters_.overlapped_columns =
+      &add_counter("overlapped_columns", "count",
+                   "column commands issued while a request to another bank was waiting (bank-level parallelism)");
   counters_.row_hits = &add_counter("row_hits", "count", "requests whose first command was a column command");
   counters_.row_misses = &add_counter("row_misses", "count", "requests that found their bank closed (ACT first)");
   counters_.row_conflicts =

@@ -51,6 +51,8 @@ class DramReplayResult:
     cmd_wr: int
     cmd_ref: int
     forwarded_reads: int
+    #: column commands issued while a request to another bank was waiting (bank-level parallelism in use)
+    overlapped_columns: int
     rejections: int
     avg_queue_occupancy: float
     energy_pj: float
@@ -156,6 +158,7 @@ def replay_dram(
         cmd_wr=int(s["tnpu.dram.cmd_wr"]) + int(s["tnpu.dram.cmd_wra"]),
         cmd_ref=int(s["tnpu.dram.cmd_ref"]),
         forwarded_reads=int(s["tnpu.dram.forwarded_reads"]),
+        overlapped_columns=int(s["tnpu.dram.overlapped_columns"]),
         rejections=int(s["tnpu.dram.rejections"]),
         avg_queue_occupancy=float(s["tnpu.dram.occupancy.mean"]),
         energy_pj=float(ctrl.energy_pj),

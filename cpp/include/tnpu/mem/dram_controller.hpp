@@ -23,6 +23,7 @@
 //   arrives, a refresh falls due); it never steps through idle cycles.
 // - Statistics under the module's name: requests, reads, writes, bytes, rejections, row_hits / row_misses /
 //   row_conflicts (from the first command issued for each request: column = hit, ACT = miss, PRE = conflict),
+//   overlapped_columns (column commands issued while a request to another bank was waiting in the channel),
 //   cmd_act/pre/prea/rd/wr/rda/wra/ref, read_latency (histogram, memory cycles, acceptance to data), queue
 //   occupancy seen by each accepted request, energy formulas (pJ; IDD-based, see docs/dram.md).
 #include <cstdint>
@@ -46,6 +47,7 @@ struct DramCounters {
   Counter* bytes;
   Counter* rejections;
   Counter* forwarded_reads;
+  Counter* overlapped_columns;
   Counter* row_hits;
   Counter* row_misses;
   Counter* row_conflicts;
