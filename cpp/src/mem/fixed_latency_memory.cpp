@@ -60,12 +60,12 @@ bool FixedLatencyMemory::send(const Request& request, Initiator& from) {
     }
   }
   occupancy_at_accept_.add(static_cast<double>(in_flight_.size()));
-  in_flight_.push_back(InFlight{request, &from, t});
+  const Picoseconds done = start + (lines - 1) * config_.issue_interval_ps + config_.latency_ps;
+  in_flight_.push_back(InFlight{request, &from, t, done, kernel().reserve(Priority::kCompletion)});
   requests_.inc();
   (request.command == Command::kRead ? reads_ : writes_).inc();
   bytes_.inc(request.size_bytes);
-  kernel().schedule_at(start + (lines - 1) * config_.issue_interval_ps + config_.latency_ps, *this, 0,
-                       Priority::kCompletion);
+  if (in_flight_.size() == 1) kernel().schedule_reserved(done, *this, 0, in_flight_.back().ticket);
   return true;
 }
 
@@ -75,9 +75,17 @@ void FixedLatencyMemory::LineNotifier::handle_event(std::uint64_t /*arg*/) {
   n.initiator->line_completed(n.request);
 }
 
+void FixedLatencyMemory::RetryNotifier::handle_event(std::uint64_t arg) {
+  reinterpret_cast<Initiator*>(static_cast<std::uintptr_t>(arg))->retry();
+}
+
 void FixedLatencyMemory::handle_event(std::uint64_t /*arg*/) {
   const InFlight done = in_flight_.front();
   in_flight_.pop_front();
+  if (!in_flight_.empty()) {
+    const InFlight& next = in_flight_.front();
+    kernel().schedule_reserved(next.done_ps, *this, 0, next.ticket);
+  }
   latency_.add(static_cast<double>(now() - done.accepted_ps));
   done.initiator->complete(done.request);
   if (!waiting_.empty()) {
@@ -85,7 +93,7 @@ void FixedLatencyMemory::handle_event(std::uint64_t /*arg*/) {
     std::vector<Initiator*> owed;
     owed.swap(waiting_);
     for (Initiator* w : owed) {
-      kernel().call_at(now(), [w] { w->retry(); }, Priority::kRetry);
+      kernel().schedule_at(now(), retry_notifier_, reinterpret_cast<std::uintptr_t>(w), Priority::kRetry);
     }
   }
 }

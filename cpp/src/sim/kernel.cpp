@@ -35,9 +35,9 @@ std::string_view priority_reason(Priority p) noexcept {
   return "?";
 }
 
-void EventQueue::push(Picoseconds time, Priority priority, EventHandler* handler, std::uint64_t arg) {
-  if (next_sequence_ > kMaxSequence) throw SimulationError("event queue: more than 2^56 events scheduled");
-  const std::uint64_t order = (std::uint64_t{static_cast<std::uint8_t>(priority)} << 56) | next_sequence_++;
+void EventQueue::throw_exhausted() { throw SimulationError("event queue: more than 2^56 events scheduled"); }
+
+void EventQueue::push_ordered(Picoseconds time, std::uint64_t order, EventHandler* handler, std::uint64_t arg) {
   const Event e{order, time, handler, arg};
   // sift up (from the new last position; e stays in registers: no reload of the element just stored)
   std::size_t i = heap_.size();
@@ -92,6 +92,55 @@ void Kernel::schedule_at(Picoseconds t, EventHandler& handler, std::uint64_t arg
   queue_.push(t, priority, &handler, arg);
 }
 
+inline void Kernel::execute_next() {
+  const Event e = queue_.pop();
+  now_ = e.time;
+  ++events_executed_;
+  e.handler->handle_event(e.arg);
+}
+
+void Kernel::schedule_reserved(Picoseconds t, EventHandler& handler, std::uint64_t arg, EventTicket ticket) {
+  if (t < now_) {
+    std::ostringstream msg;
+    msg << "Kernel: cannot schedule an event at " << t << " ps, before the current time " << now_ << " ps";
+    throw std::invalid_argument(msg.str());
+  }
+  queue_.push_ordered(t, ticket.order, &handler, arg);
+}
+
+bool Kernel::continue_at(Picoseconds t, EventHandler& handler, std::uint64_t arg, Priority priority) {
+  if (t < now_) {
+    std::ostringstream msg;
+    msg << "Kernel: cannot continue at " << t << " ps, before the current time " << now_ << " ps";
+    throw std::invalid_argument(msg.str());
+  }
+  const std::uint64_t order = queue_.reserve(priority);
+  if (!running_ || stop_requested_ || t > limit_ || inline_depth_ > 0) {
+    queue_.push_ordered(t, order, &handler, arg);
+    return false;
+  }
+  // What run_while would do before reaching the event: run every event ordered before it (all of them have a time
+  // <= t <= limit), checking for a stop request before each, as its loop does.
+  const EventQueue::Key mine = EventQueue::key(t, order);
+  inline_bound_ = t;
+  ++inline_depth_;
+  try {
+    while (!queue_.empty() && queue_.top_key() < mine && !stop_requested_) execute_next();
+  } catch (...) {
+    --inline_depth_;
+    queue_.push_ordered(t, order, &handler, arg);
+    throw;
+  }
+  --inline_depth_;
+  if (stop_requested_) {
+    queue_.push_ordered(t, order, &handler, arg);
+    return false;
+  }
+  now_ = t;
+  ++inline_advances_;
+  return true;
+}
+
 void Kernel::schedule_in(Picoseconds delay, EventHandler& handler, std::uint64_t arg, Priority priority) {
   if (delay > UINT64_MAX - now_) throw std::overflow_error("Kernel: now + delay does not fit in 64-bit picoseconds");
   queue_.push(now_ + delay, priority, &handler, arg);
@@ -139,13 +188,6 @@ class Kernel::RunGuard {
  private:
   Kernel& k_;
 };
-
-inline void Kernel::execute_next() {
-  const Event e = queue_.pop();
-  now_ = e.time;
-  ++events_executed_;
-  e.handler->handle_event(e.arg);
-}
 
 std::uint64_t Kernel::run_while(Picoseconds limit) {
   const std::uint64_t before = events_executed_;

@@ -20,6 +20,11 @@ Histogram::Histogram(double lo, double hi, std::size_t bins)
     throw ConfigError(msg.str());
   }
   width_ = (hi - lo) / static_cast<double>(bins);
+  int e = 0;
+  const double inv = 1.0 / width_;
+  if (std::frexp(width_, &e) == 0.5 && std::isfinite(inv) && std::frexp(inv, &e) == 0.5 && inv * width_ == 1.0) {
+    inv_width_ = inv;
+  }
 }
 
 void Histogram::add(double x) noexcept {
@@ -29,7 +34,8 @@ void Histogram::add(double x) noexcept {
   } else if (x >= hi_) {
     ++overflow_;
   } else {
-    auto i = static_cast<std::size_t>((x - lo_) / width_);
+    const double offset = x - lo_;
+    auto i = static_cast<std::size_t>(inv_width_ != 0.0 ? offset * inv_width_ : offset / width_);
     if (i >= bins_.size()) i = bins_.size() - 1;
     ++bins_[i];
   }

@@ -93,7 +93,7 @@ bool TraceReplayer::fetch() {
   return true;
 }
 
-void TraceReplayer::schedule_offer(Picoseconds earliest) {
+Picoseconds TraceReplayer::offer_time(Picoseconds earliest) const {
   Picoseconds t = std::max(earliest, now());
   if (pending_.has_stamp) {
     if (pending_.stamp_cycles > std::numeric_limits<Picoseconds>::max() / config_.tck_ps) {
@@ -103,10 +103,14 @@ void TraceReplayer::schedule_offer(Picoseconds earliest) {
     }
     t = std::max(t, pending_.stamp_cycles * config_.tck_ps);
   }
-  kernel().schedule_at(clock_.next_edge(t), *this, 0, Priority::kDefault);
+  return t;
 }
 
-void TraceReplayer::handle_event(std::uint64_t /*arg*/) {
+void TraceReplayer::schedule_offer(Picoseconds earliest) {
+  kernel().schedule_at(clock_.next_edge(offer_time(earliest)), *this, 0, Priority::kDefault);
+}
+
+bool TraceReplayer::offer() {
   Request r;
   r.command = pending_.command;
   r.address = pending_.address;
@@ -118,7 +122,7 @@ void TraceReplayer::handle_event(std::uint64_t /*arg*/) {
   if (!target_.send(r, *this)) {
     rejections_.inc();
     waiting_retry_ = true;
-    return;  // retry() schedules the next offer
+    return false;  // retry() schedules the next offer
   }
   if (!any_accepted_) {
     any_accepted_ = true;
@@ -127,7 +131,17 @@ void TraceReplayer::handle_event(std::uint64_t /*arg*/) {
   requests_.inc();
   (r.command == Command::kRead ? reads_ : writes_).inc();
   bytes_.inc(r.size_bytes);
-  if (fetch()) schedule_offer(now() + config_.tck_ps);
+  return true;
+}
+
+void TraceReplayer::handle_event(std::uint64_t /*arg*/) {
+  // Offers run inline one after another while the kernel can prove that nothing else would happen in between
+  // (Kernel::continue_at runs whatever comes first, e.g. the completions due by then, in order); otherwise the next
+  // offer is an ordinary event in the place it would have had. now() is always a clock edge here (every offer is
+  // scheduled on one), so offer_time(now + tCK) is an edge too: the next_edge() of schedule_offer would return it.
+  while (offer() && fetch()) {
+    if (!kernel().continue_at(offer_time(now() + config_.tck_ps), *this, 0, Priority::kDefault)) return;
+  }
 }
 
 void TraceReplayer::complete(const Request& request) {

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tnpu/sim/kernel.hpp"
 #include "tnpu/sim/module.hpp"
 #include "tnpu/sim/request.hpp"
 
@@ -43,6 +44,8 @@ class FixedLatencyMemory final : public Module, public Target, private EventHand
     Request request;
     Initiator* initiator;
     Picoseconds accepted_ps;
+    Picoseconds done_ps;  // completion time
+    EventTicket ticket;   // the completion event's place in the kernel's order, taken at acceptance
   };
   void handle_event(std::uint64_t arg) override;
   struct LineNotice {
@@ -59,9 +62,18 @@ class FixedLatencyMemory final : public Module, public Target, private EventHand
     FixedLatencyMemory& m_;
   };
   LineNotifier notifier_{*this};
+  // Calls retry() on the initiator whose address is the event's argument.
+  class RetryNotifier final : public EventHandler {
+   public:
+    void handle_event(std::uint64_t arg) override;
+  };
+  RetryNotifier retry_notifier_;
 
   FixedLatencyMemoryConfig config_;
-  std::deque<InFlight> in_flight_;  // completion order == acceptance order (fixed latency, monotone starts)
+  // Completion order == acceptance order (fixed latency, monotone starts). Only the front has a queued completion
+  // event; it queues the next one with the ticket reserved at acceptance, which keeps the kernel's event order
+  // exactly that of one event per request while the queue holds one event instead of queue_depth.
+  std::deque<InFlight> in_flight_;
   std::vector<Initiator*> waiting_;  // rejected initiators owed a retry()
   Picoseconds next_start_ps_ = 0;
   Counter& requests_;

@@ -49,19 +49,32 @@ struct Event {
 class EventQueue {
  public:
   static constexpr std::uint64_t kMaxSequence = (std::uint64_t{1} << 56) - 1;
+  // One 128-bit comparison of (time, order) instead of two branches: the heap's inner loop is this comparison.
+  __extension__ using Key = unsigned __int128;
+  static Key key(Picoseconds time, std::uint64_t order) noexcept { return (Key{time} << 64) | order; }
 
-  void push(Picoseconds time, Priority priority, EventHandler* handler, std::uint64_t arg);
+  void push(Picoseconds time, Priority priority, EventHandler* handler, std::uint64_t arg) {
+    push_ordered(time, reserve(priority), handler, arg);
+  }
+  // Takes the next insertion sequence for an event of this priority and returns its order word, without pushing
+  // anything: push_ordered(t, order, ...) later puts the event exactly where push(t, priority, ...) would have put
+  // it now. Throws SimulationError after 2^56 events.
+  std::uint64_t reserve(Priority priority) {
+    if (next_sequence_ > kMaxSequence) throw_exhausted();
+    return (std::uint64_t{static_cast<std::uint8_t>(priority)} << 56) | next_sequence_++;
+  }
+  void push_ordered(Picoseconds time, std::uint64_t order, EventHandler* handler, std::uint64_t arg);
   // Precondition: !empty().
   [[nodiscard]] const Event& top() const noexcept { return heap_.front(); }
+  [[nodiscard]] Key top_key() const noexcept { return key(heap_.front()); }
   // Removes and returns the first event. Precondition: !empty().
   Event pop() noexcept;
   [[nodiscard]] bool empty() const noexcept { return heap_.empty(); }
   [[nodiscard]] std::size_t size() const noexcept { return heap_.size(); }
 
  private:
-  // One 128-bit comparison of (time, order) instead of two branches: the heap's inner loop is this comparison.
-  __extension__ using Key = unsigned __int128;
-  static Key key(const Event& e) noexcept { return (Key{e.time} << 64) | e.order; }
+  [[noreturn]] static void throw_exhausted();
+  static Key key(const Event& e) noexcept { return key(e.time, e.order); }
   static bool before(const Event& a, const Event& b) noexcept { return key(a) < key(b); }
   std::vector<Event> heap_;
   std::uint64_t next_sequence_ = 0;

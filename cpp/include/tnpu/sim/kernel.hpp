@@ -11,6 +11,12 @@
 
 namespace tnpu {
 
+// An event's place in the kernel's order (its priority and insertion sequence), taken before the event itself is
+// scheduled: see Kernel::reserve and Kernel::schedule_reserved.
+struct EventTicket {
+  std::uint64_t order = 0;
+};
+
 class Kernel {
  public:
   Kernel();
@@ -28,6 +34,14 @@ class Kernel {
   // As schedule_at(now() + delay, ...). Throws std::overflow_error if the sum does not fit.
   void schedule_in(Picoseconds delay, EventHandler& handler, std::uint64_t arg = 0,
                    Priority priority = Priority::kDefault);
+  // Takes the insertion sequence an event of this priority scheduled now would get, without scheduling it. A later
+  // schedule_reserved(t, handler, arg, ticket) puts the event exactly where schedule_at(t, handler, arg, priority)
+  // would have put it at the time of reserve(), provided it is scheduled before any event that comes after it in
+  // the (time, priority, sequence) order has run (e.g. by the handler of an event that comes before it). Lets a
+  // module keep one queued event for a FIFO of its own future events instead of one queued event each.
+  [[nodiscard]] EventTicket reserve(Priority priority = Priority::kDefault) { return {queue_.reserve(priority)}; }
+  // Throws std::invalid_argument if t < now().
+  void schedule_reserved(Picoseconds t, EventHandler& handler, std::uint64_t arg, EventTicket ticket);
   // Schedules a one-shot closure (slower than a handler: use it for hooks and tests, not hot paths).
   void call_at(Picoseconds t, std::function<void()> fn, Priority priority = Priority::kDefault);
 
@@ -55,13 +69,25 @@ class Kernel {
   // requested and every pending event is strictly later than t. Otherwise changes nothing and returns false: the
   // caller must schedule an ordinary event for t instead. Exact by construction: the events the caller replaces
   // would have run at t before anything that is pending now.
+  // Inside continue_at's nested events, t must also be before the time of the event continue_at stands for.
   bool try_advance(Picoseconds t) noexcept {
     if (!running_ || stop_requested_ || t < now_ || t > limit_ || next_event_time() <= t) return false;
+    if (inline_depth_ > 0 && t >= inline_bound_) return false;
     now_ = t;
     ++inline_advances_;
     return true;
   }
-  // Number of successful try_advance() calls (events a module ran inline instead of through the queue).
+  // Tail continuation of an event handler: the same as schedule_at(t, handler, arg, priority) followed by returning
+  // from the handler, except that, when it can, the kernel runs (nested, in their exact order) every pending event
+  // that would run before that event, sets now() to t and returns true: the caller then does that event's work
+  // inline. Otherwise (not running, t beyond the current run's limit, stop requested, called from inside another
+  // continue_at's nested events, or one of those events throws) the event is queued in the very place it would
+  // have had and it returns false (or rethrows). Exact by construction: events run in the order they would have.
+  // Precondition: called from an event handler of this kernel that does nothing after it returns false, and on
+  // true nothing but the work of the event it stands for. Throws std::invalid_argument if t < now().
+  bool continue_at(Picoseconds t, EventHandler& handler, std::uint64_t arg = 0,
+                   Priority priority = Priority::kDefault);
+  // Number of successful try_advance() and continue_at() calls (events a module ran inline instead of through the queue).
   [[nodiscard]] std::uint64_t inline_advances() const noexcept { return inline_advances_; }
   static constexpr Picoseconds kNoEvent = UINT64_MAX;
   [[nodiscard]] std::uint64_t events_executed() const noexcept { return events_executed_; }
@@ -86,6 +112,8 @@ class Kernel {
   std::uint64_t events_executed_ = 0;
   std::uint64_t inline_advances_ = 0;
   Picoseconds limit_ = 0;  // the running loop's time limit (run: max, run_until: t, step: the step's time)
+  Picoseconds inline_bound_ = 0;  // time of the event the innermost continue_at stands for
+  std::uint32_t inline_depth_ = 0;  // continue_at calls running nested events
   bool running_ = false;
   bool stop_requested_ = false;
   ClosureHandler closure_handler_{*this};

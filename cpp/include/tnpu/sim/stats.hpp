@@ -48,6 +48,9 @@ class Histogram {
 
  private:
   double lo_, hi_, width_;
+  // 1 / width_ when width_ is a power of two (then (x - lo) * it == (x - lo) / width_ exactly: both are the
+  // correctly rounded value of the same real number); 0 otherwise (divide).
+  double inv_width_ = 0.0;
   std::vector<std::uint64_t> bins_;
   std::uint64_t underflow_ = 0, overflow_ = 0;
   Accumulator summary_;

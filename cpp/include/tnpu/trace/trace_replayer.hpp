@@ -71,8 +71,12 @@ class TraceReplayer final : public Module, public Initiator, private EventHandle
   void handle_event(std::uint64_t arg) override;
   // Reads the next record into pending_ (address checked); false at the end of the trace.
   bool fetch();
-  // Schedules the offer of pending_ at the first edge >= max(now, earliest) and >= its stamp.
+  // max(now, earliest, the stamp's time) for pending_ (throws if the stamp's time does not fit).
+  [[nodiscard]] Picoseconds offer_time(Picoseconds earliest) const;
+  // Schedules the offer of pending_ at the first edge >= offer_time(earliest).
   void schedule_offer(Picoseconds earliest);
+  // Offers pending_ to the target now; false if it was rejected (retry() then schedules the next offer).
+  bool offer();
 
   Target& target_;
   DramTraceReader reader_;
