@@ -83,13 +83,10 @@ Event EventQueue::pop() noexcept {
 
 Kernel::Kernel() = default;
 
-void Kernel::schedule_at(Picoseconds t, EventHandler& handler, std::uint64_t arg, Priority priority) {
-  if (t < now_) {
-    std::ostringstream msg;
-    msg << "Kernel: cannot schedule an event at " << t << " ps, before the current time " << now_ << " ps";
-    throw std::invalid_argument(msg.str());
-  }
-  queue_.push(t, priority, &handler, arg);
+void Kernel::throw_before_now(Picoseconds t) const {
+  std::ostringstream msg;
+  msg << "Kernel: cannot schedule an event at " << t << " ps, before the current time " << now_ << " ps";
+  throw std::invalid_argument(msg.str());
 }
 
 inline void Kernel::execute_next() {
@@ -99,21 +96,8 @@ inline void Kernel::execute_next() {
   e.handler->handle_event(e.arg);
 }
 
-void Kernel::schedule_reserved(Picoseconds t, EventHandler& handler, std::uint64_t arg, EventTicket ticket) {
-  if (t < now_) {
-    std::ostringstream msg;
-    msg << "Kernel: cannot schedule an event at " << t << " ps, before the current time " << now_ << " ps";
-    throw std::invalid_argument(msg.str());
-  }
-  queue_.push_ordered(t, ticket.order, &handler, arg);
-}
-
 bool Kernel::continue_at(Picoseconds t, EventHandler& handler, std::uint64_t arg, Priority priority) {
-  if (t < now_) {
-    std::ostringstream msg;
-    msg << "Kernel: cannot continue at " << t << " ps, before the current time " << now_ << " ps";
-    throw std::invalid_argument(msg.str());
-  }
+  if (t < now_) throw_before_now(t);
   const std::uint64_t order = queue_.reserve(priority);
   if (!running_ || stop_requested_ || t > limit_ || inline_depth_ > 0) {
     queue_.push_ordered(t, order, &handler, arg);

@@ -148,7 +148,14 @@ void TraceReplayer::complete(const Request& request) {
   completed_.inc();
   last_complete_ps_ = now();
   if (request.command == Command::kRead) {
-    read_latency_.add(static_cast<double>(now() - request.issue_ps) / static_cast<double>(config_.tck_ps));
+    // The division's result is remembered for the last latency seen: with a fixed-latency target it is always the
+    // same, and the same division of the same operands gives the same value.
+    const Picoseconds latency_ps = now() - request.issue_ps;
+    if (latency_ps != last_latency_ps_) {
+      last_latency_ps_ = latency_ps;
+      last_latency_cycles_ = static_cast<double>(latency_ps) / static_cast<double>(config_.tck_ps);
+    }
+    read_latency_.add(last_latency_cycles_);
   }
 }
 

@@ -15,6 +15,7 @@
 #include "tnpu/sim/kernel.hpp"
 #include "tnpu/sim/module.hpp"
 #include "tnpu/sim/request.hpp"
+#include "tnpu/sim/ring_fifo.hpp"
 
 namespace tnpu {
 
@@ -73,7 +74,7 @@ class FixedLatencyMemory final : public Module, public Target, private EventHand
   // Completion order == acceptance order (fixed latency, monotone starts). Only the front has a queued completion
   // event; it queues the next one with the ticket reserved at acceptance, which keeps the kernel's event order
   // exactly that of one event per request while the queue holds one event instead of queue_depth.
-  std::deque<InFlight> in_flight_;
+  RingFifo<InFlight> in_flight_;
   std::vector<Initiator*> waiting_;  // rejected initiators owed a retry()
   Picoseconds next_start_ps_ = 0;
   Counter& requests_;

@@ -30,7 +30,10 @@ class Kernel {
 
   // Schedules handler.handle_event(arg) at absolute time t. Throws std::invalid_argument if t < now().
   void schedule_at(Picoseconds t, EventHandler& handler, std::uint64_t arg = 0,
-                   Priority priority = Priority::kDefault);
+                   Priority priority = Priority::kDefault) {
+    if (t < now_) throw_before_now(t);
+    queue_.push(t, priority, &handler, arg);
+  }
   // As schedule_at(now() + delay, ...). Throws std::overflow_error if the sum does not fit.
   void schedule_in(Picoseconds delay, EventHandler& handler, std::uint64_t arg = 0,
                    Priority priority = Priority::kDefault);
@@ -41,7 +44,10 @@ class Kernel {
   // module keep one queued event for a FIFO of its own future events instead of one queued event each.
   [[nodiscard]] EventTicket reserve(Priority priority = Priority::kDefault) { return {queue_.reserve(priority)}; }
   // Throws std::invalid_argument if t < now().
-  void schedule_reserved(Picoseconds t, EventHandler& handler, std::uint64_t arg, EventTicket ticket);
+  void schedule_reserved(Picoseconds t, EventHandler& handler, std::uint64_t arg, EventTicket ticket) {
+    if (t < now_) throw_before_now(t);
+    queue_.push_ordered(t, ticket.order, &handler, arg);
+  }
   // Schedules a one-shot closure (slower than a handler: use it for hooks and tests, not hot paths).
   void call_at(Picoseconds t, std::function<void()> fn, Priority priority = Priority::kDefault);
 
@@ -105,6 +111,7 @@ class Kernel {
   class RunGuard;
 
   void execute_next();
+  [[noreturn]] void throw_before_now(Picoseconds t) const;
   std::uint64_t run_while(Picoseconds limit);
 
   EventQueue queue_;

@@ -89,6 +89,8 @@ class TraceReplayer final : public Module, public Initiator, private EventHandle
   Picoseconds last_offer_ps_ = 0;
   Picoseconds first_issue_ps_ = 0;
   Picoseconds last_complete_ps_ = 0;
+  Picoseconds last_latency_ps_ = 0;     // the last read latency seen, and it in cycles (a division saved)
+  double last_latency_cycles_ = 0.0;
   Counter& requests_;
   Counter& reads_;
   Counter& writes_;
