@@ -184,3 +184,83 @@ def test_run_releases_the_gil():
     # With the GIL held for the whole run the side thread could not have appended anything meanwhile.
     assert len(progress) > 3
     assert sims[0].events_executed == 400_000
+
+
+# ---- inline continuation (Kernel::continue_at) and reserved places in the order (Kernel::reserve)
+
+
+def _chain_program(sim: tnpu.Simulator, mode: str, seed: int, hook_error_at: int | None = None):
+    """Chains of events with many ties (zero delays, equal times, every priority), plus observer hooks."""
+    import random
+
+    rng = random.Random(seed)
+    probe = _testing.ChainProbe(sim, "chains", mode)
+    prios = list(P.__members__.values())
+    for c in range(40):
+        elems = [
+            (rng.choice([0, 0, 100, 100, 200, 300, 700]), rng.choice(prios), f"c{c}.{i}")
+            for i in range(rng.randrange(1, 40))
+        ]
+        probe.add_chain(rng.randrange(0, 5) * 100, elems)
+    seen = []
+    for t in range(0, 3000, 300):
+        sim.call_at(t, lambda t=t: seen.append((t, len(probe.log))))
+    if hook_error_at is not None:
+
+        def boom() -> None:
+            raise RuntimeError("hook failed")
+
+        sim.call_at(hook_error_at, boom)
+    return probe, seen
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("driver", ["run", "run_until", "step"])
+def test_continue_at_and_reserved_places_keep_the_exact_event_order(seed: int, driver: str) -> None:
+    logs = {}
+    for mode in ("schedule", "continue", "reserved"):
+        sim = tnpu.Simulator()
+        probe, seen = _chain_program(sim, mode, seed)
+        if driver == "run":
+            sim.run()
+        elif driver == "run_until":
+            for t in range(50, 40_000, 250):
+                sim.run(until=t)
+        else:
+            while sim.step():
+                pass
+        logs[mode] = (probe.log, seen, sim.now if driver != "run_until" else None)
+        if mode == "continue" and driver != "step":  # step() runs one time point: nothing later can go inline
+            assert sim.inline_advances > 0
+    assert len(logs["schedule"][0]) > 500
+    assert logs["continue"] == logs["schedule"]
+    assert logs["reserved"] == logs["schedule"]
+
+
+def test_continue_at_runs_inline_only_when_enabled() -> None:
+    counts = {}
+    for enabled in (True, False):
+        sim = tnpu.Simulator()
+        sim.inline_enabled = enabled
+        probe, _ = _chain_program(sim, "continue", 7)
+        sim.run()
+        counts[enabled] = (sim.inline_advances, sim.events_executed, probe.log)
+    assert counts[False][0] == 0
+    assert counts[True][0] > 0
+    assert (
+        counts[True][1] + counts[True][0] == counts[False][1]
+    )  # every inline run replaced exactly one event
+    assert counts[True][2] == counts[False][2]
+
+
+def test_continue_at_keeps_the_order_across_a_failing_hook() -> None:
+    logs = {}
+    for mode in ("schedule", "continue"):
+        sim = tnpu.Simulator()
+        probe, seen = _chain_program(sim, mode, 5, hook_error_at=1100)
+        with pytest.raises(RuntimeError, match="hook failed"):
+            sim.run()
+        stopped = (sim.now, len(probe.log))
+        sim.run()  # the simulation goes on after the error, with nothing lost or reordered
+        logs[mode] = (stopped, probe.log, seen)
+    assert logs["continue"] == logs["schedule"]

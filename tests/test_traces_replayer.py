@@ -192,3 +192,76 @@ def test_tck_must_be_given_for_a_target_without_a_clock(tmp_path: Path) -> None:
         ConfigError, match=r"replay_trace\.tck_ps: target 'fixed_latency' has no clock of its own"
     ):
         traces.replay_trace(p)
+
+
+# ---- inline offers (Kernel::continue_at) give the same replay as one kernel event per offer
+
+
+def _replay_fingerprint(
+    traces_and_targets: list[Path], make_target: Any, *, inline: bool, tck_ps: int
+) -> tuple[dict[str, str], list[int], int, int]:
+    sim = Simulator()
+    sim.inline_enabled = inline
+    tgt = make_target(sim)
+    for i, path in enumerate(traces_and_targets):  # several replayers compete for the same target
+        _core.TraceReplayer(sim, f"replay{i}", tgt, str(path), tck_ps=tck_ps, source=i)
+    sim.run()
+    fp = {k: repr(v) for k, v in sim.stats().items()}
+    fp["end_ps"] = repr(sim.now)
+    _edges, counts, under, over = sim.histogram("tnpu.replay0.read_latency")
+    bins = [int(b) for b in counts] + [int(under), int(over)]
+    return fp, bins, sim.inline_advances, sim.events_executed
+
+
+def _mixed_traces(tmp_path: Path, count: int) -> list[Path]:
+    out = []
+    for i, (pattern, interval) in enumerate([("mixed", 0), ("random", 2), ("sequential", 1)]):
+        p = tmp_path / f"t{i}.trace"
+        cfg = traces.PatternConfig(interval_cycles=interval, write_fraction=0.3) if interval else None
+        fmt = "dramsim3" if interval else "ramulator2"
+        traces.generate_dram_trace_file(p, pattern, count, fmt, seed=i + 1, config=cfg)
+        out.append(p)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("latency_ps", "queue_depth", "issue_interval_ps", "replayers"),
+    [(50_000, 64, 0, 1), (10_000, 4, 0, 1), (7_000, 1, 0, 1), (40_000, 8, 1666, 1), (20_000, 6, 500, 3)],
+)
+def test_inline_offers_give_the_same_replay_into_a_fixed_latency_memory(
+    tmp_path: Path, latency_ps: int, queue_depth: int, issue_interval_ps: int, replayers: int
+) -> None:
+    paths = _mixed_traces(tmp_path, 3000)[:replayers]
+
+    def make(sim: Simulator) -> Any:
+        return _core.FixedLatencyMemory(
+            sim, "mem", latency_ps=latency_ps, queue_depth=queue_depth, issue_interval_ps=issue_interval_ps
+        )
+
+    on = _replay_fingerprint(paths, make, inline=True, tck_ps=833)
+    off = _replay_fingerprint(paths, make, inline=False, tck_ps=833)
+    assert on[0] == off[0]
+    assert on[1] == off[1]
+    assert off[2] == 0
+    assert on[2] > 0
+    assert on[3] + on[2] == off[3]  # each inline offer replaced exactly one kernel event
+
+
+@pytest.mark.parametrize(("preset", "overrides"), [("ddr4-2400", {}), ("ddr4-2400", {"bank_queue_size": 0})])
+def test_inline_offers_give_the_same_replay_into_the_dram_controller(
+    tmp_path: Path, preset: str, overrides: dict[str, Any]
+) -> None:
+    from tnpu.dram import load_dram_config
+
+    cfg = load_dram_config(preset)
+    spec = (cfg.replace(**overrides) if overrides else cfg).to_spec()
+    paths = _mixed_traces(tmp_path, 3000)
+
+    def make(sim: Simulator) -> Any:
+        return _core.DramController(sim, "dram", spec)
+
+    for group in (paths[:1], paths):
+        on = _replay_fingerprint(group, make, inline=True, tck_ps=int(spec.tck_ps))
+        off = _replay_fingerprint(group, make, inline=False, tck_ps=int(spec.tck_ps))
+        assert on[:2] == off[:2]
+        assert on[2] > 0

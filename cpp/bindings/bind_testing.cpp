@@ -2,6 +2,8 @@
 #include <pybind11/stl.h>
 
 #include <string>
+#include <tuple>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -25,6 +27,79 @@ class EventRecorder final : public Module, private EventHandler {
  private:
   void handle_event(std::uint64_t arg) override { log_.emplace_back(now(), labels_[arg]); }
   std::vector<std::string> labels_;
+  std::vector<std::pair<Picoseconds, std::string>> log_;
+};
+
+// Chains of events: when element i of a chain runs it logs its label and the chain's next element follows `delay`
+// ps later at its own priority. mode "schedule": the next element is an ordinary schedule_at event; "continue":
+// Kernel::continue_at, the element running inline when it can; "reserved": its place in the order is reserved when
+// element i runs (Kernel::reserve) and the event is scheduled later, by a helper event at the end of that time point
+// (only for a positive delay: the helper must run before the element is due). The three must log the same order.
+class ChainProbe final : public Module, private EventHandler {
+ public:
+  ChainProbe(Simulation& sim, std::string_view name, std::string mode) : Module(sim, name), mode_(std::move(mode)) {
+    if (mode_ != "schedule" && mode_ != "continue" && mode_ != "reserved") {
+      throw py::value_error("ChainProbe: mode must be 'schedule', 'continue' or 'reserved'");
+    }
+  }
+  // Adds a chain; its first element runs at `start_ps`. Each element: (delay from the previous one, priority, label)
+  // (the first element's delay is ignored).
+  void add_chain(Picoseconds start_ps, const std::vector<std::tuple<Picoseconds, Priority, std::string>>& elems) {
+    if (elems.empty()) return;
+    const std::size_t first = elems_.size();
+    for (std::size_t i = 0; i < elems.size(); ++i) {
+      const auto& [delay, prio, label] = elems[i];
+      elems_.push_back(Elem{delay, prio, label, i + 1 < elems.size() ? first + i + 1 : kNone});
+    }
+    kernel().schedule_at(start_ps, *this, first, elems_[first].priority);
+  }
+  [[nodiscard]] const std::vector<std::pair<Picoseconds, std::string>>& log() const { return log_; }
+
+ private:
+  static constexpr std::size_t kNone = ~std::size_t{0};
+  struct Elem {
+    Picoseconds delay;
+    Priority priority;
+    std::string label;
+    std::size_t next;
+  };
+  // Schedules the reserved elements at the end of a time point.
+  class Pusher final : public EventHandler {
+   public:
+    explicit Pusher(ChainProbe& p) : p_(p) {}
+    void handle_event(std::uint64_t arg) override {
+      const auto& [t, ticket] = p_.reserved_[arg];
+      p_.kernel().schedule_reserved(t, p_, arg, ticket);
+    }
+
+   private:
+    ChainProbe& p_;
+  };
+
+  void handle_event(std::uint64_t arg) override {
+    for (;;) {
+      const Elem& e = elems_[arg];
+      log_.emplace_back(now(), e.label);
+      if (e.next == kNone) return;
+      const Elem& n = elems_[e.next];
+      const Picoseconds t = now() + n.delay;
+      if (mode_ == "schedule" || (mode_ == "reserved" && n.delay == 0)) {
+        kernel().schedule_at(t, *this, e.next, n.priority);
+        return;
+      }
+      if (mode_ == "reserved") {
+        reserved_[e.next] = {t, kernel().reserve(n.priority)};
+        kernel().schedule_at(now(), pusher_, e.next, Priority::kObserver);
+        return;
+      }
+      if (!kernel().continue_at(t, *this, e.next, n.priority)) return;
+      arg = e.next;
+    }
+  }
+  std::string mode_;
+  std::vector<Elem> elems_;
+  std::unordered_map<std::size_t, std::pair<Picoseconds, EventTicket>> reserved_;
+  Pusher pusher_{*this};
   std::vector<std::pair<Picoseconds, std::string>> log_;
 };
 
@@ -62,6 +137,14 @@ void bind_testing(py::module_& m) {
            py::arg("sim"), py::arg("name"), py::keep_alive<1, 2>())
       .def("schedule", &EventRecorder::schedule, py::arg("ps"), py::arg("priority"), py::arg("label"))
       .def_property_readonly("log", &EventRecorder::log);
+
+  py::class_<ChainProbe, Module, Ref<ChainProbe>>(m, "ChainProbe")
+      .def(py::init([](PySimulator& s, const std::string& name, const std::string& mode) {
+             return Ref<ChainProbe>(&s.sim().make<ChainProbe>(name, mode));
+           }),
+           py::arg("sim"), py::arg("name"), py::arg("mode"), py::keep_alive<1, 2>())
+      .def("add_chain", &ChainProbe::add_chain, py::arg("start_ps"), py::arg("elements"))
+      .def_property_readonly("log", &ChainProbe::log);
 
   m.def(
       "add_tickers",

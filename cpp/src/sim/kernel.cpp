@@ -99,7 +99,7 @@ inline void Kernel::execute_next() {
 bool Kernel::continue_at(Picoseconds t, EventHandler& handler, std::uint64_t arg, Priority priority) {
   if (t < now_) throw_before_now(t);
   const std::uint64_t order = queue_.reserve(priority);
-  if (!running_ || stop_requested_ || t > limit_ || inline_depth_ > 0) {
+  if (!inline_enabled_ || !running_ || stop_requested_ || t > limit_ || inline_depth_ > 0) {
     queue_.push_ordered(t, order, &handler, arg);
     return false;
   }

@@ -77,7 +77,9 @@ class Kernel {
   // would have run at t before anything that is pending now.
   // Inside continue_at's nested events, t must also be before the time of the event continue_at stands for.
   bool try_advance(Picoseconds t) noexcept {
-    if (!running_ || stop_requested_ || t < now_ || t > limit_ || next_event_time() <= t) return false;
+    if (!inline_enabled_ || !running_ || stop_requested_ || t < now_ || t > limit_ || next_event_time() <= t) {
+      return false;
+    }
     if (inline_depth_ > 0 && t >= inline_bound_) return false;
     now_ = t;
     ++inline_advances_;
@@ -93,6 +95,10 @@ class Kernel {
   // true nothing but the work of the event it stands for. Throws std::invalid_argument if t < now().
   bool continue_at(Picoseconds t, EventHandler& handler, std::uint64_t arg = 0,
                    Priority priority = Priority::kDefault);
+  // With false, try_advance() and continue_at() never run anything inline: every event goes through the queue (the
+  // same simulation, slower; tests and benchmarks compare both paths). Default true.
+  void set_inline_enabled(bool enabled) noexcept { inline_enabled_ = enabled; }
+  [[nodiscard]] bool inline_enabled() const noexcept { return inline_enabled_; }
   // Number of successful try_advance() and continue_at() calls (events a module ran inline instead of through the queue).
   [[nodiscard]] std::uint64_t inline_advances() const noexcept { return inline_advances_; }
   static constexpr Picoseconds kNoEvent = UINT64_MAX;
@@ -121,6 +127,7 @@ class Kernel {
   Picoseconds limit_ = 0;  // the running loop's time limit (run: max, run_until: t, step: the step's time)
   Picoseconds inline_bound_ = 0;  // time of the event the innermost continue_at stands for
   std::uint32_t inline_depth_ = 0;  // continue_at calls running nested events
+  bool inline_enabled_ = true;
   bool running_ = false;
   bool stop_requested_ = false;
   ClosureHandler closure_handler_{*this};
