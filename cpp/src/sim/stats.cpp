@@ -27,20 +27,6 @@ Histogram::Histogram(double lo, double hi, std::size_t bins)
   }
 }
 
-void Histogram::add(double x) noexcept {
-  summary_.add(x);
-  if (x < lo_) {
-    ++underflow_;
-  } else if (x >= hi_) {
-    ++overflow_;
-  } else {
-    const double offset = x - lo_;
-    auto i = static_cast<std::size_t>(inv_width_ != 0.0 ? offset * inv_width_ : offset / width_);
-    if (i >= bins_.size()) i = bins_.size() - 1;
-    ++bins_[i];
-  }
-}
-
 double Histogram::quantile(double q) const {
   if (!(q >= 0.0 && q <= 1.0)) throw std::invalid_argument("Histogram::quantile: q must be in [0, 1]");
   if (summary_.count == 0) return 0.0;

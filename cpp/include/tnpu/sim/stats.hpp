@@ -36,7 +36,19 @@ struct Accumulator {
 class Histogram {
  public:
   Histogram(double lo, double hi, std::size_t bins);
-  void add(double x) noexcept;
+  void add(double x) noexcept {  // inline: on the path of every completed request
+    summary_.add(x);
+    if (x < lo_) {
+      ++underflow_;
+    } else if (x >= hi_) {
+      ++overflow_;
+    } else {
+      const double offset = x - lo_;
+      auto i = static_cast<std::size_t>(inv_width_ != 0.0 ? offset * inv_width_ : offset / width_);
+      if (i >= bins_.size()) i = bins_.size() - 1;
+      ++bins_[i];
+    }
+  }
   [[nodiscard]] const Accumulator& summary() const noexcept { return summary_; }
   [[nodiscard]] const std::vector<std::uint64_t>& bins() const noexcept { return bins_; }
   [[nodiscard]] double lo() const noexcept { return lo_; }
