@@ -7,10 +7,6 @@
 
 namespace tnpu {
 
-namespace {
-constexpr std::size_t kArity = 4;  // a 4-ary heap: shallower than binary, and the children share a cache line
-}
-
 std::string_view priority_name(Priority p) noexcept {
   switch (p) {
     case Priority::kCompletion: return "completion";
@@ -36,78 +32,6 @@ std::string_view priority_reason(Priority p) noexcept {
 }
 
 void EventQueue::throw_exhausted() { throw SimulationError("event queue: more than 2^56 events scheduled"); }
-
-void EventQueue::push_ordered(Picoseconds time, std::uint64_t order, EventHandler* handler, std::uint64_t arg) {
-  const Event e{order, time, handler, arg};
-  // sift up (from the new last position; e stays in registers: no reload of the element just stored)
-  std::size_t i = heap_.size();
-  heap_.push_back(e);
-  while (i > 0) {
-    const std::size_t parent = (i - 1) / kArity;
-    if (!before(e, heap_[parent])) break;
-    heap_[i] = heap_[parent];
-    i = parent;
-  }
-  heap_[i] = e;
-}
-
-namespace {
-// Events are copied field by field through registers. push_ordered() writes an event as four 8-byte stores; copying
-// it with 16-byte vector loads shortly after (a small queue: push, then pop a few events later) defeats the CPU's
-// store-to-load forwarding and stalls each pop for a dozen cycles or more. The empty asm statements keep the compiler
-// from merging the four 8-byte accesses into vector ones again (or spilling and reloading them that way).
-inline void in_registers(Event& e) noexcept {
-#if defined(__GNUC__)
-  __asm__("" : "+r"(e.order), "+r"(e.time), "+r"(e.handler), "+r"(e.arg));
-#else
-  (void)e;
-#endif
-}
-inline Event load_event(const Event& src) noexcept {
-  Event e{src.order, src.time, src.handler, src.arg};
-  in_registers(e);
-  return e;
-}
-inline void store_event(Event& dst, Event e) noexcept {
-  in_registers(e);
-  dst.order = e.order;
-  dst.time = e.time;
-  dst.handler = e.handler;
-  dst.arg = e.arg;
-}
-}  // namespace
-
-Event EventQueue::pop() noexcept {
-  Event first = load_event(heap_.front());
-  const Event last = load_event(heap_.back());
-  const Key last_key = key(last);
-  heap_.pop_back();
-  const std::size_t n = heap_.size();
-  if (n != 0) {
-    // sift the former last element down from the root
-    std::size_t i = 0;
-    for (;;) {
-      const std::size_t c0 = i * kArity + 1;
-      if (c0 >= n) break;
-      std::size_t best = c0;
-      Key best_key = key(heap_[c0]);
-      const std::size_t cend = c0 + kArity < n ? c0 + kArity : n;
-      for (std::size_t c = c0 + 1; c < cend; ++c) {
-        const Key k = key(heap_[c]);
-        if (k < best_key) {
-          best = c;
-          best_key = k;
-        }
-      }
-      if (!(best_key < last_key)) break;
-      store_event(heap_[i], load_event(heap_[best]));
-      i = best;
-    }
-    store_event(heap_[i], last);
-  }
-  in_registers(first);
-  return first;
-}
 
 Kernel::Kernel() = default;
 
