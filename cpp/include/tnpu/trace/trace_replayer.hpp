@@ -82,6 +82,7 @@ class TraceReplayer final : public Module, public Initiator, private EventHandle
   DramTraceReader reader_;
   TraceReplayerConfig config_;
   Clock clock_;
+  std::uint64_t max_stamp_cycles_;  // the largest stamp whose time (stamp x tCK) fits in 64-bit picoseconds
   DramTraceRecord pending_;
   bool exhausted_ = false;        // the reader has no more records (pending_ is stale)
   bool any_accepted_ = false;
