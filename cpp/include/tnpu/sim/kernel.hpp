@@ -99,7 +99,7 @@ class Kernel {
   // same simulation, slower; tests and benchmarks compare both paths). Default true.
   void set_inline_enabled(bool enabled) noexcept { inline_enabled_ = enabled; }
   [[nodiscard]] bool inline_enabled() const noexcept { return inline_enabled_; }
-  // Number of successful try_advance() and continue_at() calls (events a module ran inline instead of through the queue).
+  // Number of successful try_advance() and continue_at() calls (events run inline instead of through the queue).
   [[nodiscard]] std::uint64_t inline_advances() const noexcept { return inline_advances_; }
   static constexpr Picoseconds kNoEvent = UINT64_MAX;
   [[nodiscard]] std::uint64_t events_executed() const noexcept { return events_executed_; }
