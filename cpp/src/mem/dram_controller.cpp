@@ -524,27 +524,29 @@ void DramChannel::handle_event(std::uint64_t arg) {
   const std::uint64_t kind = arg & 7;
   if (kind == kWake) {
     if ((arg >> 3) != wake_seq_) return;  // superseded by an earlier wake-up
-    const std::uint64_t now = wake_cycle_;  // the cycle this (current) wake-up was scheduled for: now() / tck_
-    wake_cycle_ = kNever;
-    ++wakeups_;
-    run_ahead_ = run_ahead_enabled_;
-    step(now);
-    // Run ahead: the next wake-up runs inline while nothing else is pending up to its time (the kernel's queue is
-    // strictly later), exactly as its event would have run; otherwise it becomes an ordinary event.
-    while (virtual_wake_) {
-      virtual_wake_ = false;
-      const std::uint64_t w = wake_cycle_;
-      if (!owner_.kernel().try_advance(w * tck_)) {
-        run_ahead_ = false;
-        schedule_wake(w);
-        break;
-      }
+    std::uint64_t now = wake_cycle_;       // the cycle this (current) wake-up was scheduled for: now() / tck_
+    for (;;) {
       wake_cycle_ = kNever;
       ++wakeups_;
-      step(w);
+      run_ahead_ = true;  // schedule_wake() inside the step only records the cycle
+      step(now);
+      run_ahead_ = false;
+      if (!virtual_wake_) return;
+      virtual_wake_ = false;
+      // The next wake-up as a tail continuation: the kernel runs, nested and in their order, the events that come
+      // before it (requests arriving, completions, which may wake the channel earlier: that supersedes this one),
+      // then this step runs inline; or it is queued as an ordinary event. Either way exactly as its event would.
+      const std::uint64_t w = wake_cycle_;
+      const std::uint64_t seq = ++wake_seq_;
+      const std::uint64_t next_arg = (seq << 3) | kWake;
+      if (!run_ahead_enabled_) {
+        owner_.kernel().schedule_at(w * tck_, *this, next_arg, Priority::kDefault);
+        return;
+      }
+      if (!owner_.kernel().continue_at(w * tck_, *this, next_arg, Priority::kDefault)) return;
+      if (seq != wake_seq_) return;  // an earlier wake-up was scheduled (and has run) meanwhile
+      now = w;
     }
-    run_ahead_ = false;
-    return;
   }
   if (kind == kRetry) {
     retry_scheduled_ = false;
