@@ -143,8 +143,8 @@ void bind_sim(py::module_& m) {
       .def_property(
           "inline_enabled", [](const PySimulator& s) { return s.sim().kernel().inline_enabled(); },
           [](PySimulator& s, bool on) { s.sim().kernel().set_inline_enabled(on); },
-          "Let modules run events inline when that is provably the same simulation (Kernel::try_advance, "
-          "continue_at). False: every event goes through the queue (slower; for comparing both paths).")
+          "Let modules run events inline when that is provably the same simulation (Kernel::continue_at). "
+          "False: every event goes through the queue (slower; for comparing both paths).")
       .def_property_readonly("next_event_time",
                              [](const PySimulator& s) -> std::optional<Picoseconds> {
                                if (s.sim().kernel().empty()) return std::nullopt;

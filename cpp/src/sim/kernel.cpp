@@ -58,7 +58,6 @@ bool Kernel::continue_at(Picoseconds t, EventHandler& handler, std::uint64_t arg
   // What run_while would do before reaching the event: run every event ordered before it (all of them have a time
   // <= t <= limit), checking for a stop request before each, as its loop does.
   const EventQueue::Key mine = EventQueue::key(t, order);
-  inline_bound_ = t;
   ++inline_depth_;
   try {
     while (!queue_.empty() && queue_.top_key() < mine && !stop_requested_) execute_next();

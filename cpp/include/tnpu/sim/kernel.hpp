@@ -69,22 +69,6 @@ class Kernel {
   [[nodiscard]] Picoseconds next_event_time() const noexcept {
     return queue_.empty() ? kNoEvent : queue_.top().time;
   }
-  // Inline time advance for a handler that simulates its own future privately (an event-driven module running
-  // ahead within one event): moves now() to t and returns true if nothing else could happen before or at t, i.e.
-  // the kernel is running, t >= now(), t is within the current run's limit (run_until / step), no stop was
-  // requested and every pending event is strictly later than t. Otherwise changes nothing and returns false: the
-  // caller must schedule an ordinary event for t instead. Exact by construction: the events the caller replaces
-  // would have run at t before anything that is pending now.
-  // Inside continue_at's nested events, t must also be before the time of the event continue_at stands for.
-  bool try_advance(Picoseconds t) noexcept {
-    if (!inline_enabled_ || !running_ || stop_requested_ || t < now_ || t > limit_ || next_event_time() <= t) {
-      return false;
-    }
-    if (inline_depth_ > 0 && t >= inline_bound_) return false;
-    now_ = t;
-    ++inline_advances_;
-    return true;
-  }
   // Tail continuation of an event handler: the same as schedule_at(t, handler, arg, priority) followed by returning
   // from the handler, except that, when it can, the kernel runs (nested, in their exact order) every pending event
   // that would run before that event, sets now() to t and returns true: the caller then does that event's work
@@ -95,11 +79,11 @@ class Kernel {
   // true nothing but the work of the event it stands for. Throws std::invalid_argument if t < now().
   bool continue_at(Picoseconds t, EventHandler& handler, std::uint64_t arg = 0,
                    Priority priority = Priority::kDefault);
-  // With false, try_advance() and continue_at() never run anything inline: every event goes through the queue (the
+  // With false, continue_at() never runs anything inline: every event goes through the queue (the
   // same simulation, slower; tests and benchmarks compare both paths). Default true.
   void set_inline_enabled(bool enabled) noexcept { inline_enabled_ = enabled; }
   [[nodiscard]] bool inline_enabled() const noexcept { return inline_enabled_; }
-  // Number of successful try_advance() and continue_at() calls (events run inline instead of through the queue).
+  // Number of successful continue_at() calls (events run inline instead of through the queue).
   [[nodiscard]] std::uint64_t inline_advances() const noexcept { return inline_advances_; }
   static constexpr Picoseconds kNoEvent = UINT64_MAX;
   [[nodiscard]] std::uint64_t events_executed() const noexcept { return events_executed_; }
@@ -125,7 +109,6 @@ class Kernel {
   std::uint64_t events_executed_ = 0;
   std::uint64_t inline_advances_ = 0;
   Picoseconds limit_ = 0;  // the running loop's time limit (run: max, run_until: t, step: the step's time)
-  Picoseconds inline_bound_ = 0;  // time of the event the innermost continue_at stands for
   std::uint32_t inline_depth_ = 0;  // continue_at calls running nested events
   bool inline_enabled_ = true;
   bool running_ = false;
