@@ -196,8 +196,9 @@ def test_channels_work_in_parallel(tmp_path):
     assert r2.bandwidth_gbps <= r2.peak_bandwidth_gbps
 
 
-def test_overlapped_columns_count_other_banks_waiting(tmp_path):
-    cfg = quiet()
+@pytest.mark.parametrize("bank_queue_size", [0, 8], ids=["shared-queues", "per-bank-queues"])
+def test_overlapped_columns_count_other_banks_waiting(tmp_path, bank_queue_size):
+    cfg = quiet(bank_queue_size=bank_queue_size)
     rows = load_dram_config("ddr4-2400")
     bank_stride = rows.columns * rows.bus_width // 8  # next bank group / bank under rochrababgco
     addrs = [i * 64 for i in range(8)]
