@@ -796,7 +796,7 @@ std::size_t DramChannel::first_ready_scan(std::size_t qi, std::uint64_t c, std::
   // and only the first entry may precharge.
   const auto& q = bank_q_[qi];
   // Timing constraints only ever move later, so a queue's earliest time found earlier stays a valid lower bound
-  // until the queue or its bank changes (which resets it to 0): first_ready() checks that before calling this.
+  // until the queue or its bank changes (which resets it to 0): split_due() checks that before this is called.
   const BankState& b = banks_[qi];
   // earliest_at() with the bank's rows of the timing tables looked up once.
   const BankIndex& x = bank_index_[qi];

@@ -108,12 +108,7 @@ Picoseconds TraceReplayer::offer_time(Picoseconds earliest) const {
 }
 
 void TraceReplayer::schedule_offer(Picoseconds earliest) {
-  // clock_.next_edge(t) with one division instead of three (it also throws if the edge does not fit: let it).
-  const Picoseconds t = offer_time(earliest);
-  const Picoseconds past = t % config_.tck_ps;
-  const Picoseconds gap = past == 0 ? 0 : config_.tck_ps - past;
-  const Picoseconds edge = gap <= std::numeric_limits<Picoseconds>::max() - t ? t + gap : clock_.next_edge(t);
-  kernel().schedule_at(edge, *this, 0, Priority::kDefault);
+  kernel().schedule_at(clock_.next_edge(offer_time(earliest)), *this, 0, Priority::kDefault);
 }
 
 bool TraceReplayer::offer() {
