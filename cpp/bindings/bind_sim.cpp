@@ -98,6 +98,7 @@ void bind_sim(py::module_& m) {
       .value("COMPLETION", Priority::kCompletion)
       .value("RETRY", Priority::kRetry)
       .value("DEFAULT", Priority::kDefault)
+      .value("MEMORY", Priority::kMemory)
       .value("SAMPLE", Priority::kSample)
       .value("OBSERVER", Priority::kObserver);
   m.def(

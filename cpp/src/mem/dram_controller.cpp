@@ -124,6 +124,8 @@ class DramChannel final : private EventHandler {
   struct BankState {
     std::uint32_t open_row = kNoRow;
     std::uint32_t hits = 0;  // column commands since the row opened
+    // Per-bank mode: the reads and the writes of the bank's queue that hit the open row (0 while closed).
+    std::uint32_t queued_hits[2] = {0, 0};
   };
 
   void handle_event(std::uint64_t arg) override;
@@ -150,22 +152,27 @@ class DramChannel final : private EventHandler {
   bool pick_bank_queues(std::uint64_t c, std::uint64_t& wake);
   // first_ready_scan's answer when no command of the queue is legal at c.
   static constexpr std::size_t kNotReady = std::numeric_limits<std::size_t>::max();
-  // Sorts the eligible bank queues by their cached lower bound (not_before_): due_ gets those due at c (to be
-  // scanned), the others' bounds are folded into wake. Branch-free.
-  void split_due(std::uint64_t c, std::uint64_t& wake) const noexcept;
+  // The exact earliest cycle at which some command of bank queue qi is legal (given the current state).
+  [[nodiscard]] std::uint64_t queue_earliest(std::size_t qi) const noexcept;
+  // Brings ready_at_ up to date: every queue after an issue, else the queues that changed since.
+  void refresh_ready_at() noexcept;
   // Bank queues of word w (64 flat banks) that may issue: non-empty, in a rank with no refresh pending.
   [[nodiscard]] std::uint64_t eligible(std::size_t w) const noexcept {
     return refresh_pending_count_ == 0 ? nonempty_[w] : nonempty_[w] & ~refresh_block_[w];
   }
   void set_refresh_pending(std::uint32_t rank, bool pending);
-  [[nodiscard]] std::size_t first_ready_scan(std::size_t qi, std::uint64_t c, std::uint64_t& wake,
-                                             DramCommand& cmd_out) const noexcept;
+  [[nodiscard]] std::size_t first_ready_scan(std::size_t qi, std::uint64_t c, DramCommand& cmd_out) const noexcept;
   void bank_queue_erase(std::size_t qi, std::size_t pos);
   [[nodiscard]] bool bank_full(std::size_t qi) const noexcept { return ((full_[qi / 64] >> (qi % 64)) & 1) != 0; }
   [[nodiscard]] std::uint64_t next_legal_cycle(std::uint64_t c) const noexcept;
   bool move_transaction(std::uint64_t c);
   [[nodiscard]] bool movable_exists() const noexcept;
+  // The write mode (and dramsim3 drain count) the next update_write_mode() would set.
+  [[nodiscard]] bool next_write_mode(std::uint64_t& drain_left) const noexcept;
   void update_write_mode();
+  [[nodiscard]] bool movable_exists(bool write_mode) const noexcept;
+  // Whether a request just queued can change what the next step does (else no wake-up is needed for it).
+  [[nodiscard]] bool arrival_matters() const noexcept;
 
   std::uint32_t alloc_slot();
   void free_slot(std::uint32_t s) { free_.push_back(s); --live_; }
@@ -207,8 +214,11 @@ class DramChannel final : private EventHandler {
   std::vector<std::vector<BankEntry>> bank_q_;  // per flat bank (per-bank mode)
   std::vector<std::uint64_t> nonempty_;             // bit per bank queue that holds a command
   std::vector<std::uint64_t> full_;                 // bit per bank queue that holds bank_queue_size commands
-  mutable std::vector<std::uint64_t> not_before_;   // per bank queue: no command of it is legal before this cycle
-  mutable std::vector<std::uint64_t> due_;          // split_due(): a bit per queue whose bound is due
+  // Per bank queue: the exact earliest cycle at which one of its commands is legal. Valid for the non-empty queues
+  // unless all_stale_ (set by every command issued: it moves the shared constraints) or its bit in stale_.
+  std::vector<std::uint64_t> ready_at_;
+  std::vector<std::uint64_t> stale_;
+  bool all_stale_ = true;
   std::size_t bank_q_total_ = 0;
   std::size_t rr_ = 0;  // round-robin position over bank queues
   std::uint64_t last_move_cycle_ = kNever;
@@ -236,6 +246,7 @@ class DramChannel final : private EventHandler {
   bool retry_scheduled_ = false;
 
   bool idle_ = true;  // the last step ended with nothing queued (refreshes since then are caught up lazily)
+  std::uint64_t last_step_cycle_ = kNever;  // a channel steps at most once per cycle
   std::uint64_t wake_cycle_ = kNever;  // the earliest wake-up scheduled and not yet run
   std::uint64_t wake_seq_ = 0;
   std::uint64_t wakeups_ = 0;
@@ -243,6 +254,9 @@ class DramChannel final : private EventHandler {
   // Off with the environment variable TNPU_NO_RUN_AHEAD (benchmarks compare both paths in one process tree).
   bool run_ahead_enabled_ = std::getenv("TNPU_NO_RUN_AHEAD") == nullptr;
   bool virtual_wake_ = false;  // wake_cycle_ is recorded but not (yet) a kernel event
+  // Verification mode (environment variable TNPU_DRAM_EVERY_CYCLE): step every cycle while work is queued, as a
+  // cycle-driven simulator does. Tests assert it gives the same results as the event-driven wake-ups.
+  bool every_cycle_ = std::getenv("TNPU_DRAM_EVERY_CYCLE") != nullptr;
 };
 
 DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const DramCounters& counters)
@@ -297,8 +311,8 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
     bank_q_.assign(banks_.size(), {});
     nonempty_.assign((banks_.size() + 63) / 64, 0);
     full_.assign((banks_.size() + 63) / 64, 0);
-    not_before_.assign(banks_.size(), 0);
-    due_.assign(nonempty_.size(), 0);
+    ready_at_.assign(banks_.size(), 0);
+    stale_.assign(nonempty_.size(), 0);
     for (std::size_t w = 0; w < 2; ++w) {
       txn_count_[w].assign(banks_.size(), 0);
       txn_mask_[w].assign((banks_.size() + 63) / 64, 0);
@@ -461,7 +475,9 @@ void DramChannel::accept_line(const Request& request, Initiator& from, const Dra
   q.push_back(id);
   if (per_bank_) txn_added(is_write ? 1 : 0, s.flat_bank);
   if (bank_waiting_[s.flat_bank]++ == 0) ++banks_waiting_;
-  if (c < wake_cycle_) schedule_wake(c);
+  // Seen by this cycle's step, or the next one's if the channel has stepped already in this cycle.
+  const std::uint64_t next = last_step_cycle_ == c ? c + 1 : c;
+  if (next < wake_cycle_ && arrival_matters()) schedule_wake(next);
 }
 
 void DramChannel::push_done(CompletionFifo& fifo, std::uint64_t kind, std::uint64_t cycle, std::uint32_t id) {
@@ -511,7 +527,7 @@ void DramChannel::schedule_wake(std::uint64_t cycle) {
     return;
   }
   ++wake_seq_;
-  owner_.kernel().schedule_at(cycle * tck_, *this, (wake_seq_ << 3) | kWake, Priority::kDefault);
+  owner_.kernel().schedule_at(cycle * tck_, *this, (wake_seq_ << 3) | kWake, Priority::kMemory);
 }
 
 void DramChannel::queue_freed() {
@@ -540,10 +556,10 @@ void DramChannel::handle_event(std::uint64_t arg) {
       const std::uint64_t seq = ++wake_seq_;
       const std::uint64_t next_arg = (seq << 3) | kWake;
       if (!run_ahead_enabled_) {
-        owner_.kernel().schedule_at(w * tck_, *this, next_arg, Priority::kDefault);
+        owner_.kernel().schedule_at(w * tck_, *this, next_arg, Priority::kMemory);
         return;
       }
-      if (!owner_.kernel().continue_at(w * tck_, *this, next_arg, Priority::kDefault)) return;
+      if (!owner_.kernel().continue_at(w * tck_, *this, next_arg, Priority::kMemory)) return;
       if (seq != wake_seq_) return;  // an earlier wake-up was scheduled (and has run) meanwhile
       now = w;
     }
@@ -634,16 +650,7 @@ void DramChannel::issue(DramCommand cmd, std::uint32_t rank, std::uint32_t group
       }
     }
   }
-  if (per_bank_) {
-    // The bank's state changes (open row, hits): its queue's cached lower bound no longer holds.
-    if (cmd == DramCommand::kPREA || cmd == DramCommand::kREF) {
-      const std::size_t first = std::size_t{rank} * banks_per_rank_;
-      std::fill(not_before_.begin() + static_cast<std::ptrdiff_t>(first),
-                not_before_.begin() + static_cast<std::ptrdiff_t>(first + banks_per_rank_), 0);
-    } else {
-      not_before_[flat_bank] = 0;
-    }
-  }
+  all_stale_ = true;  // the shared constraints moved: every queue's earliest cycle is recomputed
   const auto open = [&](std::uint32_t r) {
     if (open_banks_[r]++ == 0) active_since_[r] = c;
   };
@@ -670,6 +677,7 @@ void DramChannel::issue(DramCommand cmd, std::uint32_t rank, std::uint32_t group
     case DramCommand::kRDA:
     case DramCommand::kWRA:
       banks_[flat_bank].open_row = kNoRow;
+      banks_[flat_bank].queued_hits[0] = banks_[flat_bank].queued_hits[1] = 0;
       close(rank);
       break;
     case DramCommand::kPREA: {
@@ -677,6 +685,7 @@ void DramChannel::issue(DramCommand cmd, std::uint32_t rank, std::uint32_t group
       for (std::size_t b = first; b < first + banks_per_rank_; ++b) {
         if (banks_[b].open_row != kNoRow) {
           banks_[b].open_row = kNoRow;
+          banks_[b].queued_hits[0] = banks_[b].queued_hits[1] = 0;
           close(rank);
         }
       }
@@ -697,6 +706,9 @@ bool DramChannel::issue_for(std::uint32_t id, DramCommand cmd, std::uint64_t c) 
   BankState& b = banks_[s.flat_bank];
   if (cmd == DramCommand::kACT) {
     b.open_row = s.row;
+    if (per_bank_) {
+      for (const BankEntry& e : bank_q_[s.flat_bank]) b.queued_hits[e.is_write ? 1 : 0] += e.row == s.row ? 1 : 0;
+    }
     b.hits = 0;
     return false;
   }
@@ -789,124 +801,138 @@ bool DramChannel::pick_shared(std::vector<std::uint32_t>& q, std::uint64_t c, st
   return true;
 }
 
-std::size_t DramChannel::first_ready_scan(std::size_t qi, std::uint64_t c, std::uint64_t& wake,
-                                          DramCommand& cmd_out) const noexcept {
-  // Every entry of a bank queue targets the same bank, so each command kind has one earliest time per queue:
-  // a closed bank needs ACT for all (the first is the candidate); an open bank serves its row hits in queue order,
-  // and only the first entry may precharge.
+std::uint64_t DramChannel::queue_earliest(std::size_t qi) const noexcept {
+  // Every entry of a bank queue targets the same bank, so each command kind has one earliest cycle per queue: a
+  // closed bank needs ACT (for the first entry); an open bank serves its row hits (reads and writes each have one
+  // earliest cycle), and its first entry may precharge under DRAMsim3's arbitration (first_ready_scan).
   const auto& q = bank_q_[qi];
-  // Timing constraints only ever move later, so a queue's earliest time found earlier stays a valid lower bound
-  // until the queue or its bank changes (which resets it to 0): split_due() checks that before this is called.
   const BankState& b = banks_[qi];
-  // earliest_at() with the bank's rows of the timing tables looked up once.
   const BankIndex& x = bank_index_[qi];
   const auto& rank_next = rank_next_[x.rank];
   const auto& group_next = group_next_[x.group];
   const auto& bank_next = bank_next_[qi];
   const auto at = [&](DramCommand cmd) noexcept {
     const std::size_t k = ci(cmd);
-    return std::max({cmd_bus_next_, chan_next_[k], rank_next[k], group_next[k], bank_next[k]});
+    return std::max({chan_next_[k], rank_next[k], group_next[k], bank_next[k]});
+  };
+  std::uint64_t t = kNever;
+  if (b.open_row == kNoRow) {
+    t = at(DramCommand::kACT);
+  } else {
+    const bool rd = b.queued_hits[0] > 0;
+    const bool wr = b.queued_hits[1] > 0;
+    if (rd) t = at(closed_page_ ? DramCommand::kRDA : DramCommand::kRD);
+    if (wr) t = std::min(t, at(closed_page_ ? DramCommand::kWRA : DramCommand::kWR));
+    if (q.front().row != b.open_row && (b.hits >= 4 || !(rd || wr))) t = std::min(t, at(DramCommand::kPRE));
+  }
+  return std::max(t, cmd_bus_next_);
+}
+
+void DramChannel::refresh_ready_at() noexcept {
+  for (std::size_t w = 0; w < nonempty_.size(); ++w) {
+    std::uint64_t bits = all_stale_ ? nonempty_[w] : nonempty_[w] & stale_[w];
+    stale_[w] = 0;
+    for (; bits != 0; bits &= bits - 1) {
+      const std::size_t qi = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
+      ready_at_[qi] = queue_earliest(qi);
+    }
+  }
+  all_stale_ = false;
+}
+
+std::size_t DramChannel::first_ready_scan(std::size_t qi, std::uint64_t c, DramCommand& cmd_out) const noexcept {
+  // The entry of a queue that issues at c (its earliest cycle is c or before): DRAMsim3's order. A closed bank
+  // activates for its first entry; an open bank serves its row hits in queue order, and only the first entry may
+  // precharge: before the hits if the row already served 4 hits, else only if no queued entry hits the open row.
+  const auto& q = bank_q_[qi];
+  const BankState& b = banks_[qi];
+  const BankIndex& x = bank_index_[qi];
+  const auto& rank_next = rank_next_[x.rank];
+  const auto& group_next = group_next_[x.group];
+  const auto& bank_next = bank_next_[qi];
+  const auto ready = [&](DramCommand cmd) noexcept {
+    const std::size_t k = ci(cmd);
+    return std::max({cmd_bus_next_, chan_next_[k], rank_next[k], group_next[k], bank_next[k]}) <= c;
   };
   if (b.open_row == kNoRow) {
-    const std::uint64_t t = at(DramCommand::kACT);
-    if (t <= c) {
-      cmd_out = DramCommand::kACT;
-      return 0;
-    }
-    wake = std::min(wake, t);
-    not_before_[qi] = t;
-    return kNotReady;
+    cmd_out = DramCommand::kACT;
+    return ready(DramCommand::kACT) ? 0 : kNotReady;
   }
-  std::uint64_t local = kNever;
-  std::uint64_t t_rd = kNever;
-  std::uint64_t t_wr = kNever;
-  // DRAMsim3's precharge arbitration: only the first entry may close the row, and not while a queued entry still
-  // hits the open row, unless that row already served 4 hits. One pass: a hit returns or sets `hit_seen`, and the
-  // first entry's PRE (without 4 hits) is decided after the loop.
-  bool hit_seen = false;
-  const auto precharge = [&]() noexcept {
-    const std::uint64_t t = at(DramCommand::kPRE);
-    if (t <= c) {
-      cmd_out = DramCommand::kPRE;
-      return true;
-    }
-    local = std::min(local, t);
-    return false;
-  };
   const bool first_misses = q.front().row != b.open_row;
-  if (first_misses && b.hits >= 4 && precharge()) return 0;
+  if (first_misses && b.hits >= 4 && ready(DramCommand::kPRE)) {
+    cmd_out = DramCommand::kPRE;
+    return 0;
+  }
+  const DramCommand rd = closed_page_ ? DramCommand::kRDA : DramCommand::kRD;
+  const DramCommand wr = closed_page_ ? DramCommand::kWRA : DramCommand::kWR;
+  int rd_ready = -1;  // unknown
+  int wr_ready = -1;
+  bool hit_seen = false;
   for (std::size_t i = first_misses ? 1 : 0; i < q.size(); ++i) {
     const BankEntry& e = q[i];
     if (e.row != b.open_row) continue;
     hit_seen = true;
-    std::uint64_t& t = e.is_write ? t_wr : t_rd;
-    const DramCommand cmd = closed_page_ ? (e.is_write ? DramCommand::kWRA : DramCommand::kRDA)
-                                         : (e.is_write ? DramCommand::kWR : DramCommand::kRD);
-    if (t == kNever) t = at(cmd);
-    if (t <= c) {
+    int& r = e.is_write ? wr_ready : rd_ready;
+    const DramCommand cmd = e.is_write ? wr : rd;
+    if (r < 0) r = ready(cmd) ? 1 : 0;
+    if (r == 1) {
       cmd_out = cmd;
       return i;
     }
-    local = std::min(local, t);
   }
-  if (first_misses && b.hits < 4 && !hit_seen && precharge()) return 0;
-  wake = std::min(wake, local);
-  not_before_[qi] = local;
+  if (first_misses && b.hits < 4 && !hit_seen && ready(DramCommand::kPRE)) {
+    cmd_out = DramCommand::kPRE;
+    return 0;
+  }
   return kNotReady;
 }
 
 bool DramChannel::pick_bank_queues(std::uint64_t c, std::uint64_t& wake) {
-  // Round robin over the non-empty bank queues, starting after the one that issued last (DRAMsim3 order).
+  // Round robin over the non-empty bank queues, starting after the one that issued last (DRAMsim3 order): the
+  // first whose earliest cycle has come issues. If none, the earliest of them is the next wake-up.
+  refresh_ready_at();
   const std::size_t nq = bank_q_.size();
   const std::size_t start = (rr_ + 1) % nq;
-  // Queues whose cached bound is still ahead cannot issue: their bounds go into `wake` and only the others are
-  // scanned, in round-robin order. (Folding every bound, also those after the queue that issues, is harmless:
-  // after an issue step() takes the minimum with next_legal_cycle(), which folds the same bounds.)
-  split_due(c, wake);
+  std::uint64_t first = kNever;
   for (std::size_t pass = 0; pass < 2; ++pass) {
     const std::size_t lo = pass == 0 ? start : 0;
     const std::size_t hi = pass == 0 ? nq : start;
     for (std::size_t w = lo / 64; w * 64 < hi; ++w) {
-      std::uint64_t bits = due_[w];
+      std::uint64_t bits = eligible(w);
       if (w == lo / 64) bits &= ~std::uint64_t{0} << (lo % 64);
-      while (bits != 0) {
+      if (hi - w * 64 < 64) bits &= (std::uint64_t{1} << (hi - w * 64)) - 1;
+      for (; bits != 0; bits &= bits - 1) {
         const std::size_t qi = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
-        bits &= bits - 1;
-        if (qi >= hi) break;
+        const std::uint64_t t = ready_at_[qi];
+        if (t > c) {
+          first = std::min(first, t);
+          continue;
+        }
         DramCommand cmd = DramCommand::kACT;
-        const std::size_t i = first_ready_scan(qi, c, wake, cmd);
-        if (i == kNotReady) continue;
+        const std::size_t i = first_ready_scan(qi, c, cmd);
+        if (i == kNotReady) [[unlikely]] {
+          std::fprintf(stderr, "tnpu: internal error: DRAM bank queue %zu not ready at %llu (earliest %llu)\n", qi,
+                       static_cast<unsigned long long>(c), static_cast<unsigned long long>(t));
+          std::abort();
+        }
         rr_ = qi;
         if (issue_for(bank_q_[qi][i].slot, cmd, c)) bank_queue_erase(qi, i);
         return true;
       }
     }
   }
+  wake = std::min(wake, first);
   return false;
-}
-
-void DramChannel::split_due(std::uint64_t c, std::uint64_t& wake) const noexcept {
-  for (std::size_t w = 0; w < nonempty_.size(); ++w) {
-    std::uint64_t due = 0;
-    std::uint64_t m = wake;
-    for (std::uint64_t bits = eligible(w); bits != 0; bits &= bits - 1) {
-      const auto i = static_cast<unsigned>(std::countr_zero(bits));
-      const std::uint64_t nb = not_before_[w * 64 + i];
-      const bool d = nb <= c;
-      due |= std::uint64_t{d} << i;
-      m = std::min(m, d ? kNever : nb);
-    }
-    due_[w] = due;
-    wake = m;
-  }
 }
 
 void DramChannel::bank_queue_erase(std::size_t qi, std::size_t pos) {
   auto& q = bank_q_[qi];
+  BankState& b = banks_[qi];
+  if (q[pos].row == b.open_row) --b.queued_hits[q[pos].is_write ? 1 : 0];
   q.erase(q.begin() + static_cast<std::ptrdiff_t>(pos));
   --bank_q_total_;
   if (q.size() < spec_.bank_queue_size) full_[qi / 64] &= ~(std::uint64_t{1} << (qi % 64));
-  not_before_[qi] = 0;
+  stale_[qi / 64] |= std::uint64_t{1} << (qi % 64);
   if (q.empty()) nonempty_[qi / 64] &= ~(std::uint64_t{1} << (qi % 64));
 }
 
@@ -918,14 +944,9 @@ std::uint64_t DramChannel::next_legal_cycle(std::uint64_t c) const noexcept {
     wake = std::min(wake, earliest_rank(open_banks_[r] > 0 ? DramCommand::kPREA : DramCommand::kREF, r));
   }
   if (per_bank_) {
-    // As a visit of every queue in index order, returning at the first one ready: the scans (which update the
-    // cached bounds) happen for the same queues; the bounds still ahead are folded first.
-    split_due(c, wake);
     for (std::size_t w = 0; w < nonempty_.size(); ++w) {
-      for (std::uint64_t bits = due_[w]; bits != 0; bits &= bits - 1) {
-        const std::size_t qi = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
-        DramCommand cmd = DramCommand::kACT;
-        if (first_ready_scan(qi, c, wake, cmd) != kNotReady) return c;
+      for (std::uint64_t bits = eligible(w); bits != 0; bits &= bits - 1) {
+        wake = std::min(wake, ready_at_[w * 64 + static_cast<std::size_t>(std::countr_zero(bits))]);
       }
     }
     return wake;
@@ -943,36 +964,46 @@ std::uint64_t DramChannel::next_legal_cycle(std::uint64_t c) const noexcept {
   return wake;
 }
 
-void DramChannel::update_write_mode() {
+bool DramChannel::next_write_mode(std::uint64_t& drain_left) const noexcept {
+  drain_left = drain_left_;
   if (dramsim3_drain_) {
     // DRAMsim3: drain when the write buffer is full, or holds more than 8 writes while nothing else is queued.
     // Also (unlike DRAMsim3, which leaves up to 8 writes behind forever) when no read is left at all.
-    if (drain_left_ == 0) {
+    if (drain_left == 0) {
       const bool idle = bank_q_total_ == 0 && act_q_.empty();
       if (write_q_.size() >= spec_.write_queue_size || (write_q_.size() > 8 && idle) ||
           (read_q_.empty() && idle && !write_q_.empty())) {
-        drain_left_ = write_q_.size();
+        drain_left = write_q_.size();
       }
     }
-    write_mode_ = drain_left_ > 0;
-    return;
+    return drain_left > 0;
   }
   const std::size_t size = write_q_.size();
-  if (!write_mode_) {
-    if (size > write_high_count_ || (read_q_.empty() && !write_q_.empty())) write_mode_ = true;
-  } else if (size < write_low_count_ && !read_q_.empty()) {
-    write_mode_ = false;
-  } else if (write_q_.empty()) {
-    write_mode_ = false;
-  }
+  if (!write_mode_) return size > write_high_count_ || (read_q_.empty() && !write_q_.empty());
+  if (size < write_low_count_ && !read_q_.empty()) return false;
+  return !write_q_.empty();
 }
 
-bool DramChannel::movable_exists() const noexcept {
-  const auto& mask = txn_mask_[write_mode_ ? 1 : 0];
+void DramChannel::update_write_mode() { write_mode_ = next_write_mode(drain_left_); }
+
+bool DramChannel::movable_exists(bool write_mode) const noexcept {
+  const auto& mask = txn_mask_[write_mode ? 1 : 0];
   for (std::size_t w = 0; w < mask.size(); ++w) {
     if ((mask[w] & ~full_[w]) != 0) return true;
   }
   return false;
+}
+
+bool DramChannel::movable_exists() const noexcept { return movable_exists(write_mode_); }
+
+bool DramChannel::arrival_matters() const noexcept {
+  // In per-bank mode a queued transaction acts only by moving into its bank queue (one per cycle), and its
+  // arrival may switch the write mode. If neither can happen the next step would do what the wake-up already
+  // scheduled does (the bank queues and the timing state are unchanged).
+  if (!per_bank_ || idle_) return true;
+  std::uint64_t drain_left = 0;
+  const bool mode = next_write_mode(drain_left);
+  return mode != write_mode_ || drain_left != drain_left_ || movable_exists(mode);
 }
 
 bool DramChannel::move_transaction(std::uint64_t c) {
@@ -984,10 +1015,11 @@ bool DramChannel::move_transaction(std::uint64_t c) {
     if (bank_full(qi)) continue;
     auto& bq = bank_q_[qi];
     bq.push_back(BankEntry{slots_[id].row, id, slots_[id].is_write});
+    if (slots_[id].row == banks_[qi].open_row) ++banks_[qi].queued_hits[slots_[id].is_write ? 1 : 0];
     ++bank_q_total_;
     if (bq.size() >= spec_.bank_queue_size) full_[qi / 64] |= std::uint64_t{1} << (qi % 64);
     nonempty_[qi / 64] |= std::uint64_t{1} << (qi % 64);
-    not_before_[qi] = 0;
+    stale_[qi / 64] |= std::uint64_t{1} << (qi % 64);
     q.erase(q.begin() + static_cast<std::ptrdiff_t>(i));
     txn_removed(write_mode_ ? 1 : 0, static_cast<std::uint32_t>(qi));
     if (write_mode_ && drain_left_ > 0) --drain_left_;
@@ -1000,6 +1032,7 @@ bool DramChannel::move_transaction(std::uint64_t c) {
 
 void DramChannel::step(std::uint64_t c) {
   std::uint64_t wake = kNever;
+  last_step_cycle_ = c;
   // Refresh falling due. While the channel is idle nobody wakes it for refreshes (the simulation must be able to
   // end): the refreshes that fell due in an idle stretch are issued retroactively at their due time.
   if (refresh_on_) {
@@ -1060,12 +1093,14 @@ void DramChannel::step(std::uint64_t c) {
     // arrives (send() wakes us) or a refresh falls due (in `wake` already).
     // In per-bank mode a pick that issued nothing has folded every candidate's earliest time into `wake` already.
     const bool scanned_all = per_bank_ && bus_free && !issued && !moved;
+    if (per_bank_ && !scanned_all) refresh_ready_at();
     const std::uint64_t legal = scanned_all ? wake : next_legal_cycle(c);
     wake = std::min(wake, std::max({legal, cmd_bus_next_, c + 1}));
   } else {
     // Idle: refreshes still fall due, but nothing waits on them; they are caught up when a request arrives.
     wake = kNever;
   }
+  if (every_cycle_ && (work_left || refresh_pending_count_ > 0)) wake = c + 1;
   if (wake != kNever && wake < wake_cycle_) schedule_wake(wake);
 }
 

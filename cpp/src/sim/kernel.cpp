@@ -12,6 +12,7 @@ std::string_view priority_name(Priority p) noexcept {
     case Priority::kCompletion: return "completion";
     case Priority::kRetry: return "retry";
     case Priority::kDefault: return "default";
+    case Priority::kMemory: return "memory";
     case Priority::kSample: return "sample";
     case Priority::kObserver: return "observer";
   }
@@ -24,6 +25,8 @@ std::string_view priority_reason(Priority p) noexcept {
       return "completions first, so a resource freed at t is seen as free by every module acting at t";
     case Priority::kRetry: return "retries of rejected requests after all completions at t have freed their slots";
     case Priority::kDefault: return "ordinary module activity: issuing requests, starting work, arbitration";
+    case Priority::kMemory:
+      return "memory-controller steps after the ordinary activity at t, so they see every request sent at t";
     case Priority::kSample: return "statistics sampling sees the state after all model activity at t";
     case Priority::kObserver:
       return "observers (Python hooks) last, so they see a consistent state with nothing else due at t";

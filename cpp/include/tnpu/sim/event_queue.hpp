@@ -18,13 +18,16 @@ enum class Priority : std::uint8_t {
   kRetry = 1,
   // Ordinary module activity: issuing requests, starting work, arbitration.
   kDefault = 2,
+  // Memory-controller steps come after the ordinary activity at t, so a request sent at t is seen by the step at
+  // t whichever event was scheduled first (as DRAMsim3's front end adds transactions before the controller ticks).
+  kMemory = 3,
   // Statistics sampling sees the state after all model activity at t.
-  kSample = 3,
+  kSample = 4,
   // Observers (Python hooks) run last at their time, so they see a consistent state: nothing else is due at t.
-  kObserver = 4,
+  kObserver = 5,
 };
 
-inline constexpr std::uint8_t kNumPriorities = 5;
+inline constexpr std::uint8_t kNumPriorities = 6;
 
 [[nodiscard]] std::string_view priority_name(Priority p) noexcept;
 [[nodiscard]] std::string_view priority_reason(Priority p) noexcept;
