@@ -149,13 +149,19 @@ class DramChannel final : private EventHandler {
 
   bool try_refresh(std::uint64_t c, std::uint64_t& wake);
   bool pick_shared(std::vector<std::uint32_t>& q, std::uint64_t c, std::uint64_t& wake, bool is_act_q);
-  bool pick_bank_queues(std::uint64_t c, std::uint64_t& wake);
+  bool pick_bank_queues(std::uint64_t c);
   // first_ready_scan's answer when no command of the queue is legal at c.
   static constexpr std::size_t kNotReady = std::numeric_limits<std::size_t>::max();
   // The exact earliest cycle at which some command of bank queue qi is legal (given the current state).
   [[nodiscard]] std::uint64_t queue_earliest(std::size_t qi) const noexcept;
-  // Brings ready_at_ up to date: every queue after an issue, else the queues that changed since.
-  void refresh_ready_at() noexcept;
+  // The bank queues wait on a timing wheel (see wheel_): a queue is examined (queue_earliest) only when it changed
+  // or when the lower bound it was parked at has come.
+  void mark(std::size_t qi) noexcept;  // examine qi at the next opportunity (its bank or its entries changed)
+  void park(std::size_t qi, std::uint64_t t, std::uint64_t c) noexcept;
+  void pop_wheel(std::uint64_t c) noexcept;  // queues parked at cycles up to c are examined
+  [[nodiscard]] std::uint64_t next_parked(std::uint64_t c) const noexcept;
+  // The next cycle at which a bank queue may issue (a lower bound; exact when no queue is left to examine).
+  [[nodiscard]] std::uint64_t next_bank_queue_cycle(std::uint64_t c) noexcept;
   // Bank queues of word w (64 flat banks) that may issue: non-empty, in a rank with no refresh pending.
   [[nodiscard]] std::uint64_t eligible(std::size_t w) const noexcept {
     return refresh_pending_count_ == 0 ? nonempty_[w] : nonempty_[w] & ~refresh_block_[w];
@@ -164,7 +170,7 @@ class DramChannel final : private EventHandler {
   [[nodiscard]] std::size_t first_ready_scan(std::size_t qi, std::uint64_t c, DramCommand& cmd_out) const noexcept;
   void bank_queue_erase(std::size_t qi, std::size_t pos);
   [[nodiscard]] bool bank_full(std::size_t qi) const noexcept { return ((full_[qi / 64] >> (qi % 64)) & 1) != 0; }
-  [[nodiscard]] std::uint64_t next_legal_cycle(std::uint64_t c) const noexcept;
+  [[nodiscard]] std::uint64_t next_legal_cycle(std::uint64_t c) noexcept;
   bool move_transaction(std::uint64_t c);
   [[nodiscard]] bool movable_exists() const noexcept;
   // The write mode (and dramsim3 drain count) the next update_write_mode() would set.
@@ -187,6 +193,7 @@ class DramChannel final : private EventHandler {
   std::uint32_t read_latency_;  // tCL + tBL
   std::uint32_t faw_, faw_window_;
   std::uint32_t refresh_interval_;
+  std::uint64_t refresh_period_;  // of one rank's refreshes: tREFI, or tREFI / ranks x ranks when staggered
   std::size_t write_high_count_, write_low_count_;  // watermarks in requests: floor(fraction * write_queue_size)
 
   std::array<std::vector<Update>, kCmds> updates_{};
@@ -214,11 +221,18 @@ class DramChannel final : private EventHandler {
   std::vector<std::vector<BankEntry>> bank_q_;  // per flat bank (per-bank mode)
   std::vector<std::uint64_t> nonempty_;             // bit per bank queue that holds a command
   std::vector<std::uint64_t> full_;                 // bit per bank queue that holds bank_queue_size commands
-  // Per bank queue: the exact earliest cycle at which one of its commands is legal. Valid for the non-empty queues
-  // unless all_stale_ (set by every command issued: it moves the shared constraints) or its bit in stale_.
-  std::vector<std::uint64_t> ready_at_;
-  std::vector<std::uint64_t> stale_;
-  bool all_stale_ = true;
+  // Per-bank scheduling state. Every non-empty bank queue is either to be examined (a bit in examine_) or parked
+  // on the timing wheel at a lower bound of the cycle at which one of its commands becomes legal. Bounds stay valid
+  // until the queue or its bank changes (mark()): timing constraints only ever move later. The wheel has 64 slots,
+  // one per cycle modulo 64, holding the cycles after the last step up to 64 ahead; a bound further ahead is parked
+  // at 64 cycles (an early look is harmless: the result equals stepping every cycle, see every_cycle_).
+  static constexpr std::size_t kWheel = 64;
+  std::vector<std::uint64_t> examine_;  // per word of queues
+  std::vector<std::uint64_t> changed_;  // marked since the last step's end (a subset of examine_)
+  std::vector<std::uint64_t> wheel_;    // kWheel slots x words of queues
+  std::uint64_t wheel_slots_ = 0;       // a bit per non-empty slot
+  std::vector<std::uint8_t> parked_slot_;  // per queue: its slot + 1 when it was last parked (0: never)
+  std::uint64_t wheel_cursor_ = kNever;    // the cycle up to which slots have been popped
   std::size_t bank_q_total_ = 0;
   std::size_t rr_ = 0;  // round-robin position over bank queues
   std::uint64_t last_move_cycle_ = kNever;
@@ -243,6 +257,7 @@ class DramChannel final : private EventHandler {
 
   CompletionFifo read_done_, write_done_, forward_done_;
   std::vector<Initiator*> waiting_;
+  std::vector<Initiator*> retrying_;  // those being called back now (waiting_ collects the ones rejected again)
   bool retry_scheduled_ = false;
 
   bool idle_ = true;  // the last step ended with nothing queued (refreshes since then are caught up lazily)
@@ -278,6 +293,8 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
       faw_(0),
       faw_window_(0),
       refresh_interval_(spec.tREFI),
+      refresh_period_(spec.refresh_policy == "all_ranks" ? spec.tREFI
+                                                         : std::uint64_t{spec.tREFI / spec.ranks} * spec.ranks),
       write_high_count_(static_cast<std::size_t>(std::floor(spec.write_high_watermark * spec.write_queue_size))),
       write_low_count_(static_cast<std::size_t>(std::floor(spec.write_low_watermark * spec.write_queue_size))) {
   line_shift_ = static_cast<std::uint32_t>(std::countr_zero(spec.line_bytes()));  // a power of two (AddressMap)
@@ -311,8 +328,10 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
     bank_q_.assign(banks_.size(), {});
     nonempty_.assign((banks_.size() + 63) / 64, 0);
     full_.assign((banks_.size() + 63) / 64, 0);
-    ready_at_.assign(banks_.size(), 0);
-    stale_.assign(nonempty_.size(), 0);
+    examine_.assign(nonempty_.size(), 0);
+    changed_.assign(nonempty_.size(), 0);
+    wheel_.assign(kWheel * nonempty_.size(), 0);
+    parked_slot_.assign(banks_.size(), 0);
     for (std::size_t w = 0; w < 2; ++w) {
       txn_count_[w].assign(banks_.size(), 0);
       txn_mask_[w].assign((banks_.size() + 63) / 64, 0);
@@ -566,9 +585,9 @@ void DramChannel::handle_event(std::uint64_t arg) {
   }
   if (kind == kRetry) {
     retry_scheduled_ = false;
-    std::vector<Initiator*> owed;
-    owed.swap(waiting_);
-    for (Initiator* w : owed) w->retry();  // a retry() that is rejected again re-registers in waiting_
+    retrying_.swap(waiting_);  // both keep their capacity: no allocation per retry
+    for (Initiator* w : retrying_) w->retry();  // a retry() that is rejected again re-registers in waiting_
+    retrying_.clear();
     return;
   }
   CompletionFifo& fifo = kind == kReadDone ? read_done_ : kind == kWriteDone ? write_done_ : forward_done_;
@@ -650,7 +669,15 @@ void DramChannel::issue(DramCommand cmd, std::uint32_t rank, std::uint32_t group
       }
     }
   }
-  all_stale_ = true;  // the shared constraints moved: every queue's earliest cycle is recomputed
+  if (per_bank_) {
+    // The bank's state changes: its queue is examined again. Other queues' bounds still hold (constraints only
+    // move later).
+    if (cmd == DramCommand::kPREA || cmd == DramCommand::kREF) {
+      for (std::size_t b = std::size_t{rank} * banks_per_rank_; b < std::size_t{rank + 1} * banks_per_rank_; ++b) mark(b);
+    } else {
+      mark(flat_bank);
+    }
+  }
   const auto open = [&](std::uint32_t r) {
     if (open_banks_[r]++ == 0) active_since_[r] = c;
   };
@@ -828,16 +855,99 @@ std::uint64_t DramChannel::queue_earliest(std::size_t qi) const noexcept {
   return std::max(t, cmd_bus_next_);
 }
 
-void DramChannel::refresh_ready_at() noexcept {
-  for (std::size_t w = 0; w < nonempty_.size(); ++w) {
-    std::uint64_t bits = all_stale_ ? nonempty_[w] : nonempty_[w] & stale_[w];
-    stale_[w] = 0;
-    for (; bits != 0; bits &= bits - 1) {
-      const std::size_t qi = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
-      ready_at_[qi] = queue_earliest(qi);
+void DramChannel::mark(std::size_t qi) noexcept {
+  const std::size_t w = qi / 64;
+  const std::uint64_t bit = std::uint64_t{1} << (qi % 64);
+  if (parked_slot_[qi] != 0) {
+    const std::size_t slot = parked_slot_[qi] - 1u;
+    parked_slot_[qi] = 0;
+    std::uint64_t* words = &wheel_[slot * examine_.size()];
+    words[w] &= ~bit;
+    bool empty = true;
+    for (std::size_t i = 0; i < examine_.size(); ++i) empty = empty && words[i] == 0;
+    if (empty) wheel_slots_ &= ~(std::uint64_t{1} << slot);
+  }
+  examine_[w] |= bit;
+  changed_[w] |= bit;
+}
+
+void DramChannel::park(std::size_t qi, std::uint64_t t, std::uint64_t c) noexcept {
+  const std::size_t slot = std::min(t, c + kWheel) % kWheel;
+  const std::size_t w = qi / 64;
+  const std::uint64_t bit = std::uint64_t{1} << (qi % 64);
+  wheel_[slot * examine_.size() + w] |= bit;
+  wheel_slots_ |= std::uint64_t{1} << slot;
+  parked_slot_[qi] = static_cast<std::uint8_t>(slot + 1);
+  examine_[w] &= ~bit;
+}
+
+void DramChannel::pop_wheel(std::uint64_t c) noexcept {
+  std::uint64_t slots = wheel_slots_;
+  if (wheel_cursor_ != kNever && c - wheel_cursor_ < kWheel) {
+    // The slots of cycles wheel_cursor_ + 1 .. c.
+    const std::uint64_t n = c - wheel_cursor_;
+    slots &= std::rotl((std::uint64_t{1} << n) - 1, static_cast<int>((wheel_cursor_ + 1) % kWheel));
+  }
+  wheel_cursor_ = c;
+  wheel_slots_ &= ~slots;
+  for (; slots != 0; slots &= slots - 1) {
+    const auto slot = static_cast<std::size_t>(std::countr_zero(slots));
+    std::uint64_t* words = &wheel_[slot * examine_.size()];
+    for (std::size_t w = 0; w < examine_.size(); ++w) {
+      examine_[w] |= words[w];
+      words[w] = 0;
     }
   }
-  all_stale_ = false;
+}
+
+std::uint64_t DramChannel::next_parked(std::uint64_t c) const noexcept {
+  // Parked cycles lie in c + 1 .. c + kWheel (c: the last step's cycle).
+  if (wheel_slots_ == 0) return kNever;
+  const std::uint64_t from = c + 1;
+  const std::uint64_t r = std::rotr(wheel_slots_, static_cast<int>(from % kWheel));
+  return from + static_cast<std::uint64_t>(std::countr_zero(r));
+}
+
+std::uint64_t DramChannel::next_bank_queue_cycle(std::uint64_t c) noexcept {
+  // The queues that changed in this step (the one that issued, one that received a transaction) are examined and
+  // parked now. Queues that were due but not reached by the round robin are looked at in the next cycle.
+  bool pending = false;
+  for (std::size_t w = 0; w < examine_.size(); ++w) {
+    examine_[w] &= nonempty_[w];
+    for (std::uint64_t b = changed_[w] & eligible(w); b != 0; b &= b - 1) {
+      const std::size_t qi = w * 64 + static_cast<std::size_t>(std::countr_zero(b));
+      park(qi, std::max(queue_earliest(qi), c + 1), c);
+    }
+    changed_[w] = 0;
+    pending = pending || (examine_[w] & eligible(w)) != 0;
+  }
+  if (pending) return c + 1;
+  // Otherwise the first parked cycle, made exact: the queues parked there are examined now, and re-parked later if
+  // the commands issued since have moved them (so the channel does not wake for nothing).
+  for (;;) {
+    const std::uint64_t s = next_parked(c);
+    if (s == kNever) return kNever;
+    const std::size_t slot = s % kWheel;
+    wheel_slots_ &= ~(std::uint64_t{1} << slot);
+    bool exact = false;
+    for (std::size_t w = 0; w < examine_.size(); ++w) {
+      std::uint64_t& word = wheel_[slot * examine_.size() + w];
+      const std::uint64_t bits = word & nonempty_[w];
+      word = 0;
+      for (std::uint64_t b = bits; b != 0; b &= b - 1) {
+        const std::size_t qi = w * 64 + static_cast<std::size_t>(std::countr_zero(b));
+        parked_slot_[qi] = 0;
+        if (((eligible(w) >> (qi % 64)) & 1) == 0) {
+          examine_[w] |= std::uint64_t{1} << (qi % 64);  // waits for its rank's refresh (which marks it)
+          continue;
+        }
+        const std::uint64_t t = std::max(queue_earliest(qi), c + 1);
+        exact = exact || std::min(t, c + kWheel) <= s;  // (a bound beyond the wheel is parked at its end)
+        park(qi, t, c);
+      }
+    }
+    if (exact) return s;
+  }
 }
 
 std::size_t DramChannel::first_ready_scan(std::size_t qi, std::uint64_t c, DramCommand& cmd_out) const noexcept {
@@ -887,25 +997,24 @@ std::size_t DramChannel::first_ready_scan(std::size_t qi, std::uint64_t c, DramC
   return kNotReady;
 }
 
-bool DramChannel::pick_bank_queues(std::uint64_t c, std::uint64_t& wake) {
+bool DramChannel::pick_bank_queues(std::uint64_t c) {
   // Round robin over the non-empty bank queues, starting after the one that issued last (DRAMsim3 order): the
-  // first whose earliest cycle has come issues. If none, the earliest of them is the next wake-up.
-  refresh_ready_at();
+  // first with a legal command issues. Parked queues cannot issue yet; the others are examined in that order and
+  // parked at their earliest cycle if it has not come.
   const std::size_t nq = bank_q_.size();
   const std::size_t start = (rr_ + 1) % nq;
-  std::uint64_t first = kNever;
   for (std::size_t pass = 0; pass < 2; ++pass) {
     const std::size_t lo = pass == 0 ? start : 0;
     const std::size_t hi = pass == 0 ? nq : start;
     for (std::size_t w = lo / 64; w * 64 < hi; ++w) {
-      std::uint64_t bits = eligible(w);
+      std::uint64_t bits = examine_[w] & eligible(w);
       if (w == lo / 64) bits &= ~std::uint64_t{0} << (lo % 64);
       if (hi - w * 64 < 64) bits &= (std::uint64_t{1} << (hi - w * 64)) - 1;
       for (; bits != 0; bits &= bits - 1) {
         const std::size_t qi = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
-        const std::uint64_t t = ready_at_[qi];
+        const std::uint64_t t = queue_earliest(qi);
         if (t > c) {
-          first = std::min(first, t);
+          park(qi, t, c);
           continue;
         }
         DramCommand cmd = DramCommand::kACT;
@@ -921,7 +1030,6 @@ bool DramChannel::pick_bank_queues(std::uint64_t c, std::uint64_t& wake) {
       }
     }
   }
-  wake = std::min(wake, first);
   return false;
 }
 
@@ -932,25 +1040,18 @@ void DramChannel::bank_queue_erase(std::size_t qi, std::size_t pos) {
   q.erase(q.begin() + static_cast<std::ptrdiff_t>(pos));
   --bank_q_total_;
   if (q.size() < spec_.bank_queue_size) full_[qi / 64] &= ~(std::uint64_t{1} << (qi % 64));
-  stale_[qi / 64] |= std::uint64_t{1} << (qi % 64);
+  mark(qi);
   if (q.empty()) nonempty_[qi / 64] &= ~(std::uint64_t{1} << (qi % 64));
 }
 
-std::uint64_t DramChannel::next_legal_cycle(std::uint64_t c) const noexcept {
+std::uint64_t DramChannel::next_legal_cycle(std::uint64_t c) noexcept {
   // The earliest cycle at which any command the scheduler could pick becomes legal (c if one is legal now).
   std::uint64_t wake = kNever;
   for (std::uint32_t r = 0; r < ranks_; ++r) {
     if (!refresh_pending_[r]) continue;
     wake = std::min(wake, earliest_rank(open_banks_[r] > 0 ? DramCommand::kPREA : DramCommand::kREF, r));
   }
-  if (per_bank_) {
-    for (std::size_t w = 0; w < nonempty_.size(); ++w) {
-      for (std::uint64_t bits = eligible(w); bits != 0; bits &= bits - 1) {
-        wake = std::min(wake, ready_at_[w * 64 + static_cast<std::size_t>(std::countr_zero(bits))]);
-      }
-    }
-    return wake;
-  }
+  if (per_bank_) return std::min(wake, next_bank_queue_cycle(c));
   const auto fold = [&](const std::vector<std::uint32_t>& q) {
     for (const std::uint32_t id : q) {
       const Slot& s = slots_[id];
@@ -1019,7 +1120,7 @@ bool DramChannel::move_transaction(std::uint64_t c) {
     ++bank_q_total_;
     if (bq.size() >= spec_.bank_queue_size) full_[qi / 64] |= std::uint64_t{1} << (qi % 64);
     nonempty_[qi / 64] |= std::uint64_t{1} << (qi % 64);
-    stale_[qi / 64] |= std::uint64_t{1} << (qi % 64);
+    mark(qi);
     q.erase(q.begin() + static_cast<std::ptrdiff_t>(i));
     txn_removed(write_mode_ ? 1 : 0, static_cast<std::uint32_t>(qi));
     if (write_mode_ && drain_left_ > 0) --drain_left_;
@@ -1036,8 +1137,7 @@ void DramChannel::step(std::uint64_t c) {
   // Refresh falling due. While the channel is idle nobody wakes it for refreshes (the simulation must be able to
   // end): the refreshes that fell due in an idle stretch are issued retroactively at their due time.
   if (refresh_on_) {
-    const std::uint64_t period =
-        blocking_refresh_ ? refresh_interval_ : std::uint64_t{refresh_interval_ / ranks_} * ranks_;
+    const std::uint64_t period = refresh_period_;
     for (std::uint32_t r = 0; r < ranks_; ++r) {
       while (next_refresh_[r] <= c) {
         const std::uint64_t due = next_refresh_[r];
@@ -1054,13 +1154,14 @@ void DramChannel::step(std::uint64_t c) {
     }
   }
   idle_ = false;
+  if (per_bank_) pop_wheel(c);
   update_write_mode();
   bool issued = false;
   const bool bus_free = cmd_bus_next_ <= c;
   if (bus_free) {
     if (per_bank_) {
       if (refresh_pending_count_ > 0) issued = try_refresh(c, wake);
-      if (!issued) issued = pick_bank_queues(c, wake);
+      if (!issued) issued = pick_bank_queues(c);
     } else {
       if (promote_ && !act_q_.empty()) issued = pick_shared(act_q_, c, wake, true);
       bool blocked = false;
@@ -1077,13 +1178,14 @@ void DramChannel::step(std::uint64_t c) {
   }
   bool moved = false;
   if (per_bank_) {
-    update_write_mode();
+    // (The watermark mode depends only on the transaction queues' sizes, which the pick does not change.)
+    if (dramsim3_drain_) update_write_mode();
     // A transaction moved now is examined next cycle (DRAMsim3: a command enters its queue after the issue phase).
     // Bank-queue room only appears when a command finishes a request, which is an issue: either way we step again
     // next cycle, so no other cycle can move a transaction.
     moved = move_transaction(c) || last_move_cycle_ == c;  // moved now, or earlier in this cycle
   }
-  update_write_mode();
+  if (!per_bank_ || moved || dramsim3_drain_) update_write_mode();
   const bool work_left = !read_q_.empty() || !write_q_.empty() || !act_q_.empty() || bank_q_total_ > 0;
   idle_ = !work_left;
   if (moved && movable_exists()) {
@@ -1091,10 +1193,7 @@ void DramChannel::step(std::uint64_t c) {
   } else if (work_left || refresh_pending_count_ > 0) {
     // Sleep until the first cycle at which a command can be legal. Nothing changes before then unless a request
     // arrives (send() wakes us) or a refresh falls due (in `wake` already).
-    // In per-bank mode a pick that issued nothing has folded every candidate's earliest time into `wake` already.
-    const bool scanned_all = per_bank_ && bus_free && !issued && !moved;
-    if (per_bank_ && !scanned_all) refresh_ready_at();
-    const std::uint64_t legal = scanned_all ? wake : next_legal_cycle(c);
+    const std::uint64_t legal = next_legal_cycle(c);
     wake = std::min(wake, std::max({legal, cmd_bus_next_, c + 1}));
   } else {
     // Idle: refreshes still fall due, but nothing waits on them; they are caught up when a request arrives.
