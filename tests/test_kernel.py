@@ -47,7 +47,7 @@ def test_same_program_gives_same_event_order():
 
 def test_priority_reasons_cover_every_priority():
     reasons = _core.priority_reasons()
-    assert list(reasons) == ["completion", "retry", "default", "sample", "observer"]
+    assert list(reasons) == ["completion", "retry", "default", "memory", "sample", "observer"]
     assert all(len(r) > 20 for r in reasons.values())
 
 
