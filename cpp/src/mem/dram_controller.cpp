@@ -107,10 +107,12 @@ class DramChannel final : private EventHandler {
     bool notify = false;           // Request::kNotifyLines
   };
   struct Update {
-    DramLevel level;
-    bool sibling;
-    std::uint8_t following;
+    std::uint32_t following;
     std::uint32_t latency;
+  };
+  // What a command moves, per level (rules of one level and following command merged: the longest latency).
+  struct Updates {
+    std::vector<Update> channel, rank, sibling_rank, group, bank;
   };
   struct BankEntry {  // a command in a per-bank queue, with what scheduling needs (no trip to slots_)
     std::uint32_t row;
@@ -196,7 +198,7 @@ class DramChannel final : private EventHandler {
   std::uint64_t refresh_period_;  // of one rank's refreshes: tREFI, or tREFI / ranks x ranks when staggered
   std::size_t write_high_count_, write_low_count_;  // watermarks in requests: floor(fraction * write_queue_size)
 
-  std::array<std::vector<Update>, kCmds> updates_{};
+  std::array<Updates, kCmds> updates_{};
   std::array<std::uint64_t, kCmds> chan_next_{};
   std::vector<std::array<std::uint64_t, kCmds>> rank_next_, group_next_, bank_next_;
   std::vector<BankState> banks_;
@@ -304,8 +306,19 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
       faw_window_ = std::min<std::uint32_t>(4, r.window);
       continue;
     }
-    updates_[ci(r.preceding)].push_back(
-        Update{r.level, r.sibling, static_cast<std::uint8_t>(r.following), r.latency});
+    Updates& u = updates_[ci(r.preceding)];
+    std::vector<Update>& list = r.level == DramLevel::kChannel ? u.channel
+                                : r.level == DramLevel::kRank  ? (r.sibling ? u.sibling_rank : u.rank)
+                                : r.level == DramLevel::kBankGroup ? u.group
+                                                                   : u.bank;
+    const auto following = static_cast<std::uint32_t>(r.following);
+    const auto same =
+        std::find_if(list.begin(), list.end(), [&](const Update& x) { return x.following == following; });
+    if (same == list.end()) {
+      list.push_back(Update{following, r.latency});
+    } else {
+      same->latency = std::max(same->latency, r.latency);  // max(v, c + a), max(v, c + b): one max with the larger
+    }
   }
   rank_next_.assign(ranks_, {});
   group_next_.assign(std::size_t{ranks_} * groups_per_rank_, {});
@@ -637,43 +650,26 @@ void DramChannel::issue(DramCommand cmd, std::uint32_t rank, std::uint32_t group
                         std::uint64_t c) {
   k_.cmd[ci(cmd)]->inc();
   cmd_bus_next_ = std::max(cmd_bus_next_, c + 1);
-  for (const Update& u : updates_[ci(cmd)]) {
-    const std::uint64_t t = c + u.latency;
-    switch (u.level) {
-      case DramLevel::kChannel: {
-        auto& v = chan_next_[u.following];
-        v = std::max(v, t);
-        break;
-      }
-      case DramLevel::kRank:
-        if (!u.sibling) {
-          auto& v = rank_next_[rank][u.following];
-          v = std::max(v, t);
-        } else {
-          for (std::uint32_t r = 0; r < ranks_; ++r) {
-            if (r == rank) continue;
-            auto& v = rank_next_[r][u.following];
-            v = std::max(v, t);
-          }
-        }
-        break;
-      case DramLevel::kBankGroup: {
-        auto& v = group_next_[group][u.following];
-        v = std::max(v, t);
-        break;
-      }
-      case DramLevel::kBank: {
-        auto& v = bank_next_[flat_bank][u.following];
-        v = std::max(v, t);
-        break;
-      }
+  const Updates& up = updates_[ci(cmd)];
+  const auto apply = [c](const std::vector<Update>& list, std::array<std::uint64_t, kCmds>& next) noexcept {
+    for (const Update& u : list) next[u.following] = std::max(next[u.following], c + u.latency);
+  };
+  apply(up.channel, chan_next_);
+  apply(up.rank, rank_next_[rank]);
+  if (!up.sibling_rank.empty()) {
+    for (std::uint32_t r = 0; r < ranks_; ++r) {
+      if (r != rank) apply(up.sibling_rank, rank_next_[r]);
     }
   }
+  // (Rank-level commands, PREA and REF, come with group 0 and bank 0: their rules are rank-level only.)
+  apply(up.group, group_next_[group]);
+  apply(up.bank, bank_next_[flat_bank]);
   if (per_bank_) {
     // The bank's state changes: its queue is examined again. Other queues' bounds still hold (constraints only
     // move later).
     if (cmd == DramCommand::kPREA || cmd == DramCommand::kREF) {
-      for (std::size_t b = std::size_t{rank} * banks_per_rank_; b < std::size_t{rank + 1} * banks_per_rank_; ++b) mark(b);
+      const std::size_t first = std::size_t{rank} * banks_per_rank_;
+      for (std::size_t b = first; b < first + banks_per_rank_; ++b) mark(b);
     } else {
       mark(flat_bank);
     }
@@ -1019,10 +1015,10 @@ bool DramChannel::pick_bank_queues(std::uint64_t c) {
         }
         DramCommand cmd = DramCommand::kACT;
         const std::size_t i = first_ready_scan(qi, c, cmd);
-        if (i == kNotReady) [[unlikely]] {
-          std::fprintf(stderr, "tnpu: internal error: DRAM bank queue %zu not ready at %llu (earliest %llu)\n", qi,
-                       static_cast<unsigned long long>(c), static_cast<unsigned long long>(t));
-          std::abort();
+        if (i == kNotReady) [[unlikely]] {  // queue_earliest and first_ready_scan disagree: a bug, said as one
+          throw SimulationError("DramController: internal error: bank queue " + std::to_string(qi) +
+                                " has no legal command at cycle " + std::to_string(c) + " (earliest " +
+                                std::to_string(t) + ")");
         }
         rr_ = qi;
         if (issue_for(bank_q_[qi][i].slot, cmd, c)) bank_queue_erase(qi, i);

@@ -19,8 +19,13 @@
 //   only when every rule of dram_timing_rules(spec) allows it. A read completes when its last data beat has
 //   arrived (RD issue + tCL + tBL); a write completes when its WR command issues (posted write: the controller owns
 //   the data from then on; this is what DRAMsim3 and Ramulator count as a finished write).
+// - Cycle semantics (DRAMsim3's): a channel steps at most once per memory cycle, after the requests sent in that
+//   cycle (its events have Priority::kMemory); the step issues at most one command, then moves at most one
+//   transaction into its bank queue (examined from the next cycle). A request accepted after the cycle's step is
+//   seen by the next cycle's.
 // - Event-driven: a channel runs only at cycles where something can happen (a command becomes legal, a request
-//   arrives, a refresh falls due); it never steps through idle cycles.
+//   that can move arrives, a refresh falls due); it never steps through idle cycles. The results equal stepping
+//   every cycle (environment variable TNPU_DRAM_EVERY_CYCLE, a verification mode; tests/test_dram_identity.py).
 // - Statistics under the module's name: requests, reads, writes, bytes, rejections, row_hits / row_misses /
 //   row_conflicts (from the first command issued for each request: column = hit, ACT = miss, PRE = conflict),
 //   overlapped_columns (column commands issued while a request to another bank was waiting in the channel),
