@@ -154,6 +154,12 @@ class DramChannel final : private EventHandler {
   bool pick_bank_queues(std::uint64_t c);
   // first_ready_scan's answer when no command of the queue is legal at c.
   static constexpr std::size_t kNotReady = std::numeric_limits<std::size_t>::max();
+  // The earliest cycle at which cmd is legal for bank queue qi's bank (every level's rules; not the command bus).
+  [[nodiscard]] std::uint64_t bank_earliest(std::size_t qi, DramCommand cmd) const noexcept {
+    const BankIndex& x = bank_index_[qi];
+    const std::size_t k = ci(cmd);
+    return std::max({chan_next_[k], rank_next_[x.rank][k], group_next_[x.group][k], bank_next_[qi][k]});
+  }
   // The exact earliest cycle at which some command of bank queue qi is legal (given the current state).
   [[nodiscard]] std::uint64_t queue_earliest(std::size_t qi) const noexcept;
   // The bank queues wait on a timing wheel (see wheel_): a queue is examined (queue_earliest) only when it changed
@@ -830,14 +836,7 @@ std::uint64_t DramChannel::queue_earliest(std::size_t qi) const noexcept {
   // earliest cycle), and its first entry may precharge under DRAMsim3's arbitration (first_ready_scan).
   const auto& q = bank_q_[qi];
   const BankState& b = banks_[qi];
-  const BankIndex& x = bank_index_[qi];
-  const auto& rank_next = rank_next_[x.rank];
-  const auto& group_next = group_next_[x.group];
-  const auto& bank_next = bank_next_[qi];
-  const auto at = [&](DramCommand cmd) noexcept {
-    const std::size_t k = ci(cmd);
-    return std::max({chan_next_[k], rank_next[k], group_next[k], bank_next[k]});
-  };
+  const auto at = [&](DramCommand cmd) noexcept { return bank_earliest(qi, cmd); };
   std::uint64_t t = kNever;
   if (b.open_row == kNoRow) {
     t = at(DramCommand::kACT);
@@ -952,14 +951,7 @@ std::size_t DramChannel::first_ready_scan(std::size_t qi, std::uint64_t c, DramC
   // precharge: before the hits if the row already served 4 hits, else only if no queued entry hits the open row.
   const auto& q = bank_q_[qi];
   const BankState& b = banks_[qi];
-  const BankIndex& x = bank_index_[qi];
-  const auto& rank_next = rank_next_[x.rank];
-  const auto& group_next = group_next_[x.group];
-  const auto& bank_next = bank_next_[qi];
-  const auto ready = [&](DramCommand cmd) noexcept {
-    const std::size_t k = ci(cmd);
-    return std::max({cmd_bus_next_, chan_next_[k], rank_next[k], group_next[k], bank_next[k]}) <= c;
-  };
+  const auto ready = [&](DramCommand cmd) noexcept { return std::max(cmd_bus_next_, bank_earliest(qi, cmd)) <= c; };
   if (b.open_row == kNoRow) {
     cmd_out = DramCommand::kACT;
     return ready(DramCommand::kACT) ? 0 : kNotReady;
