@@ -177,7 +177,9 @@ def test_event_driven_equals_stepping_every_cycle(
     event_driven, wakeups = _replay(case, tmp_path, bounded=True)
     monkeypatch.setenv("TNPU_DRAM_EVERY_CYCLE", "1")
     every_cycle, steps = _replay(case, tmp_path, bounded=True)
-    assert event_driven["pending_events"] == every_cycle["pending_events"] == "0", f"{case['id']} did not finish"
+    assert event_driven["pending_events"] == every_cycle["pending_events"] == "0", (
+        f"{case['id']} did not finish"
+    )
     diff = {k: (every_cycle.get(k), v) for k, v in event_driven.items() if every_cycle.get(k) != v}
     assert not diff, f"{case['id']}: event-driven differs from stepping every cycle: {diff}"
     # The mode really steps in more cycles (else the comparison would prove nothing).
