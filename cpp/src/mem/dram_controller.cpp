@@ -179,7 +179,7 @@ class DramChannel final : private EventHandler {
   void bank_queue_erase(std::size_t qi, std::size_t pos);
   [[nodiscard]] bool bank_full(std::size_t qi) const noexcept { return ((full_[qi / 64] >> (qi % 64)) & 1) != 0; }
   [[nodiscard]] std::uint64_t next_legal_cycle(std::uint64_t c) noexcept;
-  bool move_transaction(std::uint64_t c);
+  bool move_transaction();
   [[nodiscard]] bool movable_exists() const noexcept;
   // The write mode (and dramsim3 drain count) the next update_write_mode() would set.
   [[nodiscard]] bool next_write_mode(std::uint64_t& drain_left) const noexcept;
@@ -243,7 +243,6 @@ class DramChannel final : private EventHandler {
   std::uint64_t wheel_cursor_ = kNever;    // the cycle up to which slots have been popped
   std::size_t bank_q_total_ = 0;
   std::size_t rr_ = 0;  // round-robin position over bank queues
-  std::uint64_t last_move_cycle_ = kNever;
   // Per-bank mode, per transaction queue (0 read, 1 write): its entries per bank, and a bit per bank that has one.
   // A transaction can move iff some bank has an entry and a bank queue with room: one AND per 64 banks.
   std::array<std::vector<std::uint32_t>, 2> txn_count_;
@@ -1095,8 +1094,8 @@ bool DramChannel::arrival_matters() const noexcept {
   return mode != write_mode_ || drain_left != drain_left_ || movable_exists(mode);
 }
 
-bool DramChannel::move_transaction(std::uint64_t c) {
-  if (last_move_cycle_ == c || !movable_exists()) return false;
+bool DramChannel::move_transaction() {
+  if (!movable_exists()) return false;
   auto& q = write_mode_ ? write_q_ : read_q_;
   for (std::size_t i = 0; i < q.size(); ++i) {
     const std::uint32_t id = q[i];
@@ -1112,7 +1111,6 @@ bool DramChannel::move_transaction(std::uint64_t c) {
     q.erase(q.begin() + static_cast<std::ptrdiff_t>(i));
     txn_removed(write_mode_ ? 1 : 0, static_cast<std::uint32_t>(qi));
     if (write_mode_ && drain_left_ > 0) --drain_left_;
-    last_move_cycle_ = c;
     queue_freed();
     return true;
   }
@@ -1168,10 +1166,9 @@ void DramChannel::step(std::uint64_t c) {
   if (per_bank_) {
     // (The watermark mode depends only on the transaction queues' sizes, which the pick does not change.)
     if (dramsim3_drain_) update_write_mode();
-    // A transaction moved now is examined next cycle (DRAMsim3: a command enters its queue after the issue phase).
-    // Bank-queue room only appears when a command finishes a request, which is an issue: either way we step again
-    // next cycle, so no other cycle can move a transaction.
-    moved = move_transaction(c) || last_move_cycle_ == c;  // moved now, or earlier in this cycle
+    // One transaction per step (a step per cycle), after the issue: it is examined from the next cycle (DRAMsim3:
+    // a command enters its queue after the issue phase).
+    moved = move_transaction();
   }
   if (!per_bank_ || moved || dramsim3_drain_) update_write_mode();
   const bool work_left = !read_q_.empty() || !write_q_.empty() || !act_q_.empty() || bank_q_total_ > 0;
