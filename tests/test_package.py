@@ -6,6 +6,7 @@ import importlib.metadata
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +21,24 @@ def test_versions_agree():
 
 def test_build_type_is_reported():
     assert _core.build_type in {"Release", "RelWithDebInfo", "Debug", "MinSizeRel", "none"}
+
+
+def test_profile_build_is_reported():
+    # TNPU_PROFILE needs RelWithDebInfo (CMakeLists.txt refuses it otherwise: pybind11 strips other builds).
+    assert isinstance(_core.profile_build, bool)
+    assert not _core.profile_build or _core.build_type == "RelWithDebInfo"
+
+
+@pytest.mark.skipif(_core.profile_build, reason="this build is a profiling build: dram_cost.py would run")
+def test_dram_cost_refuses_a_normal_build_clearly():
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "dram_cost.py"
+    done = subprocess.run(
+        [sys.executable, str(script)], check=False, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert "dram_cost: " in done.stderr
+    assert "TNPU_PROFILE=ON" in done.stderr or "valgrind" in done.stderr
 
 
 def test_error_classes():

@@ -11,6 +11,11 @@ PYBIND11_MODULE(_core, m) {
   m.attr("__version__") = TNPU_VERSION;
   m.attr("build_type") = TNPU_BUILD_TYPE;
   m.attr("sanitizers") = TNPU_SANITIZE_FLAGS;
+#ifdef TNPU_PROFILE
+  m.attr("profile_build") = true;  // CMake option TNPU_PROFILE: symbols and profile boundaries (benchmarks/)
+#else
+  m.attr("profile_build") = false;
+#endif
 
   // C++ errors reach Python with their message intact. ConfigError and TraceFormatError are ValueErrors.
   py::register_exception<tnpu::ConfigError>(m, "ConfigError", PyExc_ValueError);

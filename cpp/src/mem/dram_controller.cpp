@@ -17,6 +17,12 @@
 #include "tnpu/mem/dram_timing.hpp"
 #include "tnpu/sim/event_queue.hpp"
 
+#if defined(TNPU_PROFILE) && defined(__GNUC__)
+#define TNPU_PROFILE_BOUNDARY [[gnu::noinline]]
+#else
+#define TNPU_PROFILE_BOUNDARY
+#endif
+
 namespace tnpu {
 
 namespace {
@@ -131,7 +137,9 @@ class DramChannel final : private EventHandler {
   };
 
   void handle_event(std::uint64_t arg) override;
-  void step(std::uint64_t c);
+  // One cycle's work: the channel's whole scheduling. Out of line in profiling builds (TNPU_PROFILE), so that a
+  // profile separates the channel's own cost from the event kernel and the initiators (benchmarks/dram_cost.py).
+  TNPU_PROFILE_BOUNDARY void step(std::uint64_t c);
   void schedule_wake(std::uint64_t cycle);
   [[nodiscard]] std::uint64_t now_cycle() const noexcept;
 

@@ -1,0 +1,172 @@
+"""Where a DRAM trace replay spends its instructions, and what a speed goal leaves per request.
+
+Replays a sequential and a random trace (200,000 requests each by default) with the cycle-level DRAM controller,
+once natively (best of three, for requests per second) and once under valgrind's callgrind (for instructions).
+Reports, per request:
+
+- ``total``: instructions inside the simulation loop (``Kernel::run``): parsing the trace, the replayer, the event
+  kernel, the controller's acceptance and completions, and the channel's scheduling;
+- ``step``: of those, the channel's own cycle work (``DramChannel::step``: refresh, issue, bank queues, wake-ups);
+- ``rest``: the difference;
+- ``floor``: ``total`` for the same trace replayed into a fixed-latency memory (bench_dram.py's): what parsing,
+  the replayer and the kernel cost with a target that does almost nothing;
+
+and the instruction budget a goal implies: at the instructions per second this machine executes in that replay,
+``budget = instructions per second / goal``. The channel's whole work (its step, acceptance and completions) must
+fit in ``budget - floor`` (the "channel allowance"); ``step/allowance`` above 1 means the step alone does not.
+
+It needs valgrind on the PATH and a profiling build of the extension (symbols kept, ``step`` out of line)::
+
+    pip install . -Ccmake.build-type=RelWithDebInfo -Ccmake.define.TNPU_PROFILE=ON -Cinstall.strip=false
+    python benchmarks/dram_cost.py                     # goals: 10 M/s sequential, 3 M/s random
+    pip install .                                      # back to the normal build
+
+The instruction counts are deterministic (the same build gives the same counts); the requests per second are not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from tnpu import _core, traces
+
+GOALS = {"sequential": 10e6, "random": 3e6}  # requests per second (issue 3)
+PROFILE_INSTALL = (
+    "pip install . -Ccmake.build-type=RelWithDebInfo -Ccmake.define.TNPU_PROFILE=ON -Cinstall.strip=false"
+)
+
+
+#: The floor's target: bench_dram.py's fixed-latency memory (64 slots, 50 ns: it keeps up with one request a cycle).
+FLOOR_PARAMS: dict[str, object] = {"tck_ps": 833, "latency_ps": 50_000, "queue_depth": 64}
+
+
+def _child(path: str, target: str) -> None:
+    params = FLOOR_PARAMS if target == "fixed_latency" else {}
+    r = traces.replay_trace(path, target=target, **params)  # type: ignore[arg-type]
+    print(f"{r.requests} {r.wall_s}")
+
+
+def _env() -> dict[str, str]:
+    # One BLAS thread: numpy's idle OpenBLAS threads would otherwise spin on the shared cores.
+    return {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+
+
+def _native_rate(path: Path, runs: int) -> float:
+    best = 0.0
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", str(path), "dram"],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=_env(),
+        ).stdout.split()
+        best = max(best, int(out[0]) / float(out[1]))
+    return best
+
+
+def _instructions_in(path: Path, function: str, out: Path, target: str = "dram") -> int:
+    """Instructions executed inside ``function`` (and what it calls) while replaying ``path``, by callgrind."""
+    subprocess.run(
+        [
+            "valgrind",
+            "--tool=callgrind",
+            "--collect-atstart=no",
+            f"--toggle-collect={function}",
+            f"--callgrind-out-file={out}",
+            sys.executable,
+            __file__,
+            "--child",
+            str(path),
+            target,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=_env(),
+    )
+    for line in out.read_text().splitlines():
+        if line.startswith(("summary:", "totals:")):
+            return int(line.split()[1])
+    raise SystemExit(f"dram_cost: no instruction count in callgrind's output {out}")
+
+
+def _callgrind(path: Path, tmp: Path) -> tuple[int, int, int]:
+    run = _instructions_in(path, "tnpu::Kernel::run()", tmp / "run.callgrind")
+    step = _instructions_in(path, "tnpu::DramChannel::step(unsigned long)", tmp / "step.callgrind")
+    floor = _instructions_in(path, "tnpu::Kernel::run()", tmp / "floor.callgrind", target="fixed_latency")
+    if run == 0 or step == 0 or floor == 0:
+        raise SystemExit(
+            "dram_cost: callgrind saw no Kernel::run or DramChannel::step: the extension has no symbols or inlines "
+            f"step. Install a profiling build: {PROFILE_INSTALL}"
+        )
+    return run, step, floor
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--requests", type=int, default=200_000, help="requests per trace (default 200,000)")
+    parser.add_argument("--runs", type=int, default=3, help="native runs per trace, best taken (default 3)")
+    parser.add_argument("--child", nargs=2, metavar=("PATH", "TARGET"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(args.child[0], args.child[1])
+        return 0
+    if args.requests < 1000:
+        parser.error(f"--requests: expected at least 1000, got {args.requests}")
+    if args.runs < 1:
+        parser.error(f"--runs: expected at least 1, got {args.runs}")
+    missing = [tool for tool in ("valgrind", "callgrind_annotate") if shutil.which(tool) is None]
+    if missing:
+        raise SystemExit(f"dram_cost: needs {' and '.join(missing)} on the PATH (valgrind's callgrind)")
+    if not _core.profile_build:
+        raise SystemExit(
+            "dram_cost: the installed extension is not a profiling build (tnpu._core.profile_build is False). "
+            f"Install one: {PROFILE_INSTALL}"
+        )
+
+    print(
+        f"build_type={_core.build_type}, profile_build=True, {args.requests:,} requests per trace, preset ddr4-2400"
+    )
+    print(
+        f"{'pattern':<11} {'Mreq/s':>7} {'total':>7} {'step':>7} {'rest':>7} {'floor':>7} {'G instr/s':>10} "
+        f"{'goal M/s':>9} {'budget':>7} {'channel allowance':>18} {'step/allowance':>15}"
+    )
+    with tempfile.TemporaryDirectory(prefix="tnpu-dram-cost-") as tmp:
+        for pattern, goal in GOALS.items():
+            path = Path(tmp) / f"{pattern}.trace"
+            traces.generate_dram_trace_file(path, pattern, args.requests, "ramulator2")
+            rate = _native_rate(path, args.runs)
+            run, step, floor = _callgrind(path, Path(tmp))
+            total = run / args.requests
+            per_step = step / args.requests
+            per_floor = floor / args.requests
+            instr_rate = rate * total
+            budget = instr_rate / goal
+            allowance = budget - per_floor
+            ratio = f"{per_step / allowance:.2f}" if allowance > 0 else "inf"
+            print(
+                f"{pattern:<11} {rate / 1e6:>7.2f} {total:>7.0f} {per_step:>7.0f} {total - per_step:>7.0f} "
+                f"{per_floor:>7.0f} {instr_rate / 1e9:>10.1f} {goal / 1e6:>9.1f} {budget:>7.0f} {allowance:>18.0f} "
+                f"{ratio:>15}",
+                flush=True,
+            )
+    print(
+        "Instructions per request. floor: the same replay into a fixed-latency memory (parse, replayer, kernel)."
+    )
+    print(
+        "budget: what the goal allows at this machine's instruction rate; channel allowance: budget - floor."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
