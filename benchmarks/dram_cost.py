@@ -57,23 +57,28 @@ def _env() -> dict[str, str]:
     return {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
 
+def _run(cmd: list[str]) -> str:
+    """Runs a child; its failure ends this script with the command and the end of what it printed."""
+    done = subprocess.run(cmd, check=False, capture_output=True, text=True, env=_env())
+    if done.returncode != 0:
+        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-10:])
+        raise SystemExit(
+            f"dram_cost: {' '.join(cmd[:3])} ... failed with exit code {done.returncode}:\n{tail}"
+        )
+    return done.stdout
+
+
 def _native_rate(path: Path, runs: int) -> float:
     best = 0.0
     for _ in range(runs):
-        out = subprocess.run(
-            [sys.executable, __file__, "--child", str(path), "dram"],
-            check=True,
-            capture_output=True,
-            text=True,
-            env=_env(),
-        ).stdout.split()
+        out = _run([sys.executable, __file__, "--child", str(path), "dram"]).split()
         best = max(best, int(out[0]) / float(out[1]))
     return best
 
 
 def _instructions_in(path: Path, function: str, out: Path, target: str = "dram") -> int:
     """Instructions executed inside ``function`` (and what it calls) while replaying ``path``, by callgrind."""
-    subprocess.run(
+    _run(
         [
             "valgrind",
             "--tool=callgrind",
@@ -85,11 +90,7 @@ def _instructions_in(path: Path, function: str, out: Path, target: str = "dram")
             "--child",
             str(path),
             target,
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=_env(),
+        ]
     )
     for line in out.read_text().splitlines():
         if line.startswith(("summary:", "totals:")):
