@@ -34,6 +34,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench_dram import TARGET_PARAMS  # this script's directory is on sys.path when it runs
+
 from tnpu import _core, traces
 
 GOALS = {"sequential": 10e6, "random": 3e6}  # requests per second (issue 3)
@@ -42,13 +44,9 @@ PROFILE_INSTALL = (
 )
 
 
-#: The floor's target: bench_dram.py's fixed-latency memory (64 slots, 50 ns: it keeps up with one request a cycle).
-FLOOR_PARAMS: dict[str, object] = {"tck_ps": 833, "latency_ps": 50_000, "queue_depth": 64}
-
-
 def _child(path: str, target: str) -> None:
-    params = FLOOR_PARAMS if target == "fixed_latency" else {}
-    r = traces.replay_trace(path, target=target, **params)  # type: ignore[arg-type]
+    # The floor's target is bench_dram.py's fixed-latency memory, with its parameters.
+    r = traces.replay_trace(path, target=target, **TARGET_PARAMS.get(target, {}))  # type: ignore[arg-type]
     print(f"{r.requests} {r.wall_s}")
 
 
@@ -98,10 +96,14 @@ def _instructions_in(path: Path, function: str, out: Path, target: str = "dram")
     raise SystemExit(f"dram_cost: no instruction count in callgrind's output {out}")
 
 
-def _callgrind(path: Path, tmp: Path) -> tuple[int, int, int]:
-    run = _instructions_in(path, "tnpu::Kernel::run()", tmp / "run.callgrind")
-    step = _instructions_in(path, "tnpu::DramChannel::step(unsigned long)", tmp / "step.callgrind")
-    floor = _instructions_in(path, "tnpu::Kernel::run()", tmp / "floor.callgrind", target="fixed_latency")
+def _callgrind(path: Path, out_dir: Path, pattern: str) -> tuple[int, int, int]:
+    run = _instructions_in(path, "tnpu::Kernel::run()", out_dir / f"{pattern}-run.callgrind")
+    step = _instructions_in(
+        path, "tnpu::DramChannel::step(unsigned long)", out_dir / f"{pattern}-step.callgrind"
+    )
+    floor = _instructions_in(
+        path, "tnpu::Kernel::run()", out_dir / f"{pattern}-floor.callgrind", target="fixed_latency"
+    )
     if run == 0 or step == 0 or floor == 0:
         raise SystemExit(
             "dram_cost: callgrind saw no Kernel::run or DramChannel::step: the extension has no symbols or inlines "
@@ -116,6 +118,12 @@ def main() -> int:
     )
     parser.add_argument("--requests", type=int, default=200_000, help="requests per trace (default 200,000)")
     parser.add_argument("--runs", type=int, default=3, help="native runs per trace, best taken (default 3)")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="keep the callgrind profiles in DIR (e.g. callgrind_annotate --auto=yes DIR/sequential-step.callgrind)",
+    )
     parser.add_argument("--child", nargs=2, metavar=("PATH", "TARGET"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -125,9 +133,10 @@ def main() -> int:
         parser.error(f"--requests: expected at least 1000, got {args.requests}")
     if args.runs < 1:
         parser.error(f"--runs: expected at least 1, got {args.runs}")
-    missing = [tool for tool in ("valgrind", "callgrind_annotate") if shutil.which(tool) is None]
-    if missing:
-        raise SystemExit(f"dram_cost: needs {' and '.join(missing)} on the PATH (valgrind's callgrind)")
+    if shutil.which("valgrind") is None:
+        raise SystemExit("dram_cost: needs valgrind on the PATH (its callgrind tool counts the instructions)")
+    if args.keep is not None and not args.keep.is_dir():
+        parser.error(f"--keep: expected an existing directory, got '{args.keep}'")
     if not _core.profile_build:
         raise SystemExit(
             "dram_cost: the installed extension is not a profiling build (tnpu._core.profile_build is False). "
@@ -146,7 +155,7 @@ def main() -> int:
             path = Path(tmp) / f"{pattern}.trace"
             traces.generate_dram_trace_file(path, pattern, args.requests, "ramulator2")
             rate = _native_rate(path, args.runs)
-            run, step, floor = _callgrind(path, Path(tmp))
+            run, step, floor = _callgrind(path, args.keep or Path(tmp), pattern)
             total = run / args.requests
             per_step = step / args.requests
             per_floor = floor / args.requests
