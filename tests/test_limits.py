@@ -134,7 +134,7 @@ def test_real_dramsim3_clock_periods_still_round_to_picoseconds(tmp_path: Path) 
             r"arch\.buffer\.capacity_bytes: must be at most",
         ),
         (ArchConfig(buffer=BufferConfig(banks=0)), r"arch\.buffer\.banks: must be at least 1"),
-        (ArchConfig(dma=DmaConfig(request_bytes=0)), r"arch\.dma\.request_bytes: must be at least 1"),
+        (ArchConfig(dma=DmaConfig(request_bytes=-1)), r"arch\.dma\.request_bytes: must be at least 0"),
         (ArchConfig(memory=MemoryConfig(queue_depth=0)), r"arch\.memory\.queue_depth: must be at least 1"),
         (
             ArchConfig(memory=MemoryConfig(bandwidth_gbps=0)),

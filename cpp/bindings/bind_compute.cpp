@@ -282,7 +282,19 @@ void bind_compute(py::module_& m) {
       .def_readwrite("queue_depth", &workload::MemoryModelConfig::queue_depth)
       .def_readwrite("issue_interval_ps", &workload::MemoryModelConfig::issue_interval_ps)
       .def_readwrite("max_request_bytes", &workload::MemoryModelConfig::max_request_bytes)
-      .def_readwrite("dram", &workload::MemoryModelConfig::dram);
+      .def_readwrite("dram", &workload::MemoryModelConfig::dram)
+      .def_readwrite("sampled", &workload::MemoryModelConfig::sampled);
+  py::class_<SampledMemoryConfig>(m, "SampledMemoryConfig",
+                                  "Memory model 'sampled': detailed DRAM windows and measured per-class pipes.")
+      .def(py::init<>())
+      .def_readwrite("design", &SampledMemoryConfig::design)
+      .def_readwrite("warmup_ps", &SampledMemoryConfig::warmup_ps)
+      .def_readwrite("window_ps", &SampledMemoryConfig::window_ps)
+      .def_readwrite("min_class_ps", &SampledMemoryConfig::min_class_ps)
+      .def_readwrite("detail_fraction", &SampledMemoryConfig::detail_fraction)
+      .def_readwrite("burst_lines", &SampledMemoryConfig::burst_lines)
+      .def_readwrite("fallback_rel_se", &SampledMemoryConfig::fallback_rel_se)
+      .def_readwrite("split_sharing", &SampledMemoryConfig::split_sharing);
   py::class_<workload::PassConfig>(m, "PassConfig", "Everything one layer pass needs (built by tnpu.config).")
       .def(py::init<>())
       .def_readwrite("engine", &workload::PassConfig::engine)

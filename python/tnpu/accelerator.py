@@ -28,6 +28,7 @@ from typing import Any
 
 from tnpu import _core
 from tnpu.config import (
+    MEMORY_MODEL_FIELDS,
     ArchConfig,
     BufferConfig,
     ClockConfig,
@@ -193,6 +194,15 @@ class AcceleratorConfig:
         for path, value in values.items():
             cfg = cfg._set(path, value)
         cfg.validate()
+        model = cfg.arch.memory.model
+        used = MEMORY_MODEL_FIELDS.get(model, frozenset())
+        for path in values:
+            parts = path.split(".")
+            if len(parts) == 2 and parts[0] == "memory" and parts[1] != "model" and parts[1] not in used:
+                raise ConfigError(
+                    f"{path}: memory model {model!r} does not use this field "
+                    f"(it reads: {', '.join(sorted(used)) or 'none'}); set memory.model too"
+                )
         return cfg
 
     def _set(self, path: str, value: Any) -> AcceleratorConfig:

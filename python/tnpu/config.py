@@ -152,14 +152,46 @@ class ClockConfig:
             )
 
 
+#: Fields of MemoryConfig each memory model reads (an override of another field is an error).
+MEMORY_MODEL_FIELDS: dict[str, frozenset[str]] = {
+    "ideal": frozenset(),
+    "fixed": frozenset({"bandwidth_gbps", "latency_ps", "queue_depth", "max_request_bytes"}),
+    "dram": frozenset({"dram"}),
+    "sampled": frozenset(
+        {
+            "dram",
+            "sampling_design",
+            "sampling_fraction",
+            "sampling_window_ps",
+            "sampling_warmup_ps",
+            "sampling_min_class_ps",
+        }
+    ),
+    "stream": frozenset({"dram"}),
+}
+
+
+def memory_model_names() -> list[str]:
+    """Memory models a preset may name: the C++ registry's and ``stream`` (calibrated in Python)."""
+    return [*_core.memory_model_names(), "stream"]
+
+
 @dataclass(frozen=True, slots=True)
 class MemoryConfig:
     """The off-chip memory seen by the DMA engine.
 
-    ``model`` is ``"ideal"`` (no memory time; traffic is still counted), ``"fixed"`` (a fixed latency and one
-    64-byte request start per ``64 / bandwidth_gbps`` ns, i.e. the bus bandwidth) or ``"dram"`` (the cycle-level
-    DRAM controller with ``dram``: a preset name such as ``"ddr4-2133"`` -- one x64 channel, 17.06 GB/s, TNPU's
-    bus --, a DRAMsim3 ``.ini``, a Ramulator ``.cfg``, a TOML file or a :class:`tnpu.dram.DramConfig`).
+    ``model`` is one of:
+
+    - ``"ideal"``: no memory time (traffic is still counted);
+    - ``"fixed"``: a fixed latency and one 64-byte request start per ``64 / bandwidth_gbps`` ns (the bus bandwidth);
+    - ``"dram"``: the cycle-level DRAM controller with ``dram``: a preset name such as ``"ddr4-2133"`` (one x64
+      channel, 17.06 GB/s, TNPU's bus), a DRAMsim3 ``.ini``, a Ramulator ``.cfg``, a TOML file or a
+      :class:`tnpu.dram.DramConfig`;
+    - ``"sampled"``: the same controller in detailed windows and, between them, per-source pipes at the line times
+      it measured for the same traffic class (``sampling_*`` fields, docs/sampling.md); every run estimates its
+      own error;
+    - ``"stream"``: a bandwidth model calibrated on ``dram`` (its sustained sequential bandwidth, latency and
+      energy; measured once per process).
     """
 
     model: str = "fixed"
@@ -169,6 +201,16 @@ class MemoryConfig:
     dram: Any = "ddr4-2133"
     #: "fixed": largest multi-line request (burst) it takes as one, timed line by line (0: single requests)
     max_request_bytes: int = 0
+    #: "sampled": "periodic" (a class is each engine's phase and layer kind; SMARTS-like periodic windows) or
+    #: "mix" (a class is the exact task of every engine; adaptive, stratified windows); docs/sampling.md
+    sampling_design: str = "periodic"
+    #: "sampled": share of the run (periodic) or of each class's time (mix) measured in detail
+    sampling_fraction: float = 0.05
+    #: "sampled": measured length of a detailed window, and the unmeasured warm-up before it
+    sampling_window_ps: int = 10_000_000
+    sampling_warmup_ps: int = 2_000_000
+    #: "sampled": measured time of a class before it may run on the fast pipes
+    sampling_min_class_ps: int = 10_000_000
 
     def dram_config(self) -> Any:
         """Return the :class:`tnpu.dram.DramConfig` that ``dram`` names."""
@@ -189,7 +231,7 @@ class MemoryConfig:
 
     def validate(self, path: str = "memory") -> None:
         """Raise ConfigError naming the first bad field."""
-        _check_choice(f"{path}.model", self.model, list(_core.memory_model_names()), "memory model")
+        _check_choice(f"{path}.model", self.model, memory_model_names(), "memory model")
         _check_number(f"{path}.bandwidth_gbps", self.bandwidth_gbps)
         if REQUEST_BYTES * 1000 / self.bandwidth_gbps > MAX_PERIOD_PS:
             raise ConfigError(
@@ -203,7 +245,14 @@ class MemoryConfig:
             raise ConfigError(
                 f"{path}.max_request_bytes: must be a multiple of {REQUEST_BYTES}, got {self.max_request_bytes}"
             )
-        if self.model == "dram":
+        _check_choice(f"{path}.sampling_design", self.sampling_design, ["mix", "periodic"], "sampling design")
+        _check_number(f"{path}.sampling_fraction", self.sampling_fraction)
+        if not 0 < self.sampling_fraction <= 1:
+            raise ConfigError(f"{path}.sampling_fraction: must be in (0, 1], got {self.sampling_fraction}")
+        _check_int(f"{path}.sampling_window_ps", self.sampling_window_ps, 1, 1 << 50)
+        _check_int(f"{path}.sampling_warmup_ps", self.sampling_warmup_ps, 0, 1 << 50)
+        _check_int(f"{path}.sampling_min_class_ps", self.sampling_min_class_ps, 0, 1 << 50)
+        if self.model in ("dram", "sampled", "stream"):
             try:
                 self.dram_config().validate()
             except ConfigError as exc:
@@ -218,7 +267,8 @@ class DmaConfig:
     controller); ``request_bytes`` turns bursts off. Timing and statistics are identical either way (docs/dram.md).
     """
 
-    request_bytes: int = REQUEST_BYTES
+    #: bytes per request; 0: the memory's own line (the DRAM's burst: 64 B for DDR3/DDR4, 32 B for HBM2)
+    request_bytes: int = 0
     max_outstanding: int = 64
     max_burst_bytes: int = 4096
     #: ask a multi-line target for every line's completion (identical to line-by-line issue); false: a burst
@@ -227,7 +277,7 @@ class DmaConfig:
 
     def validate(self, path: str = "dma") -> None:
         """Raise ConfigError naming the first bad field."""
-        _check_int(f"{path}.request_bytes", self.request_bytes, 1, 1 << 20)
+        _check_int(f"{path}.request_bytes", self.request_bytes, 0, 1 << 20)
         _check_int(f"{path}.max_outstanding", self.max_outstanding, 1, 1 << 20)
         _check_int(f"{path}.max_burst_bytes", self.max_burst_bytes, 1, 1 << 30)
         if not isinstance(self.notify_lines, bool):
@@ -306,7 +356,7 @@ class ArchConfig:
             setattr(b, name, getattr(self.buffer, name))
         cfg.buffer = b
         d = _core.DmaEngineConfig()
-        d.request_bytes, d.max_outstanding = self.dma.request_bytes, self.dma.max_outstanding
+        d.request_bytes, d.max_outstanding = self.dma.request_bytes or REQUEST_BYTES, self.dma.max_outstanding
         d.max_burst_bytes = self.dma.max_burst_bytes
         d.notify_lines = self.dma.notify_lines
         cfg.dma = d
@@ -316,15 +366,30 @@ class ArchConfig:
         m.queue_depth = self.memory.queue_depth
         m.issue_interval_ps = self.memory.issue_interval_ps
         m.max_request_bytes = self.memory.max_request_bytes
-        if self.memory.model == "dram":
+        if self.memory.model == "stream":
+            raise ConfigError(
+                "memory.model: 'stream' is calibrated when a batch is simulated (tnpu.simulate); "
+                "a single layer pass takes 'ideal', 'fixed', 'dram' or 'sampled'"
+            )
+        if self.memory.model in ("dram", "sampled"):
             dram = self.memory.dram_config()
             spec = dram.to_spec()
-            if spec.line_bytes != self.dma.request_bytes:
+            if self.dma.request_bytes == 0:  # follow the DRAM's burst
+                d.request_bytes = spec.line_bytes
+                cfg.dma = d
+            elif spec.line_bytes != self.dma.request_bytes:
                 raise ConfigError(
                     f"arch.dma.request_bytes: {self.dma.request_bytes} must equal the DRAM burst of "
-                    f"{self.memory.dram!r} (line_bytes={spec.line_bytes})"
+                    f"{self.memory.dram!r} (line_bytes={spec.line_bytes}); 0 follows the DRAM"
                 )
             m.dram = spec
+            smp = _core.SampledMemoryConfig()
+            smp.design = self.memory.sampling_design
+            smp.detail_fraction = float(self.memory.sampling_fraction)
+            smp.window_ps = self.memory.sampling_window_ps
+            smp.warmup_ps = self.memory.sampling_warmup_ps
+            smp.min_class_ps = self.memory.sampling_min_class_ps
+            m.sampled = smp
         cfg.memory = m
         cfg.clock_period_ps = self.clock.period_ps
         cfg.dtype = self.dtype

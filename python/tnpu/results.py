@@ -118,6 +118,7 @@ class Result:
             "window_limit": self.meta["window_limit"],
             "window_used": self.meta["window_used"],
             "memory_model": self.meta["memory_model"],
+            "time_s_ci95": self.meta.get("time_s_ci95"),
             "events": self.meta["events"],
             "wall_s": self.meta["wall_s"],
         }

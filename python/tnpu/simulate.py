@@ -58,10 +58,24 @@ def _graph(model: str | Network | TaskArrays, cfg: AcceleratorConfig) -> tuple[T
 
 def _dram_peak_gbps(cfg: AcceleratorConfig) -> float:
     mem = cfg.arch.memory
-    if mem.model == "dram":
-        spec = mem.dram_config().to_spec()
-        return float(spec.channels * spec.bus_width / 8 * 2 / (spec.tck_ps * 1e-3))
+    if mem.model in ("dram", "sampled", "stream"):
+        return float(mem.dram_config().to_spec().peak_bandwidth_gbps)
     return float(mem.bandwidth_gbps)
+
+
+def resolve_stream(cfg: AcceleratorConfig) -> tuple[AcceleratorConfig, str]:
+    """Turn ``memory.model = "stream"`` into the fixed bandwidth model calibrated on its DRAM (cached).
+
+    Returns the configuration to simulate and the memory model's label for results.
+    """
+    mem = cfg.arch.memory
+    if mem.model != "stream":
+        return cfg, mem.model
+    from tnpu.reproduce import calibrate_stream, memory_overrides
+
+    cal = calibrate_stream(mem.dram)
+    label = f"stream ({cal.dram}, {cal.sustained_gbps:.2f} GB/s sustained)"
+    return cfg.override({"memory.model": "fixed"}).override(memory_overrides("stream", cal)), label
 
 
 def simulate(
@@ -106,6 +120,8 @@ def simulate(
             values[key] = value
     cfg = cfg.override(values) if values else cfg
     cfg.validate()
+    requested = cfg
+    cfg, memory_label = resolve_stream(cfg)
     arrays, net = _graph(model, cfg)
     sched = arrays.schedule_arrays()
     ids = arrays.tasks["id"]
@@ -196,7 +212,15 @@ def simulate(
     buf = cfg.arch.buffer
     engine_macs = [int(tasks["macs"][tasks["engine"] == i].sum()) for i in range(len(cfg.engines))]
     dram_bytes = int(out["dram_bytes_read"]) + int(out["dram_bytes_written"])
-    dram_model_pj = stats.get("tnpu.dram.energy") if cfg.arch.memory.model == "dram" else None
+    mem_model = cfg.arch.memory.model
+    dram_model_pj = {
+        "dram": stats.get("tnpu.dram.energy"),
+        "sampled": stats.get("tnpu.sampled.dram_energy"),
+    }.get(mem_model)
+    time_ci95 = None
+    if mem_model == "sampled":  # the run's own error estimate (docs/sampling.md)
+        half = 1.96 * float(stats.get("tnpu.sampled.time_sigma", 0.0))
+        time_ci95 = [max(0.0, (makespan - half) * 1e-12), (makespan + half) * 1e-12]
     activity = Activity(
         time_ps=makespan,
         clock_hz=1e12 / period,
@@ -241,9 +265,12 @@ def simulate(
         "window_used": int(out["window_used"]),
         "stash_bytes_per_instance": stash,
         "stash_window": int(stash_limit),
-        "memory_model": cfg.arch.memory.model,
-        "dram": str(cfg.arch.memory.dram) if cfg.arch.memory.model == "dram" else None,
-        "dram_peak_gbps": _dram_peak_gbps(cfg),
+        "memory_model": memory_label,
+        "dram": str(requested.arch.memory.dram)
+        if requested.arch.memory.model in ("dram", "sampled", "stream")
+        else None,
+        "time_s_ci95": time_ci95,
+        "dram_peak_gbps": _dram_peak_gbps(requested),
         "clock_period_ps": period,
         "makespan_ps": makespan,
         "events": int(out["events"]),
@@ -257,7 +284,7 @@ def simulate(
         "engine_of_class": list(engine_of_class),
         "matrix_pes": _class_pes(cfg, 0),
         "vector_pes": _class_pes(cfg, 1),
-        "config": cfg.to_dict(),
+        "config": requested.to_dict(),
     }
     return Result(
         tasks=tasks,

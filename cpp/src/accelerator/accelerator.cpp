@@ -11,6 +11,7 @@
 
 #include "tnpu/error.hpp"
 #include "tnpu/mem/dma_engine.hpp"
+#include "tnpu/mem/sampled_memory.hpp"
 #include "tnpu/workload/tile_pipeline.hpp"
 
 namespace tnpu {
@@ -59,7 +60,12 @@ class AcceleratorRunner final : public TaskRunner, public Module, private EventH
  public:
   AcceleratorRunner(Simulation& sim, const AcceleratorWorkload& workload, const AcceleratorConfig& config,
                     bool ideal, Target* target, const ProgressFn& progress)
-      : Module(sim, "accelerator"), workload_(workload), config_(config), ideal_(ideal), progress_(progress) {
+      : Module(sim, "accelerator"),
+        workload_(workload),
+        config_(config),
+        ideal_(ideal),
+        progress_(progress),
+        sampled_(dynamic_cast<SampledMemory*>(target)) {
     progress_every_ = std::max<std::uint64_t>(1, workload.tasks.size() / 200);
     const std::size_t n = workload.tasks.size();
     for (auto* v : {&macs_, &compute_ps_, &dram_read_, &dram_write_, &sram_reads_, &sram_writes_, &tiles_, &pes_}) {
@@ -94,6 +100,20 @@ class AcceleratorRunner final : public TaskRunner, public Module, private EventH
     pes_[task] = plan.pes;
     if (ideal_) {
       kernel().schedule_in(compute_ps_[task], *this, task, Priority::kCompletion);
+      return;
+    }
+    if (sampled_ != nullptr) {  // the traffic class: what each engine runs
+      const TaskInfo& info = workload_.tasks.tasks[task];
+      const bool gemm = workload_.layers[info.layer].gemm && info.phase != Phase::kWU;
+      const auto phase = static_cast<std::uint64_t>(info.phase);
+      const auto cls = static_cast<std::uint64_t>(info.task_class);
+      const std::uint64_t fine = (std::uint64_t{info.layer} + 1) << 16 | phase << 4 | cls << 1 | 1;
+      const std::uint64_t coarse = 1 + phase * 4 + (gemm ? cls : 2);
+      sampled_->set_context(engine, fine, coarse);
+      pipelines_[engine]->run(relocate(plan, task), [this, task, engine] {
+        sampled_->set_context(engine, 0, 0);
+        executor_->finish(task);
+      });
       return;
     }
     pipelines_[engine]->run(relocate(plan, task), [this, task] { executor_->finish(task); });
@@ -274,6 +294,7 @@ class AcceleratorRunner final : public TaskRunner, public Module, private EventH
   const ProgressFn& progress_;
   std::uint64_t progress_every_ = 1;
   std::uint64_t started_ = 0;
+  SampledMemory* sampled_ = nullptr;
   TaskExecutor* executor_ = nullptr;
   std::vector<mem::DmaEngine*> dmas_;
   std::vector<workload::TilePipeline*> pipelines_;
@@ -355,7 +376,7 @@ AcceleratorResult simulate_training(const AcceleratorWorkload& workload, const A
   AcceleratorConfig config = input;
   const workload::MemoryModel& memory = workload::memory_models().get(config.pass.memory.model);
   AcceleratorResult result;
-  if (config.pass.memory.model == "dram") {
+  if (config.pass.memory.model == "dram" || config.pass.memory.model == "sampled") {
     config.pass.memory.dram.wrap_addresses = true;  // the layout may exceed the capacity: only row/bank patterns
     result.dram_capacity_bytes = config.pass.memory.dram.capacity_bytes();
   }

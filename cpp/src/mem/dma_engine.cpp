@@ -77,7 +77,7 @@ void DmaEngine::issue() {
           lines = std::min(lines, (job.region_base + job.region_bytes - job.next_address) / rq);
         }
         const std::uint64_t budget = std::uint64_t{config_.max_outstanding} - outstanding_;
-        if (!config_.notify_lines && lines > budget && outstanding_ > 0) {
+        if ((!config_.notify_lines || target_.whole_bursts()) && lines > budget && outstanding_ > 0) {
           return;  // whole bursts only: wait for room rather than send a runt (a completion re-issues)
         }
         lines = std::max<std::uint64_t>(std::min(lines, budget), 1);

@@ -1326,6 +1326,16 @@ double DramController::command_energy_pj() const noexcept {
          std::max(0.0, e_ref) * n(DramCommand::kREF);
 }
 
+double DramController::refresh_command_pj() const noexcept {
+  const DramSpec& s = spec_;
+  const double tck_ns = static_cast<double>(s.tck_ps) / 1000.0;
+  return std::max(0.0, (s.idd5b - s.idd3n) * s.vdd * s.tRFC * tck_ns * s.devices_per_rank());
+}
+
+double DramController::refresh_energy_pj() const noexcept {
+  return refresh_command_pj() * static_cast<double>(counters_.cmd[ci(DramCommand::kREF)]->value);
+}
+
 double DramController::background_energy_pj() const noexcept {
   const DramSpec& s = spec_;
   const double tck_ns = static_cast<double>(s.tck_ps) / 1000.0;

@@ -50,6 +50,12 @@ void register_builtin_memory_models(MemoryModelRegistry& registry) {
                            [](Simulation& sim, const MemoryModelConfig& c) -> Target& {
                              return sim.make<DramController>("dram", c.dram);
                            }});
+  registry.add(MemoryModel{"sampled",
+                           "the cycle-level DRAM controller in detailed windows, measured per-class pipes between",
+                           false, [](Simulation& sim, const MemoryModelConfig& c) -> Target& {
+                             auto& dram = sim.make<DramController>("dram", c.dram);
+                             return sim.make<SampledMemory>("sampled", dram, c.sampled);
+                           }});
 }
 
 const MemoryModelRegistry& memory_models() {
@@ -129,7 +135,8 @@ void PassConfig::validate() const {
   dma.validate("dma");
   (void)memory_models().get(memory.model);
   if (memory.queue_depth == 0) throw ConfigError("memory.queue_depth: must be at least 1 (got 0)");
-  if (memory.model == "dram") {
+  if (memory.model == "sampled") memory.sampled.validate();
+  if (memory.model == "dram" || memory.model == "sampled") {
     memory.dram.validate();
     if (memory.dram.line_bytes() != dma.request_bytes) {
       throw ConfigError("dma.request_bytes: " + std::to_string(dma.request_bytes) +

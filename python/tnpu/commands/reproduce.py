@@ -34,9 +34,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--batch", type=positive_int, help="samples per batch (default 50; --quick: 4)")
     p.add_argument(
         "--memory",
-        choices=("stream", "dram"),
+        choices=("stream", "sampled", "dram"),
         default="stream",
-        help="stream: bandwidth model calibrated on the DRAM model (default); dram: cycle-level for every request",
+        help="stream: bandwidth model calibrated on the DRAM model (default); sampled: the cycle-level model in "
+        "detailed windows, measured per-class pipes between them, with an error estimate (docs/sampling.md); "
+        "dram: cycle-level for every request",
     )
     p.add_argument("--no-sweep", action="store_true", help="skip the bandwidth sweep")
     p.add_argument("--workers", type=positive_int, default=2, help="simulations run at once (default 2)")

@@ -40,10 +40,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument(
         "--memory",
-        choices=("dram", "stream", "fixed", "ideal"),
+        choices=("dram", "sampled", "stream", "fixed", "ideal"),
         help="dram: cycle-level controller for every request (the presets' default; slow for big nets at batch 50); "
-        "stream: bandwidth model calibrated on the DRAM model (what tnpu reproduce uses); fixed: --set "
-        "memory.bandwidth_gbps/latency_ps; ideal: no memory time",
+        "sampled: that controller in detailed windows, measured per-class pipes between them, with an error "
+        "estimate (docs/sampling.md); stream: bandwidth model calibrated on the DRAM model (what tnpu reproduce "
+        "uses); fixed: --set memory.bandwidth_gbps/latency_ps; ideal: no memory time",
     )
     p.add_argument("--dram", help="DRAM preset or file for the dram model (default ddr4-2133)")
     add_set_argument(p)
@@ -59,19 +60,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     """Run ``tnpu run``."""
-    from tnpu.accelerator import load_accelerator
-    from tnpu.reproduce import calibrate_stream, memory_overrides
     from tnpu.simulate import simulate
 
     overrides: dict[str, object] = {}
     if args.dram is not None:
         overrides["memory.dram"] = args.dram
-    calibration = None
-    if args.memory == "stream":
-        dram = args.dram if args.dram is not None else str(load_accelerator(args.arch).arch.memory.dram)
-        calibration = calibrate_stream(dram)
-        overrides.update(memory_overrides("stream", calibration))
-    elif args.memory is not None:
+    if args.memory is not None:
         overrides["memory.model"] = args.memory
     overrides.update(dict(args.set))
     _warn_if_long(args, overrides)
@@ -95,11 +89,6 @@ def run(args: argparse.Namespace) -> int:
             overrides=overrides,
             progress=tick,
         )
-    if calibration is not None:  # utilisation against the DRAM's peak, not the calibrated sustained bandwidth
-        result.meta["memory_model"] = (
-            f"stream ({calibration.dram}, {calibration.sustained_gbps:.2f} GB/s sustained)"
-        )
-        result.meta["dram_peak_gbps"] = calibration.peak_gbps
     if args.schedule_csv:
         result.write_schedule_csv(args.schedule_csv, overwrite=args.force)
     if args.timeline:
@@ -115,7 +104,9 @@ def run(args: argparse.Namespace) -> int:
         f"{s['model']} on {s['arch']} ({s['scheduler']}), batch {s['batch']}, memory {s['memory_model']}",
         file=out,
     )
-    print(f"  time per batch      {s['time_s'] * 1e3:12.3f} ms", file=out)
+    ci = s.get("time_s_ci95")
+    ci_text = f"   (95 % interval {ci[0] * 1e3:.3f} - {ci[1] * 1e3:.3f} ms)" if ci else ""
+    print(f"  time per batch      {s['time_s'] * 1e3:12.3f} ms{ci_text}", file=out)
     print(f"  energy (full)       {s['energy_j'] * 1e3:12.3f} mJ", file=out)
     print(f"  energy (no DRAM)    {s['energy_paper_j'] * 1e3:12.3f} mJ   (the paper's accounting)", file=out)
     print(f"  PU-c utilisation    {s['pu_c_util']:12.3f}   (conv MACs / PE capacity)", file=out)
@@ -157,6 +148,7 @@ def _warn_if_long(args: argparse.Namespace, overrides: dict[str, object]) -> Non
     if seconds > 30:
         print(
             f"tnpu run: note: at least {lines * 64 / 1e9:.1f} GB go through the cycle-level DRAM model: about "
-            f"{seconds / 60:.0f} min or more; --memory stream (calibrated on it, docs/reproduction.md) takes seconds",
+            f"{seconds / 60:.0f} min or more; --memory sampled (docs/sampling.md) takes about a tenth of that, "
+            "--memory stream seconds",
             file=sys.stderr,
         )

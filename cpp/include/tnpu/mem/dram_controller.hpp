@@ -82,6 +82,9 @@ class DramController final : public Module, public Target {
   // Energy so far (pJ): per-command energies plus background power up to now.
   [[nodiscard]] double command_energy_pj() const noexcept;
   [[nodiscard]] double background_energy_pj() const noexcept;
+  // The refresh (REF) part of command_energy_pj(), and the energy of one REF.
+  [[nodiscard]] double refresh_energy_pj() const noexcept;
+  [[nodiscard]] double refresh_command_pj() const noexcept;
   [[nodiscard]] double energy_pj() const noexcept { return command_energy_pj() + background_energy_pj(); }
   [[nodiscard]] std::uint64_t command_count(std::size_t cmd) const noexcept { return counters_.cmd[cmd]->value; }
   [[nodiscard]] const DramCounters& counters() const noexcept { return counters_; }

@@ -58,6 +58,9 @@ class Target {
   // order and at this time, would accept; returns the bytes accepted (0: rejected). If not every line was accepted,
   // the target counts one rejection and calls from.retry() later, as for a rejected send(). The accepted prefix
   // completes once (complete() with the request's size_bytes reduced to the prefix). Default: send(), all or none.
+  // True while the target times a multi-line request as a whole (one completion, whatever kNotifyLines asks): an
+  // initiator then sends whole bursts only, as with notify_lines off, instead of a line per freed line.
+  [[nodiscard]] virtual bool whole_bursts() const { return false; }
   virtual std::uint64_t send_prefix(const Request& request, Initiator& from) {
     return send(request, from) ? request.size_bytes : 0;
   }

@@ -11,7 +11,8 @@
 // dataflow and layer when memory is ideal and the layer is one tile.
 //
 // Memory models are chosen by name from an explicit registry (memory_models()): "ideal" (no memory time; traffic is
-// still counted), "fixed" (FixedLatencyMemory) and "dram" (the cycle-level DramController).
+// still counted), "fixed" (FixedLatencyMemory), "dram" (the cycle-level DramController) and "sampled" (SampledMemory:
+// the DramController in detailed windows, pipes at its measured per-class rates between them).
 //
 // Contract: simulate_pass() is deterministic and self-contained (its own Simulation); it throws ConfigError for a
 // bad configuration or a layer that does not fit the buffer (the message names the layer and the buffer).
@@ -29,6 +30,7 @@
 #include "tnpu/mem/dram_controller.hpp"
 #include "tnpu/mem/dram_spec.hpp"
 #include "tnpu/mem/fixed_latency_memory.hpp"
+#include "tnpu/mem/sampled_memory.hpp"
 #include "tnpu/mem/sram_buffer.hpp"
 #include "tnpu/sim/module.hpp"
 #include "tnpu/workload/tile_pipeline.hpp"
@@ -45,6 +47,8 @@ struct MemoryModelConfig {
   std::uint64_t max_request_bytes = 0;    // multi-line requests (bursts) accepted up to this size (0: none)
   // "dram": the cycle-level DRAM controller (DramController) with this organisation and timing
   DramSpec dram;
+  // "sampled": the DRAM controller above in detailed windows, measured per-class pipes between them
+  SampledMemoryConfig sampled;
 };
 
 struct MemoryModel {

@@ -1,0 +1,94 @@
+"""The sampled memory model against the full cycle-level run, beside the stream model, on a matrix of cases.
+
+For each case (network, preset, DRAM, batch) it runs the cycle-level DRAM model for every request (the reference),
+then ``sampled`` (both designs unless --design) and ``stream``, and prints per case: batch time error, whether the
+reference lies in sampled's 95 % interval, the largest engine busy-fraction difference, DRAM bytes, DRAM energy
+error, and the wall-time ratio to the reference. With --json FILE it also writes every figure.
+
+    python benchmarks/validate_sampled.py                      # the small matrix (about 3 minutes on 2 cores)
+    python benchmarks/validate_sampled.py --networks alexnet vgg11 --drams ddr4-2133 hbm2 --batch 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import tnpu
+
+PRESETS = ("tnpu", "dadiannao", "dnpu")
+
+
+def _run(net: str, arch: str, batch: int, overrides: dict) -> tuple[tnpu.Result, float]:
+    t = time.perf_counter()
+    r = tnpu.simulate(net, arch, batch=batch, overrides=overrides)
+    return r, time.perf_counter() - t
+
+
+def _row(ref: tnpu.Result, r: tnpu.Result, ref_wall: float, wall: float) -> dict:
+    s, rs = r.summary(), ref.summary()
+    ci = s.get("time_s_ci95")
+    return {
+        "time_err": s["time_s"] / rs["time_s"] - 1,
+        "in_ci": None if ci is None else bool(ci[0] <= rs["time_s"] <= ci[1]),
+        "busy_diff": max(abs(s["busy"][k] - rs["busy"][k]) for k in rs["busy"]),
+        "bytes_equal": s["dram_bytes"] == rs["dram_bytes"],
+        "energy_err": r.energy["dram"] / ref.energy["dram"] - 1,
+        "speedup": ref_wall / wall,
+        "time_s": s["time_s"],
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--networks", nargs="+", default=["lenet5", "mpcnn", "alexnet"])
+    p.add_argument("--presets", nargs="+", default=list(PRESETS))
+    p.add_argument("--drams", nargs="+", default=["ddr4-2133"])
+    p.add_argument("--batch", type=int, default=2)
+    p.add_argument("--design", choices=("periodic", "mix"), nargs="+", default=["periodic", "mix"])
+    p.add_argument("--json", metavar="FILE")
+    args = p.parse_args()
+    print(f"tnpu core built as {tnpu._core.build_type}")
+    rows = []
+    for dram in args.drams:
+        for net in args.networks:
+            for arch in args.presets:
+                ref, ref_wall = _run(net, arch, args.batch, {"memory.model": "dram", "memory.dram": dram})
+                case = {"network": net, "preset": arch, "dram": dram, "batch": args.batch}
+                case["reference_time_s"] = ref.summary()["time_s"]
+                case["reference_wall_s"] = ref_wall
+                models = {
+                    f"sampled-{d}": {"memory.model": "sampled", "memory.sampling_design": d}
+                    for d in args.design
+                }
+                models["stream"] = {"memory.model": "stream"}
+                for name, ov in models.items():
+                    r, wall = _run(net, arch, args.batch, {**ov, "memory.dram": dram})
+                    case[name] = _row(ref, r, ref_wall, wall)
+                rows.append(case)
+                line = f"{net:8s} {arch:9s} {dram:11s} b{args.batch} ref {ref_wall:6.1f}s"
+                for name in models:
+                    c = case[name]
+                    ci = "" if c["in_ci"] is None else (" in" if c["in_ci"] else " OUT")
+                    line += (
+                        f" | {name}: {c['time_err'] * 100:+6.2f}%{ci} busy {c['busy_diff']:.3f}"
+                        f" E {c['energy_err'] * 100:+5.1f}% {c['speedup']:5.1f}x"
+                    )
+                print(line, flush=True)
+    for name in rows[0] if rows else []:
+        if not isinstance(rows[0][name], dict):
+            continue
+        errs = [abs(r[name]["time_err"]) for r in rows]
+        cover = [r[name]["in_ci"] for r in rows if r[name]["in_ci"] is not None]
+        print(
+            f"{name}: mean |time error| {sum(errs) / len(errs) * 100:.2f} %, max {max(errs) * 100:.2f} %"
+            + (f", reference inside the 95 % interval in {sum(cover)}/{len(cover)}" if cover else "")
+        )
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

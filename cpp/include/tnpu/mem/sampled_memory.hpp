@@ -1,0 +1,160 @@
+#pragma once
+// SampledMemory: the cycle-level DRAM controller's answers for a whole training batch at a fraction of its cost.
+//
+// The target runs in one of two modes, switched only at scheduling decisions (never inside a request):
+// - DETAILED: every request goes to the DramController, exactly as with the "dram" memory model;
+// - FAST: each source (DMA engine) is a pipe whose time per line is what the controller measured for that source
+//   in the current traffic class. A multi-line request of n lines completes at max(now, pipe free) + n * t_line,
+//   as one completion (one kernel event per burst instead of one per line).
+// The traffic class is the set of tasks the engines run (set_context): with design "mix" the exact task of each
+// engine (layer, phase, class), with design "periodic" its coarse kind (phase, layer kind) -- what decides the
+// read/write share, which engines stream and the bank spread of the traffic the controller sees.
+//
+// When the detailed model runs (contract):
+// - "mix" (adaptive, stratified): a class is simulated in detail until min_class_ps of it has been measured, and
+//   again whenever its measured share of its own time falls below detail_fraction (a window of window_ps);
+// - "periodic" (SMARTS-like): a window of warmup_ps + window_ps at the start of every period of
+//   (warmup_ps + window_ps) / detail_fraction, plus any class not yet measured for min_class_ps.
+// Decisions are taken lazily, at the first request at or after the time they fall due (the target schedules no
+// event of its own, so a run ends when its traffic does). Each switch from FAST to DETAILED starts with warmup_ps that is simulated in detail but not measured, so queues,
+// open rows and the write buffer are those of the traffic when measuring starts; the controller keeps refreshing
+// while the target is FAST (refresh state is always current).
+//
+// Estimates (every figure from this run's own measurements):
+// - time per line of (source, class): ratio estimator sum(active time) / sum(lines) over measured episodes, with
+//   its standard error from the episodes' residuals (n >= 2; else a relative error of fallback_rel_se);
+// - time_sigma_ps(): the standard error of the run's end time, as if every fast line were on the critical path:
+//   sqrt(sum over (source, class) of (fast lines * SE)^2) plus the switches' in-flight work (a line time of each
+//   source's pipe per switch, independent);
+// - energy_pj(): the controller's own energy (detailed traffic, refresh and idle background over the whole run)
+//   plus, per class, the fast lines times the measured command energy per line and the fast time times the
+//   measured background power above idle.
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tnpu/mem/dram_controller.hpp"
+#include "tnpu/sim/module.hpp"
+#include "tnpu/sim/request.hpp"
+
+namespace tnpu {
+
+struct SampledMemoryConfig {
+  std::string design = "periodic";        // "periodic" | "mix"
+  Picoseconds warmup_ps = 2'000'000;      // detailed, not measured, after each switch from FAST
+  Picoseconds window_ps = 10'000'000;     // measured part of a detailed window
+  Picoseconds min_class_ps = 10'000'000;  // measured time before a class may run FAST
+  double detail_fraction = 0.05;          // measured share of each class's time ("mix") or of the run ("periodic")
+  std::uint32_t burst_lines = 32;         // largest request in FAST mode, in lines (several stay in flight)
+  double fallback_rel_se = 0.1;           // relative SE of a line time measured in fewer than 2 episodes
+  // Separate line times for a source alone and while another source has requests in the memory (measured: worse
+  // on AlexNet on TNPU, off by default; docs/sampling.md).
+  bool split_sharing = false;
+  void validate() const;                  // throws ConfigError naming the field (memory.sampled.<field>)
+};
+
+class SampledMemory final : public Module, public Target {
+ public:
+  SampledMemory(Simulation& sim, std::string_view name, DramController& dram, const SampledMemoryConfig& config);
+  SampledMemory(const SampledMemory&) = delete;
+  SampledMemory& operator=(const SampledMemory&) = delete;
+  ~SampledMemory() override;
+
+  bool send(const Request& request, Initiator& from) override;
+  std::uint64_t send_prefix(const Request& request, Initiator& from) override;
+  [[nodiscard]] std::uint64_t max_request_bytes(std::uint64_t address) const override;
+  [[nodiscard]] std::uint64_t line_bytes() const override { return dram_.line_bytes(); }
+  [[nodiscard]] bool whole_bursts() const override { return mode_ == Mode::kFast; }
+
+  // What engine `engine` runs from now on: `fine` and `coarse` identify its task's traffic (0: idle).
+  void set_context(std::uint32_t engine, std::uint64_t fine, std::uint64_t coarse);
+
+  [[nodiscard]] bool detailed() const noexcept { return mode_ == Mode::kDetailed; }
+  [[nodiscard]] double time_sigma_ps() const;
+  [[nodiscard]] double energy_pj() const;
+  [[nodiscard]] DramController& dram() noexcept { return dram_; }
+
+ private:
+  enum class Mode : std::uint8_t { kDetailed, kFast };
+  // Line time of one source in one class, alone (k = 0: no other source has requests in the memory) or shared
+  // (k = 1): ratio estimator over measured episodes (active ps, lines completed).
+  struct LineTime {
+    double sum_a = 0, sum_l = 0, sum_aa = 0, sum_ll = 0, sum_al = 0;
+    double sum_b = 0, sum_lat = 0;  // busy periods begun, and the latency of their first line
+    std::uint64_t episodes = 0;
+    std::uint64_t fast_lines = 0;
+  };
+  struct SourceClassStats {
+    LineTime k[2];
+  };
+  struct ClassStats {
+    Picoseconds measured_ps = 0, fast_ps = 0;
+    double cmd_pj = 0, cmd_lines = 0, bg_excess_pj = 0;  // measured: command energy, its lines, background - idle
+    std::uint64_t fast_lines = 0;
+    std::vector<SourceClassStats> src;
+  };
+  struct Source;
+  class Proxy;
+  class FastCompletion;
+
+  Source& source(const Request& request, Initiator& from);
+  [[nodiscard]] double line_ps(std::size_t src, std::uint32_t cls, int shared) const;
+  // The fast pipe of (source, class, sharing): first-line latency and the interval between lines (ps).
+  struct Pipe {
+    double latency = 0, interval = 0;
+  };
+  [[nodiscard]] Pipe pipe(std::size_t src, std::uint32_t cls, int shared) const;
+  [[nodiscard]] bool others_active(const Source& s) const;
+  void close_segments();
+  void dram_issued(Source& s, std::uint64_t lines);
+  void dram_done(Source& s, std::uint64_t lines);
+  void account();
+  void begin_episode();
+  void end_episode();
+  void decide();
+  void enter_detailed();
+  void enter_fast();
+  void schedule_decision(Picoseconds t);
+  void maybe_decide();
+  std::uint64_t send_fast(const Request& request, Source& s);
+  void fast_complete(std::uint64_t src);
+  [[nodiscard]] std::uint32_t class_of_context();
+  [[nodiscard]] double refresh_free_command_pj() const;
+  [[nodiscard]] double idle_background_w() const;
+
+  DramController& dram_;
+  SampledMemoryConfig config_;
+  Mode mode_ = Mode::kDetailed;
+  Picoseconds warm_until_ = 0;
+  Picoseconds window_end_ = 0;
+  Picoseconds last_account_ = 0;
+  static constexpr Picoseconds kNever = ~Picoseconds{0};
+  Picoseconds next_decision_ = 0;  // a time-based decision falls due (taken at the first request from then on)
+  bool decision_pending_ = false;
+  bool measuring_ = false;
+  std::vector<std::uint64_t> fine_, coarse_;  // per engine
+  std::map<std::vector<std::uint64_t>, std::uint32_t> class_ids_;
+  std::vector<ClassStats> classes_;
+  std::uint32_t cur_ = 0;
+  std::vector<std::unique_ptr<Source>> sources_;
+  std::unique_ptr<FastCompletion> fast_completion_;
+  // the episode being measured
+  Picoseconds episode_start_ = 0;
+  double episode_cmd_pj_ = 0, episode_bg_pj_ = 0, episode_lines_ = 0;
+  double lines_done_ = 0;  // DRAM lines completed, all sources
+  double switch_var_ = 0;  // ps^2: the work in flight at each switch
+  double episode_refs_ = 0, measured_refreshes_ = 0;  // REF commands issued in measured episodes
+  Picoseconds measured_ps_ = 0;                        // and the episodes' time
+  [[nodiscard]] double refreshes() const;
+  Counter& detailed_lines_;
+  Counter& fast_lines_;
+  Counter& fast_bursts_;
+  Counter& to_detailed_;
+  Counter& to_fast_;
+  Accumulator& measured_episodes_;
+};
+
+}  // namespace tnpu

@@ -1,0 +1,574 @@
+#include "tnpu/mem/sampled_memory.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "tnpu/error.hpp"
+#include "tnpu/mem/dram_timing.hpp"
+#include "tnpu/sim/kernel.hpp"
+
+namespace tnpu {
+
+namespace {
+constexpr double kMinLines = 64.0;  // lines measured before a (source, class, sharing) line time is used alone
+}  // namespace
+
+void SampledMemoryConfig::validate() const {
+  const std::string f = "memory.sampled.";
+  if (design != "mix" && design != "periodic") {
+    throw ConfigError(f + "design: expected 'mix' or 'periodic', got '" + design + "'");
+  }
+  if (window_ps == 0) throw ConfigError(f + "window_ps: must be at least 1 ps (got 0)");
+  if (!(detail_fraction > 0.0 && detail_fraction <= 1.0)) {
+    throw ConfigError(f + "detail_fraction: must be in (0, 1], got " + std::to_string(detail_fraction));
+  }
+  if (burst_lines == 0 || burst_lines > 4096) {
+    throw ConfigError(f + "burst_lines: must be in [1, 4096], got " + std::to_string(burst_lines));
+  }
+  if (!(fallback_rel_se >= 0.0 && fallback_rel_se <= 10.0)) {
+    throw ConfigError(f + "fallback_rel_se: must be in [0, 10], got " + std::to_string(fallback_rel_se));
+  }
+  constexpr Picoseconds kMax = Picoseconds{1} << 50;
+  if (warmup_ps > kMax || window_ps > kMax || min_class_ps > kMax) {
+    throw ConfigError(f + "warmup_ps, window_ps and min_class_ps must be at most 2^50 ps");
+  }
+}
+
+// The DMA engine behind one source id, and the proxy the DRAM controller calls back.
+class SampledMemory::Proxy final : public Initiator {
+ public:
+  Proxy(SampledMemory& m, Source& s) : m_(m), s_(s) {}
+  void complete(const Request& request) override;
+  void line_completed(const Request& request) override;
+  void retry() override;
+
+ private:
+  SampledMemory& m_;
+  Source& s_;
+};
+
+struct SampledMemory::Source {
+  std::size_t index = 0;
+  Initiator* up = nullptr;
+  std::unique_ptr<Proxy> proxy;
+  std::uint64_t dram_out = 0;  // lines in the DRAM controller
+  Picoseconds seg_start = 0;   // start of the current active segment (measuring, dram_out > 0)
+  int seg_shared = 0;          // whether another source had requests in the DRAM during the segment
+  double ep_a[2] = {0, 0}, ep_l[2] = {0, 0};  // this episode, alone / shared: active ps, lines completed
+  double ep_b[2] = {0, 0}, ep_lat[2] = {0, 0};  // busy periods begun, latency of their first line
+  Picoseconds busy_start = 0;  // the current busy period (dram_out > 0) began
+  bool first_pending = false;  // its first line has not completed yet
+  Picoseconds last_done = 0;   // fast: completion of the source's last line
+  Picoseconds fast_free = 0;   // when the source's fast pipe is free
+  std::deque<Request> fast_pending;
+  std::uint64_t fast_out_lines = 0;
+};
+
+class SampledMemory::FastCompletion final : public EventHandler {
+ public:
+  explicit FastCompletion(SampledMemory& m) : m_(m) {}
+  void handle_event(std::uint64_t arg) override { m_.fast_complete(arg); }
+
+ private:
+  SampledMemory& m_;
+};
+
+void SampledMemory::Proxy::complete(const Request& request) {
+  const std::uint64_t line = m_.dram_.line_bytes();
+  const bool each = (request.flags & Request::kNotifyLines) != 0;
+  m_.dram_done(s_, each ? 1 : std::max<std::uint64_t>(1, request.size_bytes / line));
+  s_.up->complete(request);
+}
+
+void SampledMemory::Proxy::line_completed(const Request& request) {
+  m_.dram_done(s_, 1);
+  s_.up->line_completed(request);
+}
+
+void SampledMemory::Proxy::retry() { s_.up->retry(); }
+
+SampledMemory::SampledMemory(Simulation& sim, std::string_view name, DramController& dram,
+                             const SampledMemoryConfig& config)
+    : Module(sim, name),
+      dram_(dram),
+      config_((config.validate(), config)),
+      fast_completion_(std::make_unique<FastCompletion>(*this)),
+      detailed_lines_(add_counter("detailed_lines", "count", "lines served by the cycle-level DRAM controller")),
+      fast_lines_(add_counter("fast_lines", "count", "lines served by the measured per-class pipes")),
+      fast_bursts_(add_counter("fast_bursts", "count", "requests served by the measured per-class pipes")),
+      to_detailed_(add_counter("switches_to_detailed", "count", "switches from fast to detailed")),
+      to_fast_(add_counter("switches_to_fast", "count", "switches from detailed to fast")),
+      measured_episodes_(add_accumulator("episode_ps", "ps", "measured episodes (one class, detailed)")) {
+  class_ids_.emplace(std::vector<std::uint64_t>{}, 0);
+  classes_.emplace_back();
+  add_formula("time_sigma", "ps", "standard error of the run's end time (fast lines' line-time errors)",
+              [this] { return time_sigma_ps(); });
+  add_formula("dram_energy", "pJ", "DRAM energy: the controller's plus the fast lines' measured energy",
+              [this] { return energy_pj(); });
+  add_formula("classes", "count", "traffic classes seen", [this] { return static_cast<double>(classes_.size()); });
+  add_formula("measured_fraction", "ratio", "share of the run's time measured in detail", [this] {
+    double m = 0, all = 0;
+    for (const auto& c : classes_) {
+      m += static_cast<double>(c.measured_ps);
+      all += static_cast<double>(c.measured_ps + c.fast_ps);
+    }
+    return all > 0 ? m / all : 0.0;
+  });
+  add_formula("fast_fraction", "ratio", "share of the run's time served by the fast pipes", [this] {
+    double f = 0;
+    for (const auto& c : classes_) f += static_cast<double>(c.fast_ps);
+    return now() > 0 ? f / static_cast<double>(now()) : 0.0;
+  });
+  measuring_ = config_.warmup_ps == 0;
+  warm_until_ = config_.warmup_ps;
+  window_end_ = warm_until_ + config_.window_ps;
+}
+
+SampledMemory::~SampledMemory() = default;
+
+std::uint64_t SampledMemory::max_request_bytes(std::uint64_t address) const {
+  // Decisions are taken when traffic asks for them (no timer event of the target's own keeps the simulation
+  // going); the DMA asks this right before it sends, at the same time, so both see the same mode.
+  const_cast<SampledMemory*>(this)->maybe_decide();
+  return mode_ == Mode::kDetailed ? dram_.max_request_bytes(address) : config_.burst_lines * dram_.line_bytes();
+}
+
+SampledMemory::Source& SampledMemory::source(const Request& request, Initiator& from) {
+  const std::size_t i = request.source;
+  if (i >= sources_.size()) sources_.resize(i + 1);
+  auto& s = sources_[i];
+  if (!s) {
+    s = std::make_unique<Source>();
+    s->index = i;
+    s->up = &from;
+    s->proxy = std::make_unique<Proxy>(*this, *s);
+  } else if (s->up != &from) {
+    throw SimulationError("sampled memory: two initiators send with source id " + std::to_string(i));
+  }
+  return *s;
+}
+
+void SampledMemory::maybe_decide() {
+  if (!decision_pending_ && now() < next_decision_) return;
+  decision_pending_ = false;
+  next_decision_ = kNever;
+  account();
+  decide();
+}
+
+bool SampledMemory::send(const Request& request, Initiator& from) {
+  maybe_decide();
+  Source& s = source(request, from);
+  if (mode_ == Mode::kFast) return send_fast(request, s) > 0;
+  if (!dram_.send(request, *s.proxy)) return false;
+  const std::uint64_t line = dram_.line_bytes();
+  dram_issued(s, std::max<std::uint64_t>(1, request.size_bytes / line));
+  return true;
+}
+
+std::uint64_t SampledMemory::send_prefix(const Request& request, Initiator& from) {
+  maybe_decide();
+  Source& s = source(request, from);
+  if (mode_ == Mode::kFast) return send_fast(request, s);
+  const std::uint64_t bytes = dram_.send_prefix(request, *s.proxy);
+  if (bytes > 0) dram_issued(s, std::max<std::uint64_t>(1, bytes / dram_.line_bytes()));
+  return bytes;
+}
+
+bool SampledMemory::others_active(const Source& s) const {
+  if (!config_.split_sharing) return false;
+  for (const auto& o : sources_) {
+    if (o && o.get() != &s && (o->dram_out > 0 || o->fast_out_lines > 0)) return true;
+  }
+  return false;
+}
+
+// Ends every source's active segment at now (its time goes to its alone or shared share) and starts the next one
+// in the current sharing state: called when a source starts or stops having requests in the memory.
+void SampledMemory::close_segments() {
+  const Picoseconds t = now();
+  for (auto& s : sources_) {
+    if (!s || s->dram_out == 0) continue;
+    s->ep_a[s->seg_shared] += static_cast<double>(t - s->seg_start);
+    s->seg_start = t;
+    s->seg_shared = others_active(*s) ? 1 : 0;
+  }
+}
+
+void SampledMemory::dram_issued(Source& s, std::uint64_t lines) {
+  const bool starts = s.dram_out == 0;
+  if (starts && measuring_) close_segments();
+  s.dram_out += lines;
+  if (starts) {
+    s.busy_start = now();
+    s.first_pending = true;
+  }
+  if (starts && measuring_) {
+    s.seg_start = now();
+    close_segments();  // the others' sharing state changed; s's own segment starts in the right state
+  }
+  detailed_lines_.inc(lines);
+}
+
+void SampledMemory::dram_done(Source& s, std::uint64_t lines) {
+  if (s.dram_out < lines) throw SimulationError("sampled memory: more DRAM completions than lines sent");
+  s.dram_out -= lines;
+  lines_done_ += static_cast<double>(lines);
+  if (measuring_ && s.first_pending) {
+    s.ep_b[s.seg_shared] += 1;
+    s.ep_lat[s.seg_shared] += static_cast<double>(now() - s.busy_start);
+  }
+  s.first_pending = false;
+  if (measuring_) {
+    s.ep_l[s.seg_shared] += static_cast<double>(lines);
+    if (s.dram_out == 0) {
+      s.ep_a[s.seg_shared] += static_cast<double>(now() - s.seg_start);
+      close_segments();  // the others are now alone, or less shared
+    }
+  }
+}
+
+double SampledMemory::line_ps(std::size_t src, std::uint32_t cls, int shared) const {
+  const auto& c = classes_[cls];
+  if (src < c.src.size()) {
+    const LineTime& lt = c.src[src].k[shared];
+    if (lt.sum_l >= kMinLines) return lt.sum_a / lt.sum_l;
+    const LineTime& other = c.src[src].k[1 - shared];  // this class, the other sharing state
+    if (lt.sum_l + other.sum_l >= kMinLines) return (lt.sum_a + other.sum_a) / (lt.sum_l + other.sum_l);
+  }
+  double a = 0, l = 0;  // pooled over the classes of this source, this sharing state
+  for (const auto& k : classes_) {
+    if (src < k.src.size()) {
+      a += k.src[src].k[shared].sum_a;
+      l += k.src[src].k[shared].sum_l;
+    }
+  }
+  if (l >= 1.0) return a / l;
+  const DramSpec& sp = dram_.spec();  // nothing measured yet: the peak rate
+  return static_cast<double>(sp.tck_ps) * sp.tBL() / std::max<std::uint32_t>(sp.channels, 1);
+}
+
+SampledMemory::Pipe SampledMemory::pipe(std::size_t src, std::uint32_t cls, int shared) const {
+  // latency: mean first-line latency of busy periods (this class and sharing state, else pooled); interval: the
+  // rest of the measured active time per line, so that busy periods of the measured sizes take their measured time
+  const double t_all = line_ps(src, cls, shared);
+  double b = 0, lat = 0, a = 0, l = 0;
+  const auto take = [&](const LineTime& lt) {
+    b += lt.sum_b;
+    lat += lt.sum_lat;
+    a += lt.sum_a;
+    l += lt.sum_l;
+  };
+  const auto& c = classes_[cls];
+  if (src < c.src.size()) take(c.src[src].k[shared]);
+  if (l < kMinLines && src < c.src.size()) take(c.src[src].k[1 - shared]);
+  if (l < kMinLines) {
+    b = lat = a = l = 0;
+    for (const auto& k : classes_) {
+      if (src < k.src.size()) take(k.src[src].k[shared]);
+    }
+  }
+  Pipe p;
+  if (b < 1 || l <= b) {
+    p.interval = t_all;
+    return p;
+  }
+  p.latency = lat / b;
+  p.interval = std::max(0.0, (a - b * p.latency) / (l - b));
+  return p;
+}
+
+std::uint64_t SampledMemory::send_fast(const Request& request, Source& s) {
+  const std::uint64_t line = dram_.line_bytes();
+  const std::uint64_t n = std::max<std::uint64_t>(1, (request.size_bytes + line - 1) / line);
+  const int shared = others_active(s) ? 1 : 0;
+  const Pipe p = pipe(s.index, cur_, shared);
+  // a latency-rate server: line j completes at max(issue + latency, previous line + interval)
+  const double by_latency = static_cast<double>(now()) + p.latency + static_cast<double>(n - 1) * p.interval;
+  const double by_rate = static_cast<double>(std::max(s.last_done, s.fast_free)) + static_cast<double>(n) * p.interval;
+  const auto done = static_cast<Picoseconds>(std::llround(std::max(by_latency, by_rate)));
+  s.last_done = std::max(done, s.last_done);
+  const Picoseconds finish = s.last_done;
+  auto& c = classes_[cur_];
+  if (c.src.size() <= s.index) c.src.resize(s.index + 1);
+  c.src[s.index].k[shared].fast_lines += n;
+  c.fast_lines += n;
+  fast_lines_.inc(n);
+  fast_bursts_.inc();
+  Request r = request;
+  r.flags &= ~Request::kNotifyLines;  // one completion for the whole burst
+  s.fast_pending.push_back(r);
+  s.fast_out_lines += n;
+  kernel().schedule_at(finish, *fast_completion_, s.index, Priority::kCompletion);
+  return request.size_bytes;
+}
+
+void SampledMemory::fast_complete(std::uint64_t src) {
+  Source& s = *sources_[src];
+  const Request r = s.fast_pending.front();
+  s.fast_pending.pop_front();
+  const std::uint64_t line = dram_.line_bytes();
+  s.fast_out_lines -= std::max<std::uint64_t>(1, (r.size_bytes + line - 1) / line);
+  s.up->complete(r);
+}
+
+void SampledMemory::account() {
+  const Picoseconds t = now();
+  const Picoseconds dt = t - last_account_;
+  last_account_ = t;
+  ClassStats& c = classes_[cur_];
+  if (mode_ == Mode::kFast) {
+    c.fast_ps += dt;
+  } else if (measuring_) {
+    c.measured_ps += dt;
+    for (auto& s : sources_) {
+      if (s && s->dram_out > 0) {
+        s->ep_a[s->seg_shared] += static_cast<double>(t - s->seg_start);
+        s->seg_start = t;
+      }
+    }
+  }
+}
+
+double SampledMemory::refresh_free_command_pj() const { return dram_.command_energy_pj() - dram_.refresh_energy_pj(); }
+
+double SampledMemory::refreshes() const {
+  return static_cast<double>(dram_.command_count(static_cast<std::size_t>(DramCommand::kREF)));
+}
+
+double SampledMemory::idle_background_w() const {
+  const DramSpec& s = dram_.spec();
+  return s.idd2n * s.vdd * s.devices_per_rank() * s.ranks * s.channels / 1000.0;  // pJ per ps
+}
+
+void SampledMemory::begin_episode() {
+  if (!measuring_) return;
+  episode_start_ = now();
+  episode_cmd_pj_ = refresh_free_command_pj();
+  episode_bg_pj_ = dram_.background_energy_pj();
+  episode_lines_ = lines_done_;
+  episode_refs_ = refreshes();
+  for (auto& s : sources_) {
+    if (s) {
+      s->ep_a[0] = s->ep_a[1] = s->ep_l[0] = s->ep_l[1] = 0;
+      s->ep_b[0] = s->ep_b[1] = s->ep_lat[0] = s->ep_lat[1] = 0;
+      s->seg_start = now();
+      s->seg_shared = others_active(*s) ? 1 : 0;
+    }
+  }
+}
+
+void SampledMemory::end_episode() {
+  if (!measuring_) return;
+  ClassStats& c = classes_[cur_];
+  const double dt = static_cast<double>(now() - episode_start_);
+  c.cmd_pj += refresh_free_command_pj() - episode_cmd_pj_;
+  c.cmd_lines += lines_done_ - episode_lines_;
+  c.bg_excess_pj += dram_.background_energy_pj() - episode_bg_pj_ - idle_background_w() * dt;
+  if (dt > 0) measured_episodes_.add(dt);
+  measured_refreshes_ += refreshes() - episode_refs_;
+  measured_ps_ += now() - episode_start_;
+  for (auto& s : sources_) {
+    if (!s) continue;
+    if (c.src.size() <= s->index) c.src.resize(s->index + 1);
+    for (int k = 0; k < 2; ++k) {
+      const double a = s->ep_a[k], l = s->ep_l[k];
+      LineTime& st = c.src[s->index].k[k];
+      st.sum_b += s->ep_b[k];
+      st.sum_lat += s->ep_lat[k];
+      s->ep_a[k] = s->ep_l[k] = s->ep_b[k] = s->ep_lat[k] = 0;
+      if (a <= 0 && l <= 0) continue;
+      st.sum_a += a;
+      st.sum_l += l;
+      st.sum_aa += a * a;
+      st.sum_ll += l * l;
+      st.sum_al += a * l;
+      ++st.episodes;
+    }
+  }
+}
+
+std::uint32_t SampledMemory::class_of_context() {
+  const auto& key = config_.design == "mix" ? fine_ : coarse_;
+  if (std::all_of(key.begin(), key.end(), [](std::uint64_t k) { return k == 0; })) return 0;  // all idle
+  const auto it = class_ids_.find(key);
+  if (it != class_ids_.end()) return it->second;
+  const auto id = static_cast<std::uint32_t>(classes_.size());
+  class_ids_.emplace(key, id);
+  classes_.emplace_back();
+  return id;
+}
+
+void SampledMemory::set_context(std::uint32_t engine, std::uint64_t fine, std::uint64_t coarse) {
+  if (engine >= fine_.size()) {
+    fine_.resize(engine + 1, 0);
+    coarse_.resize(engine + 1, 0);
+  }
+  if (fine_[engine] == fine && coarse_[engine] == coarse) return;
+  account();
+  end_episode();
+  fine_[engine] = fine;
+  coarse_[engine] = coarse;
+  cur_ = class_of_context();
+  begin_episode();
+  decision_pending_ = true;  // taken at the next request
+}
+
+void SampledMemory::schedule_decision(Picoseconds t) { next_decision_ = std::max(t, now()); }
+
+void SampledMemory::decide() {
+  const ClassStats& c = classes_[cur_];
+  const Picoseconds t = now();
+  if (mode_ == Mode::kDetailed && !measuring_) {  // warming up
+    if (t < warm_until_) {
+      schedule_decision(warm_until_);
+      return;
+    }
+    measuring_ = true;
+    begin_episode();
+  }
+  const double f = config_.detail_fraction;
+  const bool known = c.measured_ps >= config_.min_class_ps;
+  const Picoseconds until_known = config_.min_class_ps - std::min(c.measured_ps, config_.min_class_ps);
+  if (config_.design == "mix") {
+    const double m = static_cast<double>(c.measured_ps);
+    const bool due = known && m < f * (m + static_cast<double>(c.fast_ps));
+    if (mode_ == Mode::kFast) {
+      if (!known || due) {
+        enter_detailed();
+      } else {  // the class falls due after this much more fast time
+        const double more = m * (1.0 - f) / f - static_cast<double>(c.fast_ps);
+        schedule_decision(t + static_cast<Picoseconds>(std::max(1.0, std::ceil(more))));
+      }
+      return;
+    }
+    if (t < window_end_) {
+      schedule_decision(window_end_);
+    } else if (!known) {
+      schedule_decision(t + until_known);
+    } else if (due) {
+      window_end_ = t + config_.window_ps;
+      schedule_decision(window_end_);
+    } else {
+      enter_fast();
+    }
+    return;
+  }
+  // periodic
+  const Picoseconds window = config_.warmup_ps + config_.window_ps;
+  const auto period = static_cast<Picoseconds>(std::ceil(static_cast<double>(window) / f));
+  const Picoseconds period_start = t / period * period;
+  const bool in_window = t - period_start < window;
+  const Picoseconds next = in_window ? period_start + window : period_start + period;
+  if (mode_ == Mode::kFast) {
+    if (!known || in_window) {
+      enter_detailed();
+    } else {
+      schedule_decision(next);
+    }
+    return;
+  }
+  if (!known) {
+    schedule_decision(std::min(next, t + until_known));
+  } else if (in_window || t < window_end_) {
+    schedule_decision(std::max(next, window_end_));
+  } else {
+    enter_fast();
+  }
+}
+
+void SampledMemory::enter_detailed() {
+  account();
+  end_episode();
+  mode_ = Mode::kDetailed;
+  to_detailed_.inc();
+  for (auto& s : sources_) {  // the fast bursts still in flight: their remaining work, independent errors
+    if (s && s->fast_out_lines > 0) {
+      const double w = static_cast<double>(s->fast_out_lines) * line_ps(s->index, cur_, others_active(*s) ? 1 : 0);
+      switch_var_ += w * w;
+    }
+  }
+  warm_until_ = now() + config_.warmup_ps;
+  window_end_ = warm_until_ + config_.window_ps;
+  measuring_ = config_.warmup_ps == 0;
+  begin_episode();
+  schedule_decision(measuring_ ? window_end_ : warm_until_);
+}
+
+void SampledMemory::enter_fast() {
+  account();
+  end_episode();
+  mode_ = Mode::kFast;
+  measuring_ = false;
+  to_fast_.inc();
+  for (auto& s : sources_) {  // the pipe is busy with what the controller still holds of this source
+    if (!s) continue;
+    const double w = static_cast<double>(s->dram_out) * line_ps(s->index, cur_, others_active(*s) ? 1 : 0);
+    switch_var_ += w * w;
+    s->fast_free = std::max(s->fast_free, now() + static_cast<Picoseconds>(std::llround(w)));
+  }
+  if (config_.design == "periodic") {
+    decide();  // schedules the next window
+  } else {
+    const ClassStats& c = classes_[cur_];
+    const double f = config_.detail_fraction;
+    const double more = static_cast<double>(c.measured_ps) * (1.0 - f) / f - static_cast<double>(c.fast_ps);
+    schedule_decision(now() + static_cast<Picoseconds>(std::max(1.0, std::ceil(more))));
+  }
+}
+
+double SampledMemory::time_sigma_ps() const {
+  double var = switch_var_;
+  for (std::uint32_t ci = 0; ci < classes_.size(); ++ci) {
+    const ClassStats& c = classes_[ci];
+    for (std::size_t si = 0; si < c.src.size(); ++si) {
+     for (int k = 0; k < 2; ++k) {
+      const LineTime& st = c.src[si].k[k];
+      if (st.fast_lines == 0) continue;
+      const double t = line_ps(si, ci, k);
+      double se = config_.fallback_rel_se * t;
+      if (st.episodes >= 2 && st.sum_l > 0) {
+        const double n = static_cast<double>(st.episodes);
+        const double r = st.sum_a / st.sum_l;
+        const double e2 = std::max(0.0, st.sum_aa - 2.0 * r * st.sum_al + r * r * st.sum_ll);
+        const double lbar = st.sum_l / n;
+        se = std::sqrt(e2 / (n * (n - 1.0) * lbar * lbar));
+      }
+      const double x = static_cast<double>(st.fast_lines) * se;
+      var += x * x;
+     }
+    }
+  }
+  return std::sqrt(var);
+}
+
+double SampledMemory::energy_pj() const {
+  double e = dram_.energy_pj();
+  // Refresh: the controller is idle while the target is fast and catches up on the refreshes of that stretch when
+  // it next works (in a warm-up), so its own count is not the run's; the run refreshes at the rate measured.
+  if (measured_ps_ > 0) {
+    const double rate = measured_refreshes_ / static_cast<double>(measured_ps_);
+    e += rate * static_cast<double>(now()) * dram_.refresh_command_pj() - dram_.refresh_energy_pj();
+  }
+  double pooled_cmd = 0, pooled_lines = 0, pooled_bg = 0, pooled_ps = 0;
+  for (const auto& c : classes_) {
+    pooled_cmd += c.cmd_pj;
+    pooled_lines += c.cmd_lines;
+    pooled_bg += c.bg_excess_pj;
+    pooled_ps += static_cast<double>(c.measured_ps);
+  }
+  for (const auto& c : classes_) {
+    if (c.fast_lines == 0 && c.fast_ps == 0) continue;
+    const double per_line = c.cmd_lines >= 1 ? c.cmd_pj / c.cmd_lines
+                            : pooled_lines >= 1 ? pooled_cmd / pooled_lines
+                                                : 0.0;
+    const double bg_w = c.measured_ps > 0 ? c.bg_excess_pj / static_cast<double>(c.measured_ps)
+                        : pooled_ps > 0   ? pooled_bg / pooled_ps
+                                          : 0.0;
+    e += static_cast<double>(c.fast_lines) * per_line + static_cast<double>(c.fast_ps) * bg_w;
+  }
+  return e;
+}
+
+}  // namespace tnpu
