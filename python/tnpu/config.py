@@ -165,6 +165,7 @@ MEMORY_MODEL_FIELDS: dict[str, frozenset[str]] = {
             "sampling_window_ps",
             "sampling_warmup_ps",
             "sampling_min_class_ps",
+            "sampling_min_lines",
         }
     ),
     "stream": frozenset({"dram"}),
@@ -201,9 +202,9 @@ class MemoryConfig:
     dram: Any = "ddr4-2133"
     #: "fixed": largest multi-line request (burst) it takes as one, timed line by line (0: single requests)
     max_request_bytes: int = 0
-    #: "sampled": "periodic" (a class is each engine's phase and layer kind; SMARTS-like periodic windows) or
-    #: "mix" (a class is the exact task of every engine; adaptive, stratified windows); docs/sampling.md
-    sampling_design: str = "periodic"
+    #: "sampled": "mix" (a class is the exact task of every engine; adaptive, stratified windows) or "periodic"
+    #: (a class is each engine's phase and layer kind; SMARTS-like periodic windows); docs/sampling.md
+    sampling_design: str = "mix"
     #: "sampled": share of the run (periodic) or of each class's time (mix) measured in detail
     sampling_fraction: float = 0.05
     #: "sampled": measured length of a detailed window, and the unmeasured warm-up before it
@@ -211,6 +212,9 @@ class MemoryConfig:
     sampling_warmup_ps: int = 2_000_000
     #: "sampled": measured time of a class before it may run on the fast pipes
     sampling_min_class_ps: int = 10_000_000
+    #: "sampled": a batch moving fewer DRAM lines than this (about a second of the cycle-level model) is
+    #: simulated wholly in detail: exact, and as fast as sampling it
+    sampling_min_lines: int = 4_000_000
 
     def dram_config(self) -> Any:
         """Return the :class:`tnpu.dram.DramConfig` that ``dram`` names."""
@@ -252,6 +256,7 @@ class MemoryConfig:
         _check_int(f"{path}.sampling_window_ps", self.sampling_window_ps, 1, 1 << 50)
         _check_int(f"{path}.sampling_warmup_ps", self.sampling_warmup_ps, 0, 1 << 50)
         _check_int(f"{path}.sampling_min_class_ps", self.sampling_min_class_ps, 0, 1 << 50)
+        _check_int(f"{path}.sampling_min_lines", self.sampling_min_lines, 0, 1 << 62)
         if self.model in ("dram", "sampled", "stream"):
             try:
                 self.dram_config().validate()

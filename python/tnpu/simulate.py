@@ -162,6 +162,13 @@ def simulate(
     win = cfg.window if cfg.window > 0 else (stash_limit if cfg.scheduler == "reorder" else 0)
     slots = max(1, min(win if win > 0 else 1, 16))
 
+    sampling_note = None
+    if cfg.arch.memory.model == "sampled":  # a cheap batch is simulated wholly in detail (exact)
+        line = cfg.arch.memory.dram_config().to_spec().line_bytes
+        lines = int(t["bytes_in"].sum() + t["bytes_out"].sum()) // line  # a lower bound: tiling re-reads more
+        if lines < cfg.arch.memory.sampling_min_lines:
+            cfg = cfg.override({"memory.sampling_fraction": 1.0})
+            sampling_note = f"all detailed (at least {lines:,} lines, under sampling_min_lines)"
     engine_of_class = cfg.engine_of_class()
     engines = [
         (e.name, e.array_rows, e.array_cols, e.dataflow, e.lanes, float(e.buffer_share)) for e in cfg.engines
@@ -270,6 +277,7 @@ def simulate(
         if requested.arch.memory.model in ("dram", "sampled", "stream")
         else None,
         "time_s_ci95": time_ci95,
+        "sampling": sampling_note,
         "dram_peak_gbps": _dram_peak_gbps(requested),
         "clock_period_ps": period,
         "makespan_ps": makespan,

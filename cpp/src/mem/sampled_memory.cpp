@@ -420,6 +420,10 @@ void SampledMemory::schedule_decision(Picoseconds t) { next_decision_ = std::max
 void SampledMemory::decide() {
   const ClassStats& c = classes_[cur_];
   const Picoseconds t = now();
+  if (config_.detail_fraction >= 1.0) {  // everything in detail: the cycle-level run itself
+    measuring_ = mode_ == Mode::kDetailed;
+    return;
+  }
   if (mode_ == Mode::kDetailed && !measuring_) {  // warming up
     if (t < warm_until_) {
       schedule_decision(warm_until_);

@@ -43,7 +43,7 @@
 namespace tnpu {
 
 struct SampledMemoryConfig {
-  std::string design = "periodic";        // "periodic" | "mix"
+  std::string design = "mix";             // "mix" | "periodic"
   Picoseconds warmup_ps = 2'000'000;      // detailed, not measured, after each switch from FAST
   Picoseconds window_ps = 10'000'000;     // measured part of a detailed window
   Picoseconds min_class_ps = 10'000'000;  // measured time before a class may run FAST
