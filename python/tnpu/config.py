@@ -166,6 +166,7 @@ MEMORY_MODEL_FIELDS: dict[str, frozenset[str]] = {
             "sampling_warmup_ps",
             "sampling_min_class_ps",
             "sampling_min_lines",
+            "sampling_burst_lines",
         }
     ),
     "stream": frozenset({"dram"}),
@@ -215,6 +216,8 @@ class MemoryConfig:
     #: "sampled": a batch moving fewer DRAM lines than this (about a second of the cycle-level model) is
     #: simulated wholly in detail: exact, and as fast as sampling it
     sampling_min_lines: int = 4_000_000
+    #: "sampled": largest request of a fast pipe, in lines (a DMA engine keeps max_outstanding / this in flight)
+    sampling_burst_lines: int = 32
 
     def dram_config(self) -> Any:
         """Return the :class:`tnpu.dram.DramConfig` that ``dram`` names."""
@@ -257,6 +260,7 @@ class MemoryConfig:
         _check_int(f"{path}.sampling_warmup_ps", self.sampling_warmup_ps, 0, 1 << 50)
         _check_int(f"{path}.sampling_min_class_ps", self.sampling_min_class_ps, 0, 1 << 50)
         _check_int(f"{path}.sampling_min_lines", self.sampling_min_lines, 0, 1 << 62)
+        _check_int(f"{path}.sampling_burst_lines", self.sampling_burst_lines, 1, 4096)
         if self.model in ("dram", "sampled", "stream"):
             try:
                 self.dram_config().validate()
@@ -394,6 +398,7 @@ class ArchConfig:
             smp.window_ps = self.memory.sampling_window_ps
             smp.warmup_ps = self.memory.sampling_warmup_ps
             smp.min_class_ps = self.memory.sampling_min_class_ps
+            smp.burst_lines = self.memory.sampling_burst_lines
             m.sampled = smp
         cfg.memory = m
         cfg.clock_period_ps = self.clock.period_ps

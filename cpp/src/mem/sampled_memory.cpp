@@ -365,7 +365,8 @@ void SampledMemory::end_episode() {
   const double dt = static_cast<double>(now() - episode_start_);
   c.cmd_pj += refresh_free_command_pj() - episode_cmd_pj_;
   c.cmd_lines += lines_done_ - episode_lines_;
-  c.bg_excess_pj += dram_.background_energy_pj() - episode_bg_pj_ - idle_background_w() * dt;
+  c.bg_pj += dram_.background_energy_pj() - episode_bg_pj_;
+  c.bg_ps += dt;
   if (dt > 0) measured_episodes_.add(dt);
   measured_refreshes_ += refreshes() - episode_refs_;
   measured_ps_ += now() - episode_start_;
@@ -548,30 +549,35 @@ double SampledMemory::time_sigma_ps() const {
 }
 
 double SampledMemory::energy_pj() const {
-  double e = dram_.energy_pj();
-  // Refresh: the controller is idle while the target is fast and catches up on the refreshes of that stretch when
-  // it next works (in a warm-up), so its own count is not the run's; the run refreshes at the rate measured.
-  if (measured_ps_ > 0) {
-    const double rate = measured_refreshes_ / static_cast<double>(measured_ps_);
-    e += rate * static_cast<double>(now()) * dram_.refresh_command_pj() - dram_.refresh_energy_pj();
-  }
-  double pooled_cmd = 0, pooled_lines = 0, pooled_bg = 0, pooled_ps = 0;
+  bool fast = false;
+  for (const auto& c : classes_) fast = fast || c.fast_ps > 0 || c.fast_lines > 0;
+  if (!fast) return dram_.energy_pj();  // everything ran in detail: the controller's own figure
+  // Commands: the controller's (detailed traffic) without refresh, plus the fast lines at their class's measured
+  // command energy per line. Refresh: at the rate measured, over the whole run (the idle controller catches up on
+  // the refreshes of a fast stretch only when it next works). Background: per class, the power measured in its
+  // episodes over all its time (the idle controller keeps rows open through a fast stretch, so its own background
+  // figure is not the run's).
+  double e = dram_.command_energy_pj() - dram_.refresh_energy_pj();
+  e += measured_ps_ > 0 ? measured_refreshes_ / static_cast<double>(measured_ps_) * static_cast<double>(now()) *
+                              dram_.refresh_command_pj()
+                        : dram_.refresh_energy_pj();
+  double pooled_cmd = 0, pooled_lines = 0, pooled_bg = 0, pooled_ps = 0, classed_ps = 0;
   for (const auto& c : classes_) {
     pooled_cmd += c.cmd_pj;
     pooled_lines += c.cmd_lines;
-    pooled_bg += c.bg_excess_pj;
-    pooled_ps += static_cast<double>(c.measured_ps);
+    pooled_bg += c.bg_pj;
+    pooled_ps += c.bg_ps;
+    classed_ps += static_cast<double>(c.measured_ps + c.fast_ps);
   }
+  const double pooled_w = pooled_ps > 0 ? pooled_bg / pooled_ps : idle_background_w();
   for (const auto& c : classes_) {
-    if (c.fast_lines == 0 && c.fast_ps == 0) continue;
     const double per_line = c.cmd_lines >= 1 ? c.cmd_pj / c.cmd_lines
                             : pooled_lines >= 1 ? pooled_cmd / pooled_lines
                                                 : 0.0;
-    const double bg_w = c.measured_ps > 0 ? c.bg_excess_pj / static_cast<double>(c.measured_ps)
-                        : pooled_ps > 0   ? pooled_bg / pooled_ps
-                                          : 0.0;
-    e += static_cast<double>(c.fast_lines) * per_line + static_cast<double>(c.fast_ps) * bg_w;
+    const double bg_w = c.bg_ps > 0 ? c.bg_pj / c.bg_ps : pooled_w;
+    e += static_cast<double>(c.fast_lines) * per_line + static_cast<double>(c.measured_ps + c.fast_ps) * bg_w;
   }
+  e += std::max(0.0, static_cast<double>(now()) - classed_ps) * pooled_w;  // warm-ups
   return e;
 }
 

@@ -26,9 +26,9 @@
 // - time_sigma_ps(): the standard error of the run's end time, as if every fast line were on the critical path:
 //   sqrt(sum over (source, class) of (fast lines * SE)^2) plus the switches' in-flight work (a line time of each
 //   source's pipe per switch, independent);
-// - energy_pj(): the controller's own energy (detailed traffic, refresh and idle background over the whole run)
-//   plus, per class, the fast lines times the measured command energy per line and the fast time times the
-//   measured background power above idle.
+// - energy_pj(): the controller's command energy (detailed traffic, refresh excluded), the fast lines at their
+//   class's measured command energy per line, refreshes at the measured rate over the whole run, and per class the
+//   measured background power over all the class's time.
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -92,7 +92,8 @@ class SampledMemory final : public Module, public Target {
   };
   struct ClassStats {
     Picoseconds measured_ps = 0, fast_ps = 0;
-    double cmd_pj = 0, cmd_lines = 0, bg_excess_pj = 0;  // measured: command energy, its lines, background - idle
+    double cmd_pj = 0, cmd_lines = 0;  // measured: command energy (refresh excluded) and the lines it moved
+    double bg_pj = 0, bg_ps = 0;       // measured: background energy and the episodes' time
     std::uint64_t fast_lines = 0;
     std::vector<SourceClassStats> src;
   };
