@@ -9,7 +9,10 @@ another bank was waiting in the controller (``tnpu.dram.overlapped_columns``). A
 column commands in one step can reproduce the per-request timing only for runs with nothing else waiting, so
 ``1 - overlap`` bounds the share of the work such a path could take over exactly.
 
-Usage: python benchmarks/bench_batch.py [--model vgg16] [--batch 50] [--memory dram stream] [--presets ...]
+With ``sampled`` among the memory models (docs/sampling.md) it prints its wall time as a ratio to the cycle-level
+run of the same preset in this process, and its batch-time error against it (with the run's own 95 % interval).
+
+Usage: python benchmarks/bench_batch.py [--model vgg16] [--batch 50] [--memory dram sampled stream] [--presets ...]
 """
 
 from __future__ import annotations
@@ -28,24 +31,29 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="vgg16")
     ap.add_argument("--batch", type=int, default=50)
-    ap.add_argument("--memory", nargs="+", default=["stream", "dram"], choices=["stream", "dram"])
+    ap.add_argument("--memory", nargs="+", default=["stream", "dram"], choices=["stream", "dram", "sampled"])
     ap.add_argument("--presets", nargs="+", default=["tnpu", "dadiannao", "dnpu"])
     args = ap.parse_args()
     print(f"tnpu._core build: {_core.build_type}; {args.model}, batch {args.batch}")
     cal = calibrate_stream()
     wall_of: dict[tuple[str, str], float] = {}
+    time_of: dict[tuple[str, str], float] = {}
+    ci_of: dict[str, list[float]] = {}
     print(
         f"{'memory':<7} {'preset':<10} {'sim time s':>11} {'wall s':>8} {'events':>13} {'Mev/s':>7}"
         f" {'DRAM lines':>13} {'Mlines/s':>9} {'RSS MB':>7} {'overlap':>8}"
     )
     for memory in args.memory:
-        overrides = memory_overrides(memory, cal) if memory == "stream" else {"memory.model": "dram"}
+        overrides = memory_overrides(memory, cal) if memory == "stream" else {"memory.model": memory}
         for preset in args.presets:
             t0 = time.perf_counter()
             r = simulate(args.model, preset, batch=args.batch, overrides=overrides)
             wall = time.perf_counter() - t0
             wall_of[(memory, preset)] = wall
             s = r.summary()
+            time_of[(memory, preset)] = s["time_s"]
+            if s.get("time_s_ci95"):
+                ci_of[preset] = s["time_s_ci95"]
             lines = r.meta["dram_requests"]
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             overlap = "-"
@@ -63,6 +71,16 @@ def main() -> None:
         for preset in args.presets:
             ratio = wall_of[("dram", preset)] / wall_of[("stream", preset)]
             print(f"{preset}: cycle-level DRAM takes {ratio:.1f}x the wall time of the stream model")
+    if "sampled" in args.memory and "dram" in args.memory:
+        for preset in args.presets:
+            ratio = wall_of[("dram", preset)] / wall_of[("sampled", preset)]
+            err = time_of[("sampled", preset)] / time_of[("dram", preset)] - 1
+            lo, hi = ci_of[preset]
+            inside = lo <= time_of[("dram", preset)] <= hi
+            print(
+                f"{preset}: sampled is {ratio:.1f}x faster than the cycle-level DRAM; batch time {err * 100:+.2f} %"
+                f" (its 95 % interval {'holds' if inside else 'misses'} the cycle-level time)"
+            )
 
 
 if __name__ == "__main__":

@@ -43,6 +43,39 @@ def _row(ref: tnpu.Result, r: tnpu.Result, ref_wall: float, wall: float) -> dict
     }
 
 
+def markdown(rows: list[dict]) -> str:
+    """The validation table: per case, each model's batch-time error (and interval), busy and energy errors."""
+    models = [k for k in rows[0] if isinstance(rows[0][k], dict)] if rows else []
+    head = "| network | preset | DRAM | batch | cycle-level ms |" + "".join(
+        f" {m}: time | busy | DRAM energy |" for m in models
+    )
+    out = [head, "|" + "---|" * (5 + 3 * len(models))]
+    for r in rows:
+        line = f"| {r['network']} | {r['preset']} | {r['dram']} | {r['batch']} | {r['reference_time_s'] * 1e3:,.1f} |"
+        for m in models:
+            c = r[m]
+            ci = "" if c["in_ci"] is None else (" (in)" if c["in_ci"] else " (out)")
+            line += (
+                f" {c['time_err'] * 100:+.2f} %{ci} | {c['busy_diff']:.3f} | {c['energy_err'] * 100:+.1f} % |"
+            )
+        out.append(line)
+    for m in models:
+        errs = [abs(r[m]["time_err"]) for r in rows]
+        cover = [r[m]["in_ci"] for r in rows if r[m]["in_ci"] is not None]
+        out.append("")
+        out.append(
+            f"{m}: mean |time error| {sum(errs) / len(errs) * 100:.2f} %, max {max(errs) * 100:.2f} %, "
+            f"max busy difference {max(r[m]['busy_diff'] for r in rows):.3f}, "
+            f"max |DRAM energy error| {max(abs(r[m]['energy_err']) for r in rows) * 100:.1f} %"
+            + (
+                f"; the cycle-level time inside the 95 % interval in {sum(cover)} of {len(cover)}"
+                if cover
+                else ""
+            )
+        )
+    return "\n".join(out)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--networks", nargs="+", default=["lenet5", "mpcnn", "alexnet"])
@@ -52,7 +85,11 @@ def main() -> None:
     p.add_argument("--design", choices=("periodic", "mix"), nargs="+", default=["periodic", "mix"])
     p.add_argument("--json", metavar="FILE")
     p.add_argument("--refs", metavar="DIR", help="keep the cycle-level references here (.npz) and reuse them")
+    p.add_argument("--markdown", metavar="JSON", help="print the table of a --json file as Markdown and stop")
     args = p.parse_args()
+    if args.markdown:
+        print(markdown(json.loads(Path(args.markdown).read_text())))
+        return
     print(f"tnpu core built as {tnpu._core.build_type}")
     rows = []
     for dram in args.drams:
@@ -87,6 +124,8 @@ def main() -> None:
                         f" E {c['energy_err'] * 100:+5.1f}% {c['speedup']:5.1f}x"
                     )
                 print(line, flush=True)
+                if args.json:  # after every case: a long run stopped early keeps what it measured
+                    Path(args.json).write_text(json.dumps(rows, indent=1))
     for name in rows[0] if rows else []:
         if not isinstance(rows[0][name], dict):
             continue
@@ -96,9 +135,6 @@ def main() -> None:
             f"{name}: mean |time error| {sum(errs) / len(errs) * 100:.2f} %, max {max(errs) * 100:.2f} %"
             + (f", reference inside the 95 % interval in {sum(cover)}/{len(cover)}" if cover else "")
         )
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rows, f, indent=1)
 
 
 if __name__ == "__main__":
