@@ -10,8 +10,9 @@ from tnpu.commands._args import positive_int
 
 EXAMPLES = """\
 examples:
-  tnpu reproduce                   batch 50, five networks, three presets, bandwidth sweep (about a minute)
-  tnpu reproduce --quick           the same mechanisms on 4 instances per batch (seconds)
+  tnpu reproduce                   batch 50, five networks, three presets, bandwidth sweep (a few minutes)
+  tnpu reproduce --quick           the same mechanisms on 4 instances per batch (about 15 s)
+  tnpu reproduce --memory stream   the bandwidth model instead of sampled DRAM: seconds, up to 10 % off
   tnpu reproduce --json > r.json   everything as one JSON object
   tnpu reproduce --quick --plots figs    also write the figures as PNG in figs/ (plot extra: matplotlib)
   tnpu reproduce --networks alexnet vgg16 --memory dram --no-sweep   cycle-level DRAM for every request (slow)
@@ -34,11 +35,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--batch", type=positive_int, help="samples per batch (default 50; --quick: 4)")
     p.add_argument(
         "--memory",
-        choices=("stream", "sampled", "dram"),
-        default="stream",
-        help="stream: bandwidth model calibrated on the DRAM model (default); sampled: the cycle-level model in "
-        "detailed windows, measured per-class pipes between them, with an error estimate (docs/sampling.md); "
-        "dram: cycle-level for every request",
+        choices=("sampled", "stream", "dram"),
+        default="sampled",
+        help="sampled (default): the cycle-level DRAM model in detailed windows, measured per-class pipes between "
+        "them, with an error estimate (docs/sampling.md); stream: bandwidth model calibrated on the DRAM model "
+        "(seconds; docs/sampling.md has its error); dram: cycle-level for every request (slow)",
     )
     p.add_argument("--no-sweep", action="store_true", help="skip the bandwidth sweep")
     p.add_argument("--workers", type=positive_int, default=2, help="simulations run at once (default 2)")
