@@ -293,8 +293,7 @@ void bind_compute(py::module_& m) {
       .def_readwrite("min_class_ps", &SampledMemoryConfig::min_class_ps)
       .def_readwrite("detail_fraction", &SampledMemoryConfig::detail_fraction)
       .def_readwrite("burst_lines", &SampledMemoryConfig::burst_lines)
-      .def_readwrite("fallback_rel_se", &SampledMemoryConfig::fallback_rel_se)
-      .def_readwrite("split_sharing", &SampledMemoryConfig::split_sharing);
+      .def_readwrite("fallback_rel_se", &SampledMemoryConfig::fallback_rel_se);
   py::class_<workload::PassConfig>(m, "PassConfig", "Everything one layer pass needs (built by tnpu.config).")
       .def(py::init<>())
       .def_readwrite("engine", &workload::PassConfig::engine)

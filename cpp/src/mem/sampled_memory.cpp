@@ -11,7 +11,7 @@
 namespace tnpu {
 
 namespace {
-constexpr double kMinLines = 64.0;  // lines measured before a (source, class, sharing) line time is used alone
+constexpr double kMinLines = 64.0;  // lines measured before a (source, class) line time is used
 }  // namespace
 
 void SampledMemoryConfig::validate() const {
@@ -54,9 +54,8 @@ struct SampledMemory::Source {
   std::unique_ptr<Proxy> proxy;
   std::uint64_t dram_out = 0;  // lines in the DRAM controller
   Picoseconds seg_start = 0;   // start of the current active segment (measuring, dram_out > 0)
-  int seg_shared = 0;          // whether another source had requests in the DRAM during the segment
-  double ep_a[2] = {0, 0}, ep_l[2] = {0, 0};  // this episode, alone / shared: active ps, lines completed
-  double ep_b[2] = {0, 0}, ep_lat[2] = {0, 0};  // busy periods begun, latency of their first line
+  double ep_a = 0, ep_l = 0;   // this episode: active ps, lines completed
+  double ep_b = 0, ep_lat = 0;  // this episode: busy periods begun, latency of their first line
   Picoseconds busy_start = 0;  // the current busy period (dram_out > 0) began
   bool first_pending = false;  // its first line has not completed yet
   Picoseconds last_done = 0;   // fast: completion of the source's last line
@@ -176,38 +175,13 @@ std::uint64_t SampledMemory::send_prefix(const Request& request, Initiator& from
   return bytes;
 }
 
-bool SampledMemory::others_active(const Source& s) const {
-  if (!config_.split_sharing) return false;
-  for (const auto& o : sources_) {
-    if (o && o.get() != &s && (o->dram_out > 0 || o->fast_out_lines > 0)) return true;
-  }
-  return false;
-}
-
-// Ends every source's active segment at now (its time goes to its alone or shared share) and starts the next one
-// in the current sharing state: called when a source starts or stops having requests in the memory.
-void SampledMemory::close_segments() {
-  const Picoseconds t = now();
-  for (auto& s : sources_) {
-    if (!s || s->dram_out == 0) continue;
-    s->ep_a[s->seg_shared] += static_cast<double>(t - s->seg_start);
-    s->seg_start = t;
-    s->seg_shared = others_active(*s) ? 1 : 0;
-  }
-}
-
 void SampledMemory::dram_issued(Source& s, std::uint64_t lines) {
-  const bool starts = s.dram_out == 0;
-  if (starts && measuring_) close_segments();
-  s.dram_out += lines;
-  if (starts) {
+  if (s.dram_out == 0) {
     s.busy_start = now();
     s.first_pending = true;
+    if (measuring_) s.seg_start = now();
   }
-  if (starts && measuring_) {
-    s.seg_start = now();
-    close_segments();  // the others' sharing state changed; s's own segment starts in the right state
-  }
+  s.dram_out += lines;
   detailed_lines_.inc(lines);
 }
 
@@ -216,32 +190,24 @@ void SampledMemory::dram_done(Source& s, std::uint64_t lines) {
   s.dram_out -= lines;
   lines_done_ += static_cast<double>(lines);
   if (measuring_ && s.first_pending) {
-    s.ep_b[s.seg_shared] += 1;
-    s.ep_lat[s.seg_shared] += static_cast<double>(now() - s.busy_start);
+    s.ep_b += 1;
+    s.ep_lat += static_cast<double>(now() - s.busy_start);
   }
   s.first_pending = false;
   if (measuring_) {
-    s.ep_l[s.seg_shared] += static_cast<double>(lines);
-    if (s.dram_out == 0) {
-      s.ep_a[s.seg_shared] += static_cast<double>(now() - s.seg_start);
-      close_segments();  // the others are now alone, or less shared
-    }
+    s.ep_l += static_cast<double>(lines);
+    if (s.dram_out == 0) s.ep_a += static_cast<double>(now() - s.seg_start);
   }
 }
 
-double SampledMemory::line_ps(std::size_t src, std::uint32_t cls, int shared) const {
+double SampledMemory::line_ps(std::size_t src, std::uint32_t cls) const {
   const auto& c = classes_[cls];
-  if (src < c.src.size()) {
-    const LineTime& lt = c.src[src].k[shared];
-    if (lt.sum_l >= kMinLines) return lt.sum_a / lt.sum_l;
-    const LineTime& other = c.src[src].k[1 - shared];  // this class, the other sharing state
-    if (lt.sum_l + other.sum_l >= kMinLines) return (lt.sum_a + other.sum_a) / (lt.sum_l + other.sum_l);
-  }
-  double a = 0, l = 0;  // pooled over the classes of this source, this sharing state
+  if (src < c.src.size() && c.src[src].sum_l >= kMinLines) return c.src[src].sum_a / c.src[src].sum_l;
+  double a = 0, l = 0;  // pooled over the classes of this source
   for (const auto& k : classes_) {
     if (src < k.src.size()) {
-      a += k.src[src].k[shared].sum_a;
-      l += k.src[src].k[shared].sum_l;
+      a += k.src[src].sum_a;
+      l += k.src[src].sum_l;
     }
   }
   if (l >= 1.0) return a / l;
@@ -249,10 +215,10 @@ double SampledMemory::line_ps(std::size_t src, std::uint32_t cls, int shared) co
   return static_cast<double>(sp.tck_ps) * sp.tBL() / std::max<std::uint32_t>(sp.channels, 1);
 }
 
-SampledMemory::Pipe SampledMemory::pipe(std::size_t src, std::uint32_t cls, int shared) const {
+SampledMemory::Pipe SampledMemory::pipe(std::size_t src, std::uint32_t cls) const {
   // latency: mean first-line latency of busy periods (this class and sharing state, else pooled); interval: the
   // rest of the measured active time per line, so that busy periods of the measured sizes take their measured time
-  const double t_all = line_ps(src, cls, shared);
+  const double t_all = line_ps(src, cls);
   double b = 0, lat = 0, a = 0, l = 0;
   const auto take = [&](const LineTime& lt) {
     b += lt.sum_b;
@@ -261,12 +227,11 @@ SampledMemory::Pipe SampledMemory::pipe(std::size_t src, std::uint32_t cls, int 
     l += lt.sum_l;
   };
   const auto& c = classes_[cls];
-  if (src < c.src.size()) take(c.src[src].k[shared]);
-  if (l < kMinLines && src < c.src.size()) take(c.src[src].k[1 - shared]);
+  if (src < c.src.size()) take(c.src[src]);
   if (l < kMinLines) {
     b = lat = a = l = 0;
     for (const auto& k : classes_) {
-      if (src < k.src.size()) take(k.src[src].k[shared]);
+      if (src < k.src.size()) take(k.src[src]);
     }
   }
   Pipe p;
@@ -282,8 +247,7 @@ SampledMemory::Pipe SampledMemory::pipe(std::size_t src, std::uint32_t cls, int 
 std::uint64_t SampledMemory::send_fast(const Request& request, Source& s) {
   const std::uint64_t line = dram_.line_bytes();
   const std::uint64_t n = std::max<std::uint64_t>(1, (request.size_bytes + line - 1) / line);
-  const int shared = others_active(s) ? 1 : 0;
-  const Pipe p = pipe(s.index, cur_, shared);
+  const Pipe p = pipe(s.index, cur_);
   // a latency-rate server: line j completes at max(issue + latency, previous line + interval)
   const double by_latency = static_cast<double>(now()) + p.latency + static_cast<double>(n - 1) * p.interval;
   const double by_rate = static_cast<double>(std::max(s.last_done, s.fast_free)) + static_cast<double>(n) * p.interval;
@@ -292,7 +256,7 @@ std::uint64_t SampledMemory::send_fast(const Request& request, Source& s) {
   const Picoseconds finish = s.last_done;
   auto& c = classes_[cur_];
   if (c.src.size() <= s.index) c.src.resize(s.index + 1);
-  c.src[s.index].k[shared].fast_lines += n;
+  c.src[s.index].fast_lines += n;
   c.fast_lines += n;
   fast_lines_.inc(n);
   fast_bursts_.inc();
@@ -324,7 +288,7 @@ void SampledMemory::account() {
     c.measured_ps += dt;
     for (auto& s : sources_) {
       if (s && s->dram_out > 0) {
-        s->ep_a[s->seg_shared] += static_cast<double>(t - s->seg_start);
+        s->ep_a += static_cast<double>(t - s->seg_start);
         s->seg_start = t;
       }
     }
@@ -351,10 +315,8 @@ void SampledMemory::begin_episode() {
   episode_refs_ = refreshes();
   for (auto& s : sources_) {
     if (s) {
-      s->ep_a[0] = s->ep_a[1] = s->ep_l[0] = s->ep_l[1] = 0;
-      s->ep_b[0] = s->ep_b[1] = s->ep_lat[0] = s->ep_lat[1] = 0;
+      s->ep_a = s->ep_l = s->ep_b = s->ep_lat = 0;
       s->seg_start = now();
-      s->seg_shared = others_active(*s) ? 1 : 0;
     }
   }
 }
@@ -373,20 +335,18 @@ void SampledMemory::end_episode() {
   for (auto& s : sources_) {
     if (!s) continue;
     if (c.src.size() <= s->index) c.src.resize(s->index + 1);
-    for (int k = 0; k < 2; ++k) {
-      const double a = s->ep_a[k], l = s->ep_l[k];
-      LineTime& st = c.src[s->index].k[k];
-      st.sum_b += s->ep_b[k];
-      st.sum_lat += s->ep_lat[k];
-      s->ep_a[k] = s->ep_l[k] = s->ep_b[k] = s->ep_lat[k] = 0;
-      if (a <= 0 && l <= 0) continue;
-      st.sum_a += a;
-      st.sum_l += l;
-      st.sum_aa += a * a;
-      st.sum_ll += l * l;
-      st.sum_al += a * l;
-      ++st.episodes;
-    }
+    LineTime& st = c.src[s->index];
+    const double a = s->ep_a, l = s->ep_l;
+    st.sum_b += s->ep_b;
+    st.sum_lat += s->ep_lat;
+    s->ep_a = s->ep_l = s->ep_b = s->ep_lat = 0;
+    if (a <= 0 && l <= 0) continue;
+    st.sum_a += a;
+    st.sum_l += l;
+    st.sum_aa += a * a;
+    st.sum_ll += l * l;
+    st.sum_al += a * l;
+    ++st.episodes;
   }
 }
 
@@ -490,7 +450,7 @@ void SampledMemory::enter_detailed() {
   to_detailed_.inc();
   for (auto& s : sources_) {  // the fast bursts still in flight: their remaining work, independent errors
     if (s && s->fast_out_lines > 0) {
-      const double w = static_cast<double>(s->fast_out_lines) * line_ps(s->index, cur_, others_active(*s) ? 1 : 0);
+      const double w = static_cast<double>(s->fast_out_lines) * line_ps(s->index, cur_);
       switch_var_ += w * w;
     }
   }
@@ -509,7 +469,7 @@ void SampledMemory::enter_fast() {
   to_fast_.inc();
   for (auto& s : sources_) {  // the pipe is busy with what the controller still holds of this source
     if (!s) continue;
-    const double w = static_cast<double>(s->dram_out) * line_ps(s->index, cur_, others_active(*s) ? 1 : 0);
+    const double w = static_cast<double>(s->dram_out) * line_ps(s->index, cur_);
     switch_var_ += w * w;
     s->fast_free = std::max(s->fast_free, now() + static_cast<Picoseconds>(std::llround(w)));
   }
@@ -528,10 +488,9 @@ double SampledMemory::time_sigma_ps() const {
   for (std::uint32_t ci = 0; ci < classes_.size(); ++ci) {
     const ClassStats& c = classes_[ci];
     for (std::size_t si = 0; si < c.src.size(); ++si) {
-     for (int k = 0; k < 2; ++k) {
-      const LineTime& st = c.src[si].k[k];
+      const LineTime& st = c.src[si];
       if (st.fast_lines == 0) continue;
-      const double t = line_ps(si, ci, k);
+      const double t = line_ps(si, ci);
       double se = config_.fallback_rel_se * t;
       if (st.episodes >= 2 && st.sum_l > 0) {
         const double n = static_cast<double>(st.episodes);
@@ -542,7 +501,6 @@ double SampledMemory::time_sigma_ps() const {
       }
       const double x = static_cast<double>(st.fast_lines) * se;
       var += x * x;
-     }
     }
   }
   return std::sqrt(var);

@@ -3,9 +3,10 @@
 //
 // The target runs in one of two modes, switched only at scheduling decisions (never inside a request):
 // - DETAILED: every request goes to the DramController, exactly as with the "dram" memory model;
-// - FAST: each source (DMA engine) is a pipe whose time per line is what the controller measured for that source
-//   in the current traffic class. A multi-line request of n lines completes at max(now, pipe free) + n * t_line,
-//   as one completion (one kernel event per burst instead of one per line).
+// - FAST: each source (DMA engine) is a latency-rate pipe with the first-line latency and time per line the
+//   controller measured for that source in the current traffic class: a multi-line request of n lines sent at a
+//   completes at max(a + latency + (n - 1) * interval, previous completion + n * interval), as one completion (one
+//   kernel event per burst instead of one per line); bursts of at most burst_lines keep several in flight.
 // The traffic class is the set of tasks the engines run (set_context): with design "mix" the exact task of each
 // engine (layer, phase, class), with design "periodic" its coarse kind (phase, layer kind) -- what decides the
 // read/write share, which engines stream and the bank spread of the traffic the controller sees.
@@ -16,9 +17,9 @@
 // - "periodic" (SMARTS-like): a window of warmup_ps + window_ps at the start of every period of
 //   (warmup_ps + window_ps) / detail_fraction, plus any class not yet measured for min_class_ps.
 // Decisions are taken lazily, at the first request at or after the time they fall due (the target schedules no
-// event of its own, so a run ends when its traffic does). Each switch from FAST to DETAILED starts with warmup_ps that is simulated in detail but not measured, so queues,
-// open rows and the write buffer are those of the traffic when measuring starts; the controller keeps refreshing
-// while the target is FAST (refresh state is always current).
+// event of its own, so a run ends when its traffic does). Each switch from FAST to DETAILED starts with
+// warmup_ps that is simulated in detail but not measured, so queues, open rows and the write buffer are those of
+// the traffic when measuring starts; the idle controller catches up on its refreshes when it next works.
 //
 // Estimates (every figure from this run's own measurements):
 // - time per line of (source, class): ratio estimator sum(active time) / sum(lines) over measured episodes, with
@@ -50,9 +51,6 @@ struct SampledMemoryConfig {
   double detail_fraction = 0.05;          // measured share of each class's time ("mix") or of the run ("periodic")
   std::uint32_t burst_lines = 32;         // largest request in FAST mode, in lines (several stay in flight)
   double fallback_rel_se = 0.1;           // relative SE of a line time measured in fewer than 2 episodes
-  // Separate line times for a source alone and while another source has requests in the memory (measured: worse
-  // on AlexNet on TNPU, off by default; docs/sampling.md).
-  bool split_sharing = false;
   void validate() const;                  // throws ConfigError naming the field (memory.sampled.<field>)
 };
 
@@ -79,37 +77,32 @@ class SampledMemory final : public Module, public Target {
 
  private:
   enum class Mode : std::uint8_t { kDetailed, kFast };
-  // Line time of one source in one class, alone (k = 0: no other source has requests in the memory) or shared
-  // (k = 1): ratio estimator over measured episodes (active ps, lines completed).
+  // One source in one class: per measured episode its active time (lines in the controller) and lines completed
+  // (a ratio estimator of its time per line), its busy periods and their first line's latency; its fast lines.
   struct LineTime {
     double sum_a = 0, sum_l = 0, sum_aa = 0, sum_ll = 0, sum_al = 0;
-    double sum_b = 0, sum_lat = 0;  // busy periods begun, and the latency of their first line
+    double sum_b = 0, sum_lat = 0;
     std::uint64_t episodes = 0;
     std::uint64_t fast_lines = 0;
-  };
-  struct SourceClassStats {
-    LineTime k[2];
   };
   struct ClassStats {
     Picoseconds measured_ps = 0, fast_ps = 0;
     double cmd_pj = 0, cmd_lines = 0;  // measured: command energy (refresh excluded) and the lines it moved
     double bg_pj = 0, bg_ps = 0;       // measured: background energy and the episodes' time
     std::uint64_t fast_lines = 0;
-    std::vector<SourceClassStats> src;
+    std::vector<LineTime> src;
   };
   struct Source;
   class Proxy;
   class FastCompletion;
 
   Source& source(const Request& request, Initiator& from);
-  [[nodiscard]] double line_ps(std::size_t src, std::uint32_t cls, int shared) const;
+  [[nodiscard]] double line_ps(std::size_t src, std::uint32_t cls) const;
   // The fast pipe of (source, class, sharing): first-line latency and the interval between lines (ps).
   struct Pipe {
     double latency = 0, interval = 0;
   };
-  [[nodiscard]] Pipe pipe(std::size_t src, std::uint32_t cls, int shared) const;
-  [[nodiscard]] bool others_active(const Source& s) const;
-  void close_segments();
+  [[nodiscard]] Pipe pipe(std::size_t src, std::uint32_t cls) const;
   void dram_issued(Source& s, std::uint64_t lines);
   void dram_done(Source& s, std::uint64_t lines);
   void account();
