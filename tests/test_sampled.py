@@ -135,3 +135,14 @@ def test_any_dram_preset_works_with_any_accelerator(dram: str, model: str) -> No
 def test_an_explicit_request_size_that_does_not_fit_the_dram_is_named() -> None:
     with pytest.raises(ConfigError, match=r"dma\.request_bytes: 64 must equal the DRAM burst of 'hbm2'"):
         tnpu.simulate("lenet5", "tnpu", batch=1, overrides={"memory.dram": "hbm2", "dma.request_bytes": 64})
+
+
+def test_reproduce_runs_on_the_sampled_model_and_reports_intervals() -> None:
+    from tnpu.reproduce import format_report, reproduce
+
+    rep = reproduce(["lenet5"], batch=2, bandwidths=(), workers=1)
+    assert rep["setup"]["memory"] == "sampled"
+    for r in rep["networks"]["lenet5"]["presets"].values():
+        low, high = r["time_s_ci95"]
+        assert low <= r["time_s"] <= high
+    assert "95 % interval" in format_report(rep)
