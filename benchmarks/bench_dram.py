@@ -12,16 +12,38 @@ Usage::
     python benchmarks/bench_dram.py                    # 1M and 10M, sequential and random, fixed_latency target
     python benchmarks/bench_dram.py --sizes 1000000 --patterns random --format dramsim3 --gzip
     python benchmarks/bench_dram.py --target dram      # adds the previous path (TNPU_NO_RUN_AHEAD=1) and the ratio
+    python benchmarks/bench_dram.py --peers /tmp/peers # side by side with DRAMsim3 and Ramulator 1 (1M requests)
+    python benchmarks/bench_dram.py --peers /tmp/peers --sizes 10000000
 
 Requests are 64-byte lines (one trace record each).
+
+Side by side with the peers (``--peers DIR``, DIR as made by ``../shared/peers/build.sh DIR``): for each pattern
+(sequential, random and mixed reads/writes by default) one trace file is generated in DRAMsim3's format, and on that
+same file, with the same DRAMsim3 ``.ini`` (default DDR4_8Gb_x8_2400.ini from DIR, ``epoch_period`` raised so that
+DRAMsim3 writes no periodic statistics), the script times, each as a whole process (wall clock, best of
+``--repeat``):
+
+- ``tnpu replay dram TRACE --dram INI --json``; its ``wall_s`` (the simulation loop, ``sim.run()``: parsing and
+  simulation, in that same process) is the "simulation" column;
+- ``dramsim3main INI -c CYCLES -t TRACE -o OUT``. DRAMsim3 has no "stop at the end of the trace", so CYCLES is
+  tnpu's drain time plus 2 % (the two agree within 1 % on the validation set); the script checks in DRAMsim3's
+  statistics that every read completed and every write command but the at most 8 per channel that DRAMsim3 keeps
+  buffered forever issued, and otherwise reruns with 10 % more. The extra cycles count against DRAMsim3.
+
+Ramulator 1 cannot read DRAMsim3's format, so the same requests (same pattern and seed) are also written in its
+format, and ``ramulator CFG --mode=dram`` (which stops at the end of the trace by itself) is timed against
+``tnpu replay dram`` on that file with the same Ramulator ``.cfg`` (default DIR/ramulator1/configs/DDR4-config.cfg:
+a different DDR4 part and controller than the ``.ini``, so its times are not comparable with DRAMsim3's).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -88,20 +110,316 @@ def _run_child(mode: str, path: Path, target: str, run_ahead: bool = True) -> di
     return result
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Side by side with the peers (--peers DIR).
+
+
+class BenchError(Exception):
+    """A missing input or a failed run: reported as one line, exit status 1."""
+
+
+#: DRAMsim3 keeps up to this many writes per channel in its write buffer at the end of a trace and never issues them
+#: (controller.cc drains the buffer only when it holds more than 8 or is full).
+DRAMSIM3_STUCK_WRITES = 8
+
+_CHILD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+
+
+def _run_timed(cmd: list[str], what: str, cwd: str | None = None) -> tuple[float, str]:
+    """Run ``cmd`` as a whole process; return (wall seconds, stdout); a failure is a BenchError naming ``what``."""
+    env = {**os.environ, **_CHILD_ENV}
+    t0 = time.perf_counter()
+    try:
+        done = subprocess.run(cmd, check=False, capture_output=True, text=True, env=env, cwd=cwd)
+    except OSError as e:
+        raise BenchError(f"{what}: cannot run {cmd[0]}: {e.strerror or e}") from None
+    wall = time.perf_counter() - t0
+    if done.returncode != 0:
+        lines = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()
+        raise BenchError(f"{what} failed (exit status {done.returncode}): {lines[-1].strip()}")
+    return wall, done.stdout
+
+
+def _tnpu_command() -> list[str]:
+    exe = Path(sys.executable).with_name("tnpu")
+    if exe.is_file():
+        return [str(exe)]
+    found = shutil.which("tnpu")
+    return [found] if found else [sys.executable, "-m", "tnpu"]
+
+
+def _tnpu_replay(trace: Path, config: Path) -> tuple[float, float, int]:
+    """``tnpu replay dram`` as a whole process: (wall s, simulation s from its own JSON, simulated cycles)."""
+    cmd = [*_tnpu_command(), "replay", "dram", str(trace), "--dram", str(config), "--json"]
+    wall, out = _run_timed(cmd, f"tnpu replay dram {trace.name}")
+    try:
+        result = json.loads(out.strip().splitlines()[-1])
+        return wall, float(result["wall_s"]), int(result["cycles"])
+    except (ValueError, IndexError, KeyError) as e:
+        raise BenchError(f"tnpu replay dram {trace.name}: unexpected output ({e})") from None
+
+
+def _dramsim3_replay(
+    binary: Path, config: Path, trace: Path, *, cycles: int, reads: int, writes: int, out_dir: Path
+) -> tuple[float, bool]:
+    """Time ``dramsim3main`` for ``cycles`` cycles; return (wall s, whether the trace drained within them)."""
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir(parents=True)
+    cmd = [str(binary), str(config), "-c", str(cycles), "-t", str(trace), "-o", str(out_dir)]
+    wall, _ = _run_timed(cmd, f"dramsim3main on {trace.name}")
+    stats_file = out_dir / "dramsim3.json"
+    try:
+        stats = json.loads(stats_file.read_text())
+        reads_done = sum(int(ch["num_reads_done"]) for ch in stats.values())
+        write_cmds = sum(int(ch["num_write_cmds"]) for ch in stats.values())
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise BenchError(
+            f"dramsim3main on {trace.name}: cannot read its statistics {stats_file} ({e})"
+        ) from None
+    # ">=": when the file ends in a newline, DRAMsim3's trace reader adds one more read at address 0 after the last
+    # line if the queue has room then (its failed extraction zeroes the address); that read is DRAMsim3's own work.
+    drained = reads_done >= reads and write_cmds >= writes - DRAMSIM3_STUCK_WRITES * len(stats)
+    return wall, drained
+
+
+def _ramulator_replay(
+    binary: Path, config: Path, trace: Path, requests: int, stats_file: Path
+) -> tuple[float, int]:
+    """Time ``ramulator CFG --mode=dram``; return (wall s, its simulated DRAM cycles)."""
+    cmd = [str(binary), str(config), "--mode=dram", "--stats", str(stats_file), str(trace)]
+    wall, _ = _run_timed(cmd, f"ramulator on {trace.name}", cwd=str(stats_file.parent))
+    stats: dict[str, str] = {}
+    try:
+        for line in stats_file.read_text().splitlines():
+            fields = line.split()
+            if len(fields) >= 2:
+                stats[fields[0]] = fields[1]
+        incoming, cycles = int(stats["ramulator.incoming_requests"]), int(stats["ramulator.dram_cycles"])
+    except (OSError, ValueError, KeyError) as e:
+        raise BenchError(
+            f"ramulator on {trace.name}: cannot read its statistics {stats_file} ({e})"
+        ) from None
+    if incoming != requests:
+        raise BenchError(f"ramulator on {trace.name}: it took {incoming} requests of {requests}")
+    return wall, cycles
+
+
+def _with_epoch_period(ini: Path, out: Path) -> Path:
+    """Copy a DRAMsim3 .ini with ``epoch_period`` raised past any run (no periodic statistics while timing)."""
+    try:
+        lines = ini.read_text().splitlines()
+    except OSError as e:
+        raise BenchError(f"--dram-ini {ini}: cannot read it ({e.strerror or e})") from None
+    lines = [
+        "epoch_period = 4000000000" if line.split("=")[0].strip() == "epoch_period" else line
+        for line in lines
+    ]
+    out.write_text("\n".join(lines) + "\n")
+    return out
+
+
+def _need_file(path: Path, what: str) -> Path:
+    if not path.is_file():
+        raise BenchError(f"{what} not found: {path} (build the peers with ../shared/peers/build.sh DIR)")
+    return path
+
+
+def _measure(
+    pattern: str,
+    size: int,
+    *,
+    repeat: int,
+    tmp: Path,
+    dramsim3: Path,
+    config: Path,
+    ramulator: Path | None,
+    cfg: Path | None,
+) -> dict[str, float]:
+    """Generate one pattern's trace(s) and time every tool on them; best wall times, and the cycles run."""
+    trace = tmp / f"{pattern}-{size}.dramsim3.trace"
+    traces.generate_dram_trace_file(trace, pattern, size, "dramsim3", gzip=False, seed=1)
+    info = traces.scan_dram_trace(str(trace))
+    reads, writes = int(info["reads"]), int(info["writes"])
+    r1_trace = tmp / f"{pattern}-{size}.ramulator1.trace"
+    if ramulator:  # the same requests (same pattern, count and seed) in Ramulator 1's format
+        traces.generate_dram_trace_file(r1_trace, pattern, size, "ramulator1", gzip=False, seed=1)
+    best: dict[str, float] = {}
+
+    def keep(key: str, value: float) -> None:
+        best[key] = min(best.get(key, math.inf), value)
+
+    ds3_cycles = 0
+    for _ in range(repeat):
+        wall, sim_s, tnpu_cycles = _tnpu_replay(trace, config)
+        keep("tnpu", wall)
+        keep("tnpu_sim", sim_s)
+        best["tnpu_cycles"] = tnpu_cycles
+        for margin in (1.02, 1.10):  # DRAMsim3 runs a given cycle count: tnpu's drain time plus a margin
+            if not ds3_cycles or margin > 1.02:
+                ds3_cycles = math.ceil(tnpu_cycles * margin)
+            wall, drained = _dramsim3_replay(
+                dramsim3, config, trace, cycles=ds3_cycles, reads=reads, writes=writes, out_dir=tmp / "ds3"
+            )
+            if drained:
+                break
+            print(f"note: {pattern}: DRAMsim3 had not drained after {ds3_cycles:,} cycles; running 10 % more")
+        else:
+            raise BenchError(
+                f"dramsim3main on {trace.name}: not drained after {ds3_cycles:,} cycles (tnpu: {tnpu_cycles:,})"
+            )
+        keep("dramsim3", wall)
+        best["ds3_cycles"] = ds3_cycles
+        if ramulator and cfg:
+            wall, sim_s, best["tnpu_r1_cycles"] = _tnpu_replay(r1_trace, cfg)
+            keep("tnpu_r1", wall)
+            keep("tnpu_r1_sim", sim_s)
+            wall, best["r1_cycles"] = _ramulator_replay(
+                ramulator, cfg, r1_trace, size, tmp / "ramulator.stats"
+            )
+            keep("ramulator", wall)
+    trace.unlink()
+    r1_trace.unlink(missing_ok=True)
+    return best
+
+
+def _peers(args: argparse.Namespace) -> int:
+    peers = Path(args.peers)
+    if not peers.is_dir():
+        raise BenchError(
+            f"--peers {peers}: no such directory (build the peers with ../shared/peers/build.sh DIR)"
+        )
+    if args.gzip:
+        raise BenchError("--gzip cannot be used with --peers: dramsim3main reads plain text traces")
+    dramsim3 = _need_file(peers / "dramsim3" / "build" / "dramsim3main", "DRAMsim3 binary")
+    ini = _need_file(
+        Path(args.dram_ini) if args.dram_ini else peers / "dramsim3" / "configs" / "DDR4_8Gb_x8_2400.ini",
+        "DRAMsim3 config",
+    )
+    ramulator: Path | None = None
+    cfg: Path | None = None
+    if not args.no_ramulator:
+        ramulator = _need_file(peers / "ramulator1" / "ramulator", "Ramulator 1 binary")
+        cfg = _need_file(
+            Path(args.ramulator_cfg)
+            if args.ramulator_cfg
+            else peers / "ramulator1" / "configs" / "DDR4-config.cfg",
+            "Ramulator 1 config",
+        )
+    sizes = args.sizes or [1_000_000]
+    patterns = args.patterns or ["sequential", "random", "mixed"]
+    if args.repeat < 1:
+        raise BenchError(f"--repeat: expected at least 1, got {args.repeat}")
+
+    print(
+        f"tnpu-sim {tnpu.__version__}, build_type={_core.build_type}; {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.2f}; {time.strftime('%Y-%m-%d %H:%M')}"
+    )
+    print(f"DRAMsim3: {dramsim3}, config {ini} (epoch_period raised)")
+    if ramulator:
+        print(f"Ramulator 1: {ramulator}, config {cfg}")
+    print(
+        f"whole process = wall clock of the command, best of {args.repeat}; tnpu sim = sim.run() (parse + simulate) "
+        "inside that same tnpu process; ratio = peer s / tnpu s"
+    )
+    rows: list[str] = []
+    ram_rows: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="tnpu-bench-peers-") as tmp_name:
+        tmp = Path(tmp_name)
+        config = _with_epoch_period(ini, tmp / ini.name)
+        for pattern in patterns:
+            for size in sizes:
+                m = _measure(
+                    pattern, size, repeat=args.repeat, tmp=tmp, dramsim3=dramsim3, config=config,
+                    ramulator=ramulator, cfg=cfg,
+                )  # fmt: skip
+                rows.append(
+                    f"| {pattern} | {size:,} | {m['tnpu']:.2f} | {m['tnpu_sim']:.2f} | {m['dramsim3']:.2f} "
+                    f"| {m['dramsim3'] / m['tnpu']:.1f} | {m['dramsim3'] / m['tnpu_sim']:.1f} "
+                    f"| {m['tnpu_cycles']:,} / {m['ds3_cycles']:,} |"
+                )
+                print(f"DRAMsim3    {rows[-1]}", flush=True)
+                if ramulator:
+                    ram_rows.append(
+                        f"| {pattern} | {size:,} | {m['tnpu_r1']:.2f} | {m['tnpu_r1_sim']:.2f} "
+                        f"| {m['ramulator']:.2f} | {m['ramulator'] / m['tnpu_r1']:.1f} "
+                        f"| {m['ramulator'] / m['tnpu_r1_sim']:.1f} | {m['tnpu_r1_cycles']:,} / {m['r1_cycles']:,} |"
+                    )
+                    print(f"Ramulator 1 {ram_rows[-1]}", flush=True)
+    print()
+    print(f"DRAMsim3, same trace file and .ini ({ini.name}); seconds, best of {args.repeat}:")
+    print()
+    print(
+        "| pattern | requests | tnpu whole process s | tnpu simulation s | dramsim3main s "
+        "| ratio, whole process | ratio, simulation | cycles: tnpu drain / DRAMsim3 -c |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    print("\n".join(rows))
+    if ramulator:
+        print()
+        print(
+            f"Ramulator 1, the same requests in its format, same .cfg ({cfg.name if cfg else ''}); seconds:"
+        )
+        print()
+        print(
+            "| pattern | requests | tnpu whole process s | tnpu simulation s | ramulator s "
+            "| ratio, whole process | ratio, simulation | cycles: tnpu / Ramulator 1 |"
+        )
+        print("|---|---|---|---|---|---|---|---|")
+        print("\n".join(ram_rows))
+    else:
+        print("Ramulator 1: not run (--no-ramulator)")
+    print(f"load average at the end {os.getloadavg()[0]:.2f}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
-    parser.add_argument("--patterns", nargs="+", choices=traces.PATTERNS, default=["sequential", "random"])
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=None,
+        help="requests per trace (default 1M 10M; with --peers 1M)",
+    )
+    parser.add_argument(
+        "--patterns",
+        nargs="+",
+        choices=traces.PATTERNS,
+        default=None,
+        help="default sequential random; with --peers sequential random mixed",
+    )
     parser.add_argument("--format", choices=traces.FORMATS, default="ramulator2")
     parser.add_argument("--gzip", action="store_true", help="gzip the generated traces")
     parser.add_argument("--target", choices=sorted(traces.TARGETS), default="fixed_latency")
+    parser.add_argument("--peers", metavar="DIR", help="time DRAMsim3 and Ramulator 1 built by build.sh DIR")
+    parser.add_argument(
+        "--dram-ini", metavar="INI", help="--peers: DRAMsim3 .ini (default DDR4_8Gb_x8_2400.ini)"
+    )
+    parser.add_argument(
+        "--ramulator-cfg", metavar="CFG", help="--peers: Ramulator 1 .cfg (default DDR4-config.cfg)"
+    )
+    parser.add_argument("--no-ramulator", action="store_true", help="--peers: DRAMsim3 only")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="--peers: runs per tool, the best is kept (default 3)"
+    )
     parser.add_argument("--child", nargs=2, metavar=("MODE", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _child(args.child[0], args.child[1], args.target)
         return 0
+    if args.peers is not None:
+        try:
+            return _peers(args)
+        except BenchError as e:
+            print(f"bench_dram.py: error: {e}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print("bench_dram.py: interrupted", file=sys.stderr)
+            return 130
+    args.sizes = args.sizes or [1_000_000, 10_000_000]
+    args.patterns = args.patterns or ["sequential", "random"]
 
     print(f"tnpu-sim {tnpu.__version__}, build_type={_core.build_type}, gzip={traces.gzip_supported()}")
     print(
