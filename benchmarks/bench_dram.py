@@ -218,9 +218,10 @@ def _with_epoch_period(ini: Path, out: Path) -> Path:
     return out
 
 
-def _need_file(path: Path, what: str) -> Path:
+def _need_file(path: Path, what: str, built: bool = True) -> Path:
     if not path.is_file():
-        raise BenchError(f"{what} not found: {path} (build the peers with ../shared/peers/build.sh DIR)")
+        hint = " (build the peers with ../shared/peers/build.sh DIR)" if built else ""
+        raise BenchError(f"{what} not found: {path}{hint}")
     return path
 
 
@@ -294,6 +295,7 @@ def _peers(args: argparse.Namespace) -> int:
     ini = _need_file(
         Path(args.dram_ini) if args.dram_ini else peers / "dramsim3" / "configs" / "DDR4_8Gb_x8_2400.ini",
         "DRAMsim3 config",
+        built=not args.dram_ini,
     )
     ramulator: Path | None = None
     cfg: Path | None = None
@@ -304,6 +306,7 @@ def _peers(args: argparse.Namespace) -> int:
             if args.ramulator_cfg
             else peers / "ramulator1" / "configs" / "DDR4-config.cfg",
             "Ramulator 1 config",
+            built=not args.ramulator_cfg,
         )
     sizes = args.sizes or [1_000_000]
     patterns = args.patterns or ["sequential", "random", "mixed"]
@@ -357,7 +360,8 @@ def _peers(args: argparse.Namespace) -> int:
     if ramulator:
         print()
         print(
-            f"Ramulator 1, the same requests in its format, same .cfg ({cfg.name if cfg else ''}); seconds:"
+            f"Ramulator 1, the same requests in its format, same .cfg ({cfg.name if cfg else ''}); "
+            f"seconds, best of {args.repeat}:"
         )
         print()
         print(
