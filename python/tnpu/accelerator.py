@@ -390,6 +390,8 @@ def load_accelerator(arch: str | Path | AcceleratorConfig) -> AcceleratorConfig:
         name = arch
     else:
         path = Path(arch)
+        if path.suffix == ".toml" and not path.exists():
+            raise ConfigError(f"arch: file not found: {str(arch)!r} (or a preset: {', '.join(presets)})")
         if not path.suffix == ".toml" or not path.exists():
             raise ConfigError(
                 f"arch: unknown accelerator {str(arch)!r} (presets: {', '.join(presets)}; or a .toml file)"

@@ -40,6 +40,8 @@ PAPER = {
 }
 #: Peak bandwidths of the sensitivity sweep (GB/s), the paper's Fig. 8 range.
 BANDWIDTHS: tuple[float, ...] = (4.0, 8.0, 17.06, 34.1, 68.0)
+#: Networks of the sensitivity sweep by default (the FC-heavy and the conv-heavy extreme of the five).
+SWEEP_NETWORKS: tuple[str, ...] = ("alexnet", "vgg16")
 STREAM_REQUEST_BYTES = 4096
 
 
@@ -176,7 +178,7 @@ def reproduce(
     batch: int = 50,
     memory: str = "sampled",
     bandwidths: Sequence[float] = BANDWIDTHS,
-    sweep_networks: Sequence[str] = ("alexnet", "vgg16"),
+    sweep_networks: Sequence[str] = SWEEP_NETWORKS,
     sweep_batch: int = 10,
     workers: int = 2,
     progress: Callable[[str], None] | None = None,

@@ -14,7 +14,7 @@ from tnpu.commands._args import add_set_argument, non_negative_int
 
 EXAMPLES = """\
 examples:
-  tnpu replay dram traces/seq.dramsim3.trace.gz --dram ddr4-2400
+  tnpu replay dram traces/sequential.dramsim3.trace --dram ddr4-2400
   tnpu replay dram my.trace --dram path/to/DDR4_8Gb_x8_2400.ini --json
   tnpu replay dram my.trace --dram ramulator.cfg --format ramulator1 --set tRFC=350 --wrap
   tnpu replay compute recorded.csv --arch tnpu                 predicted against recorded cycles per task

@@ -56,7 +56,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     """Run ``tnpu reproduce``."""
-    from tnpu.reproduce import BANDWIDTHS, NETWORKS, format_report, reproduce
+    from tnpu.reproduce import BANDWIDTHS, NETWORKS, SWEEP_NETWORKS, format_report, reproduce
 
     batch = args.batch or (4 if args.quick else 50)
     bandwidths = () if args.no_sweep else ((4.0, 17.06, 68.0) if args.quick else BANDWIDTHS)
@@ -72,8 +72,12 @@ def run(args: argparse.Namespace) -> int:
         if show:
             print(f"\r\033[K{msg}", end="", file=sys.stderr, flush=True)
 
+    networks = args.networks or NETWORKS
+    # the sweep runs on the chosen networks that the default sweep has, else on the first one chosen
+    sweep_networks = tuple(n for n in SWEEP_NETWORKS if n in networks) or tuple(networks[:1])
     rep = reproduce(
-        args.networks or NETWORKS,
+        networks,
+        sweep_networks=sweep_networks,
         batch=batch,
         memory=args.memory,
         bandwidths=bandwidths,
