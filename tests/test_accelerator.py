@@ -349,6 +349,10 @@ def test_to_pandas_has_readable_columns():
     assert set(df["engine"]) == {"pu_c", "pu_f"}
     assert (df["end_ps"] >= df["start_ps"]).all()
     assert df["layer_name"].iloc[0] == r.layer_names[int(r.tasks["layer"][0])]
+    assert df["layer"].iloc[0] == r.layer_names[int(r.tasks["layer"][0])]
+    assert (df["layer_index"] == r.tasks["layer"]).all()
+    assert {"conv", "linear", "relu"} <= set(df["layer_kind"])
+    assert set(df["task_class"]) == {"matrix", "vector"}
 
 
 def test_progress_reports_and_can_stop_a_run():

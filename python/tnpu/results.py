@@ -145,13 +145,23 @@ class Result:
         )
 
     def to_pandas(self) -> Any:
-        """Return the task table as a pandas DataFrame with readable phase, layer and engine names (pandas extra)."""
+        """Return the task table as a pandas DataFrame (pandas extra), with names instead of codes.
+
+        ``phase`` (FP/BP/GD/WU), ``layer`` (the layer's name; ``layer_index`` keeps its position), ``layer_kind``
+        (conv, linear, relu, ...), ``task_class`` (matrix, vector) and ``engine`` (pu_c, pu_f, array) are names;
+        ``layer_name`` is kept as an alias of ``layer`` for older scripts.
+        """
         from tnpu._optional import optional_import
+        from tnpu.workloads.layers import LayerKind
 
         pd = optional_import("pandas")
         df = pd.DataFrame(self.tasks)
         df["phase"] = [PHASE_NAMES[p] for p in self.tasks["phase"]]
-        df["layer_name"] = [self.layer_names[i] for i in self.tasks["layer"]]
+        df["layer_index"] = self.tasks["layer"]
+        df["layer"] = [self.layer_names[i] for i in self.tasks["layer"]]
+        df["layer_name"] = df["layer"]
+        df["layer_kind"] = [LayerKind(int(k)).label for k in self.tasks["layer_kind"]]
+        df["task_class"] = [("matrix", "vector")[int(c)] for c in self.tasks["task_class"]]
         df["engine"] = [self.engines[e] for e in self.tasks["engine"]]
         return df
 
