@@ -34,3 +34,35 @@ def test_reproduce_sweeps_the_chosen_networks(capsys: pytest.CaptureFixture[str]
     rep = json.loads(capsys.readouterr().out)
     assert rep["setup"]["sweep_networks"] == ["lenet5"]
     assert set(rep["bandwidth_sweep"]) == {"lenet5"}
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "--model", "lenet5", "--batch", "1", "--schedule-csv", "{exists}"], "pass --force"),
+        (["run", "--model", "lenet5", "--batch", "1", "--timeline", "{missing}/t.json"], "does not exist"),
+        (["trace", "gen", "random", "-n", "5", "--format", "dramsim3", "-o", "{exists}"], "pass --force"),
+        (["trace", "convert", "{trace}", "{exists}", "--to", "ramulator1"], "pass --force"),
+        (["workloads", "lenet5", "--trace", "{exists}"], "pass --force"),
+    ],
+)
+def test_outputs_are_checked_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    exists = tmp_path / "exists.csv"
+    exists.write_text("keep me")
+    fill = {
+        "exists": str(exists),
+        "missing": str(tmp_path / "nope"),
+        "trace": str(REPO / "traces/sequential.dramsim3.trace"),
+    }
+    assert main([a.format(**fill) for a in argv]) == 1
+    assert message in capsys.readouterr().err
+    assert exists.read_text() == "keep me"  # nothing a user wrote is lost
+
+
+def test_force_overwrites(tmp_path: Path) -> None:
+    out = tmp_path / "t.trace"
+    out.write_text("old")
+    assert main(["trace", "gen", "random", "-n", "5", "--format", "dramsim3", "-o", str(out), "--force"]) == 0
+    assert out.read_text() != "old"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def whole_number(text: str, *, minimum: int) -> int:
@@ -59,3 +60,23 @@ def add_set_argument(parser: argparse.ArgumentParser) -> None:
         metavar="PATH=VALUE",
         help="override any preset field by dotted path (repeatable), e.g. --set buffer.capacity_bytes=1048576",
     )
+
+
+def check_outputs(outputs: list[tuple[str, str | None]], *, force: bool) -> None:
+    """Check output files before any work, raising ConfigError in command-line terms.
+
+    Each (flag, path) must name a file in an existing directory and, without ``--force``, not exist yet.
+    """
+    from tnpu.errors import ConfigError
+
+    for flag, path in outputs:
+        if not path:
+            continue
+        p = Path(path)
+        parent = p.parent if str(p.parent) else Path(".")
+        if not parent.is_dir():
+            raise ConfigError(f"{flag} {path}: directory {parent} does not exist")
+        if p.is_dir():
+            raise ConfigError(f"{flag} {path}: is a directory, expected a file")
+        if p.exists() and not force:
+            raise ConfigError(f"{flag} {path}: exists; pass --force to overwrite it")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tnpu.commands._args import add_set_argument, non_negative_int, positive_int
+from tnpu.commands._args import add_set_argument, check_outputs, non_negative_int, positive_int
 
 EXAMPLES = """\
 examples:
@@ -65,6 +65,10 @@ def run(args: argparse.Namespace) -> int:
     overrides: dict[str, object] = {}
     if args.dram is not None:
         overrides["memory.dram"] = args.dram
+    check_outputs(
+        [("--schedule-csv", args.schedule_csv), ("--timeline", args.timeline), ("--save", args.save)],
+        force=args.force,
+    )
     if args.memory is not None:
         overrides["memory.model"] = args.memory
     overrides.update(dict(args.set))

@@ -8,6 +8,7 @@ import os
 import sys
 
 from tnpu import traces
+from tnpu.commands._args import check_outputs
 
 EXAMPLES = """\
 examples:
@@ -90,6 +91,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     gen.add_argument("pattern", choices=traces.PATTERNS, help="access pattern")
     gen.add_argument("-n", "--requests", type=_int, required=True, help="number of requests")
     gen.add_argument("-o", "--output", required=True, help="file to write (.gz: gzip)")
+    gen.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
     gen.add_argument("--format", choices=traces.FORMATS, required=True, help="trace format")
     gen.add_argument("--gzip", action=argparse.BooleanOptionalAction, default=None, help="force gzip on/off")
     gen.add_argument("--seed", type=_int, default=1, help="random seed (default 1)")
@@ -138,6 +140,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     conv.add_argument("source", help="trace to read (plain or gzip)")
     conv.add_argument("output", help="file to write (.gz: gzip)")
+    conv.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
     conv.add_argument("--to", choices=traces.FORMATS, required=True, help="output format")
     conv.add_argument("--from", dest="from_format", choices=traces.FORMATS, default=None, help="input format")
     conv.add_argument("--json", action="store_true", help="print one JSON object (file, format, requests)")
@@ -146,6 +149,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run_gen(args: argparse.Namespace) -> int:
     """Generate a trace file."""
+    check_outputs([("-o", args.output)], force=args.force)
     config = traces.PatternConfig(
         base_address=args.base_address,
         span_bytes=args.span_bytes,
@@ -193,6 +197,7 @@ def run_info(args: argparse.Namespace) -> int:
 
 def run_convert(args: argparse.Namespace) -> int:
     """Rewrite a trace in another format (stamps are dropped, or 0 when the source has none)."""
+    check_outputs([("output", args.output)], force=args.force)
     n = traces.write_dram_trace(args.output, traces.read_dram_trace(args.source, args.from_format), args.to)
     if args.json:
         print(json.dumps({"path": args.output, "format": args.to, "source": args.source, "requests": n}))

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from tnpu.commands._args import positive_int
+from tnpu.commands._args import check_outputs, positive_int
 from tnpu.workloads import LayerKind, Network, Phase, TrainingGraph, get_network, write_compute_trace
 from tnpu.workloads.zoo import ZOO
 
@@ -43,6 +43,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--trace", metavar="PATH", help="write the training graph as a compute trace (.csv or .npz)"
     )
+    p.add_argument("--force", action="store_true", help="--trace: overwrite the file if it exists")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(run=run)
 
@@ -104,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
         print("layers: conv and linear layers; MACs: forward, per sample; weights: trainable parameters;")
         print("training MACs: FP + BP + GD per sample (no BP for the first layer)")
         return 0
+    check_outputs([("--trace", args.trace)], force=args.force)
     net = get_network(args.network)
     graph = TrainingGraph(net, batch=args.batch, instance_samples=args.instance_samples)
     graph.validate()
