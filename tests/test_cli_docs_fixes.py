@@ -66,3 +66,13 @@ def test_force_overwrites(tmp_path: Path) -> None:
     out.write_text("old")
     assert main(["trace", "gen", "random", "-n", "5", "--format", "dramsim3", "-o", str(out), "--force"]) == 0
     assert out.read_text() != "old"
+
+
+def test_reproduce_shows_progress_when_piped_unless_quiet(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["reproduce", "--quick", "--networks", "lenet5", "--no-sweep", "--workers", "1"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "tnpu reproduce: 3/3 runs (100%)" in err
+    assert "left" in err
+    assert main([*argv, "--quiet"]) == 0
+    assert capsys.readouterr().err == ""

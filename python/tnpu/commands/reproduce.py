@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 
 from tnpu.commands._args import positive_int
 
@@ -51,6 +52,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "energy breakdown, bandwidth sweep (needs matplotlib: the plot extra)",
     )
     p.add_argument("--force", action="store_true", help="--plots: overwrite figure files that exist")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(run=run)
 
 
@@ -60,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
 
     batch = args.batch or (4 if args.quick else 50)
     bandwidths = () if args.no_sweep else ((4.0, 17.06, 68.0) if args.quick else BANDWIDTHS)
-    show = sys.stderr.isatty() and not args.json
+    tty = sys.stderr.isatty()
+    show = tty and not args.json and not args.quiet
     if args.plots is not None:  # fail before the experiment, not after it
         from tnpu._optional import optional_import
         from tnpu.plots import check_writable, figure_paths
@@ -68,9 +71,29 @@ def run(args: argparse.Namespace) -> int:
         optional_import("matplotlib")
         check_writable(figure_paths(args.plots), force=args.force)
 
+    started = time.monotonic()
+    last = [started]
+
     def progress(msg: str) -> None:
         if show:
             print(f"\r\033[K{msg}", end="", file=sys.stderr, flush=True)
+            return
+        if args.quiet:
+            return
+        # not a terminal (a pipe, a log, CI): a line every few seconds with percent, rate and time left
+        now = time.monotonic()
+        done, total = (int(x) for x in msg.split(" ", 1)[0].split("/"))
+        if now - last[0] < 5 and done < total:
+            return
+        last[0] = now
+        elapsed = now - started
+        left = elapsed / done * (total - done) if done else 0.0
+        print(
+            f"tnpu reproduce: {done}/{total} runs ({done / total:.0%}), {done / elapsed * 60:.1f} runs/min, "
+            f"about {left:.0f} s left",
+            file=sys.stderr,
+            flush=True,
+        )
 
     networks = args.networks or NETWORKS
     # the sweep runs on the chosen networks that the default sweep has, else on the first one chosen
