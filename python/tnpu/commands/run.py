@@ -8,13 +8,14 @@ import sys
 from tnpu.commands._args import add_set_argument, check_outputs, non_negative_int, positive_int
 
 EXAMPLES = """\
-examples:
-  tnpu run --model vgg16 --arch tnpu --memory stream     one batch of 50 on TNPU in seconds (stream model)
+examples (seconds each unless marked):
+  tnpu run --model vgg16 --arch tnpu --memory stream     one batch of 50 on TNPU (stream model)
+  tnpu run --model alexnet --arch tnpu --batch 2 --memory sampled    sampled cycle-level DRAM, with its interval
   tnpu run --model mpcnn --arch tnpu                     one batch of 50 through the cycle-level DRAM
-  tnpu run --model alexnet --arch dadiannao --batch 8 --json
+  tnpu run --model alexnet --arch dadiannao --batch 8 --json         (long: about a minute, cycle-level DRAM)
   tnpu run --model lenet5 --arch dnpu --schedule-csv schedule.csv --timeline lenet.json
-  tnpu run --model vgg11 --arch tnpu --memory fixed --set memory.bandwidth_gbps=8.5
-  tnpu run --model alexnet --arch my_design.toml --set engines.pu_c.array_rows=32 --save r.npz
+  tnpu run --model vgg11 --arch tnpu --batch 2 --memory fixed --set memory.bandwidth_gbps=8.5   (about 10 s)
+  tnpu run --model alexnet --arch my_design.toml --set engines.pu_c.array_rows=32 --save r.npz   (your own preset)
 """
 
 
