@@ -8,7 +8,7 @@ import sys
 from tnpu.commands._args import add_set_argument, check_outputs, non_negative_int, positive_int
 
 EXAMPLES = """\
-examples (seconds each unless marked):
+examples: (each takes seconds unless marked)
   tnpu run --model vgg16 --arch tnpu --memory stream     one batch of 50 on TNPU (stream model)
   tnpu run --model alexnet --arch tnpu --batch 2 --memory sampled    sampled cycle-level DRAM, with its interval
   tnpu run --model mpcnn --arch tnpu                     one batch of 50 through the cycle-level DRAM
