@@ -76,3 +76,14 @@ def test_reproduce_shows_progress_when_piped_unless_quiet(capsys: pytest.Capture
     assert "left" in err
     assert main([*argv, "--quiet"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_reproduce_says_before_it_starts_that_it_will_take_long(capsys: pytest.CaptureFixture[str]) -> None:
+    from tnpu.commands.reproduce import _say_if_long
+
+    _say_if_long(("alexnet", "vgg16"), 50, "sampled")
+    err = capsys.readouterr().err
+    assert "min or more" in err
+    assert "--memory stream" in err
+    _say_if_long(("lenet5",), 2, "sampled")
+    assert capsys.readouterr().err == ""

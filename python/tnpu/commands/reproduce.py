@@ -96,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
         )
 
     networks = args.networks or NETWORKS
+    if not args.quiet:
+        _say_if_long(networks, batch, args.memory)
     # the sweep runs on the chosen networks that the default sweep has, else on the first one chosen
     sweep_networks = tuple(n for n in SWEEP_NETWORKS if n in networks) or tuple(networks[:1])
     rep = reproduce(
@@ -121,3 +123,31 @@ def run(args: argparse.Namespace) -> int:
         for path in paths:
             print(f"tnpu reproduce: wrote {path}", file=sys.stderr)
     return 0
+
+
+#: DRAM lines per second of a whole batch (benchmarks/bench_batch.py, docs/sampling.md): cycle-level and sampled.
+_LINES_PER_S = {"dram": 3e6, "sampled": 2e7}
+
+
+def _say_if_long(networks: list[str] | tuple[str, ...], batch: int, memory: str) -> None:
+    """On stderr, before the experiment: a run expected to take over about 10 s says so and names the faster way."""
+    from tnpu.reproduce import PRESETS
+    from tnpu.workloads import TrainingGraph, get_network
+
+    rate = _LINES_PER_S.get(memory)
+    if rate is None:
+        return
+    lines = 0  # a lower bound: tiling re-reads more
+    for net in networks:
+        tasks = TrainingGraph(get_network(net), batch=batch).tasks
+        lines += int(tasks["bytes_in"].sum() + tasks["bytes_out"].sum()) // 64
+    seconds = lines * len(PRESETS) / rate / 2  # two simulations at once
+    if seconds > 10:
+        took = f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+        faster = "--quick or --memory stream take" if batch > 4 else "--memory stream takes"
+        print(
+            f"tnpu reproduce: at least {lines * len(PRESETS) / 1e9:.1f} G DRAM lines on the {memory} model: about "
+            f"{took} or more on 2 cores; {faster} seconds",
+            file=sys.stderr,
+            flush=True,
+        )
