@@ -79,6 +79,24 @@ def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     return None if raw is None else dict(json.loads(raw))
 
 
+def _holder(path: Path) -> str:
+    """Who holds the lock at ``path``: the pid written by the sweep that took it, and whether it still runs."""
+    try:
+        pid = int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return f"{path} is locked (holder unknown)"
+    try:
+        os.kill(pid, 0)
+        alive = True
+    except ProcessLookupError:
+        alive = False
+    except PermissionError:
+        alive = True
+    if alive:
+        return f"pid {pid} holds {path} (stop it, or wait for it to finish)"
+    return f"pid {pid} took {path} and has exited, but processes it started still hold it"
+
+
 class SweepStore:
     """The output of one sweep: rows already finished, new rows streamed to part files, the final file.
 
@@ -137,9 +155,11 @@ class SweepStore:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise ConfigError(
-                f"{self.out}: another sweep is writing this output ({path} is locked)"
-            ) from None
+            raise ConfigError(f"{self.out}: another sweep is writing this output: {_holder(path)}") from None
+        # the holder's pid, for the message a second writer gets (the lock itself is the flock: it goes with the
+        # processes holding it, so a killed sweep leaves no stale lock)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
         self._lock_fd = fd
 
     def close(self) -> None:

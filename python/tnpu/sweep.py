@@ -25,6 +25,7 @@ True
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -262,6 +263,32 @@ def run_point(fn: Callable[[dict[str, Any]], Mapping[str, Scalar]], point: dict[
     return row
 
 
+def _worker_init() -> None:  # pragma: no cover - runs in the pool's processes
+    """Pool workers die with the sweep that started them (Linux: the parent-death signal)."""
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent died before the signal was armed
+            os._exit(1)
+
+
+def process_pool(workers: int | None = None) -> cf.ProcessPoolExecutor:
+    """Return the process pool a sweep runs on.
+
+    Fresh interpreters (``spawn``): the workers inherit no open file of the sweep (its output lock), and each dies
+    with the sweep that started it, also after ``kill -9``.
+    """
+    import multiprocessing as mp
+
+    return cf.ProcessPoolExecutor(
+        max_workers=workers or os.cpu_count(), mp_context=mp.get_context("spawn"), initializer=_worker_init
+    )
+
+
 def _window(executor: cf.Executor) -> int:
     if isinstance(executor, SerialExecutor):
         return 1  # each point is stored as soon as it ran
@@ -413,7 +440,7 @@ def _execute(
     if not todo:
         return results
     own = executor is None
-    pool: cf.Executor = cf.ProcessPoolExecutor(max_workers=os.cpu_count()) if own else executor  # type: ignore[assignment]
+    pool: cf.Executor = process_pool() if own else executor  # type: ignore[assignment]
     pending: dict[cf.Future[dict[str, Any]], dict[str, Any]] = {}
     queue = iter(todo)
     window = _window(pool)

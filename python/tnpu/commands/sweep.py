@@ -70,7 +70,7 @@ def _executor(args: argparse.Namespace) -> tuple[Any, Callable[[], None]]:
     """Return the executor the options ask for and how to release it."""
     import concurrent.futures as cf
 
-    from tnpu.sweep import SerialExecutor
+    from tnpu.sweep import SerialExecutor, process_pool
 
     if args.dask:
         from tnpu._optional import optional_import
@@ -79,7 +79,7 @@ def _executor(args: argparse.Namespace) -> tuple[Any, Callable[[], None]]:
         return client.get_executor(), client.close  # close: leave the cluster running
     if args.workers == 1:
         return SerialExecutor(), lambda: None
-    pool = cf.ProcessPoolExecutor(max_workers=args.workers)
+    pool: cf.ProcessPoolExecutor = process_pool(args.workers)
     return pool, pool.shutdown
 
 
