@@ -37,8 +37,9 @@ def _alive(pid: int) -> bool:
 
 def test_a_second_writer_is_told_who_holds_the_output(tmp_path: Path) -> None:
     out = tmp_path / "r.parquet"
-    with SweepStore(out, {"fingerprint": "x"}), pytest.raises(
-        ConfigError, match=rf"another sweep is writing this output: pid {os.getpid()} holds"
+    with (
+        SweepStore(out, {"fingerprint": "x"}),
+        pytest.raises(ConfigError, match=rf"another sweep is writing this output: pid {os.getpid()} holds"),
     ):
         SweepStore(out, {"fingerprint": "x"})
 
@@ -69,3 +70,21 @@ def test_kill_9_of_a_sweep_leaves_no_worker_and_no_lock(tmp_path: Path) -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_ctrl_c_reports_the_saved_points_and_how_to_resume(tmp_path: Path) -> None:
+    out = tmp_path / "r.parquet"
+    cmd = [sys.executable, "-m", "tnpu", "sweep", str(REPO / "examples/sweep_layers.toml"), "--out", str(out)]
+    proc = subprocess.Popen([*cmd, "--workers", "1", "--quiet"], stderr=subprocess.PIPE, text=True)
+    parts = Path(f"{out}.parts")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(parts.glob("part-*.parquet")):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert "interrupted;" in err
+    saved = int(err.split("interrupted;")[1].split("point")[0])
+    assert saved >= 1
+    assert f"this resumes from them: tnpu sweep {REPO / 'examples/sweep_layers.toml'} --out {out}" in err

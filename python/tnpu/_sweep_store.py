@@ -97,6 +97,20 @@ def _holder(path: Path) -> str:
     return f"pid {pid} took {path} and has exited, but processes it started still hold it"
 
 
+def saved_points(out: str | os.PathLike[str]) -> int:
+    """Points a sweep writing to ``out`` has saved so far (final file and part files), each once."""
+    out = Path(out)
+    ids: set[str] = set()
+    sources = [out] if out.exists() else []
+    sources.extend(sorted(out.with_name(out.name + ".parts").glob("part-*.parquet")))
+    for path in sources:
+        with contextlib.suppress(OSError, ValueError):
+            ids.update(
+                str(x) for x in _pq().read_table(path, columns=["point_id"]).column("point_id").to_pylist()
+            )
+    return len(ids)
+
+
 class SweepStore:
     """The output of one sweep: rows already finished, new rows streamed to part files, the final file.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -112,6 +113,20 @@ def run(args: argparse.Namespace) -> int:
             force=args.force,
             stats=stats,
         )
+    except KeyboardInterrupt:
+        from tnpu._sweep_store import saved_points
+
+        again = f"tnpu sweep {shlex.quote(str(args.spec))} --out {shlex.quote(str(out))}"
+        if args.evaluator:
+            again += f" --evaluator {args.evaluator}"
+        if args.workers != 1:
+            again += f" --workers {args.workers}"
+        print(
+            f"tnpu sweep: interrupted; {saved_points(out)} point(s) saved in {out}; "
+            f"this resumes from them: {again}",
+            file=sys.stderr,
+        )
+        return 130
     finally:
         release()
     summary = {
