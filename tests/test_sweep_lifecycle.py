@@ -88,3 +88,54 @@ def test_ctrl_c_reports_the_saved_points_and_how_to_resume(tmp_path: Path) -> No
     saved = int(err.split("interrupted;")[1].split("point")[0])
     assert saved >= 1
     assert f"this resumes from them: tnpu sweep {REPO / 'examples/sweep_layers.toml'} --out {out}" in err
+
+
+def _sweep_spec(tmp_path: Path) -> Path:
+    spec = tmp_path / "s.toml"
+    spec.write_text('[sweep]\nworkloads = ["lenet5"]\n\n[space]\n"arch.pu_c.rows" = [8, 16]\nbatch = 1\n')
+    return spec
+
+
+def test_an_unreachable_dask_scheduler_fails_fast_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("distributed")
+    from tnpu.cli import main
+
+    start = time.monotonic()
+    argv = [
+        "sweep",
+        str(_sweep_spec(tmp_path)),
+        "--dask",
+        "127.0.0.1:1",
+        "--out",
+        str(tmp_path / "r.parquet"),
+    ]
+    assert main(argv) == 1
+    assert time.monotonic() - start < 20
+    assert "--dask 127.0.0.1:1: no Dask scheduler answered within 5 s" in capsys.readouterr().err
+    assert main([*argv[:3], "local:x", *argv[4:]]) == 1
+    assert "expected local or local:N" in capsys.readouterr().err
+
+
+def test_dask_local_starts_and_stops_a_cluster(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("distributed")
+    from tnpu.cli import main
+
+    out = tmp_path / "r.parquet"
+    assert main(["sweep", str(_sweep_spec(tmp_path)), "--dask", "local:1", "--out", str(out), "--json"]) == 0
+    assert '"computed": 2' in capsys.readouterr().out
+
+
+def test_results_load_as_a_dataframe_in_one_call(tmp_path: Path) -> None:
+    pytest.importorskip("pandas")
+    from tnpu import sweep as sw
+
+    out = tmp_path / "r.parquet"
+    space = {"arch.pu_c.rows": [8, 16], "batch": [1]}
+    rows = sw.sweep(space, ["lenet5"], sw.SerialExecutor(), out=out)
+    df = sw.read_dataframe(out)
+    assert len(df) == len(rows) == 2
+    assert list(df["point_id"]) == [r["point_id"] for r in rows]
+    with pytest.raises(ConfigError, match="no sweep output"):
+        sw.read_dataframe(tmp_path / "none.parquet")

@@ -816,6 +816,26 @@ def read_results(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     return list(optional_import("pyarrow.parquet").read_table(path).to_pylist())
 
 
+def read_dataframe(path: str | os.PathLike[str]) -> Any:
+    """Read a sweep's Parquet file (finished, or the part files of one still running or killed) as a DataFrame.
+
+    Needs pyarrow and pandas (the ``sweep`` and ``pandas`` extras). Rows are in sweep order once it finished.
+    """
+    from tnpu._optional import optional_import
+
+    optional_import("pandas")
+    pq = optional_import("pyarrow.parquet")
+    out = Path(path)
+    if out.exists():
+        return pq.read_table(out).to_pandas()
+    parts = sorted(out.with_name(out.name + ".parts").glob("part-*.parquet"))
+    if not parts:
+        raise ConfigError(f"{out}: no sweep output (neither the file nor its .parts folder)")
+    pa = optional_import("pyarrow")
+    table = pa.concat_tables([pq.read_table(p) for p in parts], promote_options="default")
+    return table.to_pandas().drop_duplicates("point_id").reset_index(drop=True)
+
+
 def _register_accelerator() -> None:
     from tnpu.simulate import check_accelerator_point, evaluate_accelerator
 

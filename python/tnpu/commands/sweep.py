@@ -51,7 +51,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default=os.cpu_count() or 1,
         help="local worker processes (default: one per core; 1 runs the points in this process)",
     )
-    p.add_argument("--dask", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS (dist extra)")
+    p.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="run on the Dask scheduler at ADDRESS (host:port), or on a local cluster of N worker processes that "
+        "the sweep starts and stops (local[:N], default 2) (dist extra)",
+    )
     p.add_argument(
         "--out",
         type=Path,
@@ -74,14 +79,46 @@ def _executor(args: argparse.Namespace) -> tuple[Any, Callable[[], None]]:
     from tnpu.sweep import SerialExecutor, process_pool
 
     if args.dask:
-        from tnpu._optional import optional_import
-
-        client = optional_import("dask.distributed").Client(args.dask)
-        return client.get_executor(), client.close  # close: leave the cluster running
+        return _dask_executor(args.dask)
     if args.workers == 1:
         return SerialExecutor(), lambda: None
     pool: cf.ProcessPoolExecutor = process_pool(args.workers)
     return pool, pool.shutdown
+
+
+#: Seconds to wait for a Dask scheduler before saying it does not answer.
+DASK_TIMEOUT_S = 5
+
+
+def _dask_executor(address: str) -> tuple[Any, Any]:
+    """Return a Dask executor and its release: a local cluster started here (``local[:N]``) or a scheduler."""
+    from tnpu._optional import optional_import
+    from tnpu.errors import ConfigError
+
+    dd = optional_import("dask.distributed")
+    if address == "local" or address.startswith("local:"):
+        text = address.partition(":")[2] or "2"
+        if not text.isdigit() or int(text) < 1:
+            raise ConfigError(f"--dask {address}: expected local or local:N with N workers >= 1")
+        cluster = dd.LocalCluster(
+            n_workers=int(text), threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        client = dd.Client(cluster)
+
+        def close() -> None:
+            client.close()
+            cluster.close()
+
+        return client.get_executor(), close
+    if ":" not in address:
+        raise ConfigError(f"--dask {address}: expected host:port (or tcp://host:port), or local[:N]")
+    try:
+        client = dd.Client(address, timeout=f"{DASK_TIMEOUT_S}s")
+    except (OSError, TimeoutError) as exc:
+        raise ConfigError(
+            f"--dask {address}: no Dask scheduler answered within {DASK_TIMEOUT_S} s ({type(exc).__name__})"
+        ) from None
+    return client.get_executor(), client.close  # close: leave the cluster running
 
 
 def _cell(value: Any) -> str:
