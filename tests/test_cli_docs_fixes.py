@@ -87,3 +87,20 @@ def test_reproduce_says_before_it_starts_that_it_will_take_long(capsys: pytest.C
     assert "--memory stream" in err
     _say_if_long(("lenet5",), 2, "sampled")
     assert capsys.readouterr().err == ""
+
+
+def test_progress_is_a_line_every_few_seconds_when_not_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    from tnpu._progress import _Lines, progress_bar
+
+    lines = _Lines(4, "tnpu run", "tasks", 0, every=0.0)
+    lines._after = 0.0
+    lines.update(2)
+    err = capsys.readouterr().err
+    assert "tnpu run: 2/4 tasks (50%)" in err
+    assert "tasks/s" in err
+    assert "left" in err
+    with progress_bar(4, "quiet", enabled=False) as bar:
+        bar.update(4)
+    with progress_bar(4, "fast", unit="tasks") as bar:  # done in under 2 s: nothing to say
+        bar.update(4)
+    assert capsys.readouterr().err == ""

@@ -82,7 +82,11 @@ def run(args: argparse.Namespace) -> int:
             return
         # not a terminal (a pipe, a log, CI): a line every few seconds with percent, rate and time left
         now = time.monotonic()
-        done, total = (int(x) for x in msg.split(" ", 1)[0].split("/"))
+        head = msg.split(" ", 1)[0].split("/")
+        if len(head) != 2 or not all(x.isdigit() for x in head):  # a stage, not a count
+            print(f"tnpu reproduce: {msg}", file=sys.stderr, flush=True)
+            return
+        done, total = (int(x) for x in head)
         if now - last[0] < 5 and done < total:
             return
         last[0] = now

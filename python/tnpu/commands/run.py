@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from typing import Any
 
 from tnpu.commands._args import add_set_argument, check_outputs, non_negative_int, positive_int
 
@@ -56,6 +58,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--timeline", metavar="FILE", help="write a Chrome/Perfetto trace (ui.perfetto.dev)")
     p.add_argument("--save", metavar="FILE", help="save the whole result (.npz; tnpu.load reads it)")
     p.add_argument("--force", action="store_true", help="overwrite output files that exist")
+    p.add_argument("--quiet", action="store_true", help="no progress and no notes on stderr")
     p.set_defaults(run=run)
 
 
@@ -73,17 +76,21 @@ def run(args: argparse.Namespace) -> int:
     if args.memory is not None:
         overrides["memory.model"] = args.memory
     overrides.update(dict(args.set))
-    _warn_if_long(args, overrides)
+    if not args.quiet:
+        _warn_if_long(args, overrides)
     from tnpu._progress import progress_bar
 
-    with progress_bar(1000, "simulating", enabled=False if args.json else None) as bar:
+    with contextlib.ExitStack() as stack:
         shown = 0
+        bar: Any = None
 
-        def tick(started: int, total: int) -> None:
-            nonlocal shown
-            now = started * 1000 // max(total, 1)
-            bar.update(now - shown)
-            shown = now
+        def tick(started: int, total: int) -> None:  # tasks started of all: a bar, or a line every 5 s
+            nonlocal shown, bar
+            if bar is None:
+                quiet = args.json or args.quiet
+                bar = stack.enter_context(progress_bar(total, "tnpu run", enabled=not quiet, unit="tasks"))
+            bar.update(started - shown)
+            shown = started
 
         result = simulate(
             args.model,
