@@ -43,6 +43,33 @@ def _row(ref: tnpu.Result, r: tnpu.Result, ref_wall: float, wall: float) -> dict
     }
 
 
+def summary(rows: list[dict]) -> list[str]:
+    """One line per model: mean and largest errors, over all cases and over those not run wholly in detail."""
+    models = [k for k in rows[0] if isinstance(rows[0][k], dict)] if rows else []
+    out: list[str] = []
+    for m in models:
+        # cases a model ran wholly in detail (sampled under sampling_min_lines) are exact: summarised apart too
+        sampled = [
+            r for r in rows if r[m]["time_err"] != 0 or r[m]["energy_err"] != 0 or r[m]["busy_diff"] != 0
+        ]
+        for label, sel in (("all cases", rows), ("cases not run wholly in detail", sampled)):
+            if not sel or (label != "all cases" and len(sel) == len(rows)):
+                continue
+            errs = [abs(r[m]["time_err"]) for r in sel]
+            cover = [r[m]["in_ci"] for r in sel if r[m]["in_ci"] is not None]
+            ci = (
+                f"; the cycle-level time inside the 95 % interval in {sum(cover)} of {len(cover)}"
+                if cover
+                else ""
+            )
+            out.append(
+                f"{m}, {label} ({len(sel)}): mean |time error| {sum(errs) / len(errs) * 100:.2f} %, "
+                f"max {max(errs) * 100:.2f} %, max busy difference {max(r[m]['busy_diff'] for r in sel):.3f}, "
+                f"max |DRAM energy error| {max(abs(r[m]['energy_err']) for r in sel) * 100:.1f} %{ci}"
+            )
+    return out
+
+
 def markdown(rows: list[dict]) -> str:
     """The validation table: per case, each model's batch-time error (and interval), busy and energy errors."""
     models = [k for k in rows[0] if isinstance(rows[0][k], dict)] if rows else []
@@ -59,27 +86,8 @@ def markdown(rows: list[dict]) -> str:
                 f" {c['time_err'] * 100:+.2f} %{ci} | {c['busy_diff']:.3f} | {c['energy_err'] * 100:+.1f} % |"
             )
         out.append(line)
-    for m in models:
-        # cases a model ran wholly in detail (sampled under sampling_min_lines) are exact: summarised apart too
-        sampled = [
-            r for r in rows if r[m]["time_err"] != 0 or r[m]["energy_err"] != 0 or r[m]["busy_diff"] != 0
-        ]
-        for label, sel in (("all cases", rows), ("cases not run wholly in detail", sampled)):
-            if not sel or (label != "all cases" and len(sel) == len(rows)):
-                continue
-            errs = [abs(r[m]["time_err"]) for r in sel]
-            cover = [r[m]["in_ci"] for r in sel if r[m]["in_ci"] is not None]
-            ci = (
-                f"; the cycle-level time inside the 95 % interval in {sum(cover)} of {len(cover)}"
-                if cover
-                else ""
-            )
-            out.append("")
-            out.append(
-                f"{m}, {label} ({len(sel)}): mean |time error| {sum(errs) / len(errs) * 100:.2f} %, "
-                f"max {max(errs) * 100:.2f} %, max busy difference {max(r[m]['busy_diff'] for r in sel):.3f}, "
-                f"max |DRAM energy error| {max(abs(r[m]['energy_err']) for r in sel) * 100:.1f} %{ci}"
-            )
+    for line in summary(rows):
+        out += ["", line]
     return "\n".join(out)
 
 
@@ -133,15 +141,8 @@ def main() -> None:
                 print(line, flush=True)
                 if args.json:  # after every case: a long run stopped early keeps what it measured
                     Path(args.json).write_text(json.dumps(rows, indent=1))
-    for name in rows[0] if rows else []:
-        if not isinstance(rows[0][name], dict):
-            continue
-        errs = [abs(r[name]["time_err"]) for r in rows]
-        cover = [r[name]["in_ci"] for r in rows if r[name]["in_ci"] is not None]
-        print(
-            f"{name}: mean |time error| {sum(errs) / len(errs) * 100:.2f} %, max {max(errs) * 100:.2f} %"
-            + (f", reference inside the 95 % interval in {sum(cover)}/{len(cover)}" if cover else "")
-        )
+    for line in summary(rows):
+        print(line)
 
 
 if __name__ == "__main__":

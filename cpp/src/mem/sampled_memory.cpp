@@ -216,7 +216,7 @@ double SampledMemory::line_ps(std::size_t src, std::uint32_t cls) const {
 }
 
 SampledMemory::Pipe SampledMemory::pipe(std::size_t src, std::uint32_t cls) const {
-  // latency: mean first-line latency of busy periods (this class and sharing state, else pooled); interval: the
+  // latency: mean first-line latency of busy periods (this class, else pooled over classes); interval: the
   // rest of the measured active time per line, so that busy periods of the measured sizes take their measured time
   const double t_all = line_ps(src, cls);
   double b = 0, lat = 0, a = 0, l = 0;
@@ -331,7 +331,6 @@ void SampledMemory::end_episode() {
   c.bg_ps += dt;
   if (dt > 0) measured_episodes_.add(dt);
   measured_refreshes_ += refreshes() - episode_refs_;
-  measured_ps_ += now() - episode_start_;
   for (auto& s : sources_) {
     if (!s) continue;
     if (c.src.size() <= s->index) c.src.resize(s->index + 1);
@@ -515,10 +514,6 @@ double SampledMemory::energy_pj() const {
   // the refreshes of a fast stretch only when it next works). Background: per class, the power measured in its
   // episodes over all its time (the idle controller keeps rows open through a fast stretch, so its own background
   // figure is not the run's).
-  double e = dram_.command_energy_pj() - dram_.refresh_energy_pj();
-  e += measured_ps_ > 0 ? measured_refreshes_ / static_cast<double>(measured_ps_) * static_cast<double>(now()) *
-                              dram_.refresh_command_pj()
-                        : dram_.refresh_energy_pj();
   double pooled_cmd = 0, pooled_lines = 0, pooled_bg = 0, pooled_ps = 0, classed_ps = 0;
   for (const auto& c : classes_) {
     pooled_cmd += c.cmd_pj;
@@ -527,6 +522,9 @@ double SampledMemory::energy_pj() const {
     pooled_ps += c.bg_ps;
     classed_ps += static_cast<double>(c.measured_ps + c.fast_ps);
   }
+  double e = dram_.command_energy_pj() - dram_.refresh_energy_pj();
+  e += pooled_ps > 0 ? measured_refreshes_ / pooled_ps * static_cast<double>(now()) * dram_.refresh_command_pj()
+                     : dram_.refresh_energy_pj();
   const double pooled_w = pooled_ps > 0 ? pooled_bg / pooled_ps : idle_background_w();
   for (const auto& c : classes_) {
     const double per_line = c.cmd_lines >= 1 ? c.cmd_pj / c.cmd_lines

@@ -80,3 +80,16 @@ def check_outputs(outputs: list[tuple[str, str | None]], *, force: bool) -> None
             raise ConfigError(f"{flag} {path}: is a directory, expected a file")
         if p.exists() and not force:
             raise ConfigError(f"{flag} {path}: exists; pass --force to overwrite it")
+
+
+#: DRAM lines per second of a whole training batch on the memory models that take long (benchmarks/bench_batch.py:
+#: the cycle-level controller 2.5-4.4 M/s; sampled 45-50 M/s on VGG-16, batch 50; both rounded down).
+LINES_PER_S = {"dram": 2.5e6, "sampled": 2e7}
+
+
+def min_dram_lines(network: str, batch: int, instance_samples: int = 1) -> int:
+    """Return a lower bound of the 64-byte DRAM lines a training batch moves (tiling re-reads more)."""
+    from tnpu.workloads import TrainingGraph, get_network
+
+    tasks = TrainingGraph(get_network(network), batch=batch, instance_samples=instance_samples).tasks
+    return int(tasks["bytes_in"].sum() + tasks["bytes_out"].sum()) // 64

@@ -7,7 +7,7 @@ import json
 import sys
 import time
 
-from tnpu.commands._args import positive_int
+from tnpu.commands._args import LINES_PER_S, min_dram_lines, positive_int
 
 EXAMPLES = """\
 examples:
@@ -129,22 +129,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-#: DRAM lines per second of a whole batch (benchmarks/bench_batch.py, docs/sampling.md): cycle-level and sampled.
-_LINES_PER_S = {"dram": 3e6, "sampled": 2e7}
-
-
 def _say_if_long(networks: list[str] | tuple[str, ...], batch: int, memory: str) -> None:
     """On stderr, before the experiment: a run expected to take over about 10 s says so and names the faster way."""
     from tnpu.reproduce import PRESETS
-    from tnpu.workloads import TrainingGraph, get_network
 
-    rate = _LINES_PER_S.get(memory)
+    rate = LINES_PER_S.get(memory)
     if rate is None:
         return
-    lines = 0  # a lower bound: tiling re-reads more
-    for net in networks:
-        tasks = TrainingGraph(get_network(net), batch=batch).tasks
-        lines += int(tasks["bytes_in"].sum() + tasks["bytes_out"].sum()) // 64
+    lines = sum(min_dram_lines(net, batch) for net in networks)
     seconds = lines * len(PRESETS) / rate / 2  # two simulations at once
     if seconds > 10:
         took = f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"

@@ -7,7 +7,14 @@ import contextlib
 import sys
 from typing import Any
 
-from tnpu.commands._args import add_set_argument, check_outputs, non_negative_int, positive_int
+from tnpu.commands._args import (
+    LINES_PER_S,
+    add_set_argument,
+    check_outputs,
+    min_dram_lines,
+    non_negative_int,
+    positive_int,
+)
 
 EXAMPLES = """\
 examples: (each takes seconds unless marked)
@@ -135,14 +142,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-#: Lines per second the cycle-level DRAM model handles inside the accelerator (benchmarks/bench_batch.py).
-_DRAM_LINES_PER_S = 2.5e6
-
-
 def _warn_if_long(args: argparse.Namespace, overrides: dict[str, object]) -> None:
     """On stderr: a run through the cycle-level DRAM that will take minutes says so, and how to get seconds."""
     from tnpu.accelerator import load_accelerator
-    from tnpu.workloads import TrainingGraph, get_network
 
     values = dict(overrides)
     if args.batch is not None:
@@ -150,13 +152,8 @@ def _warn_if_long(args: argparse.Namespace, overrides: dict[str, object]) -> Non
     cfg = load_accelerator(args.arch).override(values)
     if cfg.arch.memory.model != "dram":
         return
-    tasks = TrainingGraph(
-        get_network(args.model), batch=cfg.batch, instance_samples=cfg.instance_samples
-    ).tasks
-    lines = (
-        int(tasks["bytes_in"].sum() + tasks["bytes_out"].sum()) // 64
-    )  # a lower bound: tiling re-reads more
-    seconds = lines / _DRAM_LINES_PER_S
+    lines = min_dram_lines(args.model, cfg.batch, cfg.instance_samples)
+    seconds = lines / LINES_PER_S["dram"]
     if seconds > 30:
         print(
             f"tnpu run: note: at least {lines * 64 / 1e9:.1f} GB go through the cycle-level DRAM model: about "

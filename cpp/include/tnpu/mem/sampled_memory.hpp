@@ -70,10 +70,8 @@ class SampledMemory final : public Module, public Target {
   // What engine `engine` runs from now on: `fine` and `coarse` identify its task's traffic (0: idle).
   void set_context(std::uint32_t engine, std::uint64_t fine, std::uint64_t coarse);
 
-  [[nodiscard]] bool detailed() const noexcept { return mode_ == Mode::kDetailed; }
   [[nodiscard]] double time_sigma_ps() const;
   [[nodiscard]] double energy_pj() const;
-  [[nodiscard]] DramController& dram() noexcept { return dram_; }
 
  private:
   enum class Mode : std::uint8_t { kDetailed, kFast };
@@ -98,7 +96,7 @@ class SampledMemory final : public Module, public Target {
 
   Source& source(const Request& request, Initiator& from);
   [[nodiscard]] double line_ps(std::size_t src, std::uint32_t cls) const;
-  // The fast pipe of (source, class, sharing): first-line latency and the interval between lines (ps).
+  // The fast pipe of (source, class): first-line latency and the interval between lines (ps).
   struct Pipe {
     double latency = 0, interval = 0;
   };
@@ -118,6 +116,7 @@ class SampledMemory final : public Module, public Target {
   [[nodiscard]] std::uint32_t class_of_context();
   [[nodiscard]] double refresh_free_command_pj() const;
   [[nodiscard]] double idle_background_w() const;
+  [[nodiscard]] double refreshes() const;  // REF commands the controller issued so far
 
   DramController& dram_;
   SampledMemoryConfig config_;
@@ -140,9 +139,7 @@ class SampledMemory final : public Module, public Target {
   double episode_cmd_pj_ = 0, episode_bg_pj_ = 0, episode_lines_ = 0;
   double lines_done_ = 0;  // DRAM lines completed, all sources
   double switch_var_ = 0;  // ps^2: the work in flight at each switch
-  double episode_refs_ = 0, measured_refreshes_ = 0;  // REF commands issued in measured episodes
-  Picoseconds measured_ps_ = 0;                        // and the episodes' time
-  [[nodiscard]] double refreshes() const;
+  double episode_refs_ = 0, measured_refreshes_ = 0;  // REF commands issued in measured episodes (time: bg_ps)
   Counter& detailed_lines_;
   Counter& fast_lines_;
   Counter& fast_bursts_;
