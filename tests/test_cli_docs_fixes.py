@@ -104,3 +104,74 @@ def test_progress_is_a_line_every_few_seconds_when_not_a_terminal(capsys: pytest
     with progress_bar(4, "fast", unit="tasks") as bar:  # done in under 2 s: nothing to say
         bar.update(4)
     assert capsys.readouterr().err == ""
+
+
+# --- A partial override TOML: base = "<preset>" and only what differs ---------------------------------------------
+
+
+def _write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_partial_preset_overrides_only_what_it_names(tmp_path):
+    from tnpu.accelerator import load_accelerator
+
+    f = _write(
+        tmp_path / "big.toml",
+        'base = "tnpu"\n[buffer]\ncapacity_bytes = 1048576\n[engines.pu_c]\narray_rows = 32\n',
+    )
+    cfg, ref = load_accelerator(f), load_accelerator("tnpu")
+    assert cfg.name == "big"
+    assert cfg.arch.buffer.capacity_bytes == 1048576
+    assert cfg.engine("pu_c").array_rows == 32
+    # Everything else is the base's.
+    assert cfg.engine("pu_c").array_cols == ref.engine("pu_c").array_cols
+    assert cfg.arch.memory == ref.arch.memory
+    assert cfg.scheduler == ref.scheduler
+    # A chain: a partial file on a partial file, the base path relative to the file, [[engines]] form too.
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    g = _write(
+        sub / "f.toml",
+        'base = "../big.toml"\n[memory]\nmodel = "fixed"\nbandwidth_gbps = 8.5\n'
+        '[[engines]]\nname = "pu_f"\nlanes = 8\n',
+    )
+    cfg2 = load_accelerator(g)
+    assert cfg2.arch.memory.model == "fixed"
+    assert cfg2.arch.memory.bandwidth_gbps == 8.5
+    assert cfg2.engine("pu_c").array_rows == 32
+    assert cfg2.engine("pu_f").lanes == 8
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('base = "tnpu"\n[memory]\nbandwidth_gbps = 3.0\n', "does not use this field"),
+        ('base = "tnpu"\n[engines.pu_x]\nlanes = 3\n', "engines.pu_x: no such engine"),
+        ('base = "tnpu"\n[buffer]\ncapacity = 3\n', "buffer.capacity: unknown field"),
+        ('base = "nosuch"\n', "base 'nosuch'"),
+        ("base = 3\n", "base: expected a preset name"),
+        ('base = "me.toml"\n', "includes itself"),
+    ],
+)
+def test_partial_preset_errors_name_the_file_and_field(tmp_path, text, message):
+    from tnpu.accelerator import load_accelerator
+
+    f = _write(tmp_path / "me.toml", text)
+    with pytest.raises(ConfigError, match=re.escape(message)) as info:
+        load_accelerator(f)
+    assert "me.toml" in str(info.value)
+
+
+def test_partial_preset_runs_from_the_cli(tmp_path, monkeypatch, capsys):
+    from tnpu import cli
+
+    _write(tmp_path / "small.toml", 'base = "dnpu"\n[buffer]\ncapacity_bytes = 262144\n')
+    monkeypatch.chdir(tmp_path)
+    assert (
+        cli.main(["run", "--model", "lenet5", "--arch", "small.toml", "--batch", "1", "--json", "--quiet"])
+        == 0
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert out["summary"]["arch"] == "small"

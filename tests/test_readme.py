@@ -37,8 +37,9 @@ def test_main_command_runs(monkeypatch, capsys):
     assert "bandwidth sensitivity" in out
 
 
-def test_python_example_runs(monkeypatch, capsys):
-    monkeypatch.chdir(REPO)
+def test_python_example_runs(monkeypatch, capsys, tmp_path):
+    # From an empty directory: the example needs no file of the repository.
+    monkeypatch.chdir(tmp_path)
     code = README.split("## Python", 1)[1].split("```python", 1)[1].split("```", 1)[0]
     exec(compile(code, "README.md", "exec"), {})  # noqa: S102 - the README's own example
     out = capsys.readouterr().out

@@ -371,8 +371,14 @@ def list_accelerators() -> dict[str, str]:
     return out
 
 
-def load_accelerator(arch: str | Path | AcceleratorConfig) -> AcceleratorConfig:
+def load_accelerator(
+    arch: str | Path | AcceleratorConfig, *, _seen: frozenset[Path] | None = None
+) -> AcceleratorConfig:
     """Load an accelerator preset by name (``tnpu``, ``dadiannao``, ``dnpu``) or from a TOML file.
+
+    A file may be partial: ``base = "tnpu"`` (a preset, or a .toml path relative to the file) and only the settings
+    that differ, e.g. ``[buffer] capacity_bytes = 1048576`` or ``[engines.pu_c] array_rows = 32``. They are checked
+    like ``--set`` overrides (an unknown field or one the memory model does not read is an error).
 
     Raises
     ------
@@ -405,8 +411,82 @@ def load_accelerator(arch: str | Path | AcceleratorConfig) -> AcceleratorConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{origin}: not valid TOML: {exc}") from None
+    if "base" in data:
+        here = Path(arch).resolve() if not isinstance(arch, str) or arch not in presets else None
+        return _load_partial(data, origin, name, here, _seen or frozenset())
     data.setdefault("name", name)
     return accelerator_from_dict(data, origin)
+
+
+def _load_partial(
+    data: dict[str, Any], origin: str, name: str, here: Path | None, seen: frozenset[Path]
+) -> AcceleratorConfig:
+    """Load a partial preset: ``base = "<preset or .toml>"`` and only the settings that differ from it."""
+    base = data.pop("base")
+    if not isinstance(base, str) or not base:
+        raise ConfigError(f"{origin}: base: expected a preset name or a .toml path (got {base!r})")
+    if here is not None:
+        seen = seen | {here}
+    target: str | Path = base
+    if base not in list_accelerators():
+        target = Path(base) if Path(base).is_absolute() or here is None else here.parent / base
+        if Path(target).resolve() in seen:
+            raise ConfigError(f"{origin}: base: {base!r} includes itself (a cycle of base files)")
+    try:
+        cfg = load_accelerator(target, _seen=seen)
+    except ConfigError as exc:
+        raise ConfigError(f"{origin}: base {base!r}: {exc}") from None
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in ("name", "description"):
+            continue
+        if key == "engines":
+            for ename, fields in _partial_engines(value, origin).items():
+                for field, v in fields.items():
+                    values[f"engines.{ename}.{field}"] = v
+        elif key == "energy" and isinstance(value, Mapping):
+            for field, v in value.items():
+                merged = (
+                    {**cfg.energy.sram_access_pj, **v}
+                    if field == "sram_access_pj" and isinstance(v, Mapping)
+                    else v
+                )
+                values[f"energy.{field}"] = merged
+        elif key in _SECTIONS:
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{origin}: {key}: expected a table")
+            for field, v in value.items():
+                values[f"{key}.{field}"] = v
+        else:
+            values[key] = value
+    try:
+        out = cfg.override(values)
+    except ConfigError as exc:
+        raise ConfigError(f"{origin}: {exc}") from None
+    description = data.get("description", f"{cfg.description} (with the settings of {origin})")
+    return dataclasses.replace(out, name=str(data.get("name", name)), description=str(description))
+
+
+def _partial_engines(value: Any, origin: str) -> dict[str, dict[str, Any]]:
+    """``[engines.<name>]`` tables or ``[[engines]]`` entries with a name, as {engine: {field: value}}."""
+    if isinstance(value, Mapping):
+        items = list(value.items())
+    elif isinstance(value, list):
+        items = []
+        for i, e in enumerate(value):
+            if not isinstance(e, Mapping) or "name" not in e:
+                raise ConfigError(
+                    f"{origin}: engines[{i}]: expected a table with the name of an engine of the base"
+                )
+            items.append((e["name"], {k: v for k, v in e.items() if k != "name"}))
+    else:
+        raise ConfigError(f"{origin}: engines: expected [engines.<name>] tables")
+    out: dict[str, dict[str, Any]] = {}
+    for ename, fields in items:
+        if not isinstance(fields, Mapping):
+            raise ConfigError(f"{origin}: engines.{ename}: expected a table")
+        out[str(ename)] = dict(fields)
+    return out
 
 
 def stash_window(
