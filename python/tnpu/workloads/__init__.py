@@ -19,10 +19,13 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from tnpu.workloads.layers import (
+    ACTIVATIONS,
     NETWORK_INPUT,
+    Activation,
     Add,
     AvgPool2d,
     BatchNorm2d,
+    Concat,
     Conv2d,
     Flatten,
     Layer,
@@ -67,12 +70,15 @@ def from_onnx(
 
 
 __all__ = [
+    "ACTIVATIONS",
     "NETWORK_INPUT",
     "TASK_DTYPE",
     "ZOO",
+    "Activation",
     "Add",
     "AvgPool2d",
     "BatchNorm2d",
+    "Concat",
     "Conv2d",
     "Flatten",
     "Layer",
