@@ -62,11 +62,13 @@ def from_onnx(
     input_shape: Sequence[int] | None = None,
     name: str | None = None,
     add_loss: bool = True,
+    *,
+    restore_batchnorm: bool = True,
 ) -> Network:
     """Import an ONNX model or file (needs the ``onnx`` extra); see :mod:`.onnx_import`."""
     from tnpu.workloads.onnx_import import from_onnx as _impl
 
-    return _impl(model, input_shape, name=name, add_loss=add_loss)
+    return _impl(model, input_shape, name=name, add_loss=add_loss, restore_batchnorm=restore_batchnorm)
 
 
 __all__ = [
