@@ -39,6 +39,7 @@ from tnpu.workloads.layers import (
     ReLU,
     SoftmaxCrossEntropy,
 )
+from tnpu.workloads.resolve import load_model
 from tnpu.workloads.scalesim_topology import from_scalesim_topology
 from tnpu.workloads.traces import read_compute_trace, write_compute_trace
 from tnpu.workloads.training import TASK_DTYPE, TaskArrays, TrainingGraph
@@ -100,6 +101,7 @@ __all__ = [
     "from_torch",
     "get_network",
     "list_networks",
+    "load_model",
     "read_compute_trace",
     "write_compute_trace",
 ]
