@@ -233,7 +233,10 @@ def test_torch_unsupported_ops_name_the_op_and_the_node():
         def forward(self, x):
             return self.act(self.conv(x))
 
-    with pytest.raises(ConfigError, match=r"unsupported op GELU \(module 'act'\) at node 'act'"):
+    with pytest.raises(
+        ConfigError,
+        match=r"unsupported op GELU \(module 'act'\) at node 'act'; nearest supported: nn.SiLU or",
+    ):
         from_torch(Gelu(), (3, 8, 8))
 
     class Cat(nn.Module):

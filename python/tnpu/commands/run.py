@@ -156,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _warn_if_long(args: argparse.Namespace, overrides: dict[str, object], model: Any) -> None:
+def _warn_if_long(args: argparse.Namespace, overrides: dict[str, object], model: Any = None) -> None:
     """On stderr: a run through the cycle-level DRAM that will take minutes says so, and how to get seconds."""
     from tnpu.accelerator import load_accelerator
 
@@ -166,7 +166,7 @@ def _warn_if_long(args: argparse.Namespace, overrides: dict[str, object], model:
     cfg = load_accelerator(args.arch).override(values)
     if cfg.arch.memory.model != "dram":
         return
-    lines = min_dram_lines(model, cfg.batch, cfg.instance_samples)
+    lines = min_dram_lines(args.model if model is None else model, cfg.batch, cfg.instance_samples)
     seconds = lines / LINES_PER_S["dram"]
     if seconds > 30:
         print(

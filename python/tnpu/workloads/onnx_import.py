@@ -488,13 +488,14 @@ class _Importer:
             fill = self.numpy_helper.to_array(value) if value is not None else np.zeros(1, np.float32)
             result = np.full([int(d) for d in v(0).ravel()], fill.ravel()[0], dtype=fill.dtype)
         elif op == "Range":
-            result = np.arange(v(0), v(1), v(2))
+            start, limit, delta = (v(i).item() for i in range(3))
+            result = np.arange(start, limit, delta)
         elif op in binary:
             result = binary[op](v(0), v(1))
         elif op == "Div":
-            a, c = v(0), v(1)
-            both_int = np.issubdtype(a.dtype, np.integer) and np.issubdtype(c.dtype, np.integer)
-            result = a // c if both_int else a / c
+            num, den = v(0), v(1)
+            both_int = np.issubdtype(num.dtype, np.integer) and np.issubdtype(den.dtype, np.integer)
+            result = num // den if both_int else num / den
         elif op in unary:
             result = unary[op](v(0))
         elif op == "Where":
@@ -520,8 +521,8 @@ class _Importer:
         ):  # exported without its weights (export_params=False): they are inputs, used as weights
             weights = [i for i in inputs if self._only_weight(i.name)]
             for w in weights:
-                dims = tuple(int(d.dim_value) for d in w.type.tensor_type.shape.dim)
-                self.consts[w.name] = _Const(dims, self._no_value(w.name), param=True)
+                shape_of = tuple(int(d.dim_value) for d in w.type.tensor_type.shape.dim)
+                self.consts[w.name] = _Const(shape_of, self._no_value(w.name), param=True)
             inputs = [i for i in inputs if i.name not in self.consts]
         if len(inputs) != 1:
             raise ConfigError(
@@ -806,7 +807,7 @@ class _Importer:
                     new.insert(a, 1)
                 if new[0] != self.batch or (axes and 0 in {int(a) % rank for a in axes}):
                     raise self.fail(node, "Unsqueeze before the batch dimension")
-            if _canonical(new[1:]) != self.b.shape(self.env[x]):
+            if _canonical(new[1:]) != b.shape(self.env[x]):
                 raise self.fail(node, f"{op} to {new} (it would change the N x C x H x W layout)")
             passthrough(new[1:])
         elif op in ("Dropout", "Identity"):

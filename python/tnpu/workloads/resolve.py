@@ -301,7 +301,7 @@ def _load_python(spec: str, path: str, func: str, shape: Shape | None) -> Networ
 
 
 def _defined_in(value: Any, module: Any) -> bool:
-    return getattr(value, "__module__", None) == module.__name__
+    return bool(getattr(value, "__module__", None) == module.__name__)
 
 
 def _where(exc: BaseException, path: str) -> str:

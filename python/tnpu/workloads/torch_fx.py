@@ -31,8 +31,9 @@ forms and ``.sigmoid()``, ``.tanh()``
 ``F.dropout``
 ==========================================  ==============================================================
 
-Anything else raises :class:`~tnpu.errors.ConfigError` naming the op and the graph node. After mapping, the shapes are
-checked against PyTorch's own by running the traced module once on zeros (batch 2, no gradients).
+Anything else raises :class:`~tnpu.errors.ConfigError` naming the op, the graph node and the nearest supported
+equivalent. After mapping, the shapes are checked against PyTorch's own by running the traced module once on zeros
+(batch 2, no gradients).
 """
 
 from __future__ import annotations
@@ -44,6 +45,42 @@ from typing import Any
 from tnpu._optional import optional_import
 from tnpu.errors import ConfigError
 from tnpu.workloads.layers import NETWORK_INPUT, Network, NetworkBuilder
+
+#: The nearest supported equivalent of modules and functions the importer does not take (named in the error).
+_NEAREST = {
+    "gelu": "nn.SiLU or nn.Sigmoid for an activation of similar cost; there is no GELU layer",
+    "leakyrelu": "nn.ReLU",
+    "prelu": "nn.ReLU",
+    "leaky_relu": "F.relu",
+    "elu": "nn.SiLU",
+    "selu": "nn.SiLU",
+    "celu": "nn.SiLU",
+    "softplus": "nn.SiLU",
+    "mish": "nn.SiLU",
+    "softmax": "nothing: leave it out of the model; the loss appended after the output is a softmax cross-entropy",
+    "log_softmax": "nothing: leave it out; the loss appended after the output is a softmax cross-entropy",
+    "logsoftmax": "nothing: leave it out; the loss appended after the output is a softmax cross-entropy",
+    "layernorm": "nn.BatchNorm2d",
+    "groupnorm": "nn.BatchNorm2d",
+    "instancenorm2d": "nn.BatchNorm2d",
+    "batchnorm1d": "nn.BatchNorm2d (on an N x C x 1 x 1 view)",
+    "convtranspose2d": "nn.Conv2d (there is no transposed-convolution layer)",
+    "upsample": "nothing: there is no up-sampling layer",
+    "interpolate": "nothing: there is no up-sampling layer",
+    "lstm": "nothing: there are no recurrent layers",
+    "gru": "nothing: there are no recurrent layers",
+    "matmul": "nn.Linear",
+    "bmm": "nn.Linear",
+    "permute": "nothing: activations keep their N x C x H x W layout",
+    "transpose": "nothing: activations keep their N x C x H x W layout",
+    "mul": "x * torch.sigmoid(x) (SiLU); other products have no layer",
+}
+
+
+def _nearest(name: str) -> str:
+    return _NEAREST.get(
+        name.lower().strip("'_"), "none close (the supported forms are listed in tnpu/workloads/torch_fx.py)"
+    )
 
 
 def _pair(value: Any) -> tuple[int, int]:
@@ -104,8 +141,9 @@ def from_torch(
             )
         return env[arg]
 
-    def unsupported(node: Any, what: str) -> ConfigError:
-        return ConfigError(f"torch import of '{net_name}': unsupported op {what} at node '{node.name}'")
+    def unsupported(node: Any, what: str, nearest: str | None = None) -> ConfigError:
+        hint = f"; nearest supported: {nearest}" if nearest else ""
+        return ConfigError(f"torch import of '{net_name}': unsupported op {what} at node '{node.name}'{hint}")
 
     def pool(
         node: Any, layer: str, kind: str, *, kernel: Any, stride: Any, padding: Any, ceil: bool, dil: Any
@@ -295,7 +333,8 @@ def from_torch(
             elif isinstance(mod, (nn.Dropout, nn.Dropout2d, nn.Identity)):
                 env[node] = src(node, x)
             else:
-                raise unsupported(node, f"{type(mod).__name__} (module '{node.target}')")
+                kind = type(mod).__name__
+                raise unsupported(node, f"{kind} (module '{node.target}')", nearest=_nearest(kind))
             continue
         # call_function / call_method
         target = node.target
@@ -395,7 +434,7 @@ def from_torch(
             out = adaptive(node, layer, args[1] if len(args) > 1 else kwargs.get("output_size"))
             env[node] = out if out is not None else src(node, args[0])
         else:
-            raise unsupported(node, f"'{fname}' ({op})")
+            raise unsupported(node, f"'{fname}' ({op})", nearest=_nearest(fname))
     net = b.build()
     _check_shapes(torch, gm, net, env, input_shape)
     return net.with_loss() if add_loss else net
