@@ -86,7 +86,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     cols[1].push_back(small_or_wild(in, 4));       // instance
     cols[2].push_back(small_or_wild(in, 5));       // phase (4: invalid)
     cols[3].push_back(small_or_wild(in, 6));       // layer
-    cols[4].push_back(small_or_wild(in, 10));      // layer kind (9: invalid)
+    cols[4].push_back(small_or_wild(in, 12));      // layer kind (11: invalid)
     for (int c = 5; c < 11; ++c) cols[c].push_back(small_or_wild(in, 200, 2));  // m n k macs bytes_in bytes_out
     const std::uint8_t timing = in.u8();
     cols[11].push_back((timing & 1) ? small_or_wild(in, 100) : -1);  // start_cycle

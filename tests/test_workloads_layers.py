@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tnpu.errors import ConfigError
-from tnpu.workloads import Conv2d, Linear, Network, NetworkBuilder, Phase
+from tnpu.workloads import Concat, Conv2d, Linear, Network, NetworkBuilder, Phase
 from tnpu.workloads.layers import NETWORK_INPUT, BatchNorm2d, MaxPool2d, ReLU
 
 SHAPE_KEYS = {
@@ -200,3 +200,81 @@ def test_phase_may_be_given_as_enum_code_or_text():
         layer.gemm("XX")
     with pytest.raises(ValueError, match=r"unknown phase 7"):
         layer.macs(7)
+
+
+def test_activations_cost_their_operations_and_keep_what_bp_needs():
+    b = NetworkBuilder("t", (2, 4, 4))
+    b.conv("c", 4, 1)
+    for function in ("sigmoid", "tanh", "hardsigmoid", "hardswish", "silu"):
+        b.activation(function, function)
+    b.activation("clip", "clip", bounds=(-1.0, 1.0))
+    net = b.build()
+    n = 4 * 16  # elements per sample
+    expected = {  # FP ops, BP ops, what BP reads besides dY (bytes for a batch of 2, fp32)
+        "sigmoid": (3, 3, ("Y", 2 * n * 4)),
+        "tanh": (4, 3, ("Y", 2 * n * 4)),
+        "hardsigmoid": (2, 2, ("mask", 2 * n // 8)),
+        "hardswish": (3, 3, ("X", 2 * n * 4)),
+        "silu": (4, 8, ("X", 2 * n * 4)),
+        "clip": (1, 1, ("mask", 2 * n // 8)),
+    }
+    for name, (fp, bp, kept) in expected.items():
+        layer = net.layer(name)
+        assert layer.kind.label == "activation"
+        assert (layer.vector_ops(Phase.FP, 2), layer.vector_ops(Phase.BP, 2)) == (fp * 2 * n, bp * 2 * n)
+        assert layer.vector_ops(Phase.GD, 2) == layer.vector_ops(Phase.WU, 2) == 0
+        assert layer.params == 0
+        assert [(o.name, o.nbytes) for o in layer.stash(batch=2)] == [kept]
+        ins, _ = layer.operands(Phase.BP, batch=2)
+        assert [o.name for o in ins] == ["dY", kept[0]]
+        fp_outs = [o.name for o in layer.operands(Phase.FP, batch=2)[1]]
+        assert fp_outs == (["Y", "mask"] if kept[0] == "mask" else ["Y"])  # only a mask is written besides Y
+    assert net.layer("clip").describe() == "4x4x4 clip [-1, 1]"
+    with pytest.raises(
+        ConfigError, match=r"layer 'g': unknown activation 'gelu' \(known: relu as its own layer"
+    ):
+        b.activation("g", "gelu")
+
+
+def test_concat_joins_channels_and_moves_data():
+    b = NetworkBuilder("t", (3, 8, 8))
+    b.conv("a", 4, 1)
+    b.conv("b", 6, 3, padding=1, src="input")
+    cat = b.concat("cat", "a", "b")
+    assert b.shape(cat) == (10, 8, 8)
+    layer = b.layers[-1]
+    assert layer.input_shapes == ((4, 8, 8), (6, 8, 8))
+    assert layer.describe() == "4x8x8 + 6x8x8 -> 10x8x8"
+    y = 2 * 10 * 64 * 4
+    assert [(o.name, o.nbytes) for o in layer.operands(Phase.FP, 2)[0]] == [("X", y)]
+    assert [(o.name, o.nbytes) for o in layer.operands(Phase.BP, 2)[1]] == [("dX", y)]
+    assert layer.vector_ops(Phase.FP, 2) == 0
+    b.conv("c", 2, 3, stride=2, src="input")
+    with pytest.raises(ConfigError, match=r"layer 'bad': cannot concatenate 'a' \(4x8x8\) and 'c' \(2x3x3\)"):
+        b.concat("bad", "a", "c")
+    net = b.build()
+    # the network checks each input of a concat against its own producer
+    wrong = Concat(name="w", inputs=("a", "b"), in_shape=(4, 8, 8), in_channels=(4, 5))
+    with pytest.raises(ConfigError, match=r"layer 'w' expects input 5x8x8 but 'b' produces 6x8x8"):
+        Network("t", (3, 8, 8), (*net.layers, wrong))
+
+
+def test_activation_and_concat_tasks_cross_into_cpp_and_simulate():
+    import tnpu
+    from tnpu.workloads import TrainingGraph
+
+    b = NetworkBuilder("t", (3, 8, 8))
+    b.conv("a", 4, 1)
+    b.activation("silu", "silu")
+    b.conv("b", 4, 3, padding=1, src="input")
+    b.concat("cat", "silu", "b")
+    b.activation("sig", "sigmoid")
+    b.flatten("f")
+    b.linear("fc", 10)
+    graph = TrainingGraph(b.build(), batch=2)
+    graph.validate()  # the C++ validator takes the layer kind codes 9 (activation) and 10 (concat)
+    kinds = {row["group"]: row for row in graph.summary("kind")}
+    assert int(kinds["activation"]["vector_ops"]) == 2 * (4 * 64 * (4 + 8) + 8 * 64 * (3 + 3))
+    assert int(kinds["concat"]["vector_ops"]) == 0
+    r = tnpu.simulate(graph.network, "tnpu", batch=2, overrides={"memory.model": "ideal"})
+    assert r.summary()["macs"] == 2 * graph.network.training_macs

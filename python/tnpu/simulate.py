@@ -14,7 +14,7 @@ True
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -25,8 +25,9 @@ from tnpu.energy import Activity, BufferActivity, EngineActivity, energy_breakdo
 from tnpu.errors import ConfigError
 from tnpu.layer import to_layer_shape
 from tnpu.results import TASK_RESULT_DTYPE, Result
-from tnpu.workloads import TaskArrays, TrainingGraph, get_network
+from tnpu.workloads import TaskArrays, TrainingGraph
 from tnpu.workloads.layers import LayerKind, Network, Phase
+from tnpu.workloads.resolve import load_model, load_model_cached, trace_network
 
 _GEMM_KINDS = (int(LayerKind.CONV), int(LayerKind.LINEAR))
 
@@ -46,14 +47,54 @@ def _producer_side(net: Network) -> np.ndarray:
     return side
 
 
-def _graph(model: str | Network | TaskArrays, cfg: AcceleratorConfig) -> tuple[TaskArrays, Network | None]:
-    if isinstance(model, TaskArrays):
-        return model, None
-    net = get_network(model) if isinstance(model, str) else model
-    if not isinstance(net, Network):
-        raise ConfigError(f"model: expected a zoo name, a Network or TaskArrays, got {type(model).__name__}")
-    g = TrainingGraph(net, batch=cfg.batch, instance_samples=cfg.instance_samples)
+def _graph(
+    model: Any, cfg: AcceleratorConfig, input_shape: Any, fixed: Mapping[str, Any]
+) -> tuple[TaskArrays, Network | None]:
+    """Return the task graph to simulate and its network (None for a compute trace of no zoo network)."""
+    resolved = load_model(model, input_shape)
+    if isinstance(resolved, TaskArrays):
+        for key in ("batch", "instance_samples"):  # a trace holds its tasks: they cannot be re-sized
+            held = resolved.meta.get(key)
+            if key in fixed and held is not None and int(fixed[key]) != int(held):
+                raise ConfigError(
+                    f"{key}: the compute trace holds {key} = {held} (its tasks), so {key} = {fixed[key]} cannot"
+                    " apply; leave it out, or simulate the network instead"
+                )
+        return resolved, trace_network(resolved)
+    g = TrainingGraph(resolved, batch=cfg.batch, instance_samples=cfg.instance_samples)
     return g.to_arrays(), g.network
+
+
+def _trace_layers(
+    t: np.ndarray, layer_names: Sequence[str]
+) -> tuple[np.ndarray, list[tuple[str, bool, Any]]]:
+    """Layers of a compute trace without its network: each GEMM task runs as the GEMM of an equivalent linear layer.
+
+    A trace has no layer shapes. Each distinct (layer, phase, M, N, K) of a conv or linear task becomes a layer of
+    its own, a linear layer whose pass lowers to that GEMM (as ``tnpu replay compute`` predicts a task); the other
+    tasks stream their bytes and vector work. Returns the layer index of every task for C++ and the layers.
+    """
+    from tnpu.compute_replay import equivalent_linear
+
+    layers: list[tuple[str, bool, Any]] = [(name, False, _core.LayerShape()) for name in layer_names]
+    index = t["layer"].astype(np.int64).copy()
+    gemm = (
+        np.isin(t["layer_kind"], _GEMM_KINDS)
+        & (t["phase"] != int(Phase.WU))
+        & (t["m"] > 0)
+        & (t["n"] > 0)
+        & (t["k"] > 0)
+    )
+    seen: dict[tuple[int, ...], int] = {}
+    for i in np.flatnonzero(gemm):
+        key = tuple(int(t[f][i]) for f in ("layer", "phase", "layer_kind", "m", "n", "k"))
+        if key not in seen:
+            layer, phase, kind, m, n, k = key
+            shape = equivalent_linear(kind, phase, m, n, k)
+            seen[key] = len(layers)
+            layers.append((f"{layer_names[layer]}#{Phase(phase).name}", True, to_layer_shape(shape)))
+        index[i] = seen[key]
+    return index, layers
 
 
 def _dram_peak_gbps(cfg: AcceleratorConfig) -> float:
@@ -79,9 +120,10 @@ def resolve_stream(cfg: AcceleratorConfig) -> tuple[AcceleratorConfig, str]:
 
 
 def simulate(
-    model: str | Network | TaskArrays,
+    model: str | Network | TaskArrays | Any,
     arch: str | AcceleratorConfig = "tnpu",
     *,
+    input_shape: str | Sequence[int] | None = None,
     batch: int | None = None,
     scheduler: str | None = None,
     window: int | None = None,
@@ -93,10 +135,16 @@ def simulate(
     Parameters
     ----------
     model
-        A zoo network name (``"vgg16"``), a :class:`~tnpu.workloads.Network`, or a task graph
-        (:class:`~tnpu.workloads.TaskArrays`, e.g. read from a compute trace).
+        A model spec (:mod:`tnpu.workloads.resolve`): a zoo network name (``"vgg16"``), an ``.onnx`` file,
+        ``"file.py:function"`` (returning a torch ``nn.Module``), a compute trace (``.csv``/``.npz``); or a
+        :class:`~tnpu.workloads.Network`, a task graph (:class:`~tnpu.workloads.TaskArrays`) or a torch
+        ``nn.Module``. A compute trace holds its batch. When it is the graph of a zoo network (as ``tnpu
+        workloads NETWORK --trace`` writes) that network's layer shapes are used; otherwise each conv or linear
+        task runs as an equivalent GEMM (as ``tnpu replay compute`` predicts it), without the im2col footprint.
     arch
         A preset name (``"tnpu"``, ``"dadiannao"``, ``"dnpu"``), a TOML file, or an AcceleratorConfig.
+    input_shape
+        Per-sample input ``(C, H, W)`` (or ``"3,224,224"``) of a model file or module that needs one.
     batch, scheduler, window
         Shortcuts for the overrides of the same name.
     overrides
@@ -122,7 +170,7 @@ def simulate(
     cfg.validate()
     requested = cfg
     cfg, memory_label = resolve_stream(cfg)
-    arrays, net = _graph(model, cfg)
+    arrays, net = _graph(model, cfg, input_shape, values)
     sched = arrays.schedule_arrays()
     ids = arrays.tasks["id"]
     order = np.argsort(ids, kind="stable")
@@ -135,17 +183,15 @@ def simulate(
     kinds[t["layer"]] = t["layer_kind"]
     samples = int(arrays.meta.get("instance_samples", cfg.instance_samples))
     layers = []
-    for li, name in enumerate(layer_names):
-        if net is not None and int(kinds[li]) in _GEMM_KINDS:
-            layers.append((name, True, to_layer_shape(net.layers[li].layer_shape(samples))))
-        else:
-            layers.append((name, False, _core.LayerShape()))
-    # Tasks of GEMM layers without a shape (a task graph from a trace) run as element-wise streams of their bytes.
-    if net is None and np.isin(t["layer_kind"], _GEMM_KINDS).any():
-        raise ConfigError(
-            "model: a task graph without its network has no layer shapes for its conv/linear tasks; "
-            "simulate the network instead"
-        )
+    task_layer = np.asarray(sched["layer"])
+    if net is not None:
+        for li, name in enumerate(layer_names):
+            if int(kinds[li]) in _GEMM_KINDS:
+                layers.append((name, True, to_layer_shape(net.layers[li].layer_shape(samples))))
+            else:
+                layers.append((name, False, _core.LayerShape()))
+    else:  # a compute trace without its network: GEMM tasks as equivalent linear GEMMs
+        task_layer, layers = _trace_layers(t, layer_names)
 
     if net is not None and cfg.elementwise == "producer":
         side = _producer_side(net)
@@ -156,7 +202,11 @@ def simulate(
     instances = len(np.unique(t["instance"][t["phase"] != int(Phase.WU)]))
     stash = int(t["stash_bytes"][t["phase"] == int(Phase.FP)].sum()) // max(instances, 1)
     dtype_bytes = int(arrays.meta.get("dtype_bytes", 4))
-    params = int(net.params) if net is not None and hasattr(net, "params") else 0
+    if net is not None:
+        params = int(net.params)
+    else:  # a weight update is one operation per parameter
+        batches = max(int(arrays.meta.get("batches", 1)), 1)
+        params = int(t["vector_ops"][t["phase"] == int(Phase.WU)].sum()) // batches
     capacity = cfg.arch.memory.dram_config().to_spec().capacity_bytes
     stash_limit = stash_window(stash, params, dtype_bytes, int(capacity), max(instances, 1))
     win = cfg.window if cfg.window > 0 else (stash_limit if cfg.scheduler == "reorder" else 0)
@@ -177,7 +227,7 @@ def simulate(
     wall = time.perf_counter()
     out = _core.simulate_training(
         sched["instance"],
-        sched["layer"],
+        task_layer.astype(np.asarray(sched["layer"]).dtype),
         sched["phase"],
         sched["task_class"],
         sched["dep_offsets"],
@@ -347,21 +397,21 @@ def _point_config(point: Mapping[str, Any]) -> AcceleratorConfig:
 
 
 def check_accelerator_point(point: dict[str, Any]) -> None:
-    """Validate an accelerator-evaluator point (preset, overrides, network) without simulating it."""
+    """Validate an accelerator-evaluator point (preset, overrides, model spec) without simulating it."""
     _point_config(point)
     try:
-        get_network(point["workload"])
+        load_model_cached(point["workload"])
     except ConfigError as exc:
         raise ConfigError(f"workloads: {exc}") from None
 
 
 def evaluate_accelerator(point: dict[str, Any]) -> dict[str, Any]:
-    """Simulate one training batch of the point's network (``workload``) on its accelerator.
+    """Simulate one training batch of the point's model (``workload``, a model spec) on its accelerator.
 
     ``params``: ``preset`` (default ``tnpu``) and any dotted-path override of
     :meth:`tnpu.accelerator.AcceleratorConfig.override` (``batch``, ``window``, ``memory.bandwidth_gbps``,
     ``engines.pu_c.array_rows``...). Returns the figures of :data:`SWEEP_FIGURES`.
     """
     cfg = _point_config(point)
-    s = simulate(point["workload"], cfg).summary()
+    s = simulate(load_model_cached(point["workload"]), cfg).summary()
     return {k: s[k] for k in SWEEP_FIGURES}

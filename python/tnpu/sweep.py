@@ -8,9 +8,10 @@ by default, :class:`SerialExecutor` in the calling process, or a Dask cluster th
 a Parquet file (``sweep`` extra: pyarrow) so that a killed sweep resumes where it stopped (see
 :mod:`tnpu._sweep_store`).
 
-Evaluators are chosen by name from a small registry: ``"layer"`` (registered here) runs every conv/FC layer of a zoo
-network through :func:`tnpu.simulate_layer` and sums cycles, MACs, DRAM bytes and energy. Others are added with
-:func:`register_evaluator` (the whole-accelerator simulation registers ``"accelerator"``).
+Evaluators are chosen by name from a small registry: ``"layer"`` (registered here) runs every conv/FC layer of a
+network (a model spec: zoo name, ``.onnx``, ``file.py:function@C,H,W``) through :func:`tnpu.simulate_layer` and
+sums cycles, MACs, DRAM bytes and energy. Others are added with :func:`register_evaluator` (the whole-accelerator
+simulation registers ``"accelerator"``).
 
 Examples
 --------
@@ -27,7 +28,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import dataclasses
-import functools
 import hashlib
 import itertools
 import json
@@ -339,7 +339,9 @@ def sweep(
         Parameter path -> list of values (or one value), e.g. ``{"arch.pu_c.rows": [8, 16, 32],
         "memory.bandwidth_gbps": [8.55, 17.1]}``. The evaluator says which paths it understands.
     workloads
-        Workload names (for ``"layer"``: zoo networks, see ``tnpu workloads``).
+        Workloads: model specs (:mod:`tnpu.workloads.resolve`): zoo networks (see ``tnpu workloads``), ``.onnx``
+        files, ``file.py:function@C,H,W`` and, for ``"accelerator"``, compute traces. Paths are relative to the
+        current directory (the workers' when they run elsewhere).
     executor
         Where points run: any :class:`concurrent.futures.Executor` (the function is the picklable
         :func:`run_point`); default a :class:`~concurrent.futures.ProcessPoolExecutor` with ``os.cpu_count()``
@@ -693,11 +695,18 @@ def layer_arch(params: Mapping[str, Scalar]) -> Any:
     return arch
 
 
-@functools.lru_cache(maxsize=64)
 def _network(name: str) -> Any:
-    from tnpu.workloads import get_network
+    """Return the point's network (a model spec: zoo name, .onnx, file.py:function@C,H,W), cached; not a trace."""
+    from tnpu.workloads import TaskArrays
+    from tnpu.workloads.resolve import load_model_cached
 
-    return get_network(name)
+    model = load_model_cached(name)
+    if isinstance(model, TaskArrays):
+        raise ConfigError(
+            f"'{name}' is a compute trace: the 'layer' evaluator needs layer shapes, which a trace does not hold"
+            " (the 'accelerator' evaluator runs traces)"
+        )
+    return model
 
 
 def _layer_options(params: Mapping[str, Scalar]) -> tuple[int, tuple[str, ...]]:
@@ -731,7 +740,7 @@ def check_layer_point(point: dict[str, Any]) -> None:
 
 
 def evaluate_layers(point: dict[str, Any]) -> dict[str, Scalar]:
-    """Run every conv and FC layer of a zoo network through :func:`tnpu.simulate_layer` (the ``"layer"`` evaluator).
+    """Run every conv and FC layer of a network through :func:`tnpu.simulate_layer` (the ``"layer"`` evaluator).
 
     Each layer runs the passes of ``phases`` (default FP, BP and GD; BP is skipped for layers that need none, the
     first) with ``n = batch`` on the point's datapath; conv layers on PU-c, FC layers on PU-f, one pass at a time
@@ -805,7 +814,7 @@ register_evaluator(
     "layer",
     evaluate_layers,
     check=check_layer_point,
-    description="every conv/FC layer of a zoo network through simulate_layer, one pass at a time (sums)",
+    description="every conv/FC layer of a network through simulate_layer, one pass at a time (sums)",
 )
 
 
@@ -843,7 +852,7 @@ def _register_accelerator() -> None:
         "accelerator",
         evaluate_accelerator,
         check=check_accelerator_point,
-        description="one training batch of a zoo network on an accelerator preset (params: preset + overrides)",
+        description="one training batch of a network or trace on an accelerator preset (params: preset + overrides)",
         replace=True,
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 
 def whole_number(text: str, *, minimum: int) -> int:
@@ -87,9 +88,16 @@ def check_outputs(outputs: list[tuple[str, str | None]], *, force: bool) -> None
 LINES_PER_S = {"dram": 2.5e6, "sampled": 2e7}
 
 
-def min_dram_lines(network: str, batch: int, instance_samples: int = 1) -> int:
-    """Return a lower bound of the 64-byte DRAM lines a training batch moves (tiling re-reads more)."""
-    from tnpu.workloads import TrainingGraph, get_network
+def min_dram_lines(network: Any, batch: int, instance_samples: int = 1) -> int:
+    """Return a lower bound of the 64-byte DRAM lines a training batch moves (tiling re-reads more).
 
-    tasks = TrainingGraph(get_network(network), batch=batch, instance_samples=instance_samples).tasks
+    ``network``: a model spec, a Network, or a compute trace's TaskArrays (which hold their own batch).
+    """
+    from tnpu.workloads import TaskArrays, TrainingGraph, load_model
+
+    model = load_model(network)
+    if isinstance(model, TaskArrays):
+        tasks = model.tasks
+    else:
+        tasks = TrainingGraph(model, batch=batch, instance_samples=instance_samples).tasks
     return int(tasks["bytes_in"].sum() + tasks["bytes_out"].sum()) // 64

@@ -25,6 +25,9 @@ examples: (each takes seconds unless marked)
   tnpu run --model lenet5 --arch dnpu --schedule-csv schedule.csv --timeline lenet.json
   tnpu run --model vgg11 --arch tnpu --batch 2 --memory fixed --set memory.bandwidth_gbps=8.5   (about 10 s)
   tnpu run --model alexnet --arch my_design.toml --set engines.pu_c.array_rows=32 --save r.npz   (your own preset)
+  tnpu run --model my_net.onnx --memory stream          an ONNX export (torch.onnx.export(model.eval(), (x,), path))
+  tnpu run --model models.py:resnet --input-shape 3,32,32 --memory stream   a function returning a torch module
+  tnpu run --model lenet5_b2.csv --memory ideal         a compute trace (tnpu workloads lenet5 --batch 2 --trace ...)
 """
 
 
@@ -38,7 +41,16 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
-        "--model", required=True, help="zoo network (lenet5, mpcnn, alexnet, vgg11, vgg16, resnet18...)"
+        "--model",
+        required=True,
+        help="zoo network (lenet5, mpcnn, alexnet, vgg11, vgg16, resnet18...), an .onnx file, file.py:function "
+        "(returns a torch nn.Module; give --input-shape) or a compute trace (.csv/.npz, holds its batch)",
+    )
+    p.add_argument(
+        "--input-shape",
+        metavar="C,H,W",
+        help="per-sample input of a model file (3,224,224; or 1,3,224,224 as PyTorch's example input, whose "
+        "leading 1 is not the simulated batch)",
     )
     p.add_argument(
         "--arch", default="tnpu", help="preset (tnpu, dadiannao, dnpu) or a .toml file (default tnpu)"
@@ -72,6 +84,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     """Run ``tnpu run``."""
     from tnpu.simulate import simulate
+    from tnpu.workloads.resolve import load_model
 
     overrides: dict[str, object] = {}
     if args.dram is not None:
@@ -83,8 +96,9 @@ def run(args: argparse.Namespace) -> int:
     if args.memory is not None:
         overrides["memory.model"] = args.memory
     overrides.update(dict(args.set))
+    model = load_model(args.model, args.input_shape)
     if not args.quiet:
-        _warn_if_long(args, overrides)
+        _warn_if_long(args, overrides, model)
     from tnpu._progress import progress_bar
 
     with contextlib.ExitStack() as stack:
@@ -100,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
             shown = started
 
         result = simulate(
-            args.model,
+            model,
             args.arch,
             batch=args.batch,
             scheduler=args.scheduler,
@@ -142,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _warn_if_long(args: argparse.Namespace, overrides: dict[str, object]) -> None:
+def _warn_if_long(args: argparse.Namespace, overrides: dict[str, object], model: Any = None) -> None:
     """On stderr: a run through the cycle-level DRAM that will take minutes says so, and how to get seconds."""
     from tnpu.accelerator import load_accelerator
 
@@ -152,7 +166,7 @@ def _warn_if_long(args: argparse.Namespace, overrides: dict[str, object]) -> Non
     cfg = load_accelerator(args.arch).override(values)
     if cfg.arch.memory.model != "dram":
         return
-    lines = min_dram_lines(args.model, cfg.batch, cfg.instance_samples)
+    lines = min_dram_lines(args.model if model is None else model, cfg.batch, cfg.instance_samples)
     seconds = lines / LINES_PER_S["dram"]
     if seconds > 30:
         print(

@@ -24,6 +24,7 @@ examples:
   tnpu sweep examples/sweep_layers.toml --out results.parquet --json     (resumes: finished points are reused)
   tnpu sweep spec.toml --out r.parquet --force           replace an output that holds a different sweep
   tnpu sweep spec.toml --out r.parquet --dask tcp://scheduler:8786     run the points on a Dask cluster
+  tnpu sweep examples/sweep_layers.toml --workload my_net.onnx --workload models.py:cnn@3,32,32 --out mine.parquet
 """
 
 #: Result columns shown in the text table when the evaluator gives them.
@@ -63,6 +64,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="Parquet file to stream rows to (default: [sweep] out, else SPEC with .parquet)",
     )
     p.add_argument("--evaluator", help=f"evaluator to use instead of the spec's (registered: {evaluators})")
+    p.add_argument(
+        "--workload",
+        action="append",
+        metavar="MODEL",
+        help="run this workload instead of the spec's (repeatable): a zoo network, an .onnx file, "
+        "file.py:function@C,H,W, or a compute trace (accelerator evaluator)",
+    )
     p.add_argument("--force", action="store_true", help="replace an output that holds a different sweep")
     p.add_argument("--no-resume", action="store_true", help="recompute every point even if OUT has it")
     p.add_argument("--json", action="store_true", help="print one JSON object (summary and every row)")
@@ -141,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         rows = sweep(
             spec.space,
-            spec.workloads,
+            args.workload or spec.workloads,
             executor,
             out=out,
             evaluator=evaluator,
@@ -156,6 +164,8 @@ def run(args: argparse.Namespace) -> int:
         again = f"tnpu sweep {shlex.quote(str(args.spec))} --out {shlex.quote(str(out))}"
         if args.evaluator:
             again += f" --evaluator {args.evaluator}"
+        for w in args.workload or ():
+            again += f" --workload {shlex.quote(w)}"
         if args.workers != 1:
             again += f" --workers {args.workers}"
         print(

@@ -1,4 +1,7 @@
-"""``tnpu workloads``: the model zoo, one network's layers and training graph, and compute-trace export."""
+"""``tnpu workloads``: the model zoo, one network's layers and training graph, and compute-trace export.
+
+The network is a model spec: a zoo name, an .onnx file, file.py:function (with --input-shape) or a compute trace.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,9 @@ import json
 from typing import Any
 
 from tnpu.commands._args import check_outputs, positive_int
-from tnpu.workloads import LayerKind, Network, Phase, TrainingGraph, get_network, write_compute_trace
+from tnpu.errors import ConfigError
+from tnpu.workloads import LayerKind, Network, Phase, TaskArrays, TrainingGraph, write_compute_trace
+from tnpu.workloads.resolve import load_model, trace_samples, trace_totals
 from tnpu.workloads.zoo import ZOO
 
 EXAMPLES = """\
@@ -17,6 +22,9 @@ examples:
   tnpu workloads alexnet                          AlexNet's layers and its training graph for a batch of 50
   tnpu workloads resnet18 --batch 8 --instance-samples 4 --json
   tnpu workloads lenet5 --batch 2 --trace lenet5_b2.csv   write a compute trace (.csv or .npz)
+  tnpu workloads my_net.onnx --json               an ONNX file: its layers, MACs, weights, training MACs
+  tnpu workloads models.py:small_cnn --input-shape 3,32,32   a function returning a torch nn.Module
+  tnpu workloads lenet5_b2.csv                    a compute trace: its layers and tasks
 """
 
 #: The layer kinds counted in the ``layers`` column (the usual "depth" of a network).
@@ -32,13 +40,24 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("network", nargs="?", help=f"a zoo network ({', '.join(ZOO)}); none: list the zoo")
-    p.add_argument("--batch", type=positive_int, default=50, help="samples per batch (default 50, as TNPU)")
+    p.add_argument(
+        "network",
+        nargs="?",
+        help=f"a zoo network ({', '.join(ZOO)}), an .onnx file, file.py:function or a compute trace (.csv/.npz);"
+        " none: list the zoo",
+    )
+    p.add_argument(
+        "--input-shape",
+        metavar="C,H,W",
+        help="per-sample input of a model file (3,224,224, or 1,3,224,224 as PyTorch's example input)",
+    )
+    p.add_argument(
+        "--batch", type=positive_int, help="samples per batch (default 50, as TNPU; a trace holds its own)"
+    )
     p.add_argument(
         "--instance-samples",
         type=positive_int,
-        default=1,
-        help="samples per instance (default 1: per sample)",
+        help="samples per instance (default 1: per sample; a trace holds its own)",
     )
     p.add_argument(
         "--trace", metavar="PATH", help="write the training graph as a compute trace (.csv or .npz)"
@@ -106,8 +125,15 @@ def run(args: argparse.Namespace) -> int:
         print("training MACs: FP + BP + GD per sample (no BP for the first layer)")
         return 0
     check_outputs([("--trace", args.trace)], force=args.force)
-    net = get_network(args.network)
-    graph = TrainingGraph(net, batch=args.batch, instance_samples=args.instance_samples)
+    model = load_model(args.network, args.input_shape)
+    if isinstance(model, TaskArrays):
+        return _show_trace(args, model)
+    net = model
+    graph = TrainingGraph(
+        net,
+        batch=args.batch if args.batch is not None else 50,
+        instance_samples=args.instance_samples if args.instance_samples is not None else 1,
+    )
     graph.validate()
     if args.trace:
         write_compute_trace(graph.to_arrays(), args.trace)
@@ -130,10 +156,10 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(out))
         return 0
     print(f"{net.name}: input {'x'.join(map(str, net.input_shape))}, {len(net)} layers")
-    print(f"  {'layer':26s} {'kind':9s} {'MACs':>9s} {'weights':>9s}  BP  shape")
+    print(f"  {'layer':26s} {'kind':10s} {'MACs':>9s} {'weights':>9s}  BP  shape")
     for row in _layer_rows(net):
         print(
-            f"  {row['name']:26s} {row['kind']:9s} {_si(row['macs']):>9s} {_si(row['weights']):>9s}"
+            f"  {row['name']:26s} {row['kind']:10s} {_si(row['macs']):>9s} {_si(row['weights']):>9s}"
             f"  {'y' if row['bp'] else '-':2s}  {row['shape']}"
         )
     print(
@@ -148,6 +174,86 @@ def run(args: argparse.Namespace) -> int:
     print(graph.summary_table("phase"))
     print()
     print(graph.summary_table("kind"))
+    if args.trace:
+        print(f"\ncompute trace written to {args.trace}")
+    return 0
+
+
+def _trace_layer_rows(arrays: TaskArrays, samples: int, batches: int) -> list[dict[str, Any]]:
+    """Per layer of a trace: its kind, forward MACs and weights per sample, and whether it has BP tasks."""
+    t = arrays.tasks
+    rows = []
+    for li, name in enumerate(arrays.layer_names):
+        mine = t[t["layer"] == li]
+        if not len(mine):
+            continue
+        fp = mine[mine["phase"] == int(Phase.FP)]
+        shape = (
+            f"{int(fp['m'][0])}x{int(fp['n'][0])}x{int(fp['k'][0])} GEMM" if len(fp) and fp["m"][0] else ""
+        )
+        rows.append(
+            {
+                "name": name,
+                "kind": LayerKind(int(mine["layer_kind"][0])).label,
+                "shape": shape,
+                "macs": int(fp["macs"].sum()) // samples,
+                "weights": int(mine["vector_ops"][mine["phase"] == int(Phase.WU)].sum()) // batches,
+                "bp": bool((mine["phase"] == int(Phase.BP)).any()),
+            }
+        )
+    return rows
+
+
+def _show_trace(args: argparse.Namespace, arrays: TaskArrays) -> int:
+    """Describe a compute trace as a network is described (its totals per sample, layers and task summary)."""
+    meta = arrays.meta
+    for option, key in (("--batch", "batch"), ("--instance-samples", "instance_samples")):
+        given = getattr(args, key)
+        if given is not None and key in meta and int(meta[key]) != given:
+            raise ConfigError(
+                f"{option} {given}: the compute trace '{args.network}' holds {key} = {meta[key]} (its tasks)"
+            )
+    arrays.validate()
+    if args.trace:
+        write_compute_trace(arrays, args.trace)
+    totals = trace_totals(arrays)
+    batches = max(int(meta.get("batches", 1)), 1)
+    samples = trace_samples(arrays)
+    layers = _trace_layer_rows(arrays, samples, batches)
+    graph = {**meta, "tasks": len(arrays), "dependencies": int(arrays.dep_ids.size)}
+    if args.json:
+        out = {
+            **totals,
+            "layers": layers,
+            "graph": graph,
+            "phases": [
+                {
+                    k: (v.item() if hasattr(v, "item") else v)
+                    for k, v in zip(row.dtype.names or (), row, strict=True)
+                }
+                for row in arrays.summary("phase")
+            ],
+        }
+        print(json.dumps(out))
+        return 0
+    print(f"{totals['name']}: compute trace {args.network}, {len(layers)} layers")
+    print(f"  {'layer':26s} {'kind':10s} {'MACs':>9s} {'weights':>9s}  BP  FP shape")
+    for row in layers:
+        print(
+            f"  {row['name']:26s} {row['kind']:10s} {_si(row['macs']):>9s} {_si(row['weights']):>9s}"
+            f"  {'y' if row['bp'] else '-':2s}  {row['shape']}"
+        )
+    print(
+        f"  total: {_si(totals['macs'])} MACs, {_si(totals['weights'])} weights, {_si(totals['training_macs'])}"
+        " training MACs per sample"
+    )
+    print(
+        f"\ntraining graph: batch {meta.get('batch', '?')}, {meta.get('instance_samples', '?')} sample(s) per"
+        f" instance, {graph['tasks']:,} tasks, {graph['dependencies']:,} dependencies"
+    )
+    print(arrays.summary_table("phase"))
+    print()
+    print(arrays.summary_table("kind"))
     if args.trace:
         print(f"\ncompute trace written to {args.trace}")
     return 0

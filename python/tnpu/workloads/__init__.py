@@ -19,10 +19,13 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from tnpu.workloads.layers import (
+    ACTIVATIONS,
     NETWORK_INPUT,
+    Activation,
     Add,
     AvgPool2d,
     BatchNorm2d,
+    Concat,
     Conv2d,
     Flatten,
     Layer,
@@ -36,6 +39,7 @@ from tnpu.workloads.layers import (
     ReLU,
     SoftmaxCrossEntropy,
 )
+from tnpu.workloads.resolve import load_model
 from tnpu.workloads.scalesim_topology import from_scalesim_topology
 from tnpu.workloads.traces import read_compute_trace, write_compute_trace
 from tnpu.workloads.training import TASK_DTYPE, TaskArrays, TrainingGraph
@@ -59,20 +63,25 @@ def from_onnx(
     input_shape: Sequence[int] | None = None,
     name: str | None = None,
     add_loss: bool = True,
+    *,
+    restore_batchnorm: bool = True,
 ) -> Network:
     """Import an ONNX model or file (needs the ``onnx`` extra); see :mod:`.onnx_import`."""
     from tnpu.workloads.onnx_import import from_onnx as _impl
 
-    return _impl(model, input_shape, name=name, add_loss=add_loss)
+    return _impl(model, input_shape, name=name, add_loss=add_loss, restore_batchnorm=restore_batchnorm)
 
 
 __all__ = [
+    "ACTIVATIONS",
     "NETWORK_INPUT",
     "TASK_DTYPE",
     "ZOO",
+    "Activation",
     "Add",
     "AvgPool2d",
     "BatchNorm2d",
+    "Concat",
     "Conv2d",
     "Flatten",
     "Layer",
@@ -92,6 +101,7 @@ __all__ = [
     "from_torch",
     "get_network",
     "list_networks",
+    "load_model",
     "read_compute_trace",
     "write_compute_trace",
 ]

@@ -10,7 +10,8 @@ Every layer knows, per sample batch ``B`` and per training phase (``Phase.FP``, 
   the backward phases: a layer's input ``X`` for the weight gradient (conv, linear, batch norm), the ReLU sign mask
   (one bit per element), the max-pooling argmax indices (one byte per output element: windows are at most 256
   elements), batch-norm statistics and the softmax probabilities of the loss;
-- its element-wise work (:meth:`Layer.vector_ops`), for ReLU, pooling, batch norm, residual add, loss and WU.
+- its element-wise work (:meth:`Layer.vector_ops`), for ReLU and the other activations, pooling, batch norm,
+  residual add, loss and WU (a concat and a flatten move or view data and compute nothing).
 
 Conventions
 -----------
@@ -61,6 +62,8 @@ class LayerKind(IntEnum):
     ADD = 6
     FLATTEN = 7
     LOSS = 8
+    ACTIVATION = 9
+    CONCAT = 10
 
     @property
     def label(self) -> str:
@@ -158,6 +161,11 @@ class Layer:
             )
 
     # --- shapes --------------------------------------------------------------------------------------------
+    @property
+    def input_shapes(self) -> tuple[Shape, ...]:
+        """Per-sample shape of each input, in the order of :attr:`inputs` (all :attr:`in_shape` but for a concat)."""
+        return (self.in_shape,) * len(self.inputs)
+
     @property
     def out_shape(self) -> Shape:
         """Per-sample output shape (the input shape unless the layer changes it)."""
@@ -603,6 +611,70 @@ class ReLU(Layer):
         return f"{_fmt(self.in_shape)}{clip}"
 
 
+#: Element-wise activations other than ReLU: operations per element of FP and of BP, and what BP needs from FP
+#: (``"X"``: the input, kept; ``"Y"``: the output, kept; ``"mask"``: one bit per element, written by FP).
+ACTIVATIONS: dict[str, tuple[int, int, str]] = {
+    "sigmoid": (3, 3, "Y"),  # FP exp, add, reciprocal; BP dY * y * (1 - y)
+    "tanh": (4, 3, "Y"),  # FP exp, subtract, add, divide; BP dY * (1 - y * y)
+    "hardsigmoid": (2, 2, "mask"),  # FP multiply-add, clamp; BP dY * slope where inside the linear range
+    "hardswish": (3, 3, "X"),  # FP x * hardsigmoid(x); BP dY * (piecewise slope of x)
+    "silu": (4, 8, "X"),  # FP x * sigmoid(x); BP recomputes s = sigmoid(x): dY * s * (1 + x * (1 - s))
+    "clip": (1, 1, "mask"),  # clamp to [low, high] (hardtanh); BP passes dY where inside the range
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Activation(Layer):
+    """An element-wise activation other than ReLU: ``function`` is a key of :data:`ACTIVATIONS`.
+
+    FP and BP cost the operations per element listed there. BP needs what FP kept: the output (sigmoid, tanh), the
+    input (hardswish, SiLU) or a one-bit mask of the elements inside the linear range (hardsigmoid, clip), which FP
+    writes. ``bounds`` records a clip's ``(low, high)`` (for :meth:`describe` only).
+    """
+
+    kind: ClassVar[LayerKind] = LayerKind.ACTIVATION
+    function: str
+    bounds: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        Layer.__post_init__(self)
+        if self.function not in ACTIVATIONS:
+            raise ConfigError(
+                f"layer '{self.name}': unknown activation '{self.function}' (known: relu as its own layer,"
+                f" {', '.join(ACTIVATIONS)})"
+            )
+
+    def vector_ops(self, phase: Phase | int | str, batch: int = 1) -> int:
+        """FP and BP: the operations per element of :data:`ACTIVATIONS` times the elements; none for GD and WU."""
+        phase = as_phase(phase)
+        fp, bp, _ = ACTIVATIONS[self.function]
+        per = {Phase.FP: fp, Phase.BP: bp}.get(phase, 0)
+        return per * batch * self.out_elements
+
+    def stash(self, batch: int = 1, dtype_bytes: int = 4) -> list[Operand]:
+        """Return the output, the input or the one-bit mask BP needs (see :data:`ACTIVATIONS`)."""
+        need = ACTIVATIONS[self.function][2]
+        n = batch * self.out_elements
+        if need == "mask":
+            return [Operand("mask", _bitmask_bytes(n), stashed=True)]
+        return [Operand(need, n * dtype_bytes, stashed=True)]
+
+    def operands(
+        self, phase: Phase | int | str, batch: int = 1, dtype_bytes: int = 4
+    ) -> tuple[list[Operand], list[Operand]]:
+        """FP: X -> Y (and the mask when BP needs one). BP: dY and what FP kept -> dX."""
+        phase = as_phase(phase)
+        if phase is Phase.FP and ACTIVATIONS[self.function][2] == "mask":
+            ins, outs = Layer.operands(self, phase, batch, dtype_bytes)
+            return ins, [*outs, *self.stash(batch, dtype_bytes)]
+        return Layer.operands(self, phase, batch, dtype_bytes)
+
+    def describe(self) -> str:
+        """E.g. ``32x8x8 silu`` or ``32x8x8 clip [-1, 1]``."""
+        extra = f" [{self.bounds[0]:g}, {self.bounds[1]:g}]" if self.bounds is not None else ""
+        return f"{_fmt(self.in_shape)} {self.function}{extra}"
+
+
 @dataclass(frozen=True, kw_only=True)
 class BatchNorm2d(Layer):
     """Batch normalisation with a learned scale and shift per channel (training mode: batch statistics)."""
@@ -663,6 +735,65 @@ class Add(Layer):
         if phase is Phase.FP:
             return batch * self.out_elements * (len(self.inputs) - 1)
         return 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Concat(Layer):
+    """Concatenation along the channels of two or more inputs of the same height and width.
+
+    A flat vector's features are its channels. ``in_shape`` is the first input's shape and ``in_channels`` the channels of each input. FP copies every input
+    into its slice of ``Y`` and BP copies each slice of ``dY`` back to its producer: data moved, no arithmetic.
+    """
+
+    kind: ClassVar[LayerKind] = LayerKind.CONCAT
+    in_channels: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        Layer.__post_init__(self)
+        object.__setattr__(self, "in_channels", tuple(int(c) for c in self.in_channels))
+        if len(self.inputs) < 2 or len(self.in_channels) != len(self.inputs):
+            raise ConfigError(
+                f"layer '{self.name}': a concat needs two or more inputs and one channel count per input, got"
+                f" inputs {list(self.inputs)} and channels {list(self.in_channels)}"
+            )
+        if self.in_channels[0] != self.in_shape[0] or any(c <= 0 for c in self.in_channels):
+            raise ConfigError(
+                f"layer '{self.name}': channels {list(self.in_channels)} must be positive, the first equal to the"
+                f" first input's ({self.in_shape[0]})"
+            )
+
+    @property
+    def input_shapes(self) -> tuple[Shape, ...]:
+        """``(C_i, H, W)`` for each input."""
+        _, h, w = self.in_shape
+        return tuple((c, h, w) for c in self.in_channels)
+
+    @property
+    def out_shape(self) -> Shape:
+        """``(sum of C_i, H, W)``."""
+        _, h, w = self.in_shape
+        return (sum(self.in_channels), h, w)
+
+    def vector_ops(self, phase: Phase | int | str, batch: int = 1) -> int:
+        """None: a copy."""
+        as_phase(phase)
+        return 0
+
+    def operands(
+        self, phase: Phase | int | str, batch: int = 1, dtype_bytes: int = 4
+    ) -> tuple[list[Operand], list[Operand]]:
+        """FP: the inputs (as many bytes as Y) -> Y. BP: dY -> the inputs' dX."""
+        phase = as_phase(phase)
+        y = batch * self.out_elements * dtype_bytes
+        if phase is Phase.FP:
+            return [Operand("X", y)], [Operand("Y", y)]
+        if phase is Phase.BP:
+            return [Operand("dY", y)], [Operand("dX", y)]
+        return [], []
+
+    def describe(self) -> str:
+        """E.g. ``4x8x8 + 4x8x8 -> 8x8x8``."""
+        return " + ".join(_fmt(s) for s in self.input_shapes) + f" -> {_fmt(self.out_shape)}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -779,14 +910,14 @@ class Network:
                 raise ConfigError(
                     f"network '{self.name}': layer name '{layer.name}' is used twice or reserved"
                 )
-            for src in layer.inputs:
+            for src, expected in zip(layer.inputs, layer.input_shapes, strict=True):
                 if src not in outputs:
                     raise ConfigError(
                         f"network '{self.name}': layer '{layer.name}' reads '{src}', which is not an earlier layer"
                     )
-                if outputs[src] != layer.in_shape:
+                if outputs[src] != expected:
                     raise ConfigError(
-                        f"network '{self.name}': layer '{layer.name}' expects input {_fmt(layer.in_shape)} but"
+                        f"network '{self.name}': layer '{layer.name}' expects input {_fmt(expected)} but"
                         f" '{src}' produces {_fmt(outputs[src])}"
                     )
                 consumers[src].append(layer.name)
@@ -1052,6 +1183,37 @@ class NetworkBuilder:
                     f"layer '{name}': cannot add '{srcs[0]}' ({_fmt(shapes[0])}) and '{s}' ({_fmt(sh)}): shapes differ"
                 )
         return self.add_layer(Add(name=name, inputs=tuple(srcs), in_shape=shapes[0]))
+
+    def activation(
+        self,
+        name: str,
+        function: str,
+        *,
+        bounds: tuple[float, float] | None = None,
+        src: str | None = None,
+    ) -> str:
+        """Append an :class:`Activation` (``function``: a key of :data:`ACTIVATIONS`)."""
+        inputs, shape = self._src(src)
+        return self.add_layer(
+            Activation(name=name, inputs=inputs, in_shape=shape, function=function, bounds=bounds)
+        )
+
+    def concat(self, name: str, *srcs: str) -> str:
+        """Append a :class:`Concat` of the named layers' outputs along their channels (equal height and width)."""
+        if len(srcs) < 2:
+            raise ConfigError(f"layer '{name}': a concat needs at least two inputs, got {list(srcs)}")
+        shapes = [self.shape(s) for s in srcs]
+        for s, sh in zip(srcs[1:], shapes[1:], strict=True):
+            if sh[1:] != shapes[0][1:]:
+                raise ConfigError(
+                    f"layer '{name}': cannot concatenate '{srcs[0]}' ({_fmt(shapes[0])}) and '{s}' ({_fmt(sh)}):"
+                    " heights or widths differ"
+                )
+        return self.add_layer(
+            Concat(
+                name=name, inputs=tuple(srcs), in_shape=shapes[0], in_channels=tuple(sh[0] for sh in shapes)
+            )
+        )
 
     def flatten(self, name: str, *, src: str | None = None) -> str:
         """Append a :class:`Flatten`."""

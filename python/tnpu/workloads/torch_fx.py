@@ -16,16 +16,24 @@ PyTorch                                     layer
                                             pooling for output 1); nothing when output == input
 ``nn.ReLU``, ``nn.ReLU6``, ``F.relu``,      :class:`ReLU` (``max_value=6`` for ReLU6)
 ``torch.relu``, ``.relu()``
+``nn.Sigmoid``, ``nn.Tanh``, ``nn.SiLU``,   :class:`Activation` (``x * torch.sigmoid(x)`` is one SiLU;
+``nn.Hardswish``, ``nn.Hardsigmoid``,       ``Hardtanh`` to other bounds than [0, 6] is a ``clip``)
+``nn.Hardtanh``, their ``F.``/``torch.``
+forms and ``.sigmoid()``, ``.tanh()``
 ``nn.BatchNorm2d``                          :class:`BatchNorm2d`
 ``+``, ``torch.add``, ``.add()``            :class:`Add` (of two tensors)
+``torch.cat`` along dimension 1             :class:`Concat`
+``x.mean((2, 3))``, ``torch.mean``          :class:`AvgPool2d` over the whole input (global pooling)
 ``nn.Flatten``, ``torch.flatten``,          :class:`Flatten` (from dimension 1)
-``.flatten(1)``, ``.view(n, -1)``
+``.flatten(1)``, ``.view(n, -1)``,
+``.reshape(n, -1)``, ``torch.reshape``
 ``nn.Dropout``, ``nn.Identity``,            nothing (no MACs, no weights)
 ``F.dropout``
 ==========================================  ==============================================================
 
-Anything else raises :class:`~tnpu.errors.ConfigError` naming the op and the graph node. After mapping, the shapes are
-checked against PyTorch's own by running the traced module once on zeros (batch 2, no gradients).
+Anything else raises :class:`~tnpu.errors.ConfigError` naming the op, the graph node and the nearest supported
+equivalent. After mapping, the shapes are checked against PyTorch's own by running the traced module once on zeros
+(batch 2, no gradients).
 """
 
 from __future__ import annotations
@@ -37,6 +45,42 @@ from typing import Any
 from tnpu._optional import optional_import
 from tnpu.errors import ConfigError
 from tnpu.workloads.layers import NETWORK_INPUT, Network, NetworkBuilder
+
+#: The nearest supported equivalent of modules and functions the importer does not take (named in the error).
+_NEAREST = {
+    "gelu": "nn.SiLU or nn.Sigmoid for an activation of similar cost; there is no GELU layer",
+    "leakyrelu": "nn.ReLU",
+    "prelu": "nn.ReLU",
+    "leaky_relu": "F.relu",
+    "elu": "nn.SiLU",
+    "selu": "nn.SiLU",
+    "celu": "nn.SiLU",
+    "softplus": "nn.SiLU",
+    "mish": "nn.SiLU",
+    "softmax": "nothing: leave it out of the model; the loss appended after the output is a softmax cross-entropy",
+    "log_softmax": "nothing: leave it out; the loss appended after the output is a softmax cross-entropy",
+    "logsoftmax": "nothing: leave it out; the loss appended after the output is a softmax cross-entropy",
+    "layernorm": "nn.BatchNorm2d",
+    "groupnorm": "nn.BatchNorm2d",
+    "instancenorm2d": "nn.BatchNorm2d",
+    "batchnorm1d": "nn.BatchNorm2d (on an N x C x 1 x 1 view)",
+    "convtranspose2d": "nn.Conv2d (there is no transposed-convolution layer)",
+    "upsample": "nothing: there is no up-sampling layer",
+    "interpolate": "nothing: there is no up-sampling layer",
+    "lstm": "nothing: there are no recurrent layers",
+    "gru": "nothing: there are no recurrent layers",
+    "matmul": "nn.Linear",
+    "bmm": "nn.Linear",
+    "permute": "nothing: activations keep their N x C x H x W layout",
+    "transpose": "nothing: activations keep their N x C x H x W layout",
+    "mul": "x * torch.sigmoid(x) (SiLU); other products have no layer",
+}
+
+
+def _nearest(name: str) -> str:
+    return _NEAREST.get(
+        name.lower().strip("'_"), "none close (the supported forms are listed in tnpu/workloads/torch_fx.py)"
+    )
 
 
 def _pair(value: Any) -> tuple[int, int]:
@@ -97,8 +141,9 @@ def from_torch(
             )
         return env[arg]
 
-    def unsupported(node: Any, what: str) -> ConfigError:
-        return ConfigError(f"torch import of '{net_name}': unsupported op {what} at node '{node.name}'")
+    def unsupported(node: Any, what: str, nearest: str | None = None) -> ConfigError:
+        hint = f"; nearest supported: {nearest}" if nearest else ""
+        return ConfigError(f"torch import of '{net_name}': unsupported op {what} at node '{node.name}'{hint}")
 
     def pool(
         node: Any, layer: str, kind: str, *, kernel: Any, stride: Any, padding: Any, ceil: bool, dil: Any
@@ -124,8 +169,65 @@ def from_torch(
             )
         return b.avgpool(layer, (h // oh, w // ow), src=source)
 
+    # x * sigmoid(x) is one SiLU layer: the sigmoid is folded into the product that uses it.
+    sigmoids = {torch.sigmoid, functional.sigmoid}
+    fused_silu: dict[Any, Any] = {}  # mul node -> x
+    for node in gm.graph.nodes:
+        if node.op == "call_function" and node.target in (operator.mul, torch.mul) and len(node.args) == 2:
+            for gate, x in ((node.args[1], node.args[0]), (node.args[0], node.args[1])):
+                is_sigmoid = getattr(gate, "op", None) == "call_function" and gate.target in sigmoids
+                is_sigmoid = is_sigmoid or (
+                    getattr(gate, "op", None) == "call_method" and gate.target == "sigmoid"
+                )
+                is_sigmoid = is_sigmoid or (
+                    getattr(gate, "op", None) == "call_module"
+                    and isinstance(modules[gate.target], nn.Sigmoid)
+                )
+                if is_sigmoid and gate.args and gate.args[0] is x and len(gate.users) == 1:
+                    fused_silu[node] = x
+                    fused_silu[gate] = None
+                    break
+
+    def activation_of(mod: Any) -> tuple[str, tuple[float, float] | None] | None:
+        for cls, function in (
+            (nn.Sigmoid, "sigmoid"),
+            (nn.Tanh, "tanh"),
+            (nn.SiLU, "silu"),
+            (nn.Hardswish, "hardswish"),
+            (nn.Hardsigmoid, "hardsigmoid"),
+        ):
+            if isinstance(mod, cls):
+                return function, None
+        if isinstance(mod, nn.Hardtanh):
+            return "clip", (float(mod.min_val), float(mod.max_val))
+        return None
+
+    function_activations = {
+        torch.sigmoid: "sigmoid",
+        functional.sigmoid: "sigmoid",
+        torch.tanh: "tanh",
+        functional.tanh: "tanh",
+        functional.silu: "silu",
+        functional.hardswish: "hardswish",
+        functional.hardsigmoid: "hardsigmoid",
+    }
+
+    def mean_dims(node: Any, args: list[Any], kwargs: dict[str, Any]) -> bool:
+        dims = args[1] if len(args) > 1 else kwargs.get("dim")
+        if isinstance(dims, int):
+            dims = (dims,)
+        return dims is not None and {int(d) % 4 for d in dims} == {2, 3}
+
+    def flat_target(node: Any, source: str, dims: list[Any]) -> bool:
+        c, h, w = b.shape(source)
+        return len(dims) == 2 and (dims[1] == -1 or dims[1] == c * h * w)
+
     placeholders = 0
     for node in gm.graph.nodes:
+        if node in fused_silu:
+            if fused_silu[node] is not None:
+                env[node] = b.activation(unique(node.name, node), "silu", src=src(node, fused_silu[node]))
+            continue
         op = node.op
         if op == "placeholder":
             placeholders += 1
@@ -214,6 +316,8 @@ def from_torch(
                 env[node] = b.relu(layer, max_value=6.0, src=src(node, x))
             elif isinstance(mod, nn.ReLU):
                 env[node] = b.relu(layer, src=src(node, x))
+            elif (act := activation_of(mod)) is not None:
+                env[node] = b.activation(layer, act[0], bounds=act[1], src=src(node, x))
             elif isinstance(mod, nn.BatchNorm2d):
                 c = b.shape(src(node, x))[0]
                 if mod.num_features != c:
@@ -229,7 +333,8 @@ def from_torch(
             elif isinstance(mod, (nn.Dropout, nn.Dropout2d, nn.Identity)):
                 env[node] = src(node, x)
             else:
-                raise unsupported(node, f"{type(mod).__name__} (module '{node.target}')")
+                kind = type(mod).__name__
+                raise unsupported(node, f"{kind} (module '{node.target}')", nearest=_nearest(kind))
             continue
         # call_function / call_method
         target = node.target
@@ -237,8 +342,14 @@ def from_torch(
         args = list(node.args)
         kwargs = dict(node.kwargs)
         layer = unique(node.name, node)
-        if op == "call_method" and fname == "size":
-            continue  # a shape query, used only by view/reshape below
+        if (op == "call_method" and fname == "size") or (
+            op == "call_function" and target in (getattr, operator.getitem) and node not in env
+        ):
+            if target is operator.getitem and args and args[0] in env:
+                raise unsupported(node, "indexing of a tensor")
+            if target is getattr and (len(args) < 2 or args[1] != "shape"):
+                raise unsupported(node, f"getattr {args[1:]!r}")
+            continue  # a shape query (x.size(0), x.shape[0]), used only by view/reshape below
         if fname in ("add", "iadd", "add_") and (
             target in (operator.add, operator.iadd, torch.add) or op == "call_method"
         ):
@@ -257,13 +368,46 @@ def from_torch(
             if start != 1 or end != -1:
                 raise unsupported(node, f"flatten({start}, {end}) (only flatten from dimension 1)")
             env[node] = b.flatten(layer, src=src(node, args[0]))
-        elif op == "call_method" and fname in ("view", "reshape"):
-            dims = args[1:]
+        elif (op == "call_method" and fname in ("view", "reshape")) or target is torch.reshape:
+            dims = (
+                list(args[1:])
+                if op == "call_method"
+                else [kwargs.get("shape", args[1] if len(args) > 1 else ())]
+            )
             if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
                 dims = list(dims[0])
-            if len(dims) != 2 or dims[1] != -1:
+            source = src(node, args[0])
+            if not flat_target(node, source, dims):
                 raise unsupported(node, f"{fname} to {dims} (only x.{fname}(n, -1))")
-            env[node] = b.flatten(layer, src=src(node, args[0]))
+            env[node] = b.flatten(layer, src=source)
+        elif (fname in ("cat", "concat") and target in (torch.cat, getattr(torch, "concat", torch.cat))) and (
+            op == "call_function"
+        ):
+            tensors = args[0] if args else kwargs.get("tensors", ())
+            dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
+            if not isinstance(tensors, (list, tuple)) or len(tensors) < 2:
+                raise unsupported(node, f"'{fname}' of fewer than two tensors")
+            if dim not in (1, -3) and not (dim == -1 and b.shape(src(node, tensors[0]))[1:] == (1, 1)):
+                raise unsupported(
+                    node, f"'{fname}' along dimension {dim} (only along the channels, dimension 1)"
+                )
+            env[node] = b.concat(layer, *[src(node, t) for t in tensors])
+        elif fname == "mean" and (op == "call_method" or target is torch.mean):
+            if not mean_dims(node, args, kwargs):
+                raise unsupported(node, "mean other than over height and width, dimensions (2, 3)")
+            env[node] = b.global_avgpool(layer, src=src(node, args[0]))
+        elif target in function_activations or (op == "call_method" and fname in ("sigmoid", "tanh")):
+            function = function_activations.get(target, fname)
+            env[node] = b.activation(layer, function, src=src(node, args[0]))
+        elif target is functional.hardtanh:
+            low = args[1] if len(args) > 1 else kwargs.get("min_val", -1.0)
+            high = args[2] if len(args) > 2 else kwargs.get("max_val", 1.0)
+            if (low, high) == (0.0, 6.0):
+                env[node] = b.relu(layer, max_value=6.0, src=src(node, args[0]))
+            else:
+                env[node] = b.activation(
+                    layer, "clip", bounds=(float(low), float(high)), src=src(node, args[0])
+                )
         elif target in (functional.dropout, functional.dropout2d):
             env[node] = src(node, args[0])
         elif target in (functional.max_pool2d, functional.avg_pool2d):
@@ -290,7 +434,7 @@ def from_torch(
             out = adaptive(node, layer, args[1] if len(args) > 1 else kwargs.get("output_size"))
             env[node] = out if out is not None else src(node, args[0])
         else:
-            raise unsupported(node, f"'{fname}' ({op})")
+            raise unsupported(node, f"'{fname}' ({op})", nearest=_nearest(fname))
     net = b.build()
     _check_shapes(torch, gm, net, env, input_shape)
     return net.with_loss() if add_loss else net

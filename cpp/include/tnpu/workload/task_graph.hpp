@@ -21,7 +21,8 @@ namespace tnpu::workload {
 using tnpu::Phase;  // one Phase enum for workloads, schedulers and the accelerator (tnpu/phase.hpp)
 using tnpu::phase_name;
 inline constexpr std::int64_t kNumPhases = 4;
-inline constexpr std::int64_t kNumLayerKinds = 9;  // conv, linear, maxpool, avgpool, relu, batchnorm, add, flatten, loss
+// conv, linear, maxpool, avgpool, relu, batchnorm, add, flatten, loss, activation, concat (tnpu.workloads.LayerKind)
+inline constexpr std::int64_t kNumLayerKinds = 11;
 
 
 struct TaskRecord {
