@@ -4,19 +4,20 @@ Policies: one training batch (default VGG-16, batch 50, TNPU, ``--memory stream`
 so that the run takes seconds) under the C++ ``reorder`` scheduler and under Python policies that make the same
 decisions (``examples/builtin_policies.py:Reorder``, which keeps the window in Python, and
 ``examples/srwf_policy.py:OldestFirst``, which leaves it to C++). Runs alternate, ``--repeat`` times each; the
-minimum wall time of each is kept and the ratio to the C++ run is printed (goal: under 1.5x), with the decisions
-made and the cost per decision. Every Python run must give the C++ schedule exactly (checked).
+minimum wall time and the minimum process CPU time (steadier when other jobs share the cores) of each are kept and
+their ratios to the C++ run's are printed (goal: under 1.5x). Every Python run must give the C++ schedule exactly
+(checked).
 
 The cost per decision is measured apart, on the same batch with ``memory.model = "ideal"`` (no DMA: the simulation
-itself is then cheap, so the difference is the policy's): (Python wall - C++ wall) / decisions, and the time spent in
+itself is then cheap, so the difference is the policy's): CPU time (Python - C++) / decisions, and the time spent in
 the policy's own Python code (``pick`` timed from Python): the rest is the binding (GIL, the ``ready`` view, the call).
 
 Memory: a batch (default LeNet-5, batch 50) on the C++ ``fixed`` bandwidth model and on
 ``tnpu.memory.BandwidthLatency``, the same timing in Python (checked identical), one call per 64-byte request and
-one call per burst (``max_request_bytes``); and a constant-latency model (the binding's own cost). Prints the wall
-time, the calls and the cost per call: (Python wall - C++ wall) / calls.
+one call per burst (``max_request_bytes``); and a constant-latency model (the binding's own cost). Prints the CPU
+time, the calls and the cost per call: CPU time (Python - C++) / calls.
 
-Usage: python benchmarks/bench_cosim.py [--model vgg16] [--batch 50] [--memory stream] [--repeat 2]
+Usage: python benchmarks/bench_cosim.py [--model vgg16] [--batch 50] [--memory stream] [--repeat 3]
        [--memory-model lenet5] [--memory-batch 50] [--skip-policy] [--skip-memory]
 """
 
@@ -58,71 +59,70 @@ class Counting:
 
     def pick(self, engine: str, ready: np.ndarray, now_ps: int) -> int | None:
         self.decisions += 1
-        t0 = time.perf_counter()
+        t0 = time.thread_time()
         row = self.policy.pick(engine, ready, now_ps)
-        self.pick_s += time.perf_counter() - t0
+        self.pick_s += time.thread_time() - t0
         return row
 
 
 def _timed(variants: dict[str, Any], model: str, batch: int, overrides: dict[str, Any], repeat: int) -> Any:
-    """Run each variant ``repeat`` times, alternating; return the C++ result and {name: (min wall, pick s)}."""
+    """Run each variant ``repeat`` times, alternating; return the C++ result and, per variant, the minimum wall
+    time, the minimum process CPU time and the time spent in the policy's pick (in its fastest run)."""
     ref = tnpu.simulate(model, "tnpu", batch=batch, overrides=overrides)
-    walls: dict[str, list[float]] = {k: [] for k in variants}
-    picks: dict[str, float] = {}
+    out: dict[str, dict[str, float]] = {k: {"wall": np.inf, "cpu": np.inf, "pick": 0.0} for k in variants}
     for _ in range(repeat):
         for name, sched in variants.items():
-            t0 = time.perf_counter()
+            w0, c0 = time.perf_counter(), time.process_time()
             r = tnpu.simulate(model, "tnpu", batch=batch, scheduler=sched, overrides=overrides)
-            walls[name].append(time.perf_counter() - t0)
-            if isinstance(sched, Counting):
-                picks[name] = min(picks.get(name, float("inf")), sched.pick_s)
+            wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+            o = out[name]
+            if cpu < o["cpu"] and isinstance(sched, Counting):
+                o["pick"] = sched.pick_s
+            o["wall"], o["cpu"] = min(o["wall"], wall), min(o["cpu"], cpu)
             if not np.array_equal(r.tasks, ref.tasks):
                 raise SystemExit(f"{name}: the schedule differs from the C++ reorder's")
-    return ref, {k: (min(v), picks.get(k, 0.0)) for k, v in walls.items()}
+    return ref, out
 
 
 def bench_policies(args: argparse.Namespace) -> None:
     overrides = {"memory.model": args.memory}
-    tnpu.simulate(
-        "lenet5", "tnpu", batch=1, overrides=overrides
-    )  # calibrates "stream" once, outside the timings
-    limit = int(
-        tnpu.simulate(args.model, "tnpu", batch=args.batch, overrides={"memory.model": "ideal"}).meta[
-            "window_limit"
-        ]
-    )
+    tnpu.simulate("lenet5", "tnpu", batch=1, overrides=overrides)  # calibrates "stream" outside the timings
+    ideal_ref = tnpu.simulate(args.model, "tnpu", batch=args.batch, overrides={"memory.model": "ideal"})
+    limit = int(ideal_ref.meta["window_limit"])
     variants: dict[str, Any] = {
         "C++ reorder": "reorder",
         "Python Reorder (window in Python)": Counting(Reorder(limit)),
         "Python OldestFirst (window in C++)": Counting(OldestFirst()),
     }
-    ref, times = _timed(variants, args.model, args.batch, overrides, args.repeat)
+    ref, t = _timed(variants, args.model, args.batch, overrides, args.repeat)
     _, ideal = _timed(variants, args.model, args.batch, {"memory.model": "ideal"}, max(args.repeat, 5))
-    base, base_ideal = times["C++ reorder"][0], ideal["C++ reorder"][0]
+    base, base_ideal = t["C++ reorder"], ideal["C++ reorder"]
     print(
         f"\npolicies: {args.model}, batch {args.batch}, tnpu, memory {args.memory} ({len(ref.tasks)} tasks, "
         f"window {limit}); min of {args.repeat} runs each, alternating (schedules checked identical)"
     )
     print(
-        f"{'scheduler':<36} {'wall s':>7} {'ratio':>6} {'decisions':>9} {'us/decision':>11} {'in pick':>7}"
-        f" {'est. ratio':>10}"
+        f"{'scheduler':<36} {'wall s':>7} {'ratio':>6} {'CPU s':>7} {'ratio':>6} {'decisions':>9}"
+        f" {'us/decision':>11} {'in pick':>7} {'est. ratio':>10}"
     )
     for name, sched in variants.items():
-        wall = times[name][0]
         decisions = sched.decisions if isinstance(sched, Counting) else 0
         per = pick = est = "-"
         if decisions:
-            cost = (ideal[name][0] - base_ideal) / decisions
-            per, pick = f"{cost * 1e6:.1f}", f"{ideal[name][1] / decisions * 1e6:.1f}"
-            est = f"{(base + decisions * cost) / base:.3f}"
+            cost = (ideal[name]["cpu"] - base_ideal["cpu"]) / decisions
+            per, pick = f"{cost * 1e6:.1f}", f"{ideal[name]['pick'] / decisions * 1e6:.1f}"
+            est = f"{(base['cpu'] + decisions * cost) / base['cpu']:.3f}"
+        w, c = t[name]["wall"], t[name]["cpu"]
         print(
-            f"{name:<36} {wall:7.2f} {wall / base:6.3f} {decisions or '-':>9} {per:>11} {pick:>7} {est:>10}"
+            f"{name:<36} {w:7.2f} {w / base['wall']:6.3f} {c:7.2f} {c / base['cpu']:6.3f} {decisions or '-':>9}"
+            f" {per:>11} {pick:>7} {est:>10}"
         )
     print(
-        "ratio: min wall of tnpu.simulate / the C++ reorder's, same process (noisy on a loaded machine).\n"
-        "us/decision: the policy's cost per decision, (wall - C++ wall) / decisions with memory 'ideal' (where the\n"
-        f"simulation takes {base_ideal:.3f} s; min of at least 5 runs); in pick: of which in the policy's own pick;\n"
-        "est. ratio: (C++ wall + decisions x us/decision) / C++ wall, the overhead on this batch without the noise."
+        "ratio: of tnpu.simulate's wall time and of the process's CPU time, to the C++ reorder's, same process\n"
+        "(the wall time is noisy on a loaded machine). us/decision: the policy's cost per decision, CPU time\n"
+        "(Python - C++) / decisions with memory 'ideal' (where the C++ run takes "
+        f"{base_ideal['cpu']:.3f} s CPU; min of at least 5\n"
+        "runs); in pick: of which in the policy's own pick. est. ratio: (C++ CPU + decisions x us/decision) / C++ CPU."
     )
 
 
@@ -163,33 +163,33 @@ def bench_memory(args: argparse.Namespace) -> None:
     ]
     rows = []
     for label, cpp, common, make in cases:
-        walls: dict[str, list[float]] = {"cpp": [], "py": []}
+        cpu: dict[str, list[float]] = {"cpp": [], "py": []}
         calls = 0
         for _ in range(args.repeat):
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             a = tnpu.simulate(args.memory_model, cfg, batch=args.memory_batch, overrides=cpp)
-            walls["cpp"].append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
+            cpu["cpp"].append(time.process_time() - t0)
+            t0 = time.process_time()
             b = tnpu.simulate(
                 args.memory_model, cfg, batch=args.memory_batch, memory=make(), overrides=common
             )
-            walls["py"].append(time.perf_counter() - t0)
+            cpu["py"].append(time.process_time() - t0)
             calls = int(b.stats["tnpu.external.requests"])
             same = np.array_equal(a.tasks, b.tasks)
             if label.startswith("fixed") and not same:
                 raise SystemExit(f"{label}: the Python model's timing differs from the C++ fixed model's")
-        rows.append((label, int(b.meta["dram_requests"]), calls, min(walls["cpp"]), min(walls["py"]), same))
+        rows.append((label, int(b.meta["dram_requests"]), calls, min(cpu["cpp"]), min(cpu["py"]), same))
     print(f"\nmemory: {args.memory_model}, batch {args.memory_batch}, tnpu; min of {args.repeat} runs each")
     print(
-        f"{'Python model':<28} {'64-B lines':>11} {'calls':>10} {'C++ s':>7} {'Python s':>9} {'us/call':>8}"
+        f"{'Python model':<28} {'64-B lines':>11} {'calls':>10} {'C++ CPU s':>9} {'Python CPU s':>12} {'us/call':>8}"
     )
     for label, requests, calls, wc, wp, same in rows:
         mark = "" if same else "  (timing differs slightly: 1 ps bus)"
         print(
-            f"{label:<28} {requests:>11,} {calls:>10,} {wc:7.2f} {wp:9.2f} {(wp - wc) / calls * 1e6:8.2f}{mark}"
+            f"{label:<28} {requests:>11,} {calls:>10,} {wc:9.2f} {wp:12.2f} {(wp - wc) / calls * 1e6:8.2f}{mark}"
         )
     print(
-        "us/call: (Python wall - C++ wall) / calls, against the C++ fixed model with the same timing (identical\n"
+        "us/call: CPU time (Python - C++) / calls, against the C++ fixed model with the same timing (identical\n"
         "schedules checked for the fixed-bandwidth rows); the constant-latency row is the binding's own cost"
     )
 
@@ -200,7 +200,7 @@ def main() -> None:
     ap.add_argument("--model", default="vgg16")
     ap.add_argument("--batch", type=int, default=50)
     ap.add_argument("--memory", default="stream", choices=["stream", "sampled", "fixed", "ideal"])
-    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--memory-model", default="lenet5")
     ap.add_argument("--memory-batch", type=int, default=50)
     ap.add_argument("--skip-policy", action="store_true")
