@@ -393,11 +393,13 @@ def test_not_a_policy():
         tnpu.simulate("lenet5", "tnpu", batch=1, scheduler=42)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("window", [-1, 1.5, "2", True])
+@pytest.mark.parametrize("window", [-1, 2**32, 1.5, "2", True])
 def test_bad_window_attribute(window):
     p = Returns(0)
     p.window = window
-    with pytest.raises(ConfigError, match="scheduler policy Returns: window must be an int >= 0"):
+    with pytest.raises(
+        ConfigError, match=r"scheduler policy Returns: window must be an int in 0\.\.2\*\*32-1"
+    ):
         _run_policy(p)
 
 

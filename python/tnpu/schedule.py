@@ -128,9 +128,10 @@ def check_policy(policy: object) -> int | None:
     window = getattr(policy, "window", None)
     if window is None:
         return None
-    if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 0:
+    if isinstance(window, bool) or not isinstance(window, int | np.integer) or not 0 <= window < 2**32:
         raise ConfigError(
-            f"scheduler policy {policy_label(policy)}: window must be an int >= 0 (or None), got {window!r}"
+            f"scheduler policy {policy_label(policy)}: window must be an int in 0..2**32-1 (or None), "
+            f"got {window!r}"
         )
     return int(window)
 
