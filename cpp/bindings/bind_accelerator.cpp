@@ -3,10 +3,12 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <optional>
 #include <tuple>
 
 #include "bindings.hpp"
 #include "numpy_util.hpp"
+#include "py_hooks.hpp"
 #include "task_arrays.hpp"
 #include "tnpu/accelerator.hpp"
 #include "tnpu/error.hpp"
@@ -26,7 +28,8 @@ py::dict run(const InArray<std::uint32_t>& instance, const InArray<std::uint32_t
              const InArray<std::uint64_t>& bytes_out, const std::vector<LayerTuple>& layers,
              const std::vector<EngineTuple>& engines, const std::vector<std::uint32_t>& engine_of_class,
              const std::string& scheduler, std::uint32_t window, const workload::PassConfig& pass,
-             bool gd_accumulate, std::uint32_t address_slots, const py::object& progress) {
+             bool gd_accumulate, std::uint32_t address_slots, const py::object& progress, const py::object& policy,
+             const py::object& memory) {
   // Convert everything while holding the GIL; the simulation itself touches no Python object.
   AcceleratorWorkload w;
   w.tasks = task_set_from_arrays(instance, layer, phase, task_class, dep_offsets, dep_ids);
@@ -43,8 +46,22 @@ py::dict run(const InArray<std::uint32_t>& instance, const InArray<std::uint32_t
     c.engines.push_back(AcceleratorEngine{name, rows, cols, dataflow, lanes, share});
   }
   c.engine_of_class = engine_of_class;
-  c.scheduler = SchedulerConfig{scheduler, window};
   c.pass = pass;
+  // Python components (py_hooks.hpp): they own their Python references and outlive the simulation.
+  std::optional<PyPolicy> py_policy;
+  if (policy.is_none()) {
+    c.scheduler = SchedulerConfig{scheduler, window, {}};
+  } else {
+    std::vector<std::string> names;
+    for (const auto& e : c.engines) names.push_back(e.name);
+    py_policy.emplace(policy, w.tasks, names);
+    c.scheduler = py_policy->config(window);
+  }
+  std::optional<PyMemory> py_memory;
+  if (!memory.is_none()) {
+    py_memory.emplace(memory, pass.dma.request_bytes);
+    py_memory->install(c.pass.memory);
+  }
   c.gd_accumulate = gd_accumulate;
   c.address_slots = address_slots;
   ProgressFn report;
@@ -96,9 +113,12 @@ void bind_accelerator(py::module_& m) {
         py::arg("dep_offsets"), py::arg("dep_ids"), py::arg("vector_ops"), py::arg("bytes_in"), py::arg("bytes_out"),
         py::arg("layers"), py::arg("engines"), py::arg("engine_of_class"), py::arg("scheduler"), py::arg("window"),
         py::arg("pass_config"), py::arg("gd_accumulate"), py::arg("address_slots"), py::arg("progress") = py::none(),
+        py::arg("policy") = py::none(), py::arg("memory") = py::none(),
         "Simulate a training graph on an accelerator (engines, shared DMA/memory, scheduler) in one call; releases "
         "the GIL. Returns the executed schedule, per-task counts and every statistic. progress(started, total), if "
-        "given, is called about 200 times (with the GIL); an exception it raises (or Ctrl-C) stops the run.");
+        "given, is called about 200 times (with the GIL); an exception it raises (or Ctrl-C) stops the run. "
+        "policy: a tnpu.schedule._PolicyRun used instead of the named scheduler; memory: an object with "
+        "access(addr, bytes, is_write, now_ps) -> latency_ps, the memory target of every DMA engine.");
 }
 
 }  // namespace tnpu::bindings

@@ -1,9 +1,13 @@
-// Bindings of the schedulers: the registry, and running a task graph with given task durations on named engines.
+// Bindings of the schedulers: the registry, and running a task graph with given task durations on named engines,
+// under a registered scheduler or a Python policy (py_hooks.hpp).
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <optional>
+
 #include "bindings.hpp"
 #include "numpy_util.hpp"
+#include "py_hooks.hpp"
 #include "task_arrays.hpp"
 #include "tnpu/error.hpp"
 #include "tnpu/sched/executor.hpp"
@@ -11,6 +15,9 @@
 namespace tnpu::bindings {
 
 void bind_sched(py::module_& m) {
+  PYBIND11_NUMPY_DTYPE(ReadyRow, task_id, instance, layer, phase, task_class, ready_ps);
+  m.attr("READY_DTYPE") = ready_dtype();
+
   m.def(
       "scheduler_registry",
       [] {
@@ -30,7 +37,7 @@ void bind_sched(py::module_& m) {
          const py::array_t<std::uint32_t, py::array::c_style | py::array::forcecast>& dep_ids,
          const py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast>& duration_ps,
          const std::vector<std::string>& engines, const std::vector<std::uint32_t>& engine_of_class,
-         const std::string& scheduler, std::uint32_t window) {
+         const std::string& scheduler, std::uint32_t window, const py::object& policy) {
         // Convert everything while holding the GIL; the simulation itself touches no Python object.
         const std::size_t n = static_cast<std::size_t>(instance.size());
         TaskSet ts = task_set_from_arrays(instance, layer, phase, task_class, dep_offsets, dep_ids);
@@ -38,7 +45,13 @@ void bind_sched(py::module_& m) {
         ExecutorConfig cfg;
         for (const std::string& e : engines) cfg.engines.push_back(EngineSpec{e});
         cfg.engine_of_class = engine_of_class;
-        cfg.scheduler = SchedulerConfig{scheduler, window};
+        std::optional<PyPolicy> py_policy;  // owns the Python references; outlives the simulation
+        if (policy.is_none()) {
+          cfg.scheduler = SchedulerConfig{scheduler, window, {}};
+        } else {
+          py_policy.emplace(policy, ts, engines);
+          cfg.scheduler = py_policy->config(window);
+        }
         ScheduleResult r;
         {
           py::gil_scoped_release release;
@@ -61,9 +74,10 @@ void bind_sched(py::module_& m) {
       },
       py::arg("instance"), py::arg("layer"), py::arg("phase"), py::arg("task_class"), py::arg("dep_offsets"),
       py::arg("dep_ids"), py::arg("duration_ps"), py::arg("engines"), py::arg("engine_of_class"),
-      py::arg("scheduler"), py::arg("window") = 0,
+      py::arg("scheduler"), py::arg("window") = 0, py::arg("policy") = py::none(),
       "Run a task graph with fixed task durations under a scheduler; returns the executed schedule. Releases the "
-      "GIL.");
+      "GIL. policy: a tnpu.schedule._PolicyRun (a Python policy, called at each decision with the GIL) instead of "
+      "the named scheduler.");
 }
 
 }  // namespace tnpu::bindings

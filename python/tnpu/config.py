@@ -170,6 +170,7 @@ MEMORY_MODEL_FIELDS: dict[str, frozenset[str]] = {
         }
     ),
     "stream": frozenset({"dram"}),
+    "external": frozenset(),
 }
 
 
@@ -193,7 +194,8 @@ class MemoryConfig:
       it measured for the same traffic class (``sampling_*`` fields, docs/sampling.md); every run estimates its
       own error;
     - ``"stream"``: a bandwidth model calibrated on ``dram`` (its sustained sequential bandwidth, latency and
-      energy; measured once per process).
+      energy; measured once per process);
+    - ``"external"``: a memory model written in Python, given as ``tnpu.simulate(..., memory=obj)``.
     """
 
     model: str = "fixed"

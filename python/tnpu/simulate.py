@@ -25,6 +25,14 @@ from tnpu.energy import Activity, BufferActivity, EngineActivity, energy_breakdo
 from tnpu.errors import ConfigError
 from tnpu.layer import to_layer_shape
 from tnpu.results import TASK_RESULT_DTYPE, Result
+from tnpu.schedule import (
+    SchedulingPolicy,
+    bind_policy,
+    check_policy,
+    policy_label,
+    policy_tasks,
+    resolve_scheduler,
+)
 from tnpu.workloads import TaskArrays, TrainingGraph
 from tnpu.workloads.layers import LayerKind, Network, Phase
 from tnpu.workloads.resolve import load_model, load_model_cached, trace_network
@@ -125,10 +133,11 @@ def simulate(
     *,
     input_shape: str | Sequence[int] | None = None,
     batch: int | None = None,
-    scheduler: str | None = None,
+    scheduler: str | SchedulingPolicy | None = None,
     window: int | None = None,
     overrides: Mapping[str, Any] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    memory: Any = None,
 ) -> Result:
     """Simulate one training batch of ``model`` on ``arch`` and return the :class:`~tnpu.results.Result`.
 
@@ -146,13 +155,20 @@ def simulate(
     input_shape
         Per-sample input ``(C, H, W)`` (or ``"3,224,224"``) of a model file or module that needs one.
     batch, scheduler, window
-        Shortcuts for the overrides of the same name.
+        Shortcuts for the overrides of the same name. ``scheduler`` may also be a Python policy: an object with
+        ``pick(engine, ready, now_ps)`` (:class:`tnpu.schedule.SchedulingPolicy`, docs/scheduling.md) or
+        ``"path/to/file.py:ClassName"``. A policy's window: ``window`` (or the ``window`` override) if given, else
+        the policy's own ``window`` attribute, else the preset's; 0 is the stash bound, as for ``reorder``.
     overrides
         Dotted-path settings (see :meth:`tnpu.accelerator.AcceleratorConfig.override`), e.g.
         ``{"memory.dram": "ddr4-3200", "buffer.capacity_bytes": 1 << 20}``.
     progress
         ``progress(tasks_started, tasks)``, called about 200 times during the run (a progress bar); an exception it
         raises stops the simulation and propagates (Ctrl-C does too).
+    memory
+        A memory model written in Python, the target of every DMA engine instead of the preset's memory: an object
+        with ``access(addr, bytes, is_write, now_ps) -> latency_ps`` and optionally ``max_request_bytes``
+        (:class:`tnpu.memory.MemoryModel`, docs/scheduling.md). Sets ``memory.model`` to ``"external"``.
 
     Raises
     ------
@@ -163,13 +179,31 @@ def simulate(
     """
     cfg = load_accelerator(arch)
     values: dict[str, Any] = dict(overrides or {})
-    for key, value in (("batch", batch), ("scheduler", scheduler), ("window", window)):
+    explicit_window = window is not None or "window" in values
+    policy: SchedulingPolicy | None = None
+    if scheduler is not None:
+        chosen = resolve_scheduler(scheduler)
+        if isinstance(chosen, str):
+            values["scheduler"] = chosen
+        else:
+            policy = chosen
+    for key, value in (("batch", batch), ("window", window)):
         if value is not None:
             values[key] = value
+    if memory is not None:
+        values["memory.model"] = "external"
     cfg = cfg.override(values) if values else cfg
     cfg.validate()
+    if cfg.arch.memory.model == "external" and memory is None:
+        raise ConfigError(
+            "memory.model: 'external' is a memory model written in Python: pass the object as "
+            "tnpu.simulate(..., memory=obj)"
+        )
+    policy_window = check_policy(policy) if policy is not None else None
     requested = cfg
     cfg, memory_label = resolve_stream(cfg)
+    if memory is not None:
+        memory_label = f"python:{type(memory).__name__}"
     arrays, net = _graph(model, cfg, input_shape, values)
     sched = arrays.schedule_arrays()
     ids = arrays.tasks["id"]
@@ -209,7 +243,11 @@ def simulate(
         params = int(t["vector_ops"][t["phase"] == int(Phase.WU)].sum()) // batches
     capacity = cfg.arch.memory.dram_config().to_spec().capacity_bytes
     stash_limit = stash_window(stash, params, dtype_bytes, int(capacity), max(instances, 1))
-    win = cfg.window if cfg.window > 0 else (stash_limit if cfg.scheduler == "reorder" else 0)
+    if policy is not None:
+        asked = cfg.window if explicit_window or policy_window is None else policy_window
+        win = asked if asked > 0 else stash_limit
+    else:
+        win = cfg.window if cfg.window > 0 else (stash_limit if cfg.scheduler == "reorder" else 0)
     slots = max(1, min(win if win > 0 else 1, 16))
 
     sampling_note = None
@@ -224,6 +262,21 @@ def simulate(
         (e.name, e.array_rows, e.array_cols, e.dataflow, e.lanes, float(e.buffer_share)) for e in cfg.engines
     ]
     pass_cfg = cfg.arch.to_cpp("pe_array")
+    run = None
+    if policy is not None:
+        extra = {
+            "layer_kind": t["layer_kind"],
+            **{k: t[k].astype(np.int64) for k in ("macs", "vector_ops", "bytes_in", "bytes_out")},
+        }
+        table = policy_tasks(
+            sched["instance"],
+            sched["layer"],
+            sched["phase"],
+            sched["task_class"],
+            engine_of_class=engine_of_class,
+            extra=extra,
+        )
+        run = bind_policy(policy, table, tuple(e.name for e in cfg.engines))
     wall = time.perf_counter()
     out = _core.simulate_training(
         sched["instance"],
@@ -244,6 +297,8 @@ def simulate(
         bool(cfg.gd_accumulate),
         int(slots),
         progress,
+        policy=run,
+        memory=memory,
     )
     wall = time.perf_counter() - wall
 
@@ -314,7 +369,7 @@ def simulate(
     meta = {
         "model": arrays.meta.get("network", getattr(net, "name", "graph")),
         "arch": cfg.name,
-        "scheduler": cfg.scheduler,
+        "scheduler": cfg.scheduler if policy is None else f"python:{policy_label(policy)}",
         "batch": int(arrays.meta.get("batch", cfg.batch)),
         "instance_samples": samples,
         "instances": instances,
@@ -344,6 +399,8 @@ def simulate(
         "vector_pes": _class_pes(cfg, 1),
         "config": requested.to_dict(),
     }
+    if policy is not None:
+        meta["config"]["scheduler"] = meta["scheduler"]
     return Result(
         tasks=tasks,
         dep_offsets=np.asarray(sched["dep_offsets"], dtype=np.int64),

@@ -341,7 +341,7 @@ void AcceleratorConfig::validate() const {
     }
   }
   if (address_slots == 0) throw ConfigError("address_slots: must be at least 1");
-  (void)make_scheduler(scheduler);
+  check_scheduler(scheduler);
   workload::PassConfig pc = pass;
   pc.engine = "pe_array";
   pc.validate();

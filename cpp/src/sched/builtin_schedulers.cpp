@@ -27,4 +27,8 @@ std::unique_ptr<Scheduler> make_scheduler(const SchedulerConfig& config) {
   throw ConfigError("scheduler.name: unknown scheduler '" + config.name + "' (valid: " + names + ")");
 }
 
+void check_scheduler(const SchedulerConfig& config) {
+  if (!config.external) (void)make_scheduler(config);
+}
+
 }  // namespace tnpu

@@ -41,7 +41,8 @@ TaskExecutor::TaskExecutor(Simulation& sim, std::string_view name, const TaskSet
       tasks_done_(add_counter("tasks_done", "count", "tasks completed")) {
   config_.validate();
   tasks_.validate();
-  scheduler_ = make_scheduler(config_.scheduler);
+  scheduler_ = config_.scheduler.external ? config_.scheduler.external(kernel()) : make_scheduler(config_.scheduler);
+  if (!scheduler_) throw ConfigError("scheduler: the external scheduler factory returned nothing");
   const std::size_t n = tasks_.size();
   tasks_.dependents(rdep_offsets_, rdep_ids_);
   waiting_on_.resize(n);

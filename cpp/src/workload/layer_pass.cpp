@@ -56,6 +56,16 @@ void register_builtin_memory_models(MemoryModelRegistry& registry) {
                              auto& dram = sim.make<DramController>("dram", c.dram);
                              return sim.make<SampledMemory>("sampled", dram, c.sampled);
                            }});
+  registry.add(MemoryModel{"external",
+                           "a memory target the caller supplies (a Python object: tnpu.simulate(..., memory=obj))",
+                           false, [](Simulation& sim, const MemoryModelConfig& c) -> Target& {
+                             if (!c.external) {
+                               throw ConfigError(
+                                   "memory.model: 'external' needs a memory object, given as "
+                                   "tnpu.simulate(..., memory=obj)");
+                             }
+                             return c.external(sim);
+                           }});
 }
 
 const MemoryModelRegistry& memory_models() {

@@ -56,7 +56,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--arch", default="tnpu", help="preset (tnpu, dadiannao, dnpu) or a .toml file (default tnpu)"
     )
     p.add_argument("--batch", type=positive_int, help="samples per batch (default: the preset's, 50)")
-    p.add_argument("--scheduler", help="inorder, split or reorder (default: the preset's)")
+    p.add_argument(
+        "--scheduler",
+        help="inorder, split or reorder (default: the preset's), or a Python policy as path/to/file.py:ClassName "
+        "(docs/scheduling.md)",
+    )
     p.add_argument(
         "--window", type=non_negative_int, help="reorder: instances in flight at most (0: stash-bound)"
     )

@@ -10,6 +10,9 @@
 // that engine which the policy allows to start now, or nothing); started(id) when a picked task starts and done(id)
 // when it completes. A scheduler never returns a task that is not ready, not mapped to the engine, or already picked.
 // Decisions depend only on these calls, so a schedule is deterministic.
+//
+// Besides the registry, a caller may supply its own scheduler per run (SchedulerConfig::external): the bindings use
+// it for a Python policy (CallbackScheduler), which is never registered by name.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -21,9 +24,15 @@
 
 namespace tnpu {
 
+class Kernel;
+class Scheduler;
+
 struct SchedulerConfig {
   std::string name = "reorder";
   std::uint32_t window = 0;  // reorder: instances in flight at most (0: unbounded)
+  // If set, the executor calls it once (with its simulation's kernel, for the time) instead of looking `name` up
+  // in the registry; `name` is then only the label in messages.
+  std::function<std::unique_ptr<Scheduler>(const Kernel& kernel)> external;
 };
 
 struct SchedulerReport {
@@ -55,7 +64,9 @@ struct SchedulerEntry {
   std::function<std::unique_ptr<Scheduler>(const SchedulerConfig&)> make;
 };
 [[nodiscard]] const std::vector<SchedulerEntry>& scheduler_registry();
-// Throws ConfigError listing the valid names if `config.name` is unknown.
+// Throws ConfigError listing the valid names if `config.name` is unknown (config.external is not consulted).
 [[nodiscard]] std::unique_ptr<Scheduler> make_scheduler(const SchedulerConfig& config);
+// Throws ConfigError if `config` names no registered scheduler and supplies no external one.
+void check_scheduler(const SchedulerConfig& config);
 
 }  // namespace tnpu

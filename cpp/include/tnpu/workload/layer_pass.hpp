@@ -12,7 +12,8 @@
 //
 // Memory models are chosen by name from an explicit registry (memory_models()): "ideal" (no memory time; traffic is
 // still counted), "fixed" (FixedLatencyMemory), "dram" (the cycle-level DramController) and "sampled" (SampledMemory:
-// the DramController in detailed windows, pipes at its measured per-class rates between them).
+// the DramController in detailed windows, pipes at its measured per-class rates between them) and "external" (a
+// target the caller supplies per run in MemoryModelConfig::external: a Python memory model, through the bindings).
 //
 // Contract: simulate_pass() is deterministic and self-contained (its own Simulation); it throws ConfigError for a
 // bad configuration or a layer that does not fit the buffer (the message names the layer and the buffer).
@@ -49,6 +50,9 @@ struct MemoryModelConfig {
   DramSpec dram;
   // "sampled": the DRAM controller above in detailed windows, measured per-class pipes between them
   SampledMemoryConfig sampled;
+  // "external": makes the target in the run's simulation (e.g. a CallbackMemory over a Python object); not bound
+  // as a field, set by the bindings for one call.
+  std::function<Target&(Simulation&)> external;
 };
 
 struct MemoryModel {
