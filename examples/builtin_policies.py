@@ -25,7 +25,7 @@ class InOrder:
         self.next = 0
 
     def pick(self, engine: str, ready: np.ndarray, now_ps: int) -> int | None:
-        """The next task in program order, if it is ready on this engine and the machine is idle."""
+        """Pick the next task in program order, if it is ready on this engine and the machine is idle."""
         # The next task is the lowest id not yet started, so if it is ready here it is row 0.
         if (self.running >= 0).any() or ready["task_id"][0] != self.next:
             return None
@@ -45,7 +45,7 @@ class Split:
         self.head = [0] * len(ctx.engines)
 
     def pick(self, engine: str, ready: np.ndarray, now_ps: int) -> int | None:
-        """The head of this engine's queue, if it is ready (it is then row 0: the lowest id of the engine)."""
+        """Pick the head of this engine's queue, if it is ready (it is then row 0: the lowest id of the engine)."""
         e = self.engine_index[engine]
         q, h = self.queue[e], self.head[e]
         if h >= len(q) or ready["task_id"][0] != q[h]:
@@ -83,7 +83,7 @@ class Reorder:
         self.finished = ctx.finished.view(np.uint8)
 
     def pick(self, engine: str, ready: np.ndarray, now_ps: int) -> int | None:
-        """The first row (oldest) that is a batch task, of an instance in flight, or of a new one if room."""
+        """Pick the first row (oldest) that is a batch task, of an instance in flight, or of a new one if room."""
         if self.in_flight:  # retire the instances whose tasks have all finished (tasks finish between picks)
             done = np.add.reduceat(self.finished[self.by_instance], self.first, dtype=np.int64) == self.count
             retired = done & (self.state == 1)

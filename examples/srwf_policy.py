@@ -29,10 +29,8 @@ class ShortestRemainingWork:
         """Index the work of every task by instance (called once per run)."""
         tasks = ctx.tasks
         self.finished = ctx.finished
-        if "macs" in tasks.dtype.names:
-            work = tasks["macs"] + tasks["vector_ops"]
-        else:  # run_schedule: the durations are the work
-            work = tasks["duration_ps"]
+        # simulate: the operations; run_schedule: the durations are the work
+        work = tasks["macs"] + tasks["vector_ops"] if "macs" in tasks.dtype.names else tasks["duration_ps"]
         self.work = np.asarray(work, dtype=np.float64)
         inst = tasks["instance"]
         self.by_instance = {int(i): np.flatnonzero(inst == i) for i in np.unique(inst[inst >= 0])}
