@@ -527,3 +527,22 @@ def test_threads_run_simulations_with_python_components_at_once():
         together = list(pool.map(one, ("tnpu", "dnpu")))
     for a, b in zip(alone, together, strict=True):
         np.testing.assert_array_equal(a.tasks, b.tasks)
+
+
+def test_sweep_points_take_a_policy_file():
+    # A sweep point carries a policy as its file.py:Name string (picklable), loaded where the point runs.
+    from tnpu.simulate import check_accelerator_point, evaluate_accelerator
+
+    spec = f"{REPO / 'examples' / 'srwf_policy.py'}:ShortestRemainingWork"
+    params = {"scheduler": spec, "batch": 2, "memory.model": "fixed"}
+    got = evaluate_accelerator({"workload": "lenet5", "params": params})
+    policy = load_policy(spec)
+    want = tnpu.simulate(
+        "lenet5", "tnpu", batch=2, scheduler=policy, overrides={"memory.model": "fixed"}
+    ).summary()
+    assert got["time_s"] == want["time_s"]
+    reorder = evaluate_accelerator({"workload": "lenet5", "params": {**params, "scheduler": "reorder"}})
+    assert reorder["time_s"] != got["time_s"]
+    bad = f"{REPO / 'examples' / 'srwf_policy.py'}:Nope"
+    with pytest.raises(ConfigError, match=r"space\.scheduler: .*has no 'Nope'"):
+        check_accelerator_point({"workload": "lenet5", "params": {"scheduler": bad}})

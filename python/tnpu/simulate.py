@@ -29,6 +29,7 @@ from tnpu.schedule import (
     SchedulingPolicy,
     bind_policy,
     check_policy,
+    load_policy,
     policy_label,
     policy_tasks,
     resolve_scheduler,
@@ -442,13 +443,22 @@ SWEEP_FIGURES = (
 )
 
 
-def _point_config(point: Mapping[str, Any]) -> AcceleratorConfig:
+def _point_config(point: Mapping[str, Any]) -> tuple[AcceleratorConfig, SchedulingPolicy | None]:
     params = dict(point["params"])
     preset = params.pop("preset", "tnpu")
     if not isinstance(preset, str):
         raise ConfigError(f"space.preset: expected a preset name or .toml file, got {preset!r}")
+    policy = None
+    sched = params.get("scheduler")
+    if isinstance(sched, str) and ":" in sched and sched.rpartition(":")[0].endswith(".py"):
+        # a Python policy travels to the sweep's workers as its file.py:Name and is loaded there
+        del params["scheduler"]
+        try:
+            policy = load_policy(sched)
+        except ConfigError as exc:
+            raise ConfigError(f"space.{exc}") from None
     try:
-        return load_accelerator(preset).override(params)
+        return load_accelerator(preset).override(params), policy
     except ConfigError as exc:
         raise ConfigError(f"space: {exc}") from None
 
@@ -467,8 +477,9 @@ def evaluate_accelerator(point: dict[str, Any]) -> dict[str, Any]:
 
     ``params``: ``preset`` (default ``tnpu``) and any dotted-path override of
     :meth:`tnpu.accelerator.AcceleratorConfig.override` (``batch``, ``window``, ``memory.bandwidth_gbps``,
-    ``engines.pu_c.array_rows``...). Returns the figures of :data:`SWEEP_FIGURES`.
+    ``engines.pu_c.array_rows``...); ``scheduler`` may also be a Python policy as ``path/to/file.py:Name``. Returns
+    the figures of :data:`SWEEP_FIGURES`.
     """
-    cfg = _point_config(point)
-    s = simulate(load_model_cached(point["workload"]), cfg).summary()
+    cfg, policy = _point_config(point)
+    s = simulate(load_model_cached(point["workload"]), cfg, scheduler=policy).summary()
     return {k: s[k] for k in SWEEP_FIGURES}
