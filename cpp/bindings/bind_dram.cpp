@@ -82,6 +82,7 @@ void bind_dram(py::module_& m) {
   TNPU_FIELD(bank_queue_size);
   TNPU_FIELD(page_policy);
   TNPU_FIELD(refresh_policy);
+  TNPU_FIELD(refresh_precharge);
   TNPU_FIELD(write_drain);
   TNPU_FIELD(write_high_watermark);
   TNPU_FIELD(write_low_watermark);

@@ -158,6 +158,9 @@ class DramChannel final : private EventHandler {
   void process_done(const CompletionFifo::Item& item);
 
   bool try_refresh(std::uint64_t c, std::uint64_t& wake);
+  // refresh_precharge = per_bank: the bank whose PRE closes the refreshing rank next (returns the cycle it is legal:
+  // <= c with `bank` set, or the earliest such cycle).
+  [[nodiscard]] std::uint64_t refresh_close(std::uint32_t rank, std::uint64_t c, std::uint32_t& bank) const noexcept;
   bool pick_shared(std::vector<std::uint32_t>& q, std::uint64_t c, std::uint64_t& wake, bool is_act_q);
   // Issues the first legal command in round-robin order. second: the dual-command pick (dual_command) after a
   // first command of kind first_column in this cycle: the next legal command in that order issues only if it is of
@@ -208,7 +211,7 @@ class DramChannel final : private EventHandler {
   DramCounters k_;
   Picoseconds tck_;
   std::uint32_t ranks_, groups_per_rank_, banks_per_group_, banks_per_rank_;
-  bool closed_page_, per_bank_, blocking_refresh_, refresh_on_, promote_, dramsim3_drain_;
+  bool closed_page_, per_bank_, blocking_refresh_, refresh_on_, promote_, dramsim3_drain_, refresh_per_bank_pre_;
   std::uint32_t read_latency_;  // tCL + tBL
   struct ActWindow {
     std::uint32_t count;    // ACTs in the window (tFAW: 4, t32AW: 32)
@@ -313,6 +316,7 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
       refresh_on_(spec.refresh_policy != "none"),
       promote_(spec.promote_activated),
       dramsim3_drain_(spec.write_drain == "dramsim3"),
+      refresh_per_bank_pre_(spec.refresh_precharge == "per_bank"),
       read_latency_(spec.tCL + spec.tBL()),
       refresh_interval_(spec.tREFI),
       refresh_period_(spec.refresh_policy == "all_ranks" ? spec.tREFI
@@ -784,9 +788,35 @@ void DramChannel::set_refresh_pending(std::uint32_t rank, bool pending) {
   }
 }
 
+std::uint64_t DramChannel::refresh_close(std::uint32_t rank, std::uint64_t c, std::uint32_t& bank) const noexcept {
+  // DRAMsim3 (ChannelState::GetReadyCommand of a REFRESH): the first open bank of the rank, in bank order, whose
+  // PRE is legal at c; else the earliest cycle at which one is.
+  std::uint64_t first = kNever;
+  for (std::uint32_t b = rank * banks_per_rank_; b < (rank + 1) * banks_per_rank_; ++b) {
+    if (banks_[b].open_row == kNoRow) continue;
+    const std::uint64_t t = std::max(cmd_bus_next_, bank_earliest(b, DramCommand::kPRE));
+    if (t <= c) {
+      bank = b;
+      return t;
+    }
+    first = std::min(first, t);
+  }
+  return first;
+}
+
 bool DramChannel::try_refresh(std::uint64_t c, std::uint64_t& wake) {
   for (std::uint32_t r = 0; r < ranks_; ++r) {
     if (!refresh_pending_[r]) continue;
+    if (refresh_per_bank_pre_ && open_banks_[r] > 0) {
+      std::uint32_t b = 0;
+      const std::uint64_t t = refresh_close(r, c, b);
+      if (t <= c) {
+        issue(DramCommand::kPRE, r, bank_index_[b].group, b, c);
+        return true;
+      }
+      wake = std::min(wake, t);
+      continue;
+    }
     const DramCommand cmd = open_banks_[r] > 0 ? DramCommand::kPREA : DramCommand::kREF;
     const std::uint64_t t = earliest_rank(cmd, r);
     if (t <= c) {
@@ -1057,6 +1087,11 @@ std::uint64_t DramChannel::next_legal_cycle(std::uint64_t c) noexcept {
   std::uint64_t wake = kNever;
   for (std::uint32_t r = 0; r < ranks_; ++r) {
     if (!refresh_pending_[r]) continue;
+    if (refresh_per_bank_pre_ && open_banks_[r] > 0) {
+      std::uint32_t b = 0;
+      wake = std::min(wake, refresh_close(r, c, b));
+      continue;
+    }
     wake = std::min(wake, earliest_rank(open_banks_[r] > 0 ? DramCommand::kPREA : DramCommand::kREF, r));
   }
   if (per_bank_) return std::min(wake, next_bank_queue_cycle(c));
@@ -1151,8 +1186,17 @@ void DramChannel::step(std::uint64_t c) {
         next_refresh_[r] += period;
         // Due in an idle stretch (or before a later due in this catch-up): it happened at its time.
         if ((idle_ ? due < c : next_refresh_[r] <= c) && !refresh_pending_[r] && due >= cmd_bus_next_) {
-          if (open_banks_[r] > 0) issue(DramCommand::kPREA, r, 0, 0, due);
-          issue(DramCommand::kREF, r, 0, 0, std::max(due, earliest_rank(DramCommand::kREF, r)));
+          if (refresh_per_bank_pre_) {
+            // One PRE per open bank, in bank order, each at its earliest legal cycle (as stepping would issue them).
+            std::uint64_t t = due;
+            for (std::uint32_t b = 0; open_banks_[r] > 0; t = cmd_bus_next_) {
+              const std::uint64_t at = refresh_close(r, kNever - 1, b);
+              issue(DramCommand::kPRE, r, bank_index_[b].group, b, std::max(t, at));
+            }
+          } else if (open_banks_[r] > 0) {
+            issue(DramCommand::kPREA, r, 0, 0, due);
+          }
+          issue(DramCommand::kREF, r, 0, 0, std::max({due, cmd_bus_next_, earliest_rank(DramCommand::kREF, r)}));
           continue;
         }
         if (!refresh_pending_[r]) set_refresh_pending(r, true);

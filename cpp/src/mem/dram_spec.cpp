@@ -120,6 +120,7 @@ void DramSpec::validate() const {
   require_positive(write_queue_size, "write_queue_size");
   require_one_of(page_policy, {"open", "closed"}, "page_policy");
   require_one_of(refresh_policy, {"rank_staggered", "all_ranks", "none"}, "refresh_policy");
+  require_one_of(refresh_precharge, {"all", "per_bank"}, "refresh_precharge");
   require_one_of(write_drain, {"watermark", "dramsim3"}, "write_drain");
   if (!(write_low_watermark >= 0.0 && write_low_watermark <= write_high_watermark && write_high_watermark <= 1.0)) {
     throw ConfigError("dram.write_high_watermark/write_low_watermark: need 0 <= low <= high <= 1 (got " +

@@ -584,6 +584,7 @@ def read_dramsim3_ini(path: str | Path) -> DramConfig:
     values.update(
         page_policy=page_map[page],
         refresh_policy="rank_staggered",
+        refresh_precharge="per_bank",  # FinishRefresh: a PRE per open bank, then REFRESH
         read_queue_size=positive("system", "trans_queue_size"),
         write_queue_size=positive("system", "trans_queue_size"),
         bank_queue_size=positive("system", "cmd_queue_size"),

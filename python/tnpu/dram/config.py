@@ -89,6 +89,7 @@ class DramConfig:
     bank_queue_size: int = 0
     page_policy: str = "open"
     refresh_policy: str = "rank_staggered"
+    refresh_precharge: str = "all"
     write_drain: str = "watermark"
     write_high_watermark: float = 0.8
     write_low_watermark: float = 0.2

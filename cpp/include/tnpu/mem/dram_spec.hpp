@@ -72,6 +72,8 @@ struct DramSpec {
                                          // queues one per cycle (DRAMsim3 PER_BANK); 0: FR-FCFS over the queues
   std::string page_policy = "open";      // "open" | "closed" (closed: every column command auto-precharges)
   std::string refresh_policy = "rank_staggered";  // "rank_staggered" | "all_ranks" | "none"
+  std::string refresh_precharge = "all";  // how a refresh closes its rank's open banks: "all" (one PREA) |
+                                          // "per_bank" (one PRE per open bank, in bank order: DRAMsim3)
   std::string write_drain = "watermark";  // "watermark" (high/low fractions) | "dramsim3" (full, or > 8 and idle)
   double write_high_watermark = 0.8;      // fraction of write_queue_size
   double write_low_watermark = 0.2;
