@@ -5,6 +5,7 @@
     python scripts/dram_peer_references.py --peers /tmp/peers              # every case (about 20 minutes)
     python scripts/dram_peer_references.py --peers /tmp/peers --case ds3-HBM2_8Gb_x128   # one case, merged in
     python scripts/dram_peer_references.py --list                          # the cases
+    python scripts/dram_peer_references.py --compare [--summary]           # tnpu-sim against them (no peers needed)
 
 Each case is one peer config file (a file the peer ships, in its ``configs/`` folder, or one of
 ``tests/data/dram_peers/``) and a few traces made for it (below). The peers' numbers go to
@@ -438,6 +439,43 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         )
 
 
+def print_summary(rows: list[dict[str, Any]]) -> None:
+    """Print one Markdown row per case: drain-time errors per trace, read-latency errors, row hits (docs/dram.md)."""
+    cases: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+    for r in rows:
+        cases.setdefault((r["case"], r["tool"]), {})[r["pattern"]] = r
+
+    def drain(r: dict[str, Any] | None) -> str:
+        return f"{100 * (r['tnpu'].cycles / r['peer']['drain_cycles'] - 1):+.1f}" if r else "n/a"
+
+    def latency(r: dict[str, Any] | None) -> str:
+        if not r:
+            return "n/a"
+        return (
+            f"{100 * (r['tnpu'].avg_read_latency_cycles / r['peer']['avg_read_latency_cycles'] - 1):+.1f} %"
+        )
+
+    print(
+        "| Config (the peer's own file) | Peer | Drain time error: seq / rand / mix / conflict / light | "
+        "Read latency error: under load (rand) / light load / worst trace | Row hits off by at most |"
+    )
+    print("|---|---|---|---|---|")
+    for (case, tool), by in cases.items():
+        worst = max(
+            by.values(),
+            key=lambda r: abs(r["tnpu"].avg_read_latency_cycles / r["peer"]["avg_read_latency_cycles"] - 1),
+        )
+        lat = f"{latency(by.get('rand_read'))} / {latency(by.get('light_rand'))} / {latency(worst)} ({worst['pattern']})"
+        if tool != "DRAMsim3":
+            lat = f"({lat}; not checked)"
+        hits = max(abs(r["tnpu"].row_hits - r["peer"]["row_hits"]) for r in by.values())
+        patterns = ("seq_read", "rand_read", "rand_mix", "row_conflict", "light_rand")
+        print(
+            f"| {case.split('-', 1)[1]} | {tool} | {' / '.join(drain(by.get(p)) for p in patterns)} % | {lat} | "
+            f"{hits} |"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line."""
     parser = argparse.ArgumentParser(
@@ -456,6 +494,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="replay the references with tnpu-sim and print a table (no peers needed)",
     )
+    parser.add_argument("--summary", action="store_true", help="--compare: one row per config (docs/dram.md)")
     args = parser.parse_args(argv)
     if args.list:
         for name, tool, config in CASES:
@@ -463,7 +502,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.compare:
         with tempfile.TemporaryDirectory(prefix="tnpu-peer-cmp-") as tmp:
-            print_table(compare(Path(args.out), args.case, Path(tmp)))
+            rows = compare(Path(args.out), args.case, Path(tmp))
+            (print_summary if args.summary else print_table)(rows)
         return 0
     try:
         if not args.peers:
