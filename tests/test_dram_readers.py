@@ -148,7 +148,7 @@ def test_dramsim3_typo_names_file_line_key_and_nearest_key(tmp_path: Path) -> No
         read_dramsim3_ini(p)
     # A key in a section DRAMsim3 does not have.
     p.write_text(INI.read_text() + "\n[timings]\ntCL = 3\n")
-    with pytest.raises(ConfigError, match=r"DRAMsim3 has no section \[timings\]"):
+    with pytest.raises(ConfigError, match=r"DRAMsim3 has no section \[timings\] .*did you mean \[timing\]\?"):
         read_dramsim3_ini(p)
 
 

@@ -331,10 +331,10 @@ def _check_keys(path: Path, entries: dict[tuple[str, str], _Entry], sections: li
         in_section = [name for (s, _), (name, _, _) in _KEYS.items() if s == section]
         if section not in {s for s, _ in _KEYS} and section != "thermal":
             sections_known = sorted({s for s, _ in _KEYS} | {"thermal"})
-            hint = nearest(e.key, known_names)
+            hint = nearest(e.section, sections_known)
             unknown.append(
                 f"{path}:{e.line}: [{e.section}] {e.key}: DRAMsim3 has no section [{e.section}] (sections: "
-                f"{', '.join(sections_known)})" + (f"; did you mean {hint}?" if hint else "")
+                f"{', '.join(sections_known)})" + (f"; did you mean [{hint}]?" if hint else "")
             )
             continue
         unknown.append(
@@ -631,7 +631,7 @@ def read_dramsim3_ini(path: str | Path) -> DramConfig:
                 f"{target} is not set, so DRAMsim3 uses its default {_KEYS[(section, target.lower())][2]}, "
                 "and so do we"
             )
-    notes = r.warnings + notes
+    notes = list(dict.fromkeys(r.warnings)) + notes  # a value read twice warns once
     if ignored:
         notes.append(summary(ignored, "DRAMsim3"))
     cfg = DramConfig().replace(
