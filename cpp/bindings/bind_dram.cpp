@@ -44,9 +44,11 @@ void bind_dram(py::module_& m) {
   TNPU_FIELD(device_width);
   TNPU_FIELD(bus_width);
   TNPU_FIELD(burst_length);
+  TNPU_FIELD(data_rate);
   TNPU_FIELD(tCL);
   TNPU_FIELD(tCWL);
   TNPU_FIELD(tRCD);
+  TNPU_FIELD(tRCDWR);
   TNPU_FIELD(tRP);
   TNPU_FIELD(tRAS);
   TNPU_FIELD(tRC);
@@ -55,6 +57,9 @@ void bind_dram(py::module_& m) {
   TNPU_FIELD(tRRD_S);
   TNPU_FIELD(tRRD_L);
   TNPU_FIELD(tFAW);
+  TNPU_FIELD(faw_window);
+  TNPU_FIELD(t32AW);
+  TNPU_FIELD(tPPD);
   TNPU_FIELD(tWTR_S);
   TNPU_FIELD(tWTR_L);
   TNPU_FIELD(tRTP);
@@ -77,12 +82,14 @@ void bind_dram(py::module_& m) {
   TNPU_FIELD(bank_queue_size);
   TNPU_FIELD(page_policy);
   TNPU_FIELD(refresh_policy);
+  TNPU_FIELD(refresh_precharge);
   TNPU_FIELD(write_drain);
   TNPU_FIELD(write_high_watermark);
   TNPU_FIELD(write_low_watermark);
   TNPU_FIELD(row_hit_cap);
   TNPU_FIELD(promote_activated);
   TNPU_FIELD(forward_writes);
+  TNPU_FIELD(dual_command);
   TNPU_FIELD(wrap_addresses);
 #undef TNPU_FIELD
 

@@ -158,8 +158,14 @@ class DramChannel final : private EventHandler {
   void process_done(const CompletionFifo::Item& item);
 
   bool try_refresh(std::uint64_t c, std::uint64_t& wake);
+  // refresh_precharge = per_bank: the bank whose PRE closes the refreshing rank next (returns the cycle it is legal:
+  // <= c with `bank` set, or the earliest such cycle).
+  [[nodiscard]] std::uint64_t refresh_close(std::uint32_t rank, std::uint64_t c, std::uint32_t& bank) const noexcept;
   bool pick_shared(std::vector<std::uint32_t>& q, std::uint64_t c, std::uint64_t& wake, bool is_act_q);
-  bool pick_bank_queues(std::uint64_t c);
+  // Issues the first legal command in round-robin order. second: the dual-command pick (dual_command) after a
+  // first command of kind first_column in this cycle: the next legal command in that order issues only if it is of
+  // the other kind (row vs column), as DRAMsim3's hbm_dual_cmd; either way the round robin moves to its queue.
+  bool pick_bank_queues(std::uint64_t c, bool second = false, bool first_column = false);
   // first_ready_scan's answer when no command of the queue is legal at c.
   static constexpr std::size_t kNotReady = std::numeric_limits<std::size_t>::max();
   // The earliest cycle at which cmd is legal for bank queue qi's bank (every level's rules; not the command bus).
@@ -205,9 +211,14 @@ class DramChannel final : private EventHandler {
   DramCounters k_;
   Picoseconds tck_;
   std::uint32_t ranks_, groups_per_rank_, banks_per_group_, banks_per_rank_;
-  bool closed_page_, per_bank_, blocking_refresh_, refresh_on_, promote_, dramsim3_drain_;
+  bool closed_page_, per_bank_, blocking_refresh_, refresh_on_, promote_, dramsim3_drain_, refresh_per_bank_pre_;
   std::uint32_t read_latency_;  // tCL + tBL
-  std::uint32_t faw_, faw_window_;
+  struct ActWindow {
+    std::uint32_t count;    // ACTs in the window (tFAW: 4, t32AW: 32)
+    std::uint32_t latency;  // the next ACT waits this long after the count-th last one
+  };
+  static constexpr std::size_t kActHistory = 32;  // the largest window
+  std::vector<ActWindow> act_windows_;
   std::uint32_t refresh_interval_;
   std::uint64_t refresh_period_;  // of one rank's refreshes: tREFI, or tREFI / ranks x ranks when staggered
   std::size_t write_high_count_, write_low_count_;  // watermarks in requests: floor(fraction * write_queue_size)
@@ -220,9 +231,10 @@ class DramChannel final : private EventHandler {
   std::vector<std::uint32_t> open_banks_;    // per rank
   std::vector<std::uint64_t> active_since_;  // per rank: cycle the first bank opened
   std::vector<std::uint64_t> active_total_;  // per rank: cycles with at least one bank open (closed intervals)
-  std::vector<std::array<std::uint64_t, 4>> act_history_;  // per rank: last 4 ACT cycles (tFAW)
+  std::vector<std::array<std::uint64_t, kActHistory>> act_history_;  // per rank: the last ACT cycles (tFAW, t32AW)
   std::vector<std::uint64_t> act_count_;
   std::uint64_t cmd_bus_next_ = 0;
+  bool last_column_ = false;  // the last command issued was a column command (RD, WR, RDA, WRA)
 
   static constexpr std::uint32_t kNoBurst = std::numeric_limits<std::uint32_t>::max();
   std::vector<Slot> slots_;
@@ -304,9 +316,8 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
       refresh_on_(spec.refresh_policy != "none"),
       promote_(spec.promote_activated),
       dramsim3_drain_(spec.write_drain == "dramsim3"),
+      refresh_per_bank_pre_(spec.refresh_precharge == "per_bank"),
       read_latency_(spec.tCL + spec.tBL()),
-      faw_(0),
-      faw_window_(0),
       refresh_interval_(spec.tREFI),
       refresh_period_(spec.refresh_policy == "all_ranks" ? spec.tREFI
                                                          : std::uint64_t{spec.tREFI / spec.ranks} * spec.ranks),
@@ -315,8 +326,7 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
   line_shift_ = static_cast<std::uint32_t>(std::countr_zero(spec.line_bytes()));  // a power of two (AddressMap)
   for (const TimingRule& r : dram_timing_rules(spec)) {
     if (r.window > 1) {
-      faw_ = std::max(faw_, r.latency);
-      faw_window_ = std::min<std::uint32_t>(4, r.window);
+      act_windows_.push_back(ActWindow{std::min<std::uint32_t>(r.window, kActHistory), r.latency});
       continue;
     }
     Updates& u = updates_[ci(r.preceding)];
@@ -437,9 +447,8 @@ std::uint32_t DramChannel::send_burst(const Request& request, Initiator& from, c
   const std::uint64_t line_bytes = std::uint64_t{1} << line_shift_;
   const auto forwarded = [&](std::uint64_t address) {
     if (is_write || !spec_.forward_writes) return false;
-    const std::uint64_t line = address >> line_shift_;
     for (const std::uint32_t w : write_q_) {
-      if ((slots_[w].request.address >> line_shift_) == line) return true;
+      if (slots_[w].request.address == address) return true;
     }
     return false;
   };
@@ -507,9 +516,9 @@ void DramChannel::accept_line(const Request& request, Initiator& from, const Dra
   (is_write ? k_.writes : k_.reads)->inc();
   k_.bytes->inc(request.size_bytes);
   if (!is_write && spec_.forward_writes && !write_q_.empty()) {
-    const std::uint64_t line = request.address >> line_shift_;
+    // The same address (as both peers match it; a request smaller than a burst is a burst of its own).
     for (const std::uint32_t w : write_q_) {
-      if ((slots_[w].request.address >> line_shift_) == line) {
+      if (slots_[w].request.address == request.address) {
         // Served from the write queue: no DRAM access; data back next cycle.
         k_.forwarded_reads->inc();
         push_done(forward_done_, kForwardDone, c + 1, id);
@@ -663,6 +672,8 @@ void DramChannel::issue(DramCommand cmd, std::uint32_t rank, std::uint32_t group
                         std::uint64_t c) {
   k_.cmd[ci(cmd)]->inc();
   cmd_bus_next_ = std::max(cmd_bus_next_, c + 1);
+  last_column_ = cmd == DramCommand::kRD || cmd == DramCommand::kWR || cmd == DramCommand::kRDA ||
+                 cmd == DramCommand::kWRA;
   const Updates& up = updates_[ci(cmd)];
   const auto apply = [c](const std::vector<Update>& list, std::array<std::uint64_t, kCmds>& next) noexcept {
     for (const Update& u : list) next[u.following] = std::max(next[u.following], c + u.latency);
@@ -696,15 +707,17 @@ void DramChannel::issue(DramCommand cmd, std::uint32_t rank, std::uint32_t group
   switch (cmd) {
     case DramCommand::kACT: {
       open(rank);
-      if (faw_window_ > 0) {
+      if (!act_windows_.empty()) {
         auto& h = act_history_[rank];
         const std::uint64_t n = act_count_[rank]++;
-        h[n % faw_window_] = c;
-        if (n + 1 >= faw_window_) {
-          // The oldest of the last faw_window_ ACTs bounds the next ACT.
-          const std::uint64_t oldest = h[(n + 1) % faw_window_];
-          auto& v = rank_next_[rank][ci(DramCommand::kACT)];
-          v = std::max(v, oldest + faw_);
+        h[n % kActHistory] = c;
+        for (const ActWindow& w : act_windows_) {
+          if (n + 1 >= w.count) {
+            // The oldest of the last w.count ACTs bounds the next ACT.
+            const std::uint64_t oldest = h[(n + 1 - w.count) % kActHistory];
+            auto& v = rank_next_[rank][ci(DramCommand::kACT)];
+            v = std::max(v, oldest + w.latency);
+          }
         }
       }
       break;
@@ -775,9 +788,35 @@ void DramChannel::set_refresh_pending(std::uint32_t rank, bool pending) {
   }
 }
 
+std::uint64_t DramChannel::refresh_close(std::uint32_t rank, std::uint64_t c, std::uint32_t& bank) const noexcept {
+  // DRAMsim3 (ChannelState::GetReadyCommand of a REFRESH): the first open bank of the rank, in bank order, whose
+  // PRE is legal at c; else the earliest cycle at which one is.
+  std::uint64_t first = kNever;
+  for (std::uint32_t b = rank * banks_per_rank_; b < (rank + 1) * banks_per_rank_; ++b) {
+    if (banks_[b].open_row == kNoRow) continue;
+    const std::uint64_t t = std::max(cmd_bus_next_, bank_earliest(b, DramCommand::kPRE));
+    if (t <= c) {
+      bank = b;
+      return t;
+    }
+    first = std::min(first, t);
+  }
+  return first;
+}
+
 bool DramChannel::try_refresh(std::uint64_t c, std::uint64_t& wake) {
   for (std::uint32_t r = 0; r < ranks_; ++r) {
     if (!refresh_pending_[r]) continue;
+    if (refresh_per_bank_pre_ && open_banks_[r] > 0) {
+      std::uint32_t b = 0;
+      const std::uint64_t t = refresh_close(r, c, b);
+      if (t <= c) {
+        issue(DramCommand::kPRE, r, bank_index_[b].group, b, c);
+        return true;
+      }
+      wake = std::min(wake, t);
+      continue;
+    }
     const DramCommand cmd = open_banks_[r] > 0 ? DramCommand::kPREA : DramCommand::kREF;
     const std::uint64_t t = earliest_rank(cmd, r);
     if (t <= c) {
@@ -992,7 +1031,7 @@ std::size_t DramChannel::first_ready_scan(std::size_t qi, std::uint64_t c, DramC
   return kNotReady;
 }
 
-bool DramChannel::pick_bank_queues(std::uint64_t c) {
+bool DramChannel::pick_bank_queues(std::uint64_t c, bool second, bool first_column) {
   // Round robin over the non-empty bank queues, starting after the one that issued last (DRAMsim3 order): the
   // first with a legal command issues. Parked queues cannot issue yet; the others are examined in that order and
   // parked at their earliest cycle if it has not come.
@@ -1020,6 +1059,10 @@ bool DramChannel::pick_bank_queues(std::uint64_t c) {
                                 std::to_string(t) + ")");
         }
         rr_ = qi;
+        if (second) {
+          const bool column = cmd != DramCommand::kACT && cmd != DramCommand::kPRE;
+          if (column == first_column) return false;
+        }
         if (issue_for(bank_q_[qi][i].slot, cmd, c)) bank_queue_erase(qi, i);
         return true;
       }
@@ -1044,6 +1087,11 @@ std::uint64_t DramChannel::next_legal_cycle(std::uint64_t c) noexcept {
   std::uint64_t wake = kNever;
   for (std::uint32_t r = 0; r < ranks_; ++r) {
     if (!refresh_pending_[r]) continue;
+    if (refresh_per_bank_pre_ && open_banks_[r] > 0) {
+      std::uint32_t b = 0;
+      wake = std::min(wake, refresh_close(r, c, b));
+      continue;
+    }
     wake = std::min(wake, earliest_rank(open_banks_[r] > 0 ? DramCommand::kPREA : DramCommand::kREF, r));
   }
   if (per_bank_) return std::min(wake, next_bank_queue_cycle(c));
@@ -1138,8 +1186,17 @@ void DramChannel::step(std::uint64_t c) {
         next_refresh_[r] += period;
         // Due in an idle stretch (or before a later due in this catch-up): it happened at its time.
         if ((idle_ ? due < c : next_refresh_[r] <= c) && !refresh_pending_[r] && due >= cmd_bus_next_) {
-          if (open_banks_[r] > 0) issue(DramCommand::kPREA, r, 0, 0, due);
-          issue(DramCommand::kREF, r, 0, 0, std::max(due, earliest_rank(DramCommand::kREF, r)));
+          if (refresh_per_bank_pre_) {
+            // One PRE per open bank, in bank order, each at its earliest legal cycle (as stepping would issue them).
+            std::uint64_t t = due;
+            for (std::uint32_t b = 0; open_banks_[r] > 0; t = cmd_bus_next_) {
+              const std::uint64_t at = refresh_close(r, kNever - 1, b);
+              issue(DramCommand::kPRE, r, bank_index_[b].group, b, std::max(t, at));
+            }
+          } else if (open_banks_[r] > 0) {
+            issue(DramCommand::kPREA, r, 0, 0, due);
+          }
+          issue(DramCommand::kREF, r, 0, 0, std::max({due, cmd_bus_next_, earliest_rank(DramCommand::kREF, r)}));
           continue;
         }
         if (!refresh_pending_[r]) set_refresh_pending(r, true);
@@ -1156,6 +1213,13 @@ void DramChannel::step(std::uint64_t c) {
     if (per_bank_) {
       if (refresh_pending_count_ > 0) issued = try_refresh(c, wake);
       if (!issued) issued = pick_bank_queues(c);
+      if (issued && spec_.dual_command) {
+        // A second command of the other kind in this cycle (separate row and column command buses).
+        const std::uint64_t bus = cmd_bus_next_;
+        cmd_bus_next_ = c;
+        pick_bank_queues(c, true, last_column_);
+        cmd_bus_next_ = std::max(bus, c + 1);
+      }
     } else {
       if (promote_ && !act_q_.empty()) issued = pick_shared(act_q_, c, wake, true);
       bool blocked = false;

@@ -41,8 +41,8 @@ std::uint64_t DramSpec::channel_capacity_bytes() const noexcept {
 }
 
 double DramSpec::peak_bandwidth_gbps() const noexcept {
-  // Double data rate: bus_width bits twice per tCK. bytes/ps * 1000 = GB/s.
-  return static_cast<double>(channels) * (bus_width / 8.0) * 2.0 * 1000.0 / static_cast<double>(tck_ps);
+  // bus_width bits data_rate times per tCK (twice: double data rate). bytes/ps * 1000 = GB/s.
+  return static_cast<double>(channels) * (bus_width / 8.0) * data_rate * 1000.0 / static_cast<double>(tck_ps);
 }
 
 void DramSpec::validate() const {
@@ -57,9 +57,13 @@ void DramSpec::validate() const {
   require_positive(device_width, "device_width");
   require_positive(bus_width, "bus_width");
   require_positive(burst_length, "burst_length");
-  if (burst_length % 2 != 0) {
-    throw ConfigError("dram.burst_length: must be even (data moves on both clock edges), got " +
-                      std::to_string(burst_length));
+  require_positive(data_rate, "data_rate");
+  if (burst_length % data_rate != 0) {
+    throw ConfigError("dram.burst_length: must be a multiple of data_rate (" + std::to_string(data_rate) +
+                      " beats per clock), got " + std::to_string(burst_length));
+  }
+  if (faw_window < 2 || faw_window > 32) {
+    throw ConfigError("dram.faw_window: ACTs in the tFAW window must be 2..32, got " + std::to_string(faw_window));
   }
   if (bus_width % device_width != 0) {
     throw ConfigError("dram.bus_width: must be a multiple of device_width (got " + std::to_string(bus_width) +
@@ -96,13 +100,18 @@ void DramSpec::validate() const {
   require_at_most(ranks, 64, "ranks");
   require_at_most(std::uint64_t{bankgroups} * banks_per_group, 1024, "bankgroups * banks_per_group");
   require_at_most(burst_length, 256, "burst_length");
+  require_at_most(data_rate, 64, "data_rate");
+  if (dual_command && bank_queue_size == 0) {
+    throw ConfigError("dram.dual_command: needs per-bank command queues (bank_queue_size > 0)");
+  }
   require_at_most(read_queue_size, 1 << 16, "read_queue_size");
   require_at_most(write_queue_size, 1 << 16, "write_queue_size");
   require_at_most(bank_queue_size, 1 << 12, "bank_queue_size");
   for (const auto& [v, name] : {std::pair{tCL, "tCL"}, {tCWL, "tCWL"}, {tRCD, "tRCD"}, {tRP, "tRP"}, {tRAS, "tRAS"},
                                 {tRC, "tRC"}, {tCCD_S, "tCCD_S"}, {tCCD_L, "tCCD_L"}, {tRRD_S, "tRRD_S"},
                                 {tRRD_L, "tRRD_L"}, {tFAW, "tFAW"}, {tWTR_S, "tWTR_S"}, {tWTR_L, "tWTR_L"},
-                                {tRTP, "tRTP"}, {tWR, "tWR"}, {tRTRS, "tRTRS"}, {tRTW, "tRTW"}, {tRFC, "tRFC"}}) {
+                                {tRTP, "tRTP"}, {tWR, "tWR"}, {tRTRS, "tRTRS"}, {tRTW, "tRTW"}, {tRFC, "tRFC"},
+                                {tRCDWR, "tRCDWR"}, {t32AW, "t32AW"}, {tPPD, "tPPD"}}) {
     require_at_most(v, 1 << 20, name);
   }
   require_at_most(tREFI, 1 << 26, "tREFI");
@@ -111,6 +120,7 @@ void DramSpec::validate() const {
   require_positive(write_queue_size, "write_queue_size");
   require_one_of(page_policy, {"open", "closed"}, "page_policy");
   require_one_of(refresh_policy, {"rank_staggered", "all_ranks", "none"}, "refresh_policy");
+  require_one_of(refresh_precharge, {"all", "per_bank"}, "refresh_precharge");
   require_one_of(write_drain, {"watermark", "dramsim3"}, "write_drain");
   if (!(write_low_watermark >= 0.0 && write_low_watermark <= write_high_watermark && write_high_watermark <= 1.0)) {
     throw ConfigError("dram.write_high_watermark/write_low_watermark: need 0 <= low <= high <= 1 (got " +

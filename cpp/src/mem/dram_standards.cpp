@@ -33,7 +33,9 @@ std::string_view dram_level_name(DramLevel l) noexcept {
   return "?";
 }
 
-std::vector<std::string> dram_standard_names() { return {"ddr3", "ddr4", "lpddr4", "hbm2"}; }
+std::vector<std::string> dram_standard_names() {
+  return {"ddr3", "ddr4", "lpddr", "lpddr3", "lpddr4", "gddr5", "gddr5x", "gddr6", "hbm", "hbm2", "wideio", "wideio2"};
+}
 
 namespace {
 
@@ -56,9 +58,11 @@ class TableBuilder {
   std::vector<TimingRule> rules_;
 };
 
-// The JEDEC DDR-family table (DDR3, DDR4, LPDDR4, HBM2 share its shape; a standard without bank groups has
+// The JEDEC DDR-family table (every supported standard shares its shape; a standard without bank groups has
 // bankgroups = 1 and tCCD_L = tCCD_S, tRRD_L = tRRD_S, tWTR_L = tWTR_S, so the bank-group rows coincide with the
-// rank rows). `rd_to_pre` is the READ-to-PRECHARGE delay of the standard (tRTP, except LPDDR4).
+// rank rows). `rd_to_pre` is the READ-to-PRECHARGE delay of the standard (tRTP, except LPDDR4). The optional rows:
+// a separate ACT-to-WRITE delay (tRCDWR, GDDR and HBM), a 32-ACT window (t32AW, GDDR) and PRE-to-PRE spacing in a
+// rank (tPPD, LPDDR4 and GDDR).
 std::vector<TimingRule> ddr_family(const DramSpec& s, long rd_to_pre) {
   const long bl = s.tBL();
   const long cl = s.tCL, cwl = s.tCWL;
@@ -77,7 +81,9 @@ std::vector<TimingRule> ddr_family(const DramSpec& s, long rd_to_pre) {
   t.add(L::kRank, rd, wr, cl + bl + s.tRTW - cwl, "tCL+tBL+tRTW-tCWL");
   t.add(L::kRank, wr, rd, cwl + bl + s.tWTR_S, "tCWL+tBL+tWTR_S");
   t.add(L::kRank, {C::kACT}, {C::kACT}, s.tRRD_S, "tRRD_S");
-  t.add(L::kRank, {C::kACT}, {C::kACT}, s.tFAW, "tFAW", false, 4);
+  t.add(L::kRank, {C::kACT}, {C::kACT}, s.tFAW, "tFAW", false, s.faw_window);
+  if (s.t32AW != 0) t.add(L::kRank, {C::kACT}, {C::kACT}, s.t32AW, "t32AW", false, 32);
+  if (s.tPPD != 0) t.add(L::kRank, {C::kPRE}, {C::kPRE}, s.tPPD, "tPPD");
   t.add(L::kRank, {C::kACT}, {C::kPREA}, s.tRAS, "tRAS");
   t.add(L::kRank, {C::kRD}, {C::kPREA}, rd_to_pre, "tRTP");
   t.add(L::kRank, {C::kWR}, {C::kPREA}, wr_to_pre, "tCWL+tBL+tWR");
@@ -97,7 +103,12 @@ std::vector<TimingRule> ddr_family(const DramSpec& s, long rd_to_pre) {
   t.add(L::kBankGroup, wr, rd, cwl + bl + s.tWTR_L, "tCWL+tBL+tWTR_L");
   t.add(L::kBankGroup, {C::kACT}, {C::kACT}, s.tRRD_L, "tRRD_L");
   // Bank.
-  t.add(L::kBank, {C::kACT}, cas, s.tRCD, "tRCD");
+  if (s.tRCDWR == 0) {
+    t.add(L::kBank, {C::kACT}, cas, s.tRCD, "tRCD");
+  } else {
+    t.add(L::kBank, {C::kACT}, rd, s.tRCD, "tRCD");
+    t.add(L::kBank, {C::kACT}, wr, s.tRCDWR, "tRCDWR");
+  }
   t.add(L::kBank, {C::kACT}, {C::kPRE}, s.tRAS, "tRAS");
   t.add(L::kBank, {C::kACT}, {C::kACT}, trc, "tRC");
   t.add(L::kBank, {C::kPRE}, {C::kACT}, s.tRP, "tRP");
@@ -111,11 +122,13 @@ std::vector<TimingRule> ddr_family(const DramSpec& s, long rd_to_pre) {
 }  // namespace
 
 std::vector<TimingRule> dram_timing_rules(const DramSpec& s) {
-  if (s.standard == "ddr4" || s.standard == "ddr3" || s.standard == "hbm2") return ddr_family(s, s.tRTP);
   if (s.standard == "lpddr4") {
     // LPDDR4 (JESD209-4): READ to PRECHARGE = BL/2 + max(8, tRTP) - 8 clocks.
     const long bl2 = static_cast<long>(s.burst_length) / 2;
     return ddr_family(s, bl2 + std::max(8L, static_cast<long>(s.tRTP)) - 8);
+  }
+  for (const auto& n : dram_standard_names()) {
+    if (s.standard == n) return ddr_family(s, s.tRTP);
   }
   std::string names;
   for (const auto& n : dram_standard_names()) {

@@ -63,7 +63,16 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         metavar="FIELD=VALUE",
         help="override a DRAM config field (repeatable), e.g. --set tRFC=350 --set page_policy=closed",
     )
-    d.add_argument("--json", action="store_true", help="print one JSON object")
+    d.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object (with config_notes and config_ignored_keys: what the config file's keys did)",
+    )
+    d.add_argument(
+        "--verbose",
+        action="store_true",
+        help="list every key of a DRAMsim3 / Ramulator config file that has no effect, and why",
+    )
     d.set_defaults(run=run_dram)
 
     c = models.add_parser(
@@ -134,9 +143,14 @@ def run_dram(args: argparse.Namespace) -> int:
     cfg = load_dram_config(args.dram, _parse_overrides(args.set))
     for note in cfg.notes:
         print(f"tnpu replay dram: note: {cfg.source}: {note}", file=sys.stderr)
+    if args.verbose:
+        for key in cfg.ignored_keys:
+            print(f"tnpu replay dram: no effect: {cfg.source}: {key}", file=sys.stderr)
     result = replay_dram(args.trace, cfg, format=args.format, wrap=args.wrap)
     out = result.to_dict()
     if args.json:
+        out["config_notes"] = list(cfg.notes)
+        out["config_ignored_keys"] = list(cfg.ignored_keys)
         print(json.dumps(out))
         return 0
     print(f"tnpu replay dram: {args.trace} on {cfg.source}")

@@ -93,6 +93,13 @@ def run(args: argparse.Namespace) -> int:
     overrides: dict[str, object] = {}
     if args.dram is not None:
         overrides["memory.dram"] = args.dram
+        if not args.quiet:
+            # A DRAMsim3 / Ramulator file: say what its keys did (an unknown key is an error right here).
+            from tnpu.dram import load_dram_config
+
+            cfg = load_dram_config(args.dram)
+            for note in cfg.notes:
+                print(f"tnpu run: note: {cfg.source}: {note}", file=sys.stderr)
     check_outputs(
         [("--schedule-csv", args.schedule_csv), ("--timeline", args.timeline), ("--save", args.save)],
         force=args.force,

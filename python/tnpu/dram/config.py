@@ -25,14 +25,19 @@ def _field_error(name: str, value: Any) -> str:
     return f"dram.{name}: expected text, got {value!r}"
 
 
+#: DramConfig fields that describe where the values came from; they never reach the C++ model.
+_META = ("source", "notes", "ignored_keys")
+
+
 @dataclass(frozen=True, slots=True)
 class DramConfig:
     """One DRAM memory system: standard, organisation, timing (memory clock cycles), IDD currents, policies.
 
     Timing fields are whole memory clock cycles of ``tck_ps`` picoseconds; currents are mA, ``vdd`` is V. Use
     :func:`tnpu.dram.load_dram_config` to read a preset, a TOML file, a DRAMsim3 ``.ini`` or a Ramulator 1
-    ``.cfg``, and :meth:`replace` to override fields. ``source`` and ``notes`` say where the values came from and
-    which keys of the source file were not used (they never reach the C++ model).
+    ``.cfg``, and :meth:`replace` to override fields. ``source`` says where the values came from, ``notes`` what a
+    user should know about them (warnings, and one line summing up ``ignored_keys``), ``ignored_keys`` every key of
+    the source file that has no effect, and why; none of the three reaches the C++ model.
     """
 
     standard: str = "ddr4"
@@ -46,9 +51,11 @@ class DramConfig:
     device_width: int = 8
     bus_width: int = 64
     burst_length: int = 8
+    data_rate: int = 2
     tCL: int = 17
     tCWL: int = 12
     tRCD: int = 17
+    tRCDWR: int = 0
     tRP: int = 17
     tRAS: int = 39
     tRC: int = 56
@@ -57,6 +64,9 @@ class DramConfig:
     tRRD_S: int = 4
     tRRD_L: int = 6
     tFAW: int = 26
+    faw_window: int = 4
+    t32AW: int = 0
+    tPPD: int = 0
     tWTR_S: int = 3
     tWTR_L: int = 9
     tRTP: int = 9
@@ -79,24 +89,27 @@ class DramConfig:
     bank_queue_size: int = 0
     page_policy: str = "open"
     refresh_policy: str = "rank_staggered"
+    refresh_precharge: str = "all"
     write_drain: str = "watermark"
     write_high_watermark: float = 0.8
     write_low_watermark: float = 0.2
     row_hit_cap: int = 0
     promote_activated: bool = False
     forward_writes: bool = True
+    dual_command: bool = False
     wrap_addresses: bool = False
     source: str = field(default="defaults", compare=False)
     notes: tuple[str, ...] = field(default=(), compare=False)
+    ignored_keys: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
     def model_fields(cls) -> tuple[str, ...]:
-        """Names of the fields that reach the C++ model (all but ``source`` and ``notes``)."""
-        return tuple(f.name for f in dataclasses.fields(cls) if f.name not in ("source", "notes"))
+        """Names of the fields that reach the C++ model (all but ``source``, ``notes`` and ``ignored_keys``)."""
+        return tuple(f.name for f in dataclasses.fields(cls) if f.name not in _META)
 
     def replace(self, **overrides: Any) -> DramConfig:
         """Return a copy with some fields replaced; an unknown field raises ConfigError listing the valid ones."""
-        valid = set(self.model_fields()) | {"source", "notes"}
+        valid = set(self.model_fields()) | set(_META)
         for key in overrides:
             if key not in valid:
                 raise ConfigError(

@@ -12,6 +12,10 @@ from tnpu.dram.config import DramConfig
 from tnpu.dram.presets import load_dram_config
 from tnpu.sim import Simulator
 
+#: Bytes of one trace request: the peers' transaction size (both DRAMsim3's and Ramulator 1's shipped configs move
+#: 64 bytes per request); a burst of fewer bytes makes the request that burst.
+TRACE_REQUEST_BYTES = 64
+
 
 @dataclass(frozen=True, slots=True)
 class DramReplayResult:
@@ -112,7 +116,9 @@ def replay_dram(
         str(path),
         format=format,
         tck_ps=cfg.tck_ps,
-        size_bytes=int(spec.line_bytes),
+        # A trace line is one request of 64 bytes (the peers' transaction), or of one burst if bursts are smaller.
+        # A 64-byte request inside a larger burst is served by that burst, as DRAMsim3 serves it (LPDDR4 BL16).
+        size_bytes=min(int(spec.line_bytes), TRACE_REQUEST_BYTES),
         capacity_bytes=int(spec.capacity_bytes),
         wrap=wrap,
     )

@@ -26,11 +26,14 @@ struct DramSpec {
   std::uint32_t device_width = 8;     // DQ bits per device
   std::uint32_t bus_width = 64;       // DQ bits per channel (pseudo-channel for HBM2)
   std::uint32_t burst_length = 8;     // BL (beats per column access)
+  std::uint32_t data_rate = 2;        // data beats per memory clock (DDR: 2; GDDR5: 4, GDDR5X: 8, GDDR6: 16 as
+                                      // DRAMsim3 counts them; WideIO: 1): a burst occupies BL / data_rate cycles
 
   // ---- timing, memory clock cycles
   std::uint32_t tCL = 17;
   std::uint32_t tCWL = 12;
-  std::uint32_t tRCD = 17;
+  std::uint32_t tRCD = 17;   // ACT to RD (and to WR unless tRCDWR is set)
+  std::uint32_t tRCDWR = 0;  // ACT to WR; 0: tRCD (GDDR and HBM have separate tRCDRD / tRCDWR)
   std::uint32_t tRP = 17;
   std::uint32_t tRAS = 39;
   std::uint32_t tRC = 56;  // 0: tRAS + tRP
@@ -39,13 +42,16 @@ struct DramSpec {
   std::uint32_t tRRD_S = 4;
   std::uint32_t tRRD_L = 6;
   std::uint32_t tFAW = 26;
+  std::uint32_t faw_window = 4;  // ACTs in the tFAW window (JEDEC: 4; WideIO's tTAW: 2)
+  std::uint32_t t32AW = 0;   // window of 32 ACTs per rank (GDDR5/5X/6); 0: none
+  std::uint32_t tPPD = 0;    // PRE to PRE of another bank of the rank (LPDDR4, GDDR); 0: none
   std::uint32_t tWTR_S = 3;
   std::uint32_t tWTR_L = 9;
   std::uint32_t tRTP = 9;
   std::uint32_t tWR = 18;
   std::uint32_t tRTRS = 1;   // rank-to-rank switch (extra bus cycles)
-  std::uint32_t tRTW = 2;
-  bool write_rank_switch = true;  // WR->WR to another rank pays tRTRS (JEDEC, Ramulator); DRAMsim3: false    // extra bus cycles on a read-to-write turnaround in one rank (JEDEC: 2, 1 tCK preamble)
+  std::uint32_t tRTW = 2;    // extra bus cycles on a read-to-write turnaround in one rank (JEDEC: 2, 1 tCK preamble)
+  bool write_rank_switch = true;  // WR->WR to another rank pays tRTRS (JEDEC, Ramulator); DRAMsim3: false
   std::uint32_t tREFI = 9360;
   std::uint32_t tRFC = 420;
 
@@ -66,6 +72,8 @@ struct DramSpec {
                                          // queues one per cycle (DRAMsim3 PER_BANK); 0: FR-FCFS over the queues
   std::string page_policy = "open";      // "open" | "closed" (closed: every column command auto-precharges)
   std::string refresh_policy = "rank_staggered";  // "rank_staggered" | "all_ranks" | "none"
+  std::string refresh_precharge = "all";  // how a refresh closes its rank's open banks: "all" (one PREA) |
+                                          // "per_bank" (one PRE per open bank, in bank order: DRAMsim3)
   std::string write_drain = "watermark";  // "watermark" (high/low fractions) | "dramsim3" (full, or > 8 and idle)
   double write_high_watermark = 0.8;      // fraction of write_queue_size
   double write_low_watermark = 0.2;
@@ -73,24 +81,27 @@ struct DramSpec {
                                           // (per-bank queues always use DRAMsim3's limit of 4 in precharge arbitration)
   bool promote_activated = false;         // a request whose ACT issued leaves the read/write queue (Ramulator actq)
   bool forward_writes = true;             // a read of an address waiting in the write queue is served from it
+  bool dual_command = false;              // per-bank queues: a row command (ACT, PRE, REF) and a column command may
+                                          // issue in the same cycle (HBM's separate row and column buses, as
+                                          // DRAMsim3's hbm_dual_cmd: the next round-robin pick, if of the other kind)
   bool wrap_addresses = false;            // an address beyond the capacity wraps instead of being an error
 
   void validate() const;  // throws ConfigError naming the field
 
   // ---- derived
   [[nodiscard]] std::uint32_t banks() const noexcept { return bankgroups * banks_per_group; }
-  [[nodiscard]] std::uint32_t tBL() const noexcept { return burst_length / 2; }  // data-bus cycles per burst
+  [[nodiscard]] std::uint32_t tBL() const noexcept { return burst_length / data_rate; }  // bus cycles per burst
   [[nodiscard]] std::uint32_t devices_per_rank() const noexcept { return bus_width / device_width; }
   [[nodiscard]] std::uint64_t line_bytes() const noexcept {
     return std::uint64_t{bus_width} / 8 * burst_length;
   }
   [[nodiscard]] std::uint64_t channel_capacity_bytes() const noexcept;
   [[nodiscard]] std::uint64_t capacity_bytes() const noexcept { return channel_capacity_bytes() * channels; }
-  // Peak data bandwidth of all channels: bus_width/8 bytes twice per tCK.
+  // Peak data bandwidth of all channels: bus_width/8 bytes data_rate times per tCK.
   [[nodiscard]] double peak_bandwidth_gbps() const noexcept;
 };
 
-// Names of the standards with a timing-rule table: "ddr3", "ddr4", "lpddr4", "hbm2".
+// Names of the standards with a timing-rule table ("ddr3", "ddr4", "lpddr4", "hbm2", ...).
 [[nodiscard]] std::vector<std::string> dram_standard_names();
 
 }  // namespace tnpu
