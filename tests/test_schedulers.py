@@ -78,7 +78,7 @@ def test_paper_fig4_toy_makespans(scheduler, slots):
 def test_reorder_keeps_both_units_busy_in_steady_state():
     g = toy_graph(50)
     s = run(g, np.full(300, 1000), "reorder")
-    util = s.utilisation()
+    util = s.busy_fraction()
     assert util["pu_c"] > 0.95
     assert util["pu_f"] > 0.95
     assert s.window_used >= 2
@@ -100,7 +100,7 @@ def test_dadiannao_style_single_engine():
     g = toy_graph(4)
     s = run(g, np.full(24, 500), "inorder", engines=("array",), engine_of_class=(0, 0))
     assert s.makespan_ps == 24 * 500
-    assert s.utilisation() == {"array": 1.0}
+    assert s.busy_fraction() == {"array": 1.0}
 
 
 def test_wu_runs_once_per_layer_after_all_gd():

@@ -189,8 +189,9 @@ def reproduce(
     -------
     dict
         ``networks``: per network, per preset the figures (``time_s``, ``energy_j``, ``energy_paper_j``,
-        ``pu_c_util``, ``pu_f_util``, ``dram_util``, ``energy_pj``: MAC/SRAM/static/DRAM pJ...) and the speedups and
-        energy reductions of TNPU;
+        ``pu_c_util`` and ``pu_f_util``: MAC utilisation of conv and FC/element-wise work, ``busy``: each engine's
+        busy fraction, ``dram_util``, ``energy_pj``: MAC/SRAM/static/DRAM pJ...) and the speedups and energy
+        reductions of TNPU;
         ``average``: their arithmetic means beside ``paper``; ``bandwidth_sweep``: per network and preset the batch
         time at each peak bandwidth and the slowdown relative to the fastest point; ``setup``: what ran.
     """
@@ -297,13 +298,18 @@ def format_report(rep: dict[str, Any]) -> str:
         )
     )
     order = [n for n in setup["networks"] if n in rep["networks"]]
+    if order:
+        lines.append(
+            "PU-c / PU-f MAC: MAC utilisation (MACs done / what the PEs doing that work could do in the batch time);"
+            " DRAM util: bytes moved / (peak bandwidth x time)"
+        )
     for net in order:
         d = rep["networks"][net]
         lines.append("")
         lines.append(f"{net}")
         lines.append(
-            f"  {'preset':<10} {'time/batch ms':>14} {'energy mJ':>10} {'no-DRAM mJ':>11} {'PU-c util':>9}"
-            f" {'PU-f util':>9} {'DRAM util':>9} {'window':>6}"
+            f"  {'preset':<10} {'time/batch ms':>14} {'energy mJ':>10} {'no-DRAM mJ':>11} {'PU-c MAC':>9}"
+            f" {'PU-f MAC':>9} {'DRAM util':>9} {'window':>6}"
         )
         for preset in PRESETS:
             r = d["presets"][preset]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,10 +85,38 @@ class Result:
         macs = float(self.tasks["macs"][self.tasks["task_class"] == cls].sum())
         return macs / (pes * cycles) if cycles > 0 and pes > 0 else 0.0
 
-    def utilisation(self) -> dict[str, float]:
-        """Busy time / batch time per engine."""
+    def busy_fraction(self) -> dict[str, float]:
+        """Busy time / batch time per engine (``summary()["busy"]``).
+
+        An engine is busy from a task's start to its end, waiting on DRAM included; how much of that time it computes
+        is :meth:`mac_utilisation`.
+        """
         span = max(self.makespan_ps, 1)
         return {name: float(self.busy_ps[i]) / span for i, name in enumerate(self.engines)}
+
+    def utilisation(self) -> dict[str, float]:
+        """Return :meth:`busy_fraction` (deprecated name: this is busy time, not MAC utilisation)."""
+        warnings.warn(
+            "Result.utilisation() is the busy fraction; call busy_fraction() (mac_utilisation() for MACs)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.busy_fraction()
+
+    def mac_utilisation(self) -> dict[str, float]:
+        """MACs each engine did / what its PEs could do in the batch time.
+
+        For an engine that runs one class of work this is ``summary()``'s ``pu_c_util`` or ``pu_f_util``; a
+        time-multiplexed unit (DaDianNao's ``array``) gets the sum of both.
+        """
+        cycles = self.makespan_ps / self.meta["clock_period_ps"]
+        t = self.tasks
+        out = {}
+        for e, name in enumerate(self.engines):
+            pes = self.meta["engine_pes"][e]
+            macs = float(t["macs"][t["engine"] == e].sum())
+            out[name] = macs / (pes * cycles) if cycles > 0 and pes > 0 else 0.0
+        return out
 
     def summary(self) -> dict[str, Any]:
         """Return the figures of the run as plain values (what ``tnpu run --json`` prints).
@@ -110,7 +139,7 @@ class Result:
             "energy_paper_j": self.energy["total_paper_pj"] * 1e-12,
             "pu_c_util": self._class_util(0),
             "pu_f_util": self._class_util(1),
-            "busy": self.utilisation(),
+            "busy": self.busy_fraction(),
             "dram_util": dram_bytes / (peak * span_s) if span_s > 0 and peak > 0 else 0.0,
             "dram_bytes": dram_bytes,
             "dram_gbps": dram_bytes / span_s * 1e-9 if span_s > 0 else 0.0,
@@ -201,22 +230,41 @@ class Result:
                 )
         return p
 
-    def busy_over_time(self, bins: int = 100) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        """Fraction of each bin each engine was busy: ``(bin_edges_s, busy[engine, bin])``."""
-        if bins < 1:
-            raise ConfigError(f"bins: expected a whole number >= 1, got {bins}")
+    def _per_bin(self, bins: int, macs: bool) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
+            raise ConfigError(f"bins: expected a whole number >= 1, got {bins!r}")
         span = max(self.makespan_ps, 1)
         edges = np.linspace(0, span, bins + 1)
-        busy = np.zeros((len(self.engines), bins))
+        out = np.zeros((len(self.engines), bins))
         t = self.tasks
         for e in range(len(self.engines)):
             sel = t["engine"] == e
             s = t["start_ps"][sel].astype(np.float64)
             en = t["end_ps"][sel].astype(np.float64)
+            # a task's MACs spread evenly over its duration
+            rate = t["macs"][sel].astype(np.float64) / np.maximum(en - s, 1.0) if macs else None
             for b in range(bins):
                 lo, hi = edges[b], edges[b + 1]
-                busy[e, b] = np.clip(np.minimum(en, hi) - np.maximum(s, lo), 0, None).sum() / (hi - lo)
-        return edges * 1e-12, busy
+                overlap = np.clip(np.minimum(en, hi) - np.maximum(s, lo), 0, None)
+                if rate is None:
+                    out[e, b] = overlap.sum() / (hi - lo)
+                else:
+                    capacity = self.meta["engine_pes"][e] * (hi - lo) / self.meta["clock_period_ps"]
+                    out[e, b] = float((rate * overlap).sum()) / capacity if capacity > 0 else 0.0
+        return edges * 1e-12, out
+
+    def busy_over_time(self, bins: int = 100) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Fraction of each bin each engine was busy: ``(bin_edges_s, busy[engine, bin])``."""
+        return self._per_bin(bins, macs=False)
+
+    def mac_utilisation_over_time(
+        self, bins: int = 100
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """MAC utilisation of each engine in each bin: ``(bin_edges_s, util[engine, bin])``.
+
+        A task's MACs count as spread evenly over its duration; the bins average to :meth:`mac_utilisation`.
+        """
+        return self._per_bin(bins, macs=True)
 
     def timeline(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Write a Chrome / Perfetto trace-event JSON: a track per engine, tasks as slices ``i3 FP conv2``."""

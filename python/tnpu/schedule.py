@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, cast, runtime_checkable
@@ -255,10 +256,19 @@ class Schedule:
     window_limit: int
     window_used: int
 
-    def utilisation(self) -> dict[str, float]:
+    def busy_fraction(self) -> dict[str, float]:
         """Return busy time / makespan per engine."""
         span = max(self.makespan_ps, 1)
         return {name: float(self.busy_ps[i]) / span for i, name in enumerate(self.engines)}
+
+    def utilisation(self) -> dict[str, float]:
+        """Return :meth:`busy_fraction` (deprecated name: this is busy time, not MAC utilisation)."""
+        warnings.warn(
+            "Schedule.utilisation() is the busy fraction; call busy_fraction()",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.busy_fraction()
 
     def overlap_ps(self, a: str, b: str) -> int:
         """Return the total time engines ``a`` and ``b`` were busy at once."""

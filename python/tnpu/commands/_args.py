@@ -83,6 +83,41 @@ def check_outputs(outputs: list[tuple[str, str | None]], *, force: bool) -> None
             raise ConfigError(f"{flag} {path}: exists; pass --force to overwrite it")
 
 
+def check_output_dir(flag: str, directory: str | None, names: list[str], *, force: bool) -> None:
+    """Check an output directory before any work, raising ConfigError in command-line terms.
+
+    ``directory`` may not exist yet (it is created later, with its parents): then its nearest existing ancestor must
+    be a writable directory. If it exists it must be a directory, and without ``--force`` none of ``names`` in it may
+    exist.
+    """
+    import os
+
+    from tnpu.errors import ConfigError
+
+    if not directory:
+        return
+    d = Path(directory)
+    if d.exists():
+        if not d.is_dir():
+            raise ConfigError(f"{flag} {directory}: is a file, expected a directory")
+        for name in names:
+            f = d / name
+            if f.is_dir():
+                raise ConfigError(f"{flag} {directory}: {f} is a directory, expected a file")
+            if f.exists() and not force:
+                raise ConfigError(f"{flag} {directory}: {f} exists; pass --force to overwrite it")
+        if not os.access(d, os.W_OK):
+            raise ConfigError(f"{flag} {directory}: the directory is not writable")
+        return
+    ancestor = d.absolute().parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise ConfigError(f"{flag} {directory}: {ancestor} is a file, so the directory cannot be created")
+    if not os.access(ancestor, os.W_OK):
+        raise ConfigError(f"{flag} {directory}: cannot create it ({ancestor} is not writable)")
+
+
 #: DRAM lines per second of a whole training batch on the memory models that take long (benchmarks/bench_batch.py:
 #: the cycle-level controller 2.5-4.4 M/s; sampled 45-50 M/s on VGG-16, batch 50; both rounded down).
 LINES_PER_S = {"dram": 2.5e6, "sampled": 2e7}

@@ -16,6 +16,7 @@ examples:
   tnpu reproduce --memory stream   the bandwidth model instead of sampled DRAM: seconds, up to 10 % off
   tnpu reproduce --json > r.json   everything as one JSON object
   tnpu reproduce --quick --plots figs    also write the figures as PNG in figs/ (plot extra: matplotlib)
+  tnpu reproduce --quick --report out    one page out/index.html: tables, figures, assumptions (plot extra)
   tnpu reproduce --networks alexnet vgg16 --memory dram --no-sweep   cycle-level DRAM for every request (slow)
 """
 
@@ -51,7 +52,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="write the figures as PNG in DIR (created if missing): Figure 4 occupancy, utilisation over time, "
         "energy breakdown, bandwidth sweep (needs matplotlib: the plot extra)",
     )
-    p.add_argument("--force", action="store_true", help="--plots: overwrite figure files that exist")
+    p.add_argument(
+        "--report",
+        metavar="DIR",
+        help="write DIR/index.html (DIR created if missing): one self-contained page with the tables, the figures "
+        "and the assumptions, the paper's numbers beside ours (needs matplotlib: the plot extra)",
+    )
+    p.add_argument("--force", action="store_true", help="--plots, --report: overwrite files that exist")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(run=run)
 
@@ -64,12 +71,15 @@ def run(args: argparse.Namespace) -> int:
     bandwidths = () if args.no_sweep else ((4.0, 17.06, 68.0) if args.quick else BANDWIDTHS)
     tty = sys.stderr.isatty()
     show = tty and not args.json and not args.quiet
-    if args.plots is not None:  # fail before the experiment, not after it
+    if args.plots is not None or args.report is not None:  # fail before the experiment, not after it
         from tnpu._optional import optional_import
-        from tnpu.plots import check_writable, figure_paths
+        from tnpu.commands._args import check_output_dir
+        from tnpu.plots import FIGURE_FILES
+        from tnpu.report import REPORT_FILE
 
         optional_import("matplotlib")
-        check_writable(figure_paths(args.plots), force=args.force)
+        check_output_dir("--plots", args.plots, list(FIGURE_FILES), force=args.force)
+        check_output_dir("--report", args.report, [REPORT_FILE], force=args.force)
 
     started = time.monotonic()
     last = [started]
@@ -117,14 +127,21 @@ def run(args: argparse.Namespace) -> int:
     if show:
         print("\r\033[K", end="", file=sys.stderr)
     print(json.dumps(rep, sort_keys=True) if args.json else format_report(rep))
-    if args.plots is not None:
-        from tnpu.plots import write_reproduce_figures
+    if args.plots is not None or args.report is not None:
+        from tnpu.plots import png_bytes, reproduce_figures, write_reproduce_figures
+        from tnpu.report import write_report
 
-        progress("figures: extra runs for the occupancy and utilisation views")
-        paths = write_reproduce_figures(rep, args.plots, batch=min(batch, 4), force=args.force)
+        progress("figures: extra runs for the occupancy and busy/MAC utilisation views")
+        figures = reproduce_figures(rep, batch=min(batch, 4), workers=args.workers)
         if show:
             print("\r\033[K", end="", file=sys.stderr)
-        for path in paths:
+        written = []
+        if args.plots is not None:
+            written += write_reproduce_figures(rep, args.plots, figures=figures, force=args.force)
+        if args.report is not None:
+            pngs = {name: png_bytes(fig) for name, fig in figures.items()}
+            written.append(write_report(rep, args.report, pngs, force=args.force))
+        for path in written:
             print(f"tnpu reproduce: wrote {path}", file=sys.stderr)
     return 0
 

@@ -153,12 +153,12 @@ def run(args: argparse.Namespace) -> int:
     print(f"  time per batch      {s['time_s'] * 1e3:12.3f} ms{ci_text}", file=out)
     print(f"  energy (full)       {s['energy_j'] * 1e3:12.3f} mJ", file=out)
     print(f"  energy (no DRAM)    {s['energy_paper_j'] * 1e3:12.3f} mJ   (the paper's accounting)", file=out)
-    print(f"  PU-c utilisation    {s['pu_c_util']:12.3f}   (conv MACs / PE capacity)", file=out)
+    print(f"  PU-c MAC util       {s['pu_c_util']:12.3f}   (conv MACs / PE capacity)", file=out)
     print(
-        f"  PU-f utilisation    {s['pu_f_util']:12.3f}   (FC and element-wise MACs / lane capacity)", file=out
+        f"  PU-f MAC util       {s['pu_f_util']:12.3f}   (FC and element-wise MACs / lane capacity)", file=out
     )
     for name, busy in s["busy"].items():
-        print(f"  {name + ' busy':<19} {busy:12.3f}", file=out)
+        print(f"  {name + ' busy':<19} {busy:12.3f}   (share of the time running a task)", file=out)
     print(f"  DRAM utilisation    {s['dram_util']:12.3f}   ({s['dram_gbps']:.2f} GB/s moved)", file=out)
     print(
         f"  reorder window      {s['window_used']:>12} used of {s['window_limit'] or 'unbounded'}", file=out
