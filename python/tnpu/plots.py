@@ -57,7 +57,7 @@ FIGURE_FILES = ("fig4_occupancy.png", "utilisation.png", "energy.png", "bandwidt
 def _figure(width: float, height: float) -> Figure:
     mfig = optional_import("matplotlib.figure")
     agg = optional_import("matplotlib.backends.backend_agg")
-    fig = mfig.Figure(figsize=(width, height), dpi=100, layout="constrained")
+    fig: Figure = mfig.Figure(figsize=(width, height), dpi=100, layout="constrained")
     agg.FigureCanvasAgg(fig)
     return fig
 

@@ -26,7 +26,7 @@ from tnpu.errors import ConfigError
 from tnpu.layer import to_layer_shape
 from tnpu.results import TASK_RESULT_DTYPE, Result
 from tnpu.workloads import TaskArrays, TrainingGraph, get_network
-from tnpu.workloads.layers import LayerKind, Network, Phase
+from tnpu.workloads.layers import Conv2d, LayerKind, Linear, Network, Phase
 
 _GEMM_KINDS = (int(LayerKind.CONV), int(LayerKind.LINEAR))
 
@@ -136,8 +136,9 @@ def simulate(
     samples = int(arrays.meta.get("instance_samples", cfg.instance_samples))
     layers = []
     for li, name in enumerate(layer_names):
-        if net is not None and int(kinds[li]) in _GEMM_KINDS:
-            layers.append((name, True, to_layer_shape(net.layers[li].layer_shape(samples))))
+        layer = net.layers[li] if net is not None else None
+        if isinstance(layer, (Conv2d, Linear)) and int(kinds[li]) in _GEMM_KINDS:
+            layers.append((name, True, to_layer_shape(layer.layer_shape(samples))))
         else:
             layers.append((name, False, _core.LayerShape()))
     # Tasks of GEMM layers without a shape (a task graph from a trace) run as element-wise streams of their bytes.
