@@ -15,3 +15,11 @@ def sim():
     import tnpu
 
     return tnpu.Simulator()
+
+
+def pytest_report_header(config):
+    # Which tnpu the tests import (the tree's python/tnpu through an editable install, or an installed wheel).
+    import tnpu
+    from tnpu import _core
+
+    return [f"tnpu: {Path(tnpu.__file__).parent} (core: {_core.__file__}, {_core.build_type})"]

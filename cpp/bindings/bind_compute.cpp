@@ -275,15 +275,7 @@ void bind_compute(py::module_& m) {
       .def_readwrite("max_outstanding", &mem::DmaEngineConfig::max_outstanding)
       .def_readwrite("max_burst_bytes", &mem::DmaEngineConfig::max_burst_bytes)
       .def_readwrite("notify_lines", &mem::DmaEngineConfig::notify_lines);
-  py::class_<workload::MemoryModelConfig>(m, "MemoryModelConfig")
-      .def(py::init<>())
-      .def_readwrite("model", &workload::MemoryModelConfig::model)
-      .def_readwrite("latency_ps", &workload::MemoryModelConfig::latency_ps)
-      .def_readwrite("queue_depth", &workload::MemoryModelConfig::queue_depth)
-      .def_readwrite("issue_interval_ps", &workload::MemoryModelConfig::issue_interval_ps)
-      .def_readwrite("max_request_bytes", &workload::MemoryModelConfig::max_request_bytes)
-      .def_readwrite("dram", &workload::MemoryModelConfig::dram)
-      .def_readwrite("sampled", &workload::MemoryModelConfig::sampled);
+  // Member types before the classes that hold them, so that signatures (and the .pyi stubs) name them.
   py::class_<SampledMemoryConfig>(m, "SampledMemoryConfig",
                                   "Memory model 'sampled': detailed DRAM windows and measured per-class pipes.")
       .def(py::init<>())
@@ -294,6 +286,15 @@ void bind_compute(py::module_& m) {
       .def_readwrite("detail_fraction", &SampledMemoryConfig::detail_fraction)
       .def_readwrite("burst_lines", &SampledMemoryConfig::burst_lines)
       .def_readwrite("fallback_rel_se", &SampledMemoryConfig::fallback_rel_se);
+  py::class_<workload::MemoryModelConfig>(m, "MemoryModelConfig")
+      .def(py::init<>())
+      .def_readwrite("model", &workload::MemoryModelConfig::model)
+      .def_readwrite("latency_ps", &workload::MemoryModelConfig::latency_ps)
+      .def_readwrite("queue_depth", &workload::MemoryModelConfig::queue_depth)
+      .def_readwrite("issue_interval_ps", &workload::MemoryModelConfig::issue_interval_ps)
+      .def_readwrite("max_request_bytes", &workload::MemoryModelConfig::max_request_bytes)
+      .def_readwrite("dram", &workload::MemoryModelConfig::dram)
+      .def_readwrite("sampled", &workload::MemoryModelConfig::sampled);
   py::class_<workload::PassConfig>(m, "PassConfig", "Everything one layer pass needs (built by tnpu.config).")
       .def(py::init<>())
       .def_readwrite("engine", &workload::PassConfig::engine)

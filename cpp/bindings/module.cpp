@@ -24,11 +24,13 @@ PYBIND11_MODULE(_core, m) {
 
   tnpu::bindings::bind_sim(m);
   tnpu::bindings::bind_mem(m);
+  // Each area after the ones whose types its signatures use (DramSpec is a member of MemoryModelConfig): pybind11
+  // names a type not yet bound by its C++ name, and the build's stub generator refuses those.
+  tnpu::bindings::bind_dram(m);
   tnpu::bindings::bind_compute(m);
   tnpu::bindings::bind_sched(m);
   tnpu::bindings::bind_workload(m);
   tnpu::bindings::bind_trace(m);
-  tnpu::bindings::bind_dram(m);
   tnpu::bindings::bind_accelerator(m);
   auto testing = m.def_submodule("_testing", "probe-level harnesses for tests and benchmarks (not public API)");
   tnpu::bindings::bind_testing(testing);

@@ -67,7 +67,7 @@ FIGURE_FILES = ("fig4_occupancy.png", "busy_utilisation.png", "energy.png", "ban
 def _figure(width: float, height: float) -> Figure:
     mfig = optional_import("matplotlib.figure")
     agg = optional_import("matplotlib.backends.backend_agg")
-    fig = mfig.Figure(figsize=(width, height), dpi=100, layout="constrained")
+    fig: Figure = mfig.Figure(figsize=(width, height), dpi=100, layout="constrained")
     agg.FigureCanvasAgg(fig)
     return fig
 

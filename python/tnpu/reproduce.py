@@ -107,7 +107,7 @@ def _calibrate_stream(dram: Any, requests: int) -> StreamCalibration:
 
 def memory_overrides(
     memory: str, calibration: StreamCalibration | None, peak_gbps: float | None = None
-) -> dict:
+) -> dict[str, Any]:
     """Preset overrides for a memory model; ``peak_gbps`` scales the stream model's bandwidth (the sweep)."""
     if memory in ("dram", "sampled"):
         if peak_gbps is not None:
@@ -230,11 +230,11 @@ def reproduce(
     out_nets: dict[str, Any] = {}
     sweep: dict[str, Any] = {}
     for job, res in zip(jobs, results, strict=True):
-        kind, net, preset, _b, _o, bw = job
+        kind, net, preset, _b, _o, peak = job
         if kind == "main":
             out_nets.setdefault(net, {"presets": {}})["presets"][preset] = res
         else:
-            sweep.setdefault(net, {}).setdefault(preset, {})[str(bw)] = res["time_s"]
+            sweep.setdefault(net, {}).setdefault(preset, {})[str(peak)] = res["time_s"]
     for net in out_nets.values():
         net.update(_compare(net["presets"]))
     keys = [*list(PAPER), "energy_reduction_full_vs_dnpu", "energy_reduction_full_vs_dadiannao"]

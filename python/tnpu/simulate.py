@@ -35,7 +35,7 @@ from tnpu.schedule import (
     resolve_scheduler,
 )
 from tnpu.workloads import TaskArrays, TrainingGraph
-from tnpu.workloads.layers import LayerKind, Network, Phase
+from tnpu.workloads.layers import Conv2d, LayerKind, Linear, Network, Phase
 from tnpu.workloads.resolve import load_model, load_model_cached, trace_network
 
 _GEMM_KINDS = (int(LayerKind.CONV), int(LayerKind.LINEAR))
@@ -221,8 +221,9 @@ def simulate(
     task_layer = np.asarray(sched["layer"])
     if net is not None:
         for li, name in enumerate(layer_names):
-            if int(kinds[li]) in _GEMM_KINDS:
-                layers.append((name, True, to_layer_shape(net.layers[li].layer_shape(samples))))
+            layer = net.layers[li]
+            if int(kinds[li]) in _GEMM_KINDS and isinstance(layer, Conv2d | Linear):
+                layers.append((name, True, to_layer_shape(layer.layer_shape(samples))))
             else:
                 layers.append((name, False, _core.LayerShape()))
     else:  # a compute trace without its network: GEMM tasks as equivalent linear GEMMs
