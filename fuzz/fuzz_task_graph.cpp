@@ -49,7 +49,8 @@ void run_schedule(const tnpu::workload::TaskGraph& g, tnpu_fuzz::Bytes& in) {
   const bool two_engines = (choice & 4) != 0;
   cfg.engines = two_engines ? std::vector<tnpu::EngineSpec>{{"pu_c"}, {"pu_f"}} : std::vector<tnpu::EngineSpec>{{"pe"}};
   cfg.engine_of_class = two_engines ? std::vector<std::uint32_t>{0, 1} : std::vector<std::uint32_t>{0, 0};
-  cfg.scheduler = tnpu::SchedulerConfig{kSchedulers[choice % 3], static_cast<std::uint32_t>((choice >> 3) & 3)};
+  cfg.scheduler.name = kSchedulers[choice % 3];
+  cfg.scheduler.window = static_cast<std::uint32_t>((choice >> 3) & 3);
   std::vector<tnpu::Picoseconds> durations(n);
   for (auto& d : durations) d = in.u8();
   try {
