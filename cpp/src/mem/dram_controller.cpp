@@ -1263,7 +1263,7 @@ void DramChannel::step(std::uint64_t c) {
 // ------------------------------------------------------------------------------------------------------------------
 
 DramController::DramController(Simulation& sim, std::string_view name, const DramSpec& spec, Module* parent)
-    : Module(sim, name, parent), spec_((spec.validate(), spec)), map_(spec_) {
+    : Module(sim, name, parent), spec_((spec.validate(), spec)), map_(spec_), energy_(spec_) {
   counters_.requests = &add_counter("requests", "count", "requests accepted");
   counters_.reads = &add_counter("reads", "count", "read requests accepted");
   counters_.writes = &add_counter("writes", "count", "write requests accepted");
@@ -1373,42 +1373,23 @@ std::uint64_t DramController::wakeups() const noexcept {
 }
 
 double DramController::command_energy_pj() const noexcept {
-  // Micron TN-41-01 / DRAMPower: currents above the standby background, times VDD, times the command's duration,
-  // per device, times the devices of a rank. mA * V * ns = pJ.
-  const DramSpec& s = spec_;
-  const double tck_ns = static_cast<double>(s.tck_ps) / 1000.0;
-  const double dev = s.devices_per_rank();
-  const double trc = s.tRC != 0 ? s.tRC : s.tRAS + s.tRP;
-  const double e_act = (s.idd0 * trc - (s.idd3n * s.tRAS + s.idd2n * (trc - s.tRAS))) * s.vdd * tck_ns * dev;
-  const double e_rd = (s.idd4r - s.idd3n) * s.vdd * s.tBL() * tck_ns * dev;
-  const double e_wr = (s.idd4w - s.idd3n) * s.vdd * s.tBL() * tck_ns * dev;
-  const double e_ref = (s.idd5b - s.idd3n) * s.vdd * s.tRFC * tck_ns * dev;
-  const auto n = [&](DramCommand c) { return static_cast<double>(counters_.cmd[ci(c)]->value); };
-  return std::max(0.0, e_act) * n(DramCommand::kACT) +
-         std::max(0.0, e_rd) * (n(DramCommand::kRD) + n(DramCommand::kRDA)) +
-         std::max(0.0, e_wr) * (n(DramCommand::kWR) + n(DramCommand::kWRA)) +
-         std::max(0.0, e_ref) * n(DramCommand::kREF);
+  const auto n = [&](DramCommand c) { return counters_.cmd[ci(c)]->value; };
+  return energy_.command_pj(n(DramCommand::kACT), n(DramCommand::kRD) + n(DramCommand::kRDA),
+                            n(DramCommand::kWR) + n(DramCommand::kWRA), n(DramCommand::kREF));
 }
 
-double DramController::refresh_command_pj() const noexcept {
-  const DramSpec& s = spec_;
-  const double tck_ns = static_cast<double>(s.tck_ps) / 1000.0;
-  return std::max(0.0, (s.idd5b - s.idd3n) * s.vdd * s.tRFC * tck_ns * s.devices_per_rank());
-}
+double DramController::refresh_command_pj() const noexcept { return energy_.refresh_command_pj(); }
 
 double DramController::refresh_energy_pj() const noexcept {
   return refresh_command_pj() * static_cast<double>(counters_.cmd[ci(DramCommand::kREF)]->value);
 }
 
 double DramController::background_energy_pj() const noexcept {
-  const DramSpec& s = spec_;
-  const double tck_ns = static_cast<double>(s.tck_ps) / 1000.0;
-  const double cycles = static_cast<double>(now() / s.tck_ps);
+  const double cycles = static_cast<double>(now() / spec_.tck_ps);
   double e = 0.0;
   for (const auto& ch : channels_) {
-    for (std::size_t r = 0; r < s.ranks; ++r) {
-      const double active = std::min(cycles, ch->active_cycles(r));
-      e += (s.idd3n * active + s.idd2n * (cycles - active)) * s.vdd * tck_ns * s.devices_per_rank();
+    for (std::size_t r = 0; r < spec_.ranks; ++r) {
+      e += energy_.rank_background_pj(cycles, std::min(cycles, ch->active_cycles(r)));
     }
   }
   return e;
