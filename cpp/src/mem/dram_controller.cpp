@@ -14,6 +14,7 @@
 #include <string>
 
 #include "tnpu/error.hpp"
+#include "tnpu/mem/dram/timing_state.hpp"
 #include "tnpu/mem/dram_timing.hpp"
 #include "tnpu/sim/event_queue.hpp"
 
@@ -27,11 +28,11 @@ namespace tnpu {
 
 namespace {
 
-constexpr std::uint64_t kNever = std::numeric_limits<std::uint64_t>::max();
-constexpr std::uint32_t kNoRow = std::numeric_limits<std::uint32_t>::max();
-constexpr std::size_t kCmds = kNumDramCommands;
-
-inline std::size_t ci(DramCommand c) noexcept { return static_cast<std::size_t>(c); }
+using dram::BankState;
+using dram::ci;
+using dram::kCmds;
+using dram::kNever;
+using dram::kNoRow;
 
 // A FIFO of (cycle, slot) with monotone cycles; grows by doubling (only while the controller warms up).
 class CompletionFifo {
@@ -112,28 +113,10 @@ class DramChannel final : private EventHandler {
     std::uint32_t done = 0;        // lines whose completion has been processed
     bool notify = false;           // Request::kNotifyLines
   };
-  struct Update {
-    std::uint32_t following;
-    std::uint32_t latency;
-  };
-  // What a command moves, per level (rules of one level and following command merged: the longest latency).
-  struct Updates {
-    std::vector<Update> channel, rank, sibling_rank, group, bank;
-  };
   struct BankEntry {  // a command in a per-bank queue, with what scheduling needs (no trip to slots_)
     std::uint32_t row;
     std::uint32_t slot;
     bool is_write;
-  };
-  struct BankIndex {  // rank and flat bank-group index of a flat bank (precomputed: no division when scheduling)
-    std::uint32_t rank;
-    std::uint32_t group;
-  };
-  struct BankState {
-    std::uint32_t open_row = kNoRow;
-    std::uint32_t hits = 0;  // column commands since the row opened
-    // Per-bank mode: the reads and the writes of the bank's queue that hit the open row (0 while closed).
-    std::uint32_t queued_hits[2] = {0, 0};
   };
 
   void handle_event(std::uint64_t arg) override;
@@ -145,8 +128,10 @@ class DramChannel final : private EventHandler {
 
   // The command a request needs next, given the bank state.
   [[nodiscard]] DramCommand next_command(const Slot& s) const noexcept;
-  [[nodiscard]] std::uint64_t earliest(DramCommand cmd, const Slot& s) const noexcept;
-  [[nodiscard]] std::uint64_t earliest_rank(DramCommand cmd, std::uint32_t rank) const noexcept;
+  [[nodiscard]] std::uint64_t earliest(DramCommand cmd, const Slot& s) const noexcept {
+    return timing_.earliest(cmd, s.rank, s.flat_group, s.flat_bank);
+  }
+  // Issues cmd (timing state, counters, and in per-bank mode the bank queues to examine again).
   void issue(DramCommand cmd, std::uint32_t rank, std::uint32_t group, std::uint32_t flat_bank, std::uint64_t c);
   // Issues cmd for slot s and finishes the request if it was its column command. Returns true if finished.
   bool issue_for(std::uint32_t slot, DramCommand cmd, std::uint64_t c);
@@ -170,9 +155,7 @@ class DramChannel final : private EventHandler {
   static constexpr std::size_t kNotReady = std::numeric_limits<std::size_t>::max();
   // The earliest cycle at which cmd is legal for bank queue qi's bank (every level's rules; not the command bus).
   [[nodiscard]] std::uint64_t bank_earliest(std::size_t qi, DramCommand cmd) const noexcept {
-    const BankIndex& x = bank_index_[qi];
-    const std::size_t k = ci(cmd);
-    return std::max({chan_next_[k], rank_next_[x.rank][k], group_next_[x.group][k], bank_next_[qi][k]});
+    return timing_.bank_earliest(qi, cmd);
   }
   // The exact earliest cycle at which some command of bank queue qi is legal (given the current state).
   [[nodiscard]] std::uint64_t queue_earliest(std::size_t qi) const noexcept;
@@ -210,31 +193,14 @@ class DramChannel final : private EventHandler {
   const DramSpec& spec_;
   DramCounters k_;
   Picoseconds tck_;
-  std::uint32_t ranks_, groups_per_rank_, banks_per_group_, banks_per_rank_;
+  dram::TimingState timing_;
+  std::uint32_t ranks_, banks_per_rank_;
   bool closed_page_, per_bank_, blocking_refresh_, refresh_on_, promote_, dramsim3_drain_, refresh_per_bank_pre_;
   std::uint32_t read_latency_;  // tCL + tBL
-  struct ActWindow {
-    std::uint32_t count;    // ACTs in the window (tFAW: 4, t32AW: 32)
-    std::uint32_t latency;  // the next ACT waits this long after the count-th last one
-  };
-  static constexpr std::size_t kActHistory = 32;  // the largest window
-  std::vector<ActWindow> act_windows_;
   std::uint32_t refresh_interval_;
   std::uint64_t refresh_period_;  // of one rank's refreshes: tREFI, or tREFI / ranks x ranks when staggered
   std::size_t write_high_count_, write_low_count_;  // watermarks in requests: floor(fraction * write_queue_size)
 
-  std::array<Updates, kCmds> updates_{};
-  std::array<std::uint64_t, kCmds> chan_next_{};
-  std::vector<std::array<std::uint64_t, kCmds>> rank_next_, group_next_, bank_next_;
-  std::vector<BankState> banks_;
-  std::vector<BankIndex> bank_index_;
-  std::vector<std::uint32_t> open_banks_;    // per rank
-  std::vector<std::uint64_t> active_since_;  // per rank: cycle the first bank opened
-  std::vector<std::uint64_t> active_total_;  // per rank: cycles with at least one bank open (closed intervals)
-  std::vector<std::array<std::uint64_t, kActHistory>> act_history_;  // per rank: the last ACT cycles (tFAW, t32AW)
-  std::vector<std::uint64_t> act_count_;
-  std::uint64_t cmd_bus_next_ = 0;
-  bool last_column_ = false;  // the last command issued was a column command (RD, WR, RDA, WRA)
 
   static constexpr std::uint32_t kNoBurst = std::numeric_limits<std::uint32_t>::max();
   std::vector<Slot> slots_;
@@ -306,9 +272,8 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
       spec_(spec),
       k_(counters),
       tck_(spec.tck_ps),
+      timing_(spec),
       ranks_(spec.ranks),
-      groups_per_rank_(spec.bankgroups),
-      banks_per_group_(spec.banks_per_group),
       banks_per_rank_(spec.banks()),
       closed_page_(spec.page_policy == "closed"),
       per_bank_(spec.bank_queue_size > 0),
@@ -324,65 +289,34 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
       write_high_count_(static_cast<std::size_t>(std::floor(spec.write_high_watermark * spec.write_queue_size))),
       write_low_count_(static_cast<std::size_t>(std::floor(spec.write_low_watermark * spec.write_queue_size))) {
   line_shift_ = static_cast<std::uint32_t>(std::countr_zero(spec.line_bytes()));  // a power of two (AddressMap)
-  for (const TimingRule& r : dram_timing_rules(spec)) {
-    if (r.window > 1) {
-      act_windows_.push_back(ActWindow{std::min<std::uint32_t>(r.window, kActHistory), r.latency});
-      continue;
-    }
-    Updates& u = updates_[ci(r.preceding)];
-    std::vector<Update>& list = r.level == DramLevel::kChannel ? u.channel
-                                : r.level == DramLevel::kRank  ? (r.sibling ? u.sibling_rank : u.rank)
-                                : r.level == DramLevel::kBankGroup ? u.group
-                                                                   : u.bank;
-    const auto following = static_cast<std::uint32_t>(r.following);
-    const auto same =
-        std::find_if(list.begin(), list.end(), [&](const Update& x) { return x.following == following; });
-    if (same == list.end()) {
-      list.push_back(Update{following, r.latency});
-    } else {
-      same->latency = std::max(same->latency, r.latency);  // max(v, c + a), max(v, c + b): one max with the larger
-    }
-  }
-  rank_next_.assign(ranks_, {});
-  group_next_.assign(std::size_t{ranks_} * groups_per_rank_, {});
-  bank_next_.assign(std::size_t{ranks_} * banks_per_rank_, {});
-  banks_.assign(std::size_t{ranks_} * banks_per_rank_, {});
-  bank_waiting_.assign(banks_.size(), 0);
-  for (std::uint32_t b = 0; b < ranks_ * banks_per_rank_; ++b) {
-    const std::uint32_t rank = b / banks_per_rank_;
-    bank_index_.push_back(BankIndex{rank, rank * groups_per_rank_ + (b % banks_per_rank_) / banks_per_group_});
-  }
-  open_banks_.assign(ranks_, 0);
-  active_since_.assign(ranks_, 0);
-  active_total_.assign(ranks_, 0);
-  act_history_.assign(ranks_, {});
-  act_count_.assign(ranks_, 0);
+  const std::size_t nbanks = timing_.banks();
+  bank_waiting_.assign(nbanks, 0);
   read_q_.reserve(spec.read_queue_size);
   write_q_.reserve(spec.write_queue_size);
   act_q_.reserve(std::size_t{spec.read_queue_size} + spec.write_queue_size);
   if (per_bank_) {
-    bank_q_.assign(banks_.size(), {});
-    nonempty_.assign((banks_.size() + 63) / 64, 0);
-    full_.assign((banks_.size() + 63) / 64, 0);
+    bank_q_.assign(nbanks, {});
+    nonempty_.assign((nbanks + 63) / 64, 0);
+    full_.assign((nbanks + 63) / 64, 0);
     examine_.assign(nonempty_.size(), 0);
     changed_.assign(nonempty_.size(), 0);
     wheel_.assign(kWheel * nonempty_.size(), 0);
-    parked_slot_.assign(banks_.size(), 0);
+    parked_slot_.assign(nbanks, 0);
     for (std::size_t w = 0; w < 2; ++w) {
-      txn_count_[w].assign(banks_.size(), 0);
-      txn_mask_[w].assign((banks_.size() + 63) / 64, 0);
+      txn_count_[w].assign(nbanks, 0);
+      txn_mask_[w].assign((nbanks + 63) / 64, 0);
     }
     for (auto& q : bank_q_) q.reserve(spec.bank_queue_size);
   }
   const std::size_t pool = std::size_t{spec.read_queue_size} * 2 + spec.write_queue_size * 2 +
-                           (per_bank_ ? banks_.size() * spec.bank_queue_size : 0) + 64;
+                           (per_bank_ ? nbanks * spec.bank_queue_size : 0) + 64;
   slots_.resize(pool);
   slot_bank_.resize(pool);
   free_.reserve(pool);
   for (std::size_t i = pool; i-- > 0;) free_.push_back(static_cast<std::uint32_t>(i));
   next_refresh_.assign(ranks_, kNever);
   refresh_pending_.assign(ranks_, false);
-  refresh_block_.assign((banks_.size() + 63) / 64, 0);
+  refresh_block_.assign((nbanks + 63) / 64, 0);
   if (refresh_on_) {
     for (std::uint32_t r = 0; r < ranks_; ++r) {
       // DRAMsim3 RANK_LEVEL_STAGGERED: one rank every tREFI / ranks; Ramulator: every rank every tREFI, together.
@@ -398,12 +332,7 @@ std::uint64_t DramChannel::now_cycle() const noexcept {
 }
 
 double DramChannel::active_cycles(std::size_t rank) const noexcept {
-  std::uint64_t total = active_total_[rank];
-  if (open_banks_[rank] > 0) {
-    const std::uint64_t now = owner_.now() / tck_;
-    if (now > active_since_[rank]) total += now - active_since_[rank];
-  }
-  return static_cast<double>(total);
+  return timing_.active_cycles(rank, owner_.now() / tck_);
 }
 
 std::uint32_t DramChannel::alloc_slot() {
@@ -505,8 +434,8 @@ void DramChannel::accept_line(const Request& request, Initiator& from, const Dra
   s.bankgroup = a.bankgroup;
   s.bank = a.bank;
   s.row = a.row;
-  s.flat_group = a.rank * groups_per_rank_ + a.bankgroup;
-  s.flat_bank = a.rank * banks_per_rank_ + a.bankgroup * banks_per_group_ + a.bank;
+  s.flat_group = timing_.flat_group(a.rank, a.bankgroup);
+  s.flat_bank = timing_.flat_bank(a.rank, a.bankgroup, a.bank);
   slot_bank_[id] = s.flat_bank;
   s.burst = burst;
   s.is_write = is_write;
@@ -650,44 +579,17 @@ void DramChannel::handle_event(std::uint64_t arg) {
 }
 
 DramCommand DramChannel::next_command(const Slot& s) const noexcept {
-  const BankState& b = banks_[s.flat_bank];
+  const BankState& b = timing_.bank(s.flat_bank);
   if (b.open_row == kNoRow) return DramCommand::kACT;
   if (b.open_row != s.row) return DramCommand::kPRE;
   if (closed_page_) return s.is_write ? DramCommand::kWRA : DramCommand::kRDA;
   return s.is_write ? DramCommand::kWR : DramCommand::kRD;
 }
 
-std::uint64_t DramChannel::earliest(DramCommand cmd, const Slot& s) const noexcept {
-  const std::size_t i = ci(cmd);
-  return std::max({cmd_bus_next_, chan_next_[i], rank_next_[s.rank][i], group_next_[s.flat_group][i],
-                   bank_next_[s.flat_bank][i]});
-}
-
-std::uint64_t DramChannel::earliest_rank(DramCommand cmd, std::uint32_t rank) const noexcept {
-  const std::size_t i = ci(cmd);
-  return std::max({cmd_bus_next_, chan_next_[i], rank_next_[rank][i]});
-}
-
 void DramChannel::issue(DramCommand cmd, std::uint32_t rank, std::uint32_t group, std::uint32_t flat_bank,
                         std::uint64_t c) {
   k_.cmd[ci(cmd)]->inc();
-  cmd_bus_next_ = std::max(cmd_bus_next_, c + 1);
-  last_column_ = cmd == DramCommand::kRD || cmd == DramCommand::kWR || cmd == DramCommand::kRDA ||
-                 cmd == DramCommand::kWRA;
-  const Updates& up = updates_[ci(cmd)];
-  const auto apply = [c](const std::vector<Update>& list, std::array<std::uint64_t, kCmds>& next) noexcept {
-    for (const Update& u : list) next[u.following] = std::max(next[u.following], c + u.latency);
-  };
-  apply(up.channel, chan_next_);
-  apply(up.rank, rank_next_[rank]);
-  if (!up.sibling_rank.empty()) {
-    for (std::uint32_t r = 0; r < ranks_; ++r) {
-      if (r != rank) apply(up.sibling_rank, rank_next_[r]);
-    }
-  }
-  // (Rank-level commands, PREA and REF, come with group 0 and bank 0: their rules are rank-level only.)
-  apply(up.group, group_next_[group]);
-  apply(up.bank, bank_next_[flat_bank]);
+  timing_.issue(cmd, rank, group, flat_bank, c);
   if (per_bank_) {
     // The bank's state changes: its queue is examined again. Other queues' bounds still hold (constraints only
     // move later).
@@ -698,51 +600,6 @@ void DramChannel::issue(DramCommand cmd, std::uint32_t rank, std::uint32_t group
       mark(flat_bank);
     }
   }
-  const auto open = [&](std::uint32_t r) {
-    if (open_banks_[r]++ == 0) active_since_[r] = c;
-  };
-  const auto close = [&](std::uint32_t r) {
-    if (--open_banks_[r] == 0) active_total_[r] += c - active_since_[r];
-  };
-  switch (cmd) {
-    case DramCommand::kACT: {
-      open(rank);
-      if (!act_windows_.empty()) {
-        auto& h = act_history_[rank];
-        const std::uint64_t n = act_count_[rank]++;
-        h[n % kActHistory] = c;
-        for (const ActWindow& w : act_windows_) {
-          if (n + 1 >= w.count) {
-            // The oldest of the last w.count ACTs bounds the next ACT.
-            const std::uint64_t oldest = h[(n + 1 - w.count) % kActHistory];
-            auto& v = rank_next_[rank][ci(DramCommand::kACT)];
-            v = std::max(v, oldest + w.latency);
-          }
-        }
-      }
-      break;
-    }
-    case DramCommand::kPRE:
-    case DramCommand::kRDA:
-    case DramCommand::kWRA:
-      banks_[flat_bank].open_row = kNoRow;
-      banks_[flat_bank].queued_hits[0] = banks_[flat_bank].queued_hits[1] = 0;
-      close(rank);
-      break;
-    case DramCommand::kPREA: {
-      const std::size_t first = std::size_t{rank} * banks_per_rank_;
-      for (std::size_t b = first; b < first + banks_per_rank_; ++b) {
-        if (banks_[b].open_row != kNoRow) {
-          banks_[b].open_row = kNoRow;
-          banks_[b].queued_hits[0] = banks_[b].queued_hits[1] = 0;
-          close(rank);
-        }
-      }
-      break;
-    }
-    default:
-      break;
-  }
 }
 
 bool DramChannel::issue_for(std::uint32_t id, DramCommand cmd, std::uint64_t c) {
@@ -752,7 +609,7 @@ bool DramChannel::issue_for(std::uint32_t id, DramCommand cmd, std::uint64_t c) 
     (cmd == DramCommand::kACT ? k_.row_misses : cmd == DramCommand::kPRE ? k_.row_conflicts : k_.row_hits)->inc();
   }
   issue(cmd, s.rank, s.flat_group, s.flat_bank, c);
-  BankState& b = banks_[s.flat_bank];
+  BankState& b = timing_.bank(s.flat_bank);
   if (cmd == DramCommand::kACT) {
     b.open_row = s.row;
     if (per_bank_) {
@@ -793,8 +650,8 @@ std::uint64_t DramChannel::refresh_close(std::uint32_t rank, std::uint64_t c, st
   // PRE is legal at c; else the earliest cycle at which one is.
   std::uint64_t first = kNever;
   for (std::uint32_t b = rank * banks_per_rank_; b < (rank + 1) * banks_per_rank_; ++b) {
-    if (banks_[b].open_row == kNoRow) continue;
-    const std::uint64_t t = std::max(cmd_bus_next_, bank_earliest(b, DramCommand::kPRE));
+    if (timing_.bank(b).open_row == kNoRow) continue;
+    const std::uint64_t t = std::max(timing_.cmd_bus_next(), bank_earliest(b, DramCommand::kPRE));
     if (t <= c) {
       bank = b;
       return t;
@@ -807,18 +664,18 @@ std::uint64_t DramChannel::refresh_close(std::uint32_t rank, std::uint64_t c, st
 bool DramChannel::try_refresh(std::uint64_t c, std::uint64_t& wake) {
   for (std::uint32_t r = 0; r < ranks_; ++r) {
     if (!refresh_pending_[r]) continue;
-    if (refresh_per_bank_pre_ && open_banks_[r] > 0) {
+    if (refresh_per_bank_pre_ && timing_.open_banks(r) > 0) {
       std::uint32_t b = 0;
       const std::uint64_t t = refresh_close(r, c, b);
       if (t <= c) {
-        issue(DramCommand::kPRE, r, bank_index_[b].group, b, c);
+        issue(DramCommand::kPRE, r, timing_.bank_index(b).group, b, c);
         return true;
       }
       wake = std::min(wake, t);
       continue;
     }
-    const DramCommand cmd = open_banks_[r] > 0 ? DramCommand::kPREA : DramCommand::kREF;
-    const std::uint64_t t = earliest_rank(cmd, r);
+    const DramCommand cmd = timing_.open_banks(r) > 0 ? DramCommand::kPREA : DramCommand::kREF;
+    const std::uint64_t t = timing_.earliest_rank(cmd, r);
     if (t <= c) {
       issue(cmd, r, 0, 0, c);
       if (cmd == DramCommand::kREF) set_refresh_pending(r, false);
@@ -846,7 +703,7 @@ bool DramChannel::pick_shared(std::vector<std::uint32_t>& q, std::uint64_t c, st
       continue;
     }
     const bool is_hit = cmd != DramCommand::kACT && cmd != DramCommand::kPRE;
-    if (is_hit && spec_.row_hit_cap > 0 && banks_[s.flat_bank].hits > spec_.row_hit_cap) {
+    if (is_hit && spec_.row_hit_cap > 0 && timing_.bank(s.flat_bank).hits > spec_.row_hit_cap) {
       if (oldest_capped == q.size()) {
         oldest_capped = i;
         capped_cmd = cmd;
@@ -881,7 +738,7 @@ std::uint64_t DramChannel::queue_earliest(std::size_t qi) const noexcept {
   // closed bank needs ACT (for the first entry); an open bank serves its row hits (reads and writes each have one
   // earliest cycle), and its first entry may precharge under DRAMsim3's arbitration (first_ready_scan).
   const auto& q = bank_q_[qi];
-  const BankState& b = banks_[qi];
+  const BankState& b = timing_.bank(qi);
   const auto at = [&](DramCommand cmd) noexcept { return bank_earliest(qi, cmd); };
   std::uint64_t t = kNever;
   if (b.open_row == kNoRow) {
@@ -893,7 +750,7 @@ std::uint64_t DramChannel::queue_earliest(std::size_t qi) const noexcept {
     if (wr) t = std::min(t, at(closed_page_ ? DramCommand::kWRA : DramCommand::kWR));
     if (q.front().row != b.open_row && (b.hits >= 4 || !(rd || wr))) t = std::min(t, at(DramCommand::kPRE));
   }
-  return std::max(t, cmd_bus_next_);
+  return std::max(t, timing_.cmd_bus_next());
 }
 
 void DramChannel::mark(std::size_t qi) noexcept {
@@ -996,8 +853,10 @@ std::size_t DramChannel::first_ready_scan(std::size_t qi, std::uint64_t c, DramC
   // activates for its first entry; an open bank serves its row hits in queue order, and only the first entry may
   // precharge: before the hits if the row already served 4 hits, else only if no queued entry hits the open row.
   const auto& q = bank_q_[qi];
-  const BankState& b = banks_[qi];
-  const auto ready = [&](DramCommand cmd) noexcept { return std::max(cmd_bus_next_, bank_earliest(qi, cmd)) <= c; };
+  const BankState& b = timing_.bank(qi);
+  const auto ready = [&](DramCommand cmd) noexcept {
+    return std::max(timing_.cmd_bus_next(), bank_earliest(qi, cmd)) <= c;
+  };
   if (b.open_row == kNoRow) {
     cmd_out = DramCommand::kACT;
     return ready(DramCommand::kACT) ? 0 : kNotReady;
@@ -1073,7 +932,7 @@ bool DramChannel::pick_bank_queues(std::uint64_t c, bool second, bool first_colu
 
 void DramChannel::bank_queue_erase(std::size_t qi, std::size_t pos) {
   auto& q = bank_q_[qi];
-  BankState& b = banks_[qi];
+  BankState& b = timing_.bank(qi);
   if (q[pos].row == b.open_row) --b.queued_hits[q[pos].is_write ? 1 : 0];
   q.erase(q.begin() + static_cast<std::ptrdiff_t>(pos));
   --bank_q_total_;
@@ -1087,12 +946,13 @@ std::uint64_t DramChannel::next_legal_cycle(std::uint64_t c) noexcept {
   std::uint64_t wake = kNever;
   for (std::uint32_t r = 0; r < ranks_; ++r) {
     if (!refresh_pending_[r]) continue;
-    if (refresh_per_bank_pre_ && open_banks_[r] > 0) {
+    if (refresh_per_bank_pre_ && timing_.open_banks(r) > 0) {
       std::uint32_t b = 0;
       wake = std::min(wake, refresh_close(r, c, b));
       continue;
     }
-    wake = std::min(wake, earliest_rank(open_banks_[r] > 0 ? DramCommand::kPREA : DramCommand::kREF, r));
+    const DramCommand cmd = timing_.open_banks(r) > 0 ? DramCommand::kPREA : DramCommand::kREF;
+    wake = std::min(wake, timing_.earliest_rank(cmd, r));
   }
   if (per_bank_) return std::min(wake, next_bank_queue_cycle(c));
   const auto fold = [&](const std::vector<std::uint32_t>& q) {
@@ -1159,7 +1019,7 @@ bool DramChannel::move_transaction() {
     if (bank_full(qi)) continue;
     auto& bq = bank_q_[qi];
     bq.push_back(BankEntry{slots_[id].row, id, slots_[id].is_write});
-    if (slots_[id].row == banks_[qi].open_row) ++banks_[qi].queued_hits[slots_[id].is_write ? 1 : 0];
+    if (slots_[id].row == timing_.bank(qi).open_row) ++timing_.bank(qi).queued_hits[slots_[id].is_write ? 1 : 0];
     ++bank_q_total_;
     if (bq.size() >= spec_.bank_queue_size) full_[qi / 64] |= std::uint64_t{1} << (qi % 64);
     nonempty_[qi / 64] |= std::uint64_t{1} << (qi % 64);
@@ -1185,18 +1045,19 @@ void DramChannel::step(std::uint64_t c) {
         const std::uint64_t due = next_refresh_[r];
         next_refresh_[r] += period;
         // Due in an idle stretch (or before a later due in this catch-up): it happened at its time.
-        if ((idle_ ? due < c : next_refresh_[r] <= c) && !refresh_pending_[r] && due >= cmd_bus_next_) {
+        if ((idle_ ? due < c : next_refresh_[r] <= c) && !refresh_pending_[r] && due >= timing_.cmd_bus_next()) {
           if (refresh_per_bank_pre_) {
             // One PRE per open bank, in bank order, each at its earliest legal cycle (as stepping would issue them).
             std::uint64_t t = due;
-            for (std::uint32_t b = 0; open_banks_[r] > 0; t = cmd_bus_next_) {
+            for (std::uint32_t b = 0; timing_.open_banks(r) > 0; t = timing_.cmd_bus_next()) {
               const std::uint64_t at = refresh_close(r, kNever - 1, b);
-              issue(DramCommand::kPRE, r, bank_index_[b].group, b, std::max(t, at));
+              issue(DramCommand::kPRE, r, timing_.bank_index(b).group, b, std::max(t, at));
             }
-          } else if (open_banks_[r] > 0) {
+          } else if (timing_.open_banks(r) > 0) {
             issue(DramCommand::kPREA, r, 0, 0, due);
           }
-          issue(DramCommand::kREF, r, 0, 0, std::max({due, cmd_bus_next_, earliest_rank(DramCommand::kREF, r)}));
+          issue(DramCommand::kREF, r, 0, 0,
+                std::max({due, timing_.cmd_bus_next(), timing_.earliest_rank(DramCommand::kREF, r)}));
           continue;
         }
         if (!refresh_pending_[r]) set_refresh_pending(r, true);
@@ -1208,17 +1069,17 @@ void DramChannel::step(std::uint64_t c) {
   if (per_bank_) pop_wheel(c);
   update_write_mode();
   bool issued = false;
-  const bool bus_free = cmd_bus_next_ <= c;
+  const bool bus_free = timing_.cmd_bus_next() <= c;
   if (bus_free) {
     if (per_bank_) {
       if (refresh_pending_count_ > 0) issued = try_refresh(c, wake);
       if (!issued) issued = pick_bank_queues(c);
       if (issued && spec_.dual_command) {
         // A second command of the other kind in this cycle (separate row and column command buses).
-        const std::uint64_t bus = cmd_bus_next_;
-        cmd_bus_next_ = c;
-        pick_bank_queues(c, true, last_column_);
-        cmd_bus_next_ = std::max(bus, c + 1);
+        const std::uint64_t bus = timing_.cmd_bus_next();
+        timing_.set_cmd_bus_next(c);
+        pick_bank_queues(c, true, timing_.last_column());
+        timing_.set_cmd_bus_next(std::max(bus, c + 1));
       }
     } else {
       if (promote_ && !act_q_.empty()) issued = pick_shared(act_q_, c, wake, true);
@@ -1251,7 +1112,7 @@ void DramChannel::step(std::uint64_t c) {
     // Sleep until the first cycle at which a command can be legal. Nothing changes before then unless a request
     // arrives (send() wakes us) or a refresh falls due (in `wake` already).
     const std::uint64_t legal = next_legal_cycle(c);
-    wake = std::min(wake, std::max({legal, cmd_bus_next_, c + 1}));
+    wake = std::min(wake, std::max({legal, timing_.cmd_bus_next(), c + 1}));
   } else {
     // Idle: refreshes still fall due, but nothing waits on them; they are caught up when a request arrives.
     wake = kNever;
