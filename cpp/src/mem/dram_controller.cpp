@@ -15,6 +15,7 @@
 
 #include "tnpu/error.hpp"
 #include "tnpu/mem/dram/timing_state.hpp"
+#include "tnpu/mem/dram/write_drain.hpp"
 #include "tnpu/mem/dram_timing.hpp"
 #include "tnpu/sim/event_queue.hpp"
 
@@ -179,8 +180,12 @@ class DramChannel final : private EventHandler {
   bool move_transaction();
   [[nodiscard]] bool movable_exists() const noexcept;
   // The write mode (and dramsim3 drain count) the next update_write_mode() would set.
-  [[nodiscard]] bool next_write_mode(std::uint64_t& drain_left) const noexcept;
-  void update_write_mode();
+  [[nodiscard]] bool next_write_mode(std::uint64_t& drain_left) const noexcept {
+    return drain_.next(read_q_.size(), write_q_.size(), bank_q_total_ == 0 && act_q_.empty(), drain_left);
+  }
+  void update_write_mode() noexcept {
+    drain_.update(read_q_.size(), write_q_.size(), bank_q_total_ == 0 && act_q_.empty());
+  }
   [[nodiscard]] bool movable_exists(bool write_mode) const noexcept;
   // Whether a request just queued can change what the next step does (else no wake-up is needed for it).
   [[nodiscard]] bool arrival_matters() const noexcept;
@@ -195,11 +200,11 @@ class DramChannel final : private EventHandler {
   Picoseconds tck_;
   dram::TimingState timing_;
   std::uint32_t ranks_, banks_per_rank_;
-  bool closed_page_, per_bank_, blocking_refresh_, refresh_on_, promote_, dramsim3_drain_, refresh_per_bank_pre_;
+  bool closed_page_, per_bank_, blocking_refresh_, refresh_on_, promote_, refresh_per_bank_pre_;
   std::uint32_t read_latency_;  // tCL + tBL
   std::uint32_t refresh_interval_;
   std::uint64_t refresh_period_;  // of one rank's refreshes: tREFI, or tREFI / ranks x ranks when staggered
-  std::size_t write_high_count_, write_low_count_;  // watermarks in requests: floor(fraction * write_queue_size)
+  dram::WriteDrain drain_;
 
 
   static constexpr std::uint32_t kNoBurst = std::numeric_limits<std::uint32_t>::max();
@@ -240,8 +245,6 @@ class DramChannel final : private EventHandler {
     if (--txn_count_[which][bank] == 0) txn_mask_[which][bank / 64] &= ~(std::uint64_t{1} << (bank % 64));
   }
   std::uint32_t line_shift_ = 0;  // log2(line_bytes): burst index of an address
-  bool write_mode_ = false;
-  std::uint64_t drain_left_ = 0;  // dramsim3 drain: writes still to move/issue in this drain
 
   std::vector<std::uint64_t> next_refresh_;  // per rank: cycle the next refresh falls due
   std::vector<bool> refresh_pending_;
@@ -280,14 +283,12 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
       blocking_refresh_(spec.refresh_policy == "all_ranks"),
       refresh_on_(spec.refresh_policy != "none"),
       promote_(spec.promote_activated),
-      dramsim3_drain_(spec.write_drain == "dramsim3"),
       refresh_per_bank_pre_(spec.refresh_precharge == "per_bank"),
       read_latency_(spec.tCL + spec.tBL()),
       refresh_interval_(spec.tREFI),
       refresh_period_(spec.refresh_policy == "all_ranks" ? spec.tREFI
                                                          : std::uint64_t{spec.tREFI / spec.ranks} * spec.ranks),
-      write_high_count_(static_cast<std::size_t>(std::floor(spec.write_high_watermark * spec.write_queue_size))),
-      write_low_count_(static_cast<std::size_t>(std::floor(spec.write_low_watermark * spec.write_queue_size))) {
+      drain_(spec) {
   line_shift_ = static_cast<std::uint32_t>(std::countr_zero(spec.line_bytes()));  // a power of two (AddressMap)
   const std::size_t nbanks = timing_.banks();
   bank_waiting_.assign(nbanks, 0);
@@ -624,7 +625,7 @@ bool DramChannel::issue_for(std::uint32_t id, DramCommand cmd, std::uint64_t c) 
   if (--bank_waiting_[s.flat_bank] == 0) --banks_waiting_;
   if (s.is_write) {
     push_done(write_done_, kWriteDone, c, id);
-    if (dramsim3_drain_ && !per_bank_ && drain_left_ > 0) --drain_left_;
+    if (drain_.dramsim3() && !per_bank_) drain_.write_served();
   } else {
     const std::uint64_t done = c + read_latency_;
     push_done(read_done_, kReadDone, done, id);
@@ -964,31 +965,11 @@ std::uint64_t DramChannel::next_legal_cycle(std::uint64_t c) noexcept {
     }
   };
   if (promote_) fold(act_q_);
-  if (wake > c && !(blocking_refresh_ && refresh_pending_count_ > 0)) fold(write_mode_ ? write_q_ : read_q_);
+  if (wake > c && !(blocking_refresh_ && refresh_pending_count_ > 0)) {
+    fold(drain_.write_mode() ? write_q_ : read_q_);
+  }
   return wake;
 }
-
-bool DramChannel::next_write_mode(std::uint64_t& drain_left) const noexcept {
-  drain_left = drain_left_;
-  if (dramsim3_drain_) {
-    // DRAMsim3: drain when the write buffer is full, or holds more than 8 writes while nothing else is queued.
-    // Also (unlike DRAMsim3, which leaves up to 8 writes behind forever) when no read is left at all.
-    if (drain_left == 0) {
-      const bool idle = bank_q_total_ == 0 && act_q_.empty();
-      if (write_q_.size() >= spec_.write_queue_size || (write_q_.size() > 8 && idle) ||
-          (read_q_.empty() && idle && !write_q_.empty())) {
-        drain_left = write_q_.size();
-      }
-    }
-    return drain_left > 0;
-  }
-  const std::size_t size = write_q_.size();
-  if (!write_mode_) return size > write_high_count_ || (read_q_.empty() && !write_q_.empty());
-  if (size < write_low_count_ && !read_q_.empty()) return false;
-  return !write_q_.empty();
-}
-
-void DramChannel::update_write_mode() { write_mode_ = next_write_mode(drain_left_); }
 
 bool DramChannel::movable_exists(bool write_mode) const noexcept {
   const auto& mask = txn_mask_[write_mode ? 1 : 0];
@@ -998,7 +979,7 @@ bool DramChannel::movable_exists(bool write_mode) const noexcept {
   return false;
 }
 
-bool DramChannel::movable_exists() const noexcept { return movable_exists(write_mode_); }
+bool DramChannel::movable_exists() const noexcept { return movable_exists(drain_.write_mode()); }
 
 bool DramChannel::arrival_matters() const noexcept {
   // In per-bank mode a queued transaction acts only by moving into its bank queue (one per cycle), and its
@@ -1007,12 +988,12 @@ bool DramChannel::arrival_matters() const noexcept {
   if (!per_bank_ || idle_) return true;
   std::uint64_t drain_left = 0;
   const bool mode = next_write_mode(drain_left);
-  return mode != write_mode_ || drain_left != drain_left_ || movable_exists(mode);
+  return mode != drain_.write_mode() || drain_left != drain_.drain_left() || movable_exists(mode);
 }
 
 bool DramChannel::move_transaction() {
   if (!movable_exists()) return false;
-  auto& q = write_mode_ ? write_q_ : read_q_;
+  auto& q = drain_.write_mode() ? write_q_ : read_q_;
   for (std::size_t i = 0; i < q.size(); ++i) {
     const std::uint32_t id = q[i];
     const std::size_t qi = slot_bank_[id];
@@ -1025,8 +1006,8 @@ bool DramChannel::move_transaction() {
     nonempty_[qi / 64] |= std::uint64_t{1} << (qi % 64);
     mark(qi);
     q.erase(q.begin() + static_cast<std::ptrdiff_t>(i));
-    txn_removed(write_mode_ ? 1 : 0, static_cast<std::uint32_t>(qi));
-    if (write_mode_ && drain_left_ > 0) --drain_left_;
+    txn_removed(drain_.write_mode() ? 1 : 0, static_cast<std::uint32_t>(qi));
+    if (drain_.write_mode()) drain_.write_served();
     queue_freed();
     return true;
   }
@@ -1090,7 +1071,7 @@ void DramChannel::step(std::uint64_t c) {
         blocked = !issued && blocking_refresh_;
       }
       if (!issued && !blocked) {
-        auto& q = write_mode_ ? write_q_ : read_q_;
+        auto& q = drain_.write_mode() ? write_q_ : read_q_;
         issued = pick_shared(q, c, wake, false);
       }
     }
@@ -1098,12 +1079,12 @@ void DramChannel::step(std::uint64_t c) {
   bool moved = false;
   if (per_bank_) {
     // (The watermark mode depends only on the transaction queues' sizes, which the pick does not change.)
-    if (dramsim3_drain_) update_write_mode();
+    if (drain_.dramsim3()) update_write_mode();
     // One transaction per step (a step per cycle), after the issue: it is examined from the next cycle (DRAMsim3:
     // a command enters its queue after the issue phase).
     moved = move_transaction();
   }
-  if (!per_bank_ || moved || dramsim3_drain_) update_write_mode();
+  if (!per_bank_ || moved || drain_.dramsim3()) update_write_mode();
   const bool work_left = !read_q_.empty() || !write_q_.empty() || !act_q_.empty() || bank_q_total_ > 0;
   idle_ = !work_left;
   if (moved && movable_exists()) {
