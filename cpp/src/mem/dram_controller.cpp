@@ -14,6 +14,7 @@
 #include <string>
 
 #include "tnpu/error.hpp"
+#include "tnpu/mem/dram/refresh_policy.hpp"
 #include "tnpu/mem/dram/timing_state.hpp"
 #include "tnpu/mem/dram/write_drain.hpp"
 #include "tnpu/mem/dram_timing.hpp"
@@ -134,6 +135,12 @@ class DramChannel final : private EventHandler {
   }
   // Issues cmd (timing state, counters, and in per-bank mode the bank queues to examine again).
   void issue(DramCommand cmd, std::uint32_t rank, std::uint32_t group, std::uint32_t flat_bank, std::uint64_t c);
+  // issue() as the refresh policy calls it.
+  [[nodiscard]] auto issuer() noexcept {
+    return [this](DramCommand cmd, std::uint32_t rank, std::uint32_t group, std::uint32_t bank, std::uint64_t c) {
+      issue(cmd, rank, group, bank, c);
+    };
+  }
   // Issues cmd for slot s and finishes the request if it was its column command. Returns true if finished.
   bool issue_for(std::uint32_t slot, DramCommand cmd, std::uint64_t c);
   // Queues line `line` (a request of its own, or a line of a burst) at cycle c; the capacity was checked.
@@ -143,10 +150,6 @@ class DramChannel final : private EventHandler {
   void push_done(CompletionFifo& fifo, std::uint64_t kind, std::uint64_t cycle, std::uint32_t id);
   void process_done(const CompletionFifo::Item& item);
 
-  bool try_refresh(std::uint64_t c, std::uint64_t& wake);
-  // refresh_precharge = per_bank: the bank whose PRE closes the refreshing rank next (returns the cycle it is legal:
-  // <= c with `bank` set, or the earliest such cycle).
-  [[nodiscard]] std::uint64_t refresh_close(std::uint32_t rank, std::uint64_t c, std::uint32_t& bank) const noexcept;
   bool pick_shared(std::vector<std::uint32_t>& q, std::uint64_t c, std::uint64_t& wake, bool is_act_q);
   // Issues the first legal command in round-robin order. second: the dual-command pick (dual_command) after a
   // first command of kind first_column in this cycle: the next legal command in that order issues only if it is of
@@ -170,9 +173,8 @@ class DramChannel final : private EventHandler {
   [[nodiscard]] std::uint64_t next_bank_queue_cycle(std::uint64_t c) noexcept;
   // Bank queues of word w (64 flat banks) that may issue: non-empty, in a rank with no refresh pending.
   [[nodiscard]] std::uint64_t eligible(std::size_t w) const noexcept {
-    return refresh_pending_count_ == 0 ? nonempty_[w] : nonempty_[w] & ~refresh_block_[w];
+    return refresh_.pending_count() == 0 ? nonempty_[w] : nonempty_[w] & ~refresh_.block_word(w);
   }
-  void set_refresh_pending(std::uint32_t rank, bool pending);
   [[nodiscard]] std::size_t first_ready_scan(std::size_t qi, std::uint64_t c, DramCommand& cmd_out) const noexcept;
   void bank_queue_erase(std::size_t qi, std::size_t pos);
   [[nodiscard]] bool bank_full(std::size_t qi) const noexcept { return ((full_[qi / 64] >> (qi % 64)) & 1) != 0; }
@@ -200,11 +202,10 @@ class DramChannel final : private EventHandler {
   Picoseconds tck_;
   dram::TimingState timing_;
   std::uint32_t ranks_, banks_per_rank_;
-  bool closed_page_, per_bank_, blocking_refresh_, refresh_on_, promote_, refresh_per_bank_pre_;
+  bool closed_page_, per_bank_, promote_;
   std::uint32_t read_latency_;  // tCL + tBL
-  std::uint32_t refresh_interval_;
-  std::uint64_t refresh_period_;  // of one rank's refreshes: tREFI, or tREFI / ranks x ranks when staggered
   dram::WriteDrain drain_;
+  dram::RefreshPolicy refresh_;
 
 
   static constexpr std::uint32_t kNoBurst = std::numeric_limits<std::uint32_t>::max();
@@ -246,10 +247,6 @@ class DramChannel final : private EventHandler {
   }
   std::uint32_t line_shift_ = 0;  // log2(line_bytes): burst index of an address
 
-  std::vector<std::uint64_t> next_refresh_;  // per rank: cycle the next refresh falls due
-  std::vector<bool> refresh_pending_;
-  std::vector<std::uint64_t> refresh_block_;  // per-bank-mode: a bit per flat bank whose rank has a refresh pending
-  std::uint32_t refresh_pending_count_ = 0;
 
   CompletionFifo read_done_, write_done_, forward_done_;
   std::vector<Initiator*> waiting_;
@@ -280,15 +277,10 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
       banks_per_rank_(spec.banks()),
       closed_page_(spec.page_policy == "closed"),
       per_bank_(spec.bank_queue_size > 0),
-      blocking_refresh_(spec.refresh_policy == "all_ranks"),
-      refresh_on_(spec.refresh_policy != "none"),
       promote_(spec.promote_activated),
-      refresh_per_bank_pre_(spec.refresh_precharge == "per_bank"),
       read_latency_(spec.tCL + spec.tBL()),
-      refresh_interval_(spec.tREFI),
-      refresh_period_(spec.refresh_policy == "all_ranks" ? spec.tREFI
-                                                         : std::uint64_t{spec.tREFI / spec.ranks} * spec.ranks),
-      drain_(spec) {
+      drain_(spec),
+      refresh_(spec, timing_.ranks(), timing_.banks_per_rank()) {
   line_shift_ = static_cast<std::uint32_t>(std::countr_zero(spec.line_bytes()));  // a power of two (AddressMap)
   const std::size_t nbanks = timing_.banks();
   bank_waiting_.assign(nbanks, 0);
@@ -315,16 +307,6 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
   slot_bank_.resize(pool);
   free_.reserve(pool);
   for (std::size_t i = pool; i-- > 0;) free_.push_back(static_cast<std::uint32_t>(i));
-  next_refresh_.assign(ranks_, kNever);
-  refresh_pending_.assign(ranks_, false);
-  refresh_block_.assign((nbanks + 63) / 64, 0);
-  if (refresh_on_) {
-    for (std::uint32_t r = 0; r < ranks_; ++r) {
-      // DRAMsim3 RANK_LEVEL_STAGGERED: one rank every tREFI / ranks; Ramulator: every rank every tREFI, together.
-      next_refresh_[r] = blocking_refresh_ ? refresh_interval_
-                                           : std::uint64_t{refresh_interval_ / ranks_} * (r + 1);
-    }
-  }
 }
 
 std::uint64_t DramChannel::now_cycle() const noexcept {
@@ -633,60 +615,6 @@ bool DramChannel::issue_for(std::uint32_t id, DramCommand cmd, std::uint64_t c) 
   return true;
 }
 
-void DramChannel::set_refresh_pending(std::uint32_t rank, bool pending) {
-  refresh_pending_[rank] = pending;
-  if (pending) {
-    ++refresh_pending_count_;
-  } else {
-    --refresh_pending_count_;
-  }
-  for (std::size_t b = std::size_t{rank} * banks_per_rank_; b < std::size_t{rank + 1} * banks_per_rank_; ++b) {
-    const std::uint64_t bit = std::uint64_t{1} << (b % 64);
-    refresh_block_[b / 64] = pending ? refresh_block_[b / 64] | bit : refresh_block_[b / 64] & ~bit;
-  }
-}
-
-std::uint64_t DramChannel::refresh_close(std::uint32_t rank, std::uint64_t c, std::uint32_t& bank) const noexcept {
-  // DRAMsim3 (ChannelState::GetReadyCommand of a REFRESH): the first open bank of the rank, in bank order, whose
-  // PRE is legal at c; else the earliest cycle at which one is.
-  std::uint64_t first = kNever;
-  for (std::uint32_t b = rank * banks_per_rank_; b < (rank + 1) * banks_per_rank_; ++b) {
-    if (timing_.bank(b).open_row == kNoRow) continue;
-    const std::uint64_t t = std::max(timing_.cmd_bus_next(), bank_earliest(b, DramCommand::kPRE));
-    if (t <= c) {
-      bank = b;
-      return t;
-    }
-    first = std::min(first, t);
-  }
-  return first;
-}
-
-bool DramChannel::try_refresh(std::uint64_t c, std::uint64_t& wake) {
-  for (std::uint32_t r = 0; r < ranks_; ++r) {
-    if (!refresh_pending_[r]) continue;
-    if (refresh_per_bank_pre_ && timing_.open_banks(r) > 0) {
-      std::uint32_t b = 0;
-      const std::uint64_t t = refresh_close(r, c, b);
-      if (t <= c) {
-        issue(DramCommand::kPRE, r, timing_.bank_index(b).group, b, c);
-        return true;
-      }
-      wake = std::min(wake, t);
-      continue;
-    }
-    const DramCommand cmd = timing_.open_banks(r) > 0 ? DramCommand::kPREA : DramCommand::kREF;
-    const std::uint64_t t = timing_.earliest_rank(cmd, r);
-    if (t <= c) {
-      issue(cmd, r, 0, 0, c);
-      if (cmd == DramCommand::kREF) set_refresh_pending(r, false);
-      return true;
-    }
-    wake = std::min(wake, t);
-  }
-  return false;
-}
-
 bool DramChannel::pick_shared(std::vector<std::uint32_t>& q, std::uint64_t c, std::uint64_t& wake, bool is_act_q) {
   // FR-FCFS: the oldest request whose next command is legal now; with a row-hit cap, a hit beyond the cap does
   // not overtake older requests.
@@ -696,7 +624,7 @@ bool DramChannel::pick_shared(std::vector<std::uint32_t>& q, std::uint64_t c, st
   DramCommand capped_cmd = DramCommand::kACT;
   for (std::size_t i = 0; i < q.size(); ++i) {
     const Slot& s = slots_[q[i]];
-    if (refresh_pending_count_ > 0 && refresh_pending_[s.rank]) continue;
+    if (refresh_.pending_count() > 0 && refresh_.pending(s.rank)) continue;
     const DramCommand cmd = next_command(s);
     const std::uint64_t t = earliest(cmd, s);
     if (t > c) {
@@ -944,28 +872,18 @@ void DramChannel::bank_queue_erase(std::size_t qi, std::size_t pos) {
 
 std::uint64_t DramChannel::next_legal_cycle(std::uint64_t c) noexcept {
   // The earliest cycle at which any command the scheduler could pick becomes legal (c if one is legal now).
-  std::uint64_t wake = kNever;
-  for (std::uint32_t r = 0; r < ranks_; ++r) {
-    if (!refresh_pending_[r]) continue;
-    if (refresh_per_bank_pre_ && timing_.open_banks(r) > 0) {
-      std::uint32_t b = 0;
-      wake = std::min(wake, refresh_close(r, c, b));
-      continue;
-    }
-    const DramCommand cmd = timing_.open_banks(r) > 0 ? DramCommand::kPREA : DramCommand::kREF;
-    wake = std::min(wake, timing_.earliest_rank(cmd, r));
-  }
+  std::uint64_t wake = refresh_.next_legal(timing_, c);
   if (per_bank_) return std::min(wake, next_bank_queue_cycle(c));
   const auto fold = [&](const std::vector<std::uint32_t>& q) {
     for (const std::uint32_t id : q) {
       const Slot& s = slots_[id];
-      if (refresh_pending_count_ > 0 && refresh_pending_[s.rank]) continue;
+      if (refresh_.pending_count() > 0 && refresh_.pending(s.rank)) continue;
       wake = std::min(wake, earliest(next_command(s), s));
       if (wake <= c) return;
     }
   };
   if (promote_) fold(act_q_);
-  if (wake > c && !(blocking_refresh_ && refresh_pending_count_ > 0)) {
+  if (wake > c && !(refresh_.blocking() && refresh_.pending_count() > 0)) {
     fold(drain_.write_mode() ? write_q_ : read_q_);
   }
   return wake;
@@ -1017,35 +935,8 @@ bool DramChannel::move_transaction() {
 void DramChannel::step(std::uint64_t c) {
   std::uint64_t wake = kNever;
   last_step_cycle_ = c;
-  // Refresh falling due. While the channel is idle nobody wakes it for refreshes (the simulation must be able to
-  // end): the refreshes that fell due in an idle stretch are issued retroactively at their due time.
-  if (refresh_on_) {
-    const std::uint64_t period = refresh_period_;
-    for (std::uint32_t r = 0; r < ranks_; ++r) {
-      while (next_refresh_[r] <= c) {
-        const std::uint64_t due = next_refresh_[r];
-        next_refresh_[r] += period;
-        // Due in an idle stretch (or before a later due in this catch-up): it happened at its time.
-        if ((idle_ ? due < c : next_refresh_[r] <= c) && !refresh_pending_[r] && due >= timing_.cmd_bus_next()) {
-          if (refresh_per_bank_pre_) {
-            // One PRE per open bank, in bank order, each at its earliest legal cycle (as stepping would issue them).
-            std::uint64_t t = due;
-            for (std::uint32_t b = 0; timing_.open_banks(r) > 0; t = timing_.cmd_bus_next()) {
-              const std::uint64_t at = refresh_close(r, kNever - 1, b);
-              issue(DramCommand::kPRE, r, timing_.bank_index(b).group, b, std::max(t, at));
-            }
-          } else if (timing_.open_banks(r) > 0) {
-            issue(DramCommand::kPREA, r, 0, 0, due);
-          }
-          issue(DramCommand::kREF, r, 0, 0,
-                std::max({due, timing_.cmd_bus_next(), timing_.earliest_rank(DramCommand::kREF, r)}));
-          continue;
-        }
-        if (!refresh_pending_[r]) set_refresh_pending(r, true);
-      }
-      wake = std::min(wake, next_refresh_[r]);
-    }
-  }
+  // Refresh falling due (issued retroactively if it fell due while the channel was idle).
+  refresh_.fall_due(timing_, c, idle_, wake, issuer());
   idle_ = false;
   if (per_bank_) pop_wheel(c);
   update_write_mode();
@@ -1053,7 +944,7 @@ void DramChannel::step(std::uint64_t c) {
   const bool bus_free = timing_.cmd_bus_next() <= c;
   if (bus_free) {
     if (per_bank_) {
-      if (refresh_pending_count_ > 0) issued = try_refresh(c, wake);
+      if (refresh_.pending_count() > 0) issued = refresh_.try_issue(timing_, c, wake, issuer());
       if (!issued) issued = pick_bank_queues(c);
       if (issued && spec_.dual_command) {
         // A second command of the other kind in this cycle (separate row and column command buses).
@@ -1065,10 +956,10 @@ void DramChannel::step(std::uint64_t c) {
     } else {
       if (promote_ && !act_q_.empty()) issued = pick_shared(act_q_, c, wake, true);
       bool blocked = false;
-      if (!issued && refresh_pending_count_ > 0) {
-        issued = try_refresh(c, wake);
+      if (!issued && refresh_.pending_count() > 0) {
+        issued = refresh_.try_issue(timing_, c, wake, issuer());
         // Ramulator: a pending refresh holds the channel (only requests already activated may go).
-        blocked = !issued && blocking_refresh_;
+        blocked = !issued && refresh_.blocking();
       }
       if (!issued && !blocked) {
         auto& q = drain_.write_mode() ? write_q_ : read_q_;
@@ -1089,7 +980,7 @@ void DramChannel::step(std::uint64_t c) {
   idle_ = !work_left;
   if (moved && movable_exists()) {
     wake = c + 1;  // one transaction moves per cycle
-  } else if (work_left || refresh_pending_count_ > 0) {
+  } else if (work_left || refresh_.pending_count() > 0) {
     // Sleep until the first cycle at which a command can be legal. Nothing changes before then unless a request
     // arrives (send() wakes us) or a refresh falls due (in `wake` already).
     const std::uint64_t legal = next_legal_cycle(c);
@@ -1098,7 +989,7 @@ void DramChannel::step(std::uint64_t c) {
     // Idle: refreshes still fall due, but nothing waits on them; they are caught up when a request arrives.
     wake = kNever;
   }
-  if (every_cycle_ && (work_left || refresh_pending_count_ > 0)) wake = c + 1;
+  if (every_cycle_ && (work_left || refresh_.pending_count() > 0)) wake = c + 1;
   if (wake != kNever && wake < wake_cycle_) schedule_wake(wake);
 }
 
