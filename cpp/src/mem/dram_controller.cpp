@@ -14,6 +14,7 @@
 #include <string>
 
 #include "tnpu/error.hpp"
+#include "tnpu/mem/dram/bank_queues.hpp"
 #include "tnpu/mem/dram/refresh_policy.hpp"
 #include "tnpu/mem/dram/timing_state.hpp"
 #include "tnpu/mem/dram/write_drain.hpp"
@@ -115,11 +116,6 @@ class DramChannel final : private EventHandler {
     std::uint32_t done = 0;        // lines whose completion has been processed
     bool notify = false;           // Request::kNotifyLines
   };
-  struct BankEntry {  // a command in a per-bank queue, with what scheduling needs (no trip to slots_)
-    std::uint32_t row;
-    std::uint32_t slot;
-    bool is_write;
-  };
 
   void handle_event(std::uint64_t arg) override;
   // One cycle's work: the channel's whole scheduling. Out of line in profiling builds (TNPU_PROFILE), so that a
@@ -155,40 +151,17 @@ class DramChannel final : private EventHandler {
   // first command of kind first_column in this cycle: the next legal command in that order issues only if it is of
   // the other kind (row vs column), as DRAMsim3's hbm_dual_cmd; either way the round robin moves to its queue.
   bool pick_bank_queues(std::uint64_t c, bool second = false, bool first_column = false);
-  // first_ready_scan's answer when no command of the queue is legal at c.
-  static constexpr std::size_t kNotReady = std::numeric_limits<std::size_t>::max();
-  // The earliest cycle at which cmd is legal for bank queue qi's bank (every level's rules; not the command bus).
-  [[nodiscard]] std::uint64_t bank_earliest(std::size_t qi, DramCommand cmd) const noexcept {
-    return timing_.bank_earliest(qi, cmd);
-  }
-  // The exact earliest cycle at which some command of bank queue qi is legal (given the current state).
-  [[nodiscard]] std::uint64_t queue_earliest(std::size_t qi) const noexcept;
-  // The bank queues wait on a timing wheel (see wheel_): a queue is examined (queue_earliest) only when it changed
-  // or when the lower bound it was parked at has come.
-  void mark(std::size_t qi) noexcept;  // examine qi at the next opportunity (its bank or its entries changed)
-  void park(std::size_t qi, std::uint64_t t, std::uint64_t c) noexcept;
-  void pop_wheel(std::uint64_t c) noexcept;  // queues parked at cycles up to c are examined
-  [[nodiscard]] std::uint64_t next_parked(std::uint64_t c) const noexcept;
-  // The next cycle at which a bank queue may issue (a lower bound; exact when no queue is left to examine).
-  [[nodiscard]] std::uint64_t next_bank_queue_cycle(std::uint64_t c) noexcept;
-  // Bank queues of word w (64 flat banks) that may issue: non-empty, in a rank with no refresh pending.
-  [[nodiscard]] std::uint64_t eligible(std::size_t w) const noexcept {
-    return refresh_.pending_count() == 0 ? nonempty_[w] : nonempty_[w] & ~refresh_.block_word(w);
-  }
-  [[nodiscard]] std::size_t first_ready_scan(std::size_t qi, std::uint64_t c, DramCommand& cmd_out) const noexcept;
-  void bank_queue_erase(std::size_t qi, std::size_t pos);
-  [[nodiscard]] bool bank_full(std::size_t qi) const noexcept { return ((full_[qi / 64] >> (qi % 64)) & 1) != 0; }
   [[nodiscard]] std::uint64_t next_legal_cycle(std::uint64_t c) noexcept;
   bool move_transaction();
   [[nodiscard]] bool movable_exists() const noexcept;
   // The write mode (and dramsim3 drain count) the next update_write_mode() would set.
   [[nodiscard]] bool next_write_mode(std::uint64_t& drain_left) const noexcept {
-    return drain_.next(read_q_.size(), write_q_.size(), bank_q_total_ == 0 && act_q_.empty(), drain_left);
+    return drain_.next(read_q_.size(), write_q_.size(), bank_queues_.total() == 0 && act_q_.empty(), drain_left);
   }
   void update_write_mode() noexcept {
-    drain_.update(read_q_.size(), write_q_.size(), bank_q_total_ == 0 && act_q_.empty());
+    drain_.update(read_q_.size(), write_q_.size(), bank_queues_.total() == 0 && act_q_.empty());
   }
-  [[nodiscard]] bool movable_exists(bool write_mode) const noexcept;
+  [[nodiscard]] bool movable_exists(bool write_mode) const noexcept { return bank_queues_.movable(write_mode); }
   // Whether a request just queued can change what the next step does (else no wake-up is needed for it).
   [[nodiscard]] bool arrival_matters() const noexcept;
 
@@ -206,6 +179,7 @@ class DramChannel final : private EventHandler {
   std::uint32_t read_latency_;  // tCL + tBL
   dram::WriteDrain drain_;
   dram::RefreshPolicy refresh_;
+  dram::BankQueueScheduler bank_queues_;  // per-bank mode (spec.bank_queue_size > 0): DRAMsim3's arbitration
 
 
   static constexpr std::uint32_t kNoBurst = std::numeric_limits<std::uint32_t>::max();
@@ -218,33 +192,6 @@ class DramChannel final : private EventHandler {
   std::vector<std::uint32_t> bank_waiting_;  // per flat bank: requests queued and not yet served by their column cmd
   std::uint32_t banks_waiting_ = 0;          // banks with bank_waiting_ > 0
   std::vector<std::uint32_t> read_q_, write_q_, act_q_;
-  std::vector<std::vector<BankEntry>> bank_q_;  // per flat bank (per-bank mode)
-  std::vector<std::uint64_t> nonempty_;             // bit per bank queue that holds a command
-  std::vector<std::uint64_t> full_;                 // bit per bank queue that holds bank_queue_size commands
-  // Per-bank scheduling state. Every non-empty bank queue is either to be examined (a bit in examine_) or parked
-  // on the timing wheel at a lower bound of the cycle at which one of its commands becomes legal. Bounds stay valid
-  // until the queue or its bank changes (mark()): timing constraints only ever move later. The wheel has 64 slots,
-  // one per cycle modulo 64, holding the cycles after the last step up to 64 ahead; a bound further ahead is parked
-  // at 64 cycles (an early look is harmless: the result equals stepping every cycle, see every_cycle_).
-  static constexpr std::size_t kWheel = 64;
-  std::vector<std::uint64_t> examine_;  // per word of queues
-  std::vector<std::uint64_t> changed_;  // marked since the last step's end (a subset of examine_)
-  std::vector<std::uint64_t> wheel_;    // kWheel slots x words of queues
-  std::uint64_t wheel_slots_ = 0;       // a bit per non-empty slot
-  std::vector<std::uint8_t> parked_slot_;  // per queue: its slot + 1 when it was last parked (0: never)
-  std::uint64_t wheel_cursor_ = kNever;    // the cycle up to which slots have been popped
-  std::size_t bank_q_total_ = 0;
-  std::size_t rr_ = 0;  // round-robin position over bank queues
-  // Per-bank mode, per transaction queue (0 read, 1 write): its entries per bank, and a bit per bank that has one.
-  // A transaction can move iff some bank has an entry and a bank queue with room: one AND per 64 banks.
-  std::array<std::vector<std::uint32_t>, 2> txn_count_;
-  std::array<std::vector<std::uint64_t>, 2> txn_mask_;
-  void txn_added(std::size_t which, std::uint32_t bank) {
-    if (txn_count_[which][bank]++ == 0) txn_mask_[which][bank / 64] |= std::uint64_t{1} << (bank % 64);
-  }
-  void txn_removed(std::size_t which, std::uint32_t bank) {
-    if (--txn_count_[which][bank] == 0) txn_mask_[which][bank / 64] &= ~(std::uint64_t{1} << (bank % 64));
-  }
   std::uint32_t line_shift_ = 0;  // log2(line_bytes): burst index of an address
 
 
@@ -280,27 +227,14 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
       promote_(spec.promote_activated),
       read_latency_(spec.tCL + spec.tBL()),
       drain_(spec),
-      refresh_(spec, timing_.ranks(), timing_.banks_per_rank()) {
+      refresh_(spec, timing_.ranks(), timing_.banks_per_rank()),
+      bank_queues_(spec, timing_, refresh_) {
   line_shift_ = static_cast<std::uint32_t>(std::countr_zero(spec.line_bytes()));  // a power of two (AddressMap)
   const std::size_t nbanks = timing_.banks();
   bank_waiting_.assign(nbanks, 0);
   read_q_.reserve(spec.read_queue_size);
   write_q_.reserve(spec.write_queue_size);
   act_q_.reserve(std::size_t{spec.read_queue_size} + spec.write_queue_size);
-  if (per_bank_) {
-    bank_q_.assign(nbanks, {});
-    nonempty_.assign((nbanks + 63) / 64, 0);
-    full_.assign((nbanks + 63) / 64, 0);
-    examine_.assign(nonempty_.size(), 0);
-    changed_.assign(nonempty_.size(), 0);
-    wheel_.assign(kWheel * nonempty_.size(), 0);
-    parked_slot_.assign(nbanks, 0);
-    for (std::size_t w = 0; w < 2; ++w) {
-      txn_count_[w].assign(nbanks, 0);
-      txn_mask_[w].assign((nbanks + 63) / 64, 0);
-    }
-    for (auto& q : bank_q_) q.reserve(spec.bank_queue_size);
-  }
   const std::size_t pool = std::size_t{spec.read_queue_size} * 2 + spec.write_queue_size * 2 +
                            (per_bank_ ? nbanks * spec.bank_queue_size : 0) + 64;
   slots_.resize(pool);
@@ -423,7 +357,7 @@ void DramChannel::accept_line(const Request& request, Initiator& from, const Dra
   s.burst = burst;
   s.is_write = is_write;
   s.classified = false;
-  k_.occupancy->add(static_cast<double>(read_q_.size() + write_q_.size() + act_q_.size() + bank_q_total_));
+  k_.occupancy->add(static_cast<double>(read_q_.size() + write_q_.size() + act_q_.size() + bank_queues_.total()));
   k_.requests->inc();
   (is_write ? k_.writes : k_.reads)->inc();
   k_.bytes->inc(request.size_bytes);
@@ -439,7 +373,7 @@ void DramChannel::accept_line(const Request& request, Initiator& from, const Dra
     }
   }
   q.push_back(id);
-  if (per_bank_) txn_added(is_write ? 1 : 0, s.flat_bank);
+  if (per_bank_) bank_queues_.txn_added(is_write ? 1 : 0, s.flat_bank);
   if (bank_waiting_[s.flat_bank]++ == 0) ++banks_waiting_;
   // Seen by this cycle's step, or the next one's if the channel has stepped already in this cycle.
   const std::uint64_t next = last_step_cycle_ == c ? c + 1 : c;
@@ -578,9 +512,9 @@ void DramChannel::issue(DramCommand cmd, std::uint32_t rank, std::uint32_t group
     // move later).
     if (cmd == DramCommand::kPREA || cmd == DramCommand::kREF) {
       const std::size_t first = std::size_t{rank} * banks_per_rank_;
-      for (std::size_t b = first; b < first + banks_per_rank_; ++b) mark(b);
+      for (std::size_t b = first; b < first + banks_per_rank_; ++b) bank_queues_.mark(b);
     } else {
-      mark(flat_bank);
+      bank_queues_.mark(flat_bank);
     }
   }
 }
@@ -596,7 +530,9 @@ bool DramChannel::issue_for(std::uint32_t id, DramCommand cmd, std::uint64_t c) 
   if (cmd == DramCommand::kACT) {
     b.open_row = s.row;
     if (per_bank_) {
-      for (const BankEntry& e : bank_q_[s.flat_bank]) b.queued_hits[e.is_write ? 1 : 0] += e.row == s.row ? 1 : 0;
+      for (const dram::BankEntry& e : bank_queues_.queue(s.flat_bank)) {
+        b.queued_hits[e.is_write ? 1 : 0] += e.row == s.row ? 1 : 0;
+      }
     }
     b.hits = 0;
     return false;
@@ -662,218 +598,10 @@ bool DramChannel::pick_shared(std::vector<std::uint32_t>& q, std::uint64_t c, st
   return true;
 }
 
-std::uint64_t DramChannel::queue_earliest(std::size_t qi) const noexcept {
-  // Every entry of a bank queue targets the same bank, so each command kind has one earliest cycle per queue: a
-  // closed bank needs ACT (for the first entry); an open bank serves its row hits (reads and writes each have one
-  // earliest cycle), and its first entry may precharge under DRAMsim3's arbitration (first_ready_scan).
-  const auto& q = bank_q_[qi];
-  const BankState& b = timing_.bank(qi);
-  const auto at = [&](DramCommand cmd) noexcept { return bank_earliest(qi, cmd); };
-  std::uint64_t t = kNever;
-  if (b.open_row == kNoRow) {
-    t = at(DramCommand::kACT);
-  } else {
-    const bool rd = b.queued_hits[0] > 0;
-    const bool wr = b.queued_hits[1] > 0;
-    if (rd) t = at(closed_page_ ? DramCommand::kRDA : DramCommand::kRD);
-    if (wr) t = std::min(t, at(closed_page_ ? DramCommand::kWRA : DramCommand::kWR));
-    if (q.front().row != b.open_row && (b.hits >= 4 || !(rd || wr))) t = std::min(t, at(DramCommand::kPRE));
-  }
-  return std::max(t, timing_.cmd_bus_next());
-}
-
-void DramChannel::mark(std::size_t qi) noexcept {
-  const std::size_t w = qi / 64;
-  const std::uint64_t bit = std::uint64_t{1} << (qi % 64);
-  if (parked_slot_[qi] != 0) {
-    const std::size_t slot = parked_slot_[qi] - 1u;
-    parked_slot_[qi] = 0;
-    std::uint64_t* words = &wheel_[slot * examine_.size()];
-    words[w] &= ~bit;
-    bool empty = true;
-    for (std::size_t i = 0; i < examine_.size(); ++i) empty = empty && words[i] == 0;
-    if (empty) wheel_slots_ &= ~(std::uint64_t{1} << slot);
-  }
-  examine_[w] |= bit;
-  changed_[w] |= bit;
-}
-
-void DramChannel::park(std::size_t qi, std::uint64_t t, std::uint64_t c) noexcept {
-  const std::size_t slot = std::min(t, c + kWheel) % kWheel;
-  const std::size_t w = qi / 64;
-  const std::uint64_t bit = std::uint64_t{1} << (qi % 64);
-  wheel_[slot * examine_.size() + w] |= bit;
-  wheel_slots_ |= std::uint64_t{1} << slot;
-  parked_slot_[qi] = static_cast<std::uint8_t>(slot + 1);
-  examine_[w] &= ~bit;
-}
-
-void DramChannel::pop_wheel(std::uint64_t c) noexcept {
-  std::uint64_t slots = wheel_slots_;
-  if (wheel_cursor_ != kNever && c - wheel_cursor_ < kWheel) {
-    // The slots of cycles wheel_cursor_ + 1 .. c.
-    const std::uint64_t n = c - wheel_cursor_;
-    slots &= std::rotl((std::uint64_t{1} << n) - 1, static_cast<int>((wheel_cursor_ + 1) % kWheel));
-  }
-  wheel_cursor_ = c;
-  wheel_slots_ &= ~slots;
-  for (; slots != 0; slots &= slots - 1) {
-    const auto slot = static_cast<std::size_t>(std::countr_zero(slots));
-    std::uint64_t* words = &wheel_[slot * examine_.size()];
-    for (std::size_t w = 0; w < examine_.size(); ++w) {
-      examine_[w] |= words[w];
-      words[w] = 0;
-    }
-  }
-}
-
-std::uint64_t DramChannel::next_parked(std::uint64_t c) const noexcept {
-  // Parked cycles lie in c + 1 .. c + kWheel (c: the last step's cycle).
-  if (wheel_slots_ == 0) return kNever;
-  const std::uint64_t from = c + 1;
-  const std::uint64_t r = std::rotr(wheel_slots_, static_cast<int>(from % kWheel));
-  return from + static_cast<std::uint64_t>(std::countr_zero(r));
-}
-
-std::uint64_t DramChannel::next_bank_queue_cycle(std::uint64_t c) noexcept {
-  // The queues that changed in this step (the one that issued, one that received a transaction) are examined and
-  // parked now. Queues that were due but not reached by the round robin are looked at in the next cycle.
-  bool pending = false;
-  for (std::size_t w = 0; w < examine_.size(); ++w) {
-    examine_[w] &= nonempty_[w];
-    for (std::uint64_t b = changed_[w] & eligible(w); b != 0; b &= b - 1) {
-      const std::size_t qi = w * 64 + static_cast<std::size_t>(std::countr_zero(b));
-      park(qi, std::max(queue_earliest(qi), c + 1), c);
-    }
-    changed_[w] = 0;
-    pending = pending || (examine_[w] & eligible(w)) != 0;
-  }
-  if (pending) return c + 1;
-  // Otherwise the first parked cycle, made exact: the queues parked there are examined now, and re-parked later if
-  // the commands issued since have moved them (so the channel does not wake for nothing).
-  for (;;) {
-    const std::uint64_t s = next_parked(c);
-    if (s == kNever) return kNever;
-    const std::size_t slot = s % kWheel;
-    wheel_slots_ &= ~(std::uint64_t{1} << slot);
-    bool exact = false;
-    for (std::size_t w = 0; w < examine_.size(); ++w) {
-      std::uint64_t& word = wheel_[slot * examine_.size() + w];
-      const std::uint64_t bits = word & nonempty_[w];
-      word = 0;
-      for (std::uint64_t b = bits; b != 0; b &= b - 1) {
-        const std::size_t qi = w * 64 + static_cast<std::size_t>(std::countr_zero(b));
-        parked_slot_[qi] = 0;
-        if (((eligible(w) >> (qi % 64)) & 1) == 0) {
-          examine_[w] |= std::uint64_t{1} << (qi % 64);  // waits for its rank's refresh (which marks it)
-          continue;
-        }
-        const std::uint64_t t = std::max(queue_earliest(qi), c + 1);
-        exact = exact || std::min(t, c + kWheel) <= s;  // (a bound beyond the wheel is parked at its end)
-        park(qi, t, c);
-      }
-    }
-    if (exact) return s;
-  }
-}
-
-std::size_t DramChannel::first_ready_scan(std::size_t qi, std::uint64_t c, DramCommand& cmd_out) const noexcept {
-  // The entry of a queue that issues at c (its earliest cycle is c or before): DRAMsim3's order. A closed bank
-  // activates for its first entry; an open bank serves its row hits in queue order, and only the first entry may
-  // precharge: before the hits if the row already served 4 hits, else only if no queued entry hits the open row.
-  const auto& q = bank_q_[qi];
-  const BankState& b = timing_.bank(qi);
-  const auto ready = [&](DramCommand cmd) noexcept {
-    return std::max(timing_.cmd_bus_next(), bank_earliest(qi, cmd)) <= c;
-  };
-  if (b.open_row == kNoRow) {
-    cmd_out = DramCommand::kACT;
-    return ready(DramCommand::kACT) ? 0 : kNotReady;
-  }
-  const bool first_misses = q.front().row != b.open_row;
-  if (first_misses && b.hits >= 4 && ready(DramCommand::kPRE)) {
-    cmd_out = DramCommand::kPRE;
-    return 0;
-  }
-  const DramCommand rd = closed_page_ ? DramCommand::kRDA : DramCommand::kRD;
-  const DramCommand wr = closed_page_ ? DramCommand::kWRA : DramCommand::kWR;
-  int rd_ready = -1;  // unknown
-  int wr_ready = -1;
-  bool hit_seen = false;
-  for (std::size_t i = first_misses ? 1 : 0; i < q.size(); ++i) {
-    const BankEntry& e = q[i];
-    if (e.row != b.open_row) continue;
-    hit_seen = true;
-    int& r = e.is_write ? wr_ready : rd_ready;
-    const DramCommand cmd = e.is_write ? wr : rd;
-    if (r < 0) r = ready(cmd) ? 1 : 0;
-    if (r == 1) {
-      cmd_out = cmd;
-      return i;
-    }
-  }
-  if (first_misses && b.hits < 4 && !hit_seen && ready(DramCommand::kPRE)) {
-    cmd_out = DramCommand::kPRE;
-    return 0;
-  }
-  return kNotReady;
-}
-
-bool DramChannel::pick_bank_queues(std::uint64_t c, bool second, bool first_column) {
-  // Round robin over the non-empty bank queues, starting after the one that issued last (DRAMsim3 order): the
-  // first with a legal command issues. Parked queues cannot issue yet; the others are examined in that order and
-  // parked at their earliest cycle if it has not come.
-  const std::size_t nq = bank_q_.size();
-  const std::size_t start = (rr_ + 1) % nq;
-  for (std::size_t pass = 0; pass < 2; ++pass) {
-    const std::size_t lo = pass == 0 ? start : 0;
-    const std::size_t hi = pass == 0 ? nq : start;
-    for (std::size_t w = lo / 64; w * 64 < hi; ++w) {
-      std::uint64_t bits = examine_[w] & eligible(w);
-      if (w == lo / 64) bits &= ~std::uint64_t{0} << (lo % 64);
-      if (hi - w * 64 < 64) bits &= (std::uint64_t{1} << (hi - w * 64)) - 1;
-      for (; bits != 0; bits &= bits - 1) {
-        const std::size_t qi = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
-        const std::uint64_t t = queue_earliest(qi);
-        if (t > c) {
-          park(qi, t, c);
-          continue;
-        }
-        DramCommand cmd = DramCommand::kACT;
-        const std::size_t i = first_ready_scan(qi, c, cmd);
-        if (i == kNotReady) [[unlikely]] {  // queue_earliest and first_ready_scan disagree: a bug, said as one
-          throw SimulationError("DramController: internal error: bank queue " + std::to_string(qi) +
-                                " has no legal command at cycle " + std::to_string(c) + " (earliest " +
-                                std::to_string(t) + ")");
-        }
-        rr_ = qi;
-        if (second) {
-          const bool column = cmd != DramCommand::kACT && cmd != DramCommand::kPRE;
-          if (column == first_column) return false;
-        }
-        if (issue_for(bank_q_[qi][i].slot, cmd, c)) bank_queue_erase(qi, i);
-        return true;
-      }
-    }
-  }
-  return false;
-}
-
-void DramChannel::bank_queue_erase(std::size_t qi, std::size_t pos) {
-  auto& q = bank_q_[qi];
-  BankState& b = timing_.bank(qi);
-  if (q[pos].row == b.open_row) --b.queued_hits[q[pos].is_write ? 1 : 0];
-  q.erase(q.begin() + static_cast<std::ptrdiff_t>(pos));
-  --bank_q_total_;
-  if (q.size() < spec_.bank_queue_size) full_[qi / 64] &= ~(std::uint64_t{1} << (qi % 64));
-  mark(qi);
-  if (q.empty()) nonempty_[qi / 64] &= ~(std::uint64_t{1} << (qi % 64));
-}
-
 std::uint64_t DramChannel::next_legal_cycle(std::uint64_t c) noexcept {
   // The earliest cycle at which any command the scheduler could pick becomes legal (c if one is legal now).
   std::uint64_t wake = refresh_.next_legal(timing_, c);
-  if (per_bank_) return std::min(wake, next_bank_queue_cycle(c));
+  if (per_bank_) return std::min(wake, bank_queues_.next_cycle(c));
   const auto fold = [&](const std::vector<std::uint32_t>& q) {
     for (const std::uint32_t id : q) {
       const Slot& s = slots_[id];
@@ -889,12 +617,11 @@ std::uint64_t DramChannel::next_legal_cycle(std::uint64_t c) noexcept {
   return wake;
 }
 
-bool DramChannel::movable_exists(bool write_mode) const noexcept {
-  const auto& mask = txn_mask_[write_mode ? 1 : 0];
-  for (std::size_t w = 0; w < mask.size(); ++w) {
-    if ((mask[w] & ~full_[w]) != 0) return true;
-  }
-  return false;
+bool DramChannel::pick_bank_queues(std::uint64_t c, bool second, bool first_column) {
+  dram::BankQueueScheduler::Pick p{};
+  if (!bank_queues_.select(c, second, first_column, p)) return false;
+  if (issue_for(p.slot, p.cmd, c)) bank_queues_.erase(p.queue, p.pos);
+  return true;
 }
 
 bool DramChannel::movable_exists() const noexcept { return movable_exists(drain_.write_mode()); }
@@ -915,16 +642,10 @@ bool DramChannel::move_transaction() {
   for (std::size_t i = 0; i < q.size(); ++i) {
     const std::uint32_t id = q[i];
     const std::size_t qi = slot_bank_[id];
-    if (bank_full(qi)) continue;
-    auto& bq = bank_q_[qi];
-    bq.push_back(BankEntry{slots_[id].row, id, slots_[id].is_write});
-    if (slots_[id].row == timing_.bank(qi).open_row) ++timing_.bank(qi).queued_hits[slots_[id].is_write ? 1 : 0];
-    ++bank_q_total_;
-    if (bq.size() >= spec_.bank_queue_size) full_[qi / 64] |= std::uint64_t{1} << (qi % 64);
-    nonempty_[qi / 64] |= std::uint64_t{1} << (qi % 64);
-    mark(qi);
+    if (bank_queues_.full(qi)) continue;
+    bank_queues_.push(qi, dram::BankEntry{slots_[id].row, id, slots_[id].is_write});
     q.erase(q.begin() + static_cast<std::ptrdiff_t>(i));
-    txn_removed(drain_.write_mode() ? 1 : 0, static_cast<std::uint32_t>(qi));
+    bank_queues_.txn_removed(drain_.write_mode() ? 1 : 0, static_cast<std::uint32_t>(qi));
     if (drain_.write_mode()) drain_.write_served();
     queue_freed();
     return true;
@@ -938,7 +659,7 @@ void DramChannel::step(std::uint64_t c) {
   // Refresh falling due (issued retroactively if it fell due while the channel was idle).
   refresh_.fall_due(timing_, c, idle_, wake, issuer());
   idle_ = false;
-  if (per_bank_) pop_wheel(c);
+  if (per_bank_) bank_queues_.pop_wheel(c);
   update_write_mode();
   bool issued = false;
   const bool bus_free = timing_.cmd_bus_next() <= c;
@@ -976,7 +697,7 @@ void DramChannel::step(std::uint64_t c) {
     moved = move_transaction();
   }
   if (!per_bank_ || moved || drain_.dramsim3()) update_write_mode();
-  const bool work_left = !read_q_.empty() || !write_q_.empty() || !act_q_.empty() || bank_q_total_ > 0;
+  const bool work_left = !read_q_.empty() || !write_q_.empty() || !act_q_.empty() || bank_queues_.total() > 0;
   idle_ = !work_left;
   if (moved && movable_exists()) {
     wake = c + 1;  // one transaction moves per cycle
