@@ -23,12 +23,12 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
       timing_(spec),
       ranks_(spec.ranks),
       banks_per_rank_(spec.banks()),
-      closed_page_(spec.page_policy == "closed"),
       per_bank_(spec.bank_queue_size > 0),
       promote_(spec.promote_activated),
       read_latency_(spec.tCL + spec.tBL()),
       drain_(spec),
       refresh_(spec, timing_.ranks(), timing_.banks_per_rank()),
+      fr_fcfs_(spec, timing_, refresh_),
       bank_queues_(spec, timing_, refresh_) {
   line_shift_ = static_cast<std::uint32_t>(std::countr_zero(spec.line_bytes()));  // a power of two (AddressMap)
   const std::size_t nbanks = timing_.banks();
@@ -51,14 +51,6 @@ std::uint64_t DramChannel::now_cycle() const noexcept {
 
 double DramChannel::active_cycles(std::size_t rank) const noexcept {
   return timing_.active_cycles(rank, owner_.now() / tck_);
-}
-
-DramCommand DramChannel::next_command(const Slot& s) const noexcept {
-  const BankState& b = timing_.bank(s.flat_bank);
-  if (b.open_row == kNoRow) return DramCommand::kACT;
-  if (b.open_row != s.row) return DramCommand::kPRE;
-  if (closed_page_) return s.is_write ? DramCommand::kWRA : DramCommand::kRDA;
-  return s.is_write ? DramCommand::kWR : DramCommand::kRD;
 }
 
 void DramChannel::issue(DramCommand cmd, std::uint32_t rank, std::uint32_t group, std::uint32_t flat_bank,
@@ -110,39 +102,9 @@ bool DramChannel::issue_for(std::uint32_t id, DramCommand cmd, std::uint64_t c) 
 }
 
 bool DramChannel::pick_shared(std::vector<std::uint32_t>& q, std::uint64_t c, std::uint64_t& wake, bool is_act_q) {
-  // FR-FCFS: the oldest request whose next command is legal now; with a row-hit cap, a hit beyond the cap does
-  // not overtake older requests.
-  std::size_t best = q.size();
-  std::size_t oldest_capped = q.size();
+  std::size_t best = 0;
   DramCommand best_cmd = DramCommand::kACT;
-  DramCommand capped_cmd = DramCommand::kACT;
-  for (std::size_t i = 0; i < q.size(); ++i) {
-    const Slot& s = slots_[q[i]];
-    if (refresh_.pending_count() > 0 && refresh_.pending(s.rank)) continue;
-    const DramCommand cmd = next_command(s);
-    const std::uint64_t t = earliest(cmd, s);
-    if (t > c) {
-      wake = std::min(wake, t);
-      continue;
-    }
-    const bool is_hit = cmd != DramCommand::kACT && cmd != DramCommand::kPRE;
-    if (is_hit && spec_.row_hit_cap > 0 && timing_.bank(s.flat_bank).hits > spec_.row_hit_cap) {
-      if (oldest_capped == q.size()) {
-        oldest_capped = i;
-        capped_cmd = cmd;
-      }
-      continue;
-    }
-    best = i;
-    best_cmd = cmd;
-    break;
-  }
-  if (best == q.size()) {
-    // Nothing ready below the cap: the oldest request goes if it is itself ready (it is the FCFS choice).
-    if (oldest_capped != 0 || q.empty()) return false;
-    best = 0;
-    best_cmd = capped_cmd;
-  }
+  if (!fr_fcfs_.select(q, slots_, c, wake, best, best_cmd)) return false;
   const std::uint32_t id = q[best];
   const bool finished = issue_for(id, best_cmd, c);
   if (finished) {
@@ -160,17 +122,9 @@ std::uint64_t DramChannel::next_legal_cycle(std::uint64_t c) noexcept {
   // The earliest cycle at which any command the scheduler could pick becomes legal (c if one is legal now).
   std::uint64_t wake = refresh_.next_legal(timing_, c);
   if (per_bank_) return std::min(wake, bank_queues_.next_cycle(c));
-  const auto fold = [&](const std::vector<std::uint32_t>& q) {
-    for (const std::uint32_t id : q) {
-      const Slot& s = slots_[id];
-      if (refresh_.pending_count() > 0 && refresh_.pending(s.rank)) continue;
-      wake = std::min(wake, earliest(next_command(s), s));
-      if (wake <= c) return;
-    }
-  };
-  if (promote_) fold(act_q_);
+  if (promote_) fr_fcfs_.fold_earliest(act_q_, slots_, c, wake);
   if (wake > c && !(refresh_.blocking() && refresh_.pending_count() > 0)) {
-    fold(drain_.write_mode() ? write_q_ : read_q_);
+    fr_fcfs_.fold_earliest(drain_.write_mode() ? write_q_ : read_q_, slots_, c, wake);
   }
   return wake;
 }

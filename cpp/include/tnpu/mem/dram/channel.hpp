@@ -14,6 +14,7 @@
 #include "tnpu/mem/address_map.hpp"
 #include "tnpu/mem/dram/bank_queues.hpp"
 #include "tnpu/mem/dram/completion_fifo.hpp"
+#include "tnpu/mem/dram/fr_fcfs.hpp"
 #include "tnpu/mem/dram/refresh_policy.hpp"
 #include "tnpu/mem/dram/timing_state.hpp"
 #include "tnpu/mem/dram/write_drain.hpp"
@@ -70,11 +71,6 @@ class DramChannel final : private EventHandler {
   void schedule_wake(std::uint64_t cycle);
   [[nodiscard]] std::uint64_t now_cycle() const noexcept;
 
-  // The command a request needs next, given the bank state.
-  [[nodiscard]] DramCommand next_command(const Slot& s) const noexcept;
-  [[nodiscard]] std::uint64_t earliest(DramCommand cmd, const Slot& s) const noexcept {
-    return timing_.earliest(cmd, s.rank, s.flat_group, s.flat_bank);
-  }
   // Issues cmd (timing state, counters, and in per-bank mode the bank queues to examine again).
   void issue(DramCommand cmd, std::uint32_t rank, std::uint32_t group, std::uint32_t flat_bank, std::uint64_t c);
   // issue() as the refresh policy calls it.
@@ -92,6 +88,7 @@ class DramChannel final : private EventHandler {
   void push_done(dram::CompletionFifo& fifo, std::uint64_t kind, std::uint64_t cycle, std::uint32_t id);
   void process_done(const dram::CompletionFifo::Item& item);
 
+  // FR-FCFS's pick from q (issued; a finished request leaves q, an activated one moves to act_q_ if promoted).
   bool pick_shared(std::vector<std::uint32_t>& q, std::uint64_t c, std::uint64_t& wake, bool is_act_q);
   // Issues the first legal command in round-robin order. second: the dual-command pick (dual_command) after a
   // first command of kind first_column in this cycle: the next legal command in that order issues only if it is of
@@ -121,10 +118,11 @@ class DramChannel final : private EventHandler {
   Picoseconds tck_;
   dram::TimingState timing_;
   std::uint32_t ranks_, banks_per_rank_;
-  bool closed_page_, per_bank_, promote_;
+  bool per_bank_, promote_;
   std::uint32_t read_latency_;  // tCL + tBL
   dram::WriteDrain drain_;
   dram::RefreshPolicy refresh_;
+  dram::FrFcfs fr_fcfs_;                  // shared-queue mode (bank_queue_size = 0)
   dram::BankQueueScheduler bank_queues_;  // per-bank mode (spec.bank_queue_size > 0): DRAMsim3's arbitration
 
 
