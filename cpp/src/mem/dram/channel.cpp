@@ -21,7 +21,6 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
       k_(counters),
       tck_(spec.tck_ps),
       timing_(spec),
-      ranks_(spec.ranks),
       banks_per_rank_(spec.banks()),
       per_bank_(spec.bank_queue_size > 0),
       promote_(spec.promote_activated),

@@ -117,14 +117,13 @@ class DramChannel final : private EventHandler {
   DramCounters k_;
   Picoseconds tck_;
   dram::TimingState timing_;
-  std::uint32_t ranks_, banks_per_rank_;
+  std::uint32_t banks_per_rank_;
   bool per_bank_, promote_;
   std::uint32_t read_latency_;  // tCL + tBL
   dram::WriteDrain drain_;
   dram::RefreshPolicy refresh_;
   dram::FrFcfs fr_fcfs_;                  // shared-queue mode (bank_queue_size = 0)
   dram::BankQueueScheduler bank_queues_;  // per-bank mode (spec.bank_queue_size > 0): DRAMsim3's arbitration
-
 
   static constexpr std::uint32_t kNoBurst = std::numeric_limits<std::uint32_t>::max();
   std::vector<Slot> slots_;
@@ -137,7 +136,6 @@ class DramChannel final : private EventHandler {
   std::uint32_t banks_waiting_ = 0;          // banks with bank_waiting_ > 0
   std::vector<std::uint32_t> read_q_, write_q_, act_q_;
   std::uint32_t line_shift_ = 0;  // log2(line_bytes): burst index of an address
-
 
   dram::CompletionFifo read_done_, write_done_, forward_done_;
   std::vector<Initiator*> waiting_;
