@@ -1,5 +1,6 @@
-// One DRAM channel's scheduling: the step (refresh, write drain, one command, one transaction into the bank
-// queues), issuing commands, and the next cycle at which anything can happen (see tnpu/mem/dram/channel.hpp).
+// One DRAM channel's scheduling: completions and the event handling (wake-ups and their run-ahead, retries),
+// the step (refresh, write drain, one command, one transaction into the bank queues), issuing commands, and the
+// next cycle at which anything can happen (see tnpu/mem/dram/channel.hpp).
 #include "tnpu/mem/dram/channel.hpp"
 
 #include <algorithm>
@@ -162,6 +163,121 @@ bool DramChannel::move_transaction() {
     return true;
   }
   return false;  // not reached: movable_exists() found a bank with an entry and room
+}
+
+void DramChannel::push_done(CompletionFifo& fifo, std::uint64_t kind, std::uint64_t cycle, std::uint32_t id) {
+  bool visible = true;
+  const std::uint32_t b = slots_[id].burst;
+  if (b != kNoBurst) {
+    Burst& burst = bursts_[b];
+    // The line that finishes last completes last (reads complete a fixed latency after their RD, forwarded reads
+    // before any RD of their burst can complete, writes at their WR): it completes the burst.
+    visible = --burst.unfinished == 0 || burst.notify;
+  }
+  fifo.push(cycle, id, visible);
+  // With every item visible this is the original rule: an event when the FIFO was empty (none pending).
+  if (visible && fifo.event_cycle == kNever) {
+    fifo.event_cycle = cycle;
+    owner_.kernel().schedule_at(cycle * tck_, *this, kind, Priority::kCompletion);
+  }
+}
+
+void DramChannel::process_done(const CompletionFifo::Item& item) {
+  Slot& s = slots_[item.slot];
+  if (!s.is_write) k_.read_latency->add(static_cast<double>(item.cycle - s.arrive_cycle));
+  Initiator* from = s.from;
+  const std::uint32_t b = s.burst;
+  if (b == kNoBurst) {
+    const Request req = s.request;
+    free_slot(item.slot);
+    from->complete(req);
+    return;
+  }
+  free_slot(item.slot);
+  Burst& burst = bursts_[b];
+  if (++burst.done == burst.lines) {
+    const Request req = burst.request;
+    free_bursts_.push_back(b);
+    from->complete(req);
+  } else if (item.visible) {
+    const Request req = burst.request;
+    from->line_completed(req);
+  }
+}
+
+void DramChannel::schedule_wake(std::uint64_t cycle) {
+  wake_cycle_ = cycle;
+  if (run_ahead_) {  // inside a wake-up: handle_event decides whether it runs inline or as an event
+    virtual_wake_ = true;
+    return;
+  }
+  ++wake_seq_;
+  owner_.kernel().schedule_at(cycle * tck_, *this, (wake_seq_ << 3) | kWake, Priority::kMemory);
+}
+
+void DramChannel::queue_freed() {
+  if (waiting_.empty() || retry_scheduled_) return;
+  retry_scheduled_ = true;
+  owner_.kernel().schedule_at(owner_.now(), *this, kRetry, Priority::kRetry);
+}
+
+void DramChannel::handle_event(std::uint64_t arg) {
+  const std::uint64_t kind = arg & 7;
+  if (kind == kWake) {
+    if ((arg >> 3) != wake_seq_) return;  // superseded by an earlier wake-up
+    std::uint64_t now = wake_cycle_;       // the cycle this (current) wake-up was scheduled for: now() / tck_
+    for (;;) {
+      wake_cycle_ = kNever;
+      ++wakeups_;
+      run_ahead_ = true;  // schedule_wake() inside the step only records the cycle
+      step(now);
+      run_ahead_ = false;
+      if (!virtual_wake_) return;
+      virtual_wake_ = false;
+      // The next wake-up as a tail continuation: the kernel runs, nested and in their order, the events that come
+      // before it (requests arriving, completions, which may wake the channel earlier: that supersedes this one),
+      // then this step runs inline; or it is queued as an ordinary event. Either way exactly as its event would.
+      const std::uint64_t w = wake_cycle_;
+      const std::uint64_t seq = ++wake_seq_;
+      const std::uint64_t next_arg = (seq << 3) | kWake;
+      if (!run_ahead_enabled_) {
+        owner_.kernel().schedule_at(w * tck_, *this, next_arg, Priority::kMemory);
+        return;
+      }
+      if (!owner_.kernel().continue_at(w * tck_, *this, next_arg, Priority::kMemory)) return;
+      if (seq != wake_seq_) return;  // an earlier wake-up was scheduled (and has run) meanwhile
+      now = w;
+    }
+  }
+  if (kind == kRetry) {
+    retry_scheduled_ = false;
+    retrying_.swap(waiting_);  // both keep their capacity: no allocation per retry
+    for (Initiator* w : retrying_) w->retry();  // a retry() that is rejected again re-registers in waiting_
+    retrying_.clear();
+    return;
+  }
+  CompletionFifo& fifo = kind == kReadDone ? read_done_ : kind == kWriteDone ? write_done_ : forward_done_;
+  const std::uint64_t c = fifo.event_cycle;  // this event's cycle (one pending per FIFO): now() / tck_
+  fifo.event_cycle = kNever;
+  // Lines of bursts that completed silently (no event of their own): processed here, by whichever completion
+  // event comes at or after them (no callback, so their order does not matter).
+  for (CompletionFifo* other : {&read_done_, &write_done_, &forward_done_}) {
+    while (!other->empty() && other->front().cycle <= c && !other->front().visible) {
+      const CompletionFifo::Item item = other->front();
+      other->pop();
+      process_done(item);
+    }
+  }
+  while (!fifo.empty() && fifo.front().cycle <= c) {
+    const CompletionFifo::Item item = fifo.front();
+    fifo.pop();
+    process_done(item);
+  }
+  const std::uint64_t next = fifo.first_visible_cycle();
+  if (next != kNever && fifo.event_cycle == kNever) {
+    fifo.event_cycle = next;
+    owner_.kernel().schedule_at(next * tck_, *this, kind, Priority::kCompletion);
+  }
 }
 
 void DramChannel::step(std::uint64_t c) {
