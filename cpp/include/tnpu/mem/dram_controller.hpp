@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "tnpu/mem/address_map.hpp"
+#include "tnpu/mem/dram/energy_model.hpp"
 #include "tnpu/mem/dram_spec.hpp"
 #include "tnpu/sim/module.hpp"
 #include "tnpu/sim/request.hpp"
@@ -97,6 +98,7 @@ class DramController final : public Module, public Target {
 
   DramSpec spec_;
   AddressMap map_;
+  dram::EnergyModel energy_;
   DramCounters counters_{};
   std::vector<std::unique_ptr<DramChannel>> channels_;
 };

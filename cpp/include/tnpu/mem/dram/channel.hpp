@@ -1,0 +1,159 @@
+#pragma once
+// One DRAM channel: the part of DramController that wires the channel's pieces together. It owns the requests
+// (slots, bursts), the transaction queues (read, write, activated), admission and completions, the event-driven
+// wake-ups, and runs one step per cycle: refresh (dram::RefreshPolicy), the write-drain decision
+// (dram::WriteDrain), then one command from FR-FCFS over the shared queues or from DRAMsim3's per-bank arbitration
+// (dram::BankQueueScheduler), issued into the timing state (dram::TimingState). Internal to the controller (see
+// tnpu/mem/dram_controller.hpp for the contract).
+#include <array>
+#include <cstdint>
+#include <cstdlib>
+#include <limits>
+#include <vector>
+
+#include "tnpu/mem/address_map.hpp"
+#include "tnpu/mem/dram/bank_queues.hpp"
+#include "tnpu/mem/dram/completion_fifo.hpp"
+#include "tnpu/mem/dram/fr_fcfs.hpp"
+#include "tnpu/mem/dram/refresh_policy.hpp"
+#include "tnpu/mem/dram/timing_state.hpp"
+#include "tnpu/mem/dram/write_drain.hpp"
+#include "tnpu/mem/dram_controller.hpp"
+#include "tnpu/sim/event_queue.hpp"
+
+#if defined(TNPU_PROFILE) && defined(__GNUC__)
+#define TNPU_PROFILE_BOUNDARY [[gnu::noinline]]
+#else
+#define TNPU_PROFILE_BOUNDARY
+#endif
+
+namespace tnpu {
+
+class DramChannel final : private EventHandler {
+ public:
+  DramChannel(DramController& owner, const DramSpec& spec, const DramCounters& counters);
+
+  bool send(const Request& request, Initiator& from, const DramAddress& a);
+  // A multi-line request of `lines` lines (contract checked by the controller). prefix: accept the longest prefix
+  // that per-line sends would accept; else all lines or none. Returns the lines accepted.
+  std::uint32_t send_burst(const Request& request, Initiator& from, const DramAddress& a, std::uint32_t lines,
+                           bool prefix);
+  [[nodiscard]] std::uint64_t outstanding() const noexcept { return live_; }
+  [[nodiscard]] std::uint64_t wakeups() const noexcept { return wakeups_; }
+  [[nodiscard]] double active_cycles(std::size_t rank) const noexcept;
+
+ private:
+  enum EventKind : std::uint64_t { kWake = 0, kReadDone = 1, kWriteDone = 2, kForwardDone = 3, kRetry = 4 };
+  struct Slot {
+    Request request;
+    Initiator* from = nullptr;
+    std::uint64_t arrive_cycle = 0;
+    std::uint32_t rank = 0, bankgroup = 0, bank = 0, row = 0;
+    std::uint32_t flat_bank = 0;  // rank * banks + bankgroup * banks_per_group + bank
+    std::uint32_t flat_group = 0;  // rank * bankgroups + bankgroup
+    std::uint32_t burst = kNoBurst;  // the multi-line request this line belongs to
+    bool is_write = false;
+    bool classified = false;
+  };
+  struct Burst {
+    Request request;  // as accepted (size_bytes: the accepted lines)
+    Initiator* from = nullptr;
+    std::uint32_t lines = 0;
+    std::uint32_t unfinished = 0;  // lines whose column command (or forward) has not happened yet
+    std::uint32_t done = 0;        // lines whose completion has been processed
+    bool notify = false;           // Request::kNotifyLines
+  };
+
+  void handle_event(std::uint64_t arg) override;
+  // One cycle's work: the channel's whole scheduling. Out of line in profiling builds (TNPU_PROFILE), so that a
+  // profile separates the channel's own cost from the event kernel and the initiators (benchmarks/dram_cost.py).
+  TNPU_PROFILE_BOUNDARY void step(std::uint64_t c);
+  void schedule_wake(std::uint64_t cycle);
+  [[nodiscard]] std::uint64_t now_cycle() const noexcept;
+
+  // Issues cmd (timing state, counters, and in per-bank mode the bank queues to examine again).
+  void issue(DramCommand cmd, std::uint32_t rank, std::uint32_t group, std::uint32_t flat_bank, std::uint64_t c);
+  // issue() as the refresh policy calls it.
+  [[nodiscard]] auto issuer() noexcept {
+    return [this](DramCommand cmd, std::uint32_t rank, std::uint32_t group, std::uint32_t bank, std::uint64_t c) {
+      issue(cmd, rank, group, bank, c);
+    };
+  }
+  // Issues cmd for slot s and finishes the request if it was its column command. Returns true if finished.
+  bool issue_for(std::uint32_t slot, DramCommand cmd, std::uint64_t c);
+  // Queues line `line` (a request of its own, or a line of a burst) at cycle c; the capacity was checked.
+  void accept_line(const Request& line, Initiator& from, const DramAddress& a, std::uint64_t c, std::uint32_t burst);
+  void reject(Initiator& from);
+  // A finished line's completion at `cycle`: a kernel event only if someone is called back.
+  void push_done(dram::CompletionFifo& fifo, std::uint64_t kind, std::uint64_t cycle, std::uint32_t id);
+  void process_done(const dram::CompletionFifo::Item& item);
+
+  // FR-FCFS's pick from q (issued; a finished request leaves q, an activated one moves to act_q_ if promoted).
+  bool pick_shared(std::vector<std::uint32_t>& q, std::uint64_t c, std::uint64_t& wake, bool is_act_q);
+  // Issues the first legal command in round-robin order. second: the dual-command pick (dual_command) after a
+  // first command of kind first_column in this cycle: the next legal command in that order issues only if it is of
+  // the other kind (row vs column), as DRAMsim3's hbm_dual_cmd; either way the round robin moves to its queue.
+  bool pick_bank_queues(std::uint64_t c, bool second = false, bool first_column = false);
+  [[nodiscard]] std::uint64_t next_legal_cycle(std::uint64_t c) noexcept;
+  bool move_transaction();
+  [[nodiscard]] bool movable_exists() const noexcept;
+  // The write mode (and dramsim3 drain count) the next update_write_mode() would set.
+  [[nodiscard]] bool next_write_mode(std::uint64_t& drain_left) const noexcept {
+    return drain_.next(read_q_.size(), write_q_.size(), bank_queues_.total() == 0 && act_q_.empty(), drain_left);
+  }
+  void update_write_mode() noexcept {
+    drain_.update(read_q_.size(), write_q_.size(), bank_queues_.total() == 0 && act_q_.empty());
+  }
+  [[nodiscard]] bool movable_exists(bool write_mode) const noexcept { return bank_queues_.movable(write_mode); }
+  // Whether a request just queued can change what the next step does (else no wake-up is needed for it).
+  [[nodiscard]] bool arrival_matters() const noexcept;
+
+  std::uint32_t alloc_slot();
+  void free_slot(std::uint32_t s) { free_.push_back(s); --live_; }
+  void queue_freed();
+
+  DramController& owner_;
+  const DramSpec& spec_;
+  DramCounters k_;
+  Picoseconds tck_;
+  dram::TimingState timing_;
+  std::uint32_t banks_per_rank_;
+  bool per_bank_, promote_;
+  std::uint32_t read_latency_;  // tCL + tBL
+  dram::WriteDrain drain_;
+  dram::RefreshPolicy refresh_;
+  dram::FrFcfs fr_fcfs_;                  // shared-queue mode (bank_queue_size = 0)
+  dram::BankQueueScheduler bank_queues_;  // per-bank mode (spec.bank_queue_size > 0): DRAMsim3's arbitration
+
+  static constexpr std::uint32_t kNoBurst = std::numeric_limits<std::uint32_t>::max();
+  std::vector<Slot> slots_;
+  std::vector<Burst> bursts_;
+  std::vector<std::uint32_t> free_bursts_;
+  std::vector<std::uint32_t> slot_bank_;  // flat bank of each slot, packed for the transaction-queue scans
+  std::vector<std::uint32_t> free_;
+  std::uint64_t live_ = 0;
+  std::vector<std::uint32_t> bank_waiting_;  // per flat bank: requests queued and not yet served by their column cmd
+  std::uint32_t banks_waiting_ = 0;          // banks with bank_waiting_ > 0
+  std::vector<std::uint32_t> read_q_, write_q_, act_q_;
+  std::uint32_t line_shift_ = 0;  // log2(line_bytes): burst index of an address
+
+  dram::CompletionFifo read_done_, write_done_, forward_done_;
+  std::vector<Initiator*> waiting_;
+  std::vector<Initiator*> retrying_;  // those being called back now (waiting_ collects the ones rejected again)
+  bool retry_scheduled_ = false;
+
+  bool idle_ = true;  // the last step ended with nothing queued (refreshes since then are caught up lazily)
+  std::uint64_t last_step_cycle_ = dram::kNever;  // a channel steps at most once per cycle
+  std::uint64_t wake_cycle_ = dram::kNever;  // the earliest wake-up scheduled and not yet run
+  std::uint64_t wake_seq_ = 0;
+  std::uint64_t wakeups_ = 0;
+  bool run_ahead_ = false;     // inside handle_event(kWake): schedule_wake() only records the cycle
+  // Off with the environment variable TNPU_NO_RUN_AHEAD (benchmarks compare both paths in one process tree).
+  bool run_ahead_enabled_ = std::getenv("TNPU_NO_RUN_AHEAD") == nullptr;
+  bool virtual_wake_ = false;  // wake_cycle_ is recorded but not (yet) a kernel event
+  // Verification mode (environment variable TNPU_DRAM_EVERY_CYCLE): step every cycle while work is queued, as a
+  // cycle-driven simulator does. Tests assert it gives the same results as the event-driven wake-ups.
+  bool every_cycle_ = std::getenv("TNPU_DRAM_EVERY_CYCLE") != nullptr;
+};
+
+}  // namespace tnpu
