@@ -11,7 +11,7 @@ Usage::
 
     python benchmarks/bench_dram.py                    # 1M and 10M, sequential and random, fixed_latency target
     python benchmarks/bench_dram.py --sizes 1000000 --patterns random --format dramsim3 --gzip
-    python benchmarks/bench_dram.py --target dram      # adds the previous path (TNPU_NO_RUN_AHEAD=1) and the ratio
+    python benchmarks/bench_dram.py --target dram      # adds the previous path (no run-ahead) and the ratio
     python benchmarks/bench_dram.py --peers /tmp/peers # side by side with DRAMsim3 and Ramulator 1 (1M requests)
     python benchmarks/bench_dram.py --peers /tmp/peers --sizes 10000000
 
@@ -101,10 +101,10 @@ def _child(mode: str, path: str, target: str) -> None:
 
 def _run_child(mode: str, path: Path, target: str, run_ahead: bool = True) -> dict[str, float]:
     cmd = [sys.executable, __file__, "--child", mode, str(path), "--target", target]
+    if not run_ahead:  # the previous path: every controller wake-up is a kernel event
+        cmd.append("--no-run-ahead")
     # One BLAS thread: numpy's idle OpenBLAS threads would otherwise spin on the shared cores.
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    if not run_ahead:  # the previous path: every controller wake-up is a kernel event
-        env["TNPU_NO_RUN_AHEAD"] = "1"
     done = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
@@ -409,8 +409,11 @@ def main() -> int:
         "--repeat", type=int, default=3, help="--peers: runs per tool, the best is kept (default 3)"
     )
     parser.add_argument("--child", nargs=2, metavar=("MODE", "PATH"), help=argparse.SUPPRESS)
+    parser.add_argument("--no-run-ahead", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
+        if args.no_run_ahead:
+            tnpu._core._testing.set_dram_modes(run_ahead=False)
         _child(args.child[0], args.child[1], args.target)
         return 0
     if args.peers is not None:

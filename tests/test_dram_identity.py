@@ -24,7 +24,7 @@ a_seq_read 337,848 -> 338,076 (338,077), c_rand_read 298,601 -> 299,647 (301,311
 (297,651), f_dma_tile 581,301 -> 581,308 (581,309), e_row_conflict unchanged) and nothing else.
 
 ``test_event_driven_equals_stepping_every_cycle`` checks the property that makes the event-driven controller
-exact: its results equal those of stepping the channel in every cycle while it has work (TNPU_DRAM_EVERY_CYCLE).
+exact: its results equal those of stepping the channel in every cycle while it has work (tnpu._core._testing.set_dram_modes(every_cycle=True)).
 
 There is one replay path (the controller woken by kernel events, as the DMA engine drives it); the speed work
 changed only how the controller computes its decisions, so this test compares that path with the golden run.
@@ -266,8 +266,11 @@ def test_event_driven_equals_stepping_every_cycle(
     # can move, a refresh falls due). Waking it in every cycle instead must not change a single statistic: the
     # cycles it skips are exactly those in which a step would do nothing.
     event_driven, wakeups = _replay(case, tmp_path, bounded=True)
-    monkeypatch.setenv("TNPU_DRAM_EVERY_CYCLE", "1")
-    every_cycle, steps = _replay(case, tmp_path, bounded=True)
+    _core._testing.set_dram_modes(every_cycle=True)
+    try:
+        every_cycle, steps = _replay(case, tmp_path, bounded=True)
+    finally:
+        _core._testing.set_dram_modes(every_cycle=False)
     assert event_driven["pending_events"] == every_cycle["pending_events"] == "0", (
         f"{case['id']} did not finish"
     )

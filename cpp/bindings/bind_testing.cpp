@@ -1,6 +1,7 @@
 // tnpu._core._testing: probe-level modules for kernel tests and benchmarks. Not public API.
 #include <pybind11/stl.h>
 
+#include <optional>
 #include <string>
 #include <tuple>
 #include <unordered_map>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "tnpu/mem/dram/testing_modes.hpp"
 #include "py_simulator.hpp"
 
 namespace tnpu::bindings {
@@ -130,6 +132,22 @@ char* volatile g_leak_sink = nullptr;
 }  // namespace
 
 void bind_testing(py::module_& m) {
+  m.def(
+      "set_dram_modes",
+      [](std::optional<bool> every_cycle, std::optional<bool> run_ahead) {
+        auto& modes = dram::testing_modes();
+        if (every_cycle) modes.every_cycle = *every_cycle;
+        if (run_ahead) modes.run_ahead = *run_ahead;
+      },
+      py::arg("every_cycle") = py::none(), py::arg("run_ahead") = py::none(),
+      "Set the DRAM channel's verification/benchmark modes for channels built from now on (None: unchanged).");
+  m.def(
+      "dram_modes",
+      [] {
+        const auto& modes = dram::testing_modes();
+        return py::dict(py::arg("every_cycle") = modes.every_cycle.load(), py::arg("run_ahead") = modes.run_ahead.load());
+      },
+      "The DRAM channel's verification/benchmark modes: every_cycle (step in every cycle), run_ahead.");
   py::class_<EventRecorder, Module, Ref<EventRecorder>>(m, "EventRecorder")
       .def(py::init([](PySimulator& s, const std::string& name) {
              return Ref<EventRecorder>(&s.sim().make<EventRecorder>(name));

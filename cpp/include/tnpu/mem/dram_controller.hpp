@@ -25,7 +25,7 @@
 //   seen by the next cycle's.
 // - Event-driven: a channel runs only at cycles where something can happen (a command becomes legal, a request
 //   that can move arrives, a refresh falls due); it never steps through idle cycles. The results equal stepping
-//   every cycle (environment variable TNPU_DRAM_EVERY_CYCLE, a verification mode; tests/test_dram_identity.py).
+//   every cycle (tnpu._core._testing.set_dram_modes(every_cycle=True), a verification mode; tests/test_dram_identity.py).
 // - Statistics under the module's name: requests, reads, writes, bytes, rejections, row_hits / row_misses /
 //   row_conflicts (from the first command issued for each request: column = hit, ACT = miss, PRE = conflict),
 //   overlapped_columns (column commands issued while a request to another bank was waiting in the channel),

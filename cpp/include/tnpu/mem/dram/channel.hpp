@@ -7,7 +7,6 @@
 // tnpu/mem/dram_controller.hpp for the contract).
 #include <array>
 #include <cstdint>
-#include <cstdlib>
 #include <limits>
 #include <vector>
 
@@ -16,6 +15,7 @@
 #include "tnpu/mem/dram/completion_fifo.hpp"
 #include "tnpu/mem/dram/fr_fcfs.hpp"
 #include "tnpu/mem/dram/refresh_policy.hpp"
+#include "tnpu/mem/dram/testing_modes.hpp"
 #include "tnpu/mem/dram/timing_state.hpp"
 #include "tnpu/mem/dram/write_drain.hpp"
 #include "tnpu/mem/dram_controller.hpp"
@@ -148,12 +148,12 @@ class DramChannel final : private EventHandler {
   std::uint64_t wake_seq_ = 0;
   std::uint64_t wakeups_ = 0;
   bool run_ahead_ = false;     // inside handle_event(kWake): schedule_wake() only records the cycle
-  // Off with the environment variable TNPU_NO_RUN_AHEAD (benchmarks compare both paths in one process tree).
-  bool run_ahead_enabled_ = std::getenv("TNPU_NO_RUN_AHEAD") == nullptr;
+  // Off with tnpu._core._testing.set_dram_modes(run_ahead=False) (benchmarks compare both paths).
+  bool run_ahead_enabled_ = dram::testing_modes().run_ahead.load();
   bool virtual_wake_ = false;  // wake_cycle_ is recorded but not (yet) a kernel event
-  // Verification mode (environment variable TNPU_DRAM_EVERY_CYCLE): step every cycle while work is queued, as a
-  // cycle-driven simulator does. Tests assert it gives the same results as the event-driven wake-ups.
-  bool every_cycle_ = std::getenv("TNPU_DRAM_EVERY_CYCLE") != nullptr;
+  // Verification mode (tnpu._core._testing.set_dram_modes(every_cycle=True)): step every cycle while work is
+  // queued, as a cycle-driven simulator does. Tests assert it gives the same results as the event-driven wake-ups.
+  bool every_cycle_ = dram::testing_modes().every_cycle.load();
 };
 
 }  // namespace tnpu
