@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tnpu.dram._keys import IgnoredKey, did_you_mean, nearest, summary
+from tnpu.dram._keys import IgnoredKey, did_you_mean, nearest, peer_config
 from tnpu.dram.config import DramConfig
 from tnpu.errors import ConfigError
 
@@ -632,13 +632,4 @@ def read_dramsim3_ini(path: str | Path) -> DramConfig:
                 "and so do we"
             )
     notes = list(dict.fromkeys(r.warnings)) + notes  # a value read twice warns once
-    if ignored:
-        notes.append(summary(ignored, "DRAMsim3"))
-    cfg = DramConfig().replace(
-        **values, source=f"dramsim3:{p}", notes=tuple(notes), ignored_keys=tuple(str(k) for k in ignored)
-    )
-    try:
-        cfg.validate()
-    except ConfigError as exc:
-        raise ConfigError(f"{p}: {exc}") from None
-    return cfg
+    return peer_config(values, p, source=f"dramsim3:{p}", notes=notes, ignored=ignored, peer="DRAMsim3")

@@ -5,6 +5,11 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tnpu.dram.config import DramConfig
+from tnpu.errors import ConfigError
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,3 +77,19 @@ def summary(ignored: list[IgnoredKey], peer: str) -> str:
         f"{len(ignored)} key{'s' if len(ignored) != 1 else ''} of this {peer} file have no effect here "
         f"({kinds}); --verbose lists them"
     )
+
+
+def peer_config(
+    values: dict[str, Any], path: Path, *, source: str, notes: list[str], ignored: list[IgnoredKey], peer: str
+) -> DramConfig:
+    """Build and validate the DramConfig a peer's file gives, with its notes and the one summary of ignored keys."""
+    if ignored:
+        notes = [*notes, summary(ignored, peer)]
+    cfg = DramConfig().replace(
+        **values, source=source, notes=tuple(notes), ignored_keys=tuple(str(k) for k in ignored)
+    )
+    try:
+        cfg.validate()
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    return cfg

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tnpu.dram._keys import IgnoredKey, did_you_mean, summary
+from tnpu.dram._keys import IgnoredKey, did_you_mean, peer_config
 from tnpu.dram._ramulator1_tables import TABLES
 from tnpu.dram.config import DramConfig
 from tnpu.errors import ConfigError
@@ -390,13 +390,4 @@ def read_ramulator1_cfg(path: str | Path) -> DramConfig:
         for key, (_, line) in kv.items()
         if key in _OUTSIDE_DRAM_MODE
     ]
-    if ignored:
-        notes.append(summary(ignored, "Ramulator 1"))
-    cfg = DramConfig().replace(
-        **values, source=f"ramulator1:{p}", notes=tuple(notes), ignored_keys=tuple(str(k) for k in ignored)
-    )
-    try:
-        cfg.validate()
-    except ConfigError as exc:
-        raise ConfigError(f"{p}: {exc}") from None
-    return cfg
+    return peer_config(values, p, source=f"ramulator1:{p}", notes=notes, ignored=ignored, peer="Ramulator 1")
