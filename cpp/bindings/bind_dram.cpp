@@ -10,6 +10,7 @@
 #include "py_simulator.hpp"
 #include "tnpu/error.hpp"
 #include "tnpu/mem/address_map.hpp"
+#include "tnpu/mem/dram/policies.hpp"
 #include "tnpu/mem/dram_controller.hpp"
 #include "tnpu/mem/dram_spec.hpp"
 #include "tnpu/mem/dram_timing.hpp"
@@ -80,6 +81,7 @@ void bind_dram(py::module_& m) {
   TNPU_FIELD(read_queue_size);
   TNPU_FIELD(write_queue_size);
   TNPU_FIELD(bank_queue_size);
+  TNPU_FIELD(scheduler);
   TNPU_FIELD(page_policy);
   TNPU_FIELD(refresh_policy);
   TNPU_FIELD(refresh_precharge);
@@ -95,6 +97,32 @@ void bind_dram(py::module_& m) {
 
   m.def("dram_standard_names", &dram_standard_names, "Standards with a timing-rule table.");
   m.def("dram_address_mapping_names", &address_mapping_names, "Named address mappings and their field strings.");
+  m.def(
+      "dram_policy_registries",
+      [] {
+        const auto rows = [](const auto& registry) {
+          py::list out;
+          for (const EntryInfo& e : registry.describe()) {
+            py::list params;
+            for (const ParamInfo& p : e.params) {
+              params.append(py::dict(py::arg("name") = p.name, py::arg("unit") = p.unit,
+                                     py::arg("default") = p.default_value, py::arg("description") = p.description));
+            }
+            out.append(py::dict(py::arg("name") = e.name, py::arg("description") = e.description,
+                                py::arg("params") = params));
+          }
+          return out;
+        };
+        py::dict d;
+        d[py::str(dram::scheduler_registry().area())] = rows(dram::scheduler_registry());
+        d[py::str(dram::row_policy_registry().area())] = rows(dram::row_policy_registry());
+        d[py::str(dram::refresh_policy_registry().area())] = rows(dram::refresh_policy_registry());
+        d[py::str(dram::refresh_precharge_registry().area())] = rows(dram::refresh_precharge_registry());
+        d[py::str(dram::write_drain_registry().area())] = rows(dram::write_drain_registry());
+        return d;
+      },
+      "The DRAM channel's registered policies: {area: [{name, description, params: [{name, unit, default, "
+      "description}]}]} (DramSpec fields scheduler, page_policy, refresh_policy, refresh_precharge, write_drain).");
   m.def(
       "dram_timing_rules",
       [](const DramSpec& s) {
