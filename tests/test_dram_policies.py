@@ -49,8 +49,12 @@ def test_unknown_name_lists_the_known_ones_and_the_nearest() -> None:
         ConfigError, match=r"dram\.page_policy: unknown DRAM row policy 'closd' .*did you mean 'closed'"
     ):
         DramConfig(page_policy="closd").validate()
-    with pytest.raises(ConfigError, match=r"dram\.scheduler: unknown DRAM scheduler 'frfcfs'.*fr_fcfs"):
+    with pytest.raises(ConfigError, match=r"dram\.scheduler: unknown DRAM scheduler 'frfcfs'.*'fr_fcfs'\?"):
         DramConfig(scheduler="frfcfs").validate()
+    with pytest.raises(
+        ConfigError, match=r"known: auto, fr_fcfs, per_bank_round_robin.*did you mean 'auto'\?"
+    ):
+        DramConfig(scheduler="autoo").validate()
 
 
 def test_scheduler_must_agree_with_bank_queue_size() -> None:

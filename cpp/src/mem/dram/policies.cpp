@@ -2,6 +2,7 @@
 #include "tnpu/mem/dram/policies.hpp"
 
 #include <string>
+#include <vector>
 
 #include "tnpu/error.hpp"
 #include "tnpu/mem/dram_spec.hpp"
@@ -93,8 +94,13 @@ Policies resolve_policies(const DramSpec& spec) {
   } else {
     const auto* e = scheduler_registry().find(spec.scheduler);
     if (e == nullptr) {
-      throw ConfigError(scheduler_registry().unknown_message(spec.scheduler, "dram.scheduler") +
-                        " (or 'auto': per_bank_round_robin when bank_queue_size > 0, else fr_fcfs)");
+      std::vector<std::string> known{std::string(kSchedulerAuto)};
+      for (const auto& n : scheduler_registry().names()) known.push_back(n);
+      std::string msg = "dram.scheduler: unknown DRAM scheduler '" + spec.scheduler + "' (known: ";
+      for (std::size_t i = 0; i < known.size(); ++i) msg += (i ? ", " : "") + known[i];
+      msg += "; auto: per_bank_round_robin when bank_queue_size > 0, else fr_fcfs)";
+      if (const auto near = nearest_name(spec.scheduler, known); !near.empty()) msg += "; did you mean '" + near + "'?";
+      throw ConfigError(msg);
     }
     p.scheduler = e->factory;
     if (p.scheduler == SchedulerKind::kPerBankRoundRobin && spec.bank_queue_size == 0) {
