@@ -14,15 +14,15 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tnpu/layer_kind.hpp"
 #include "tnpu/phase.hpp"
 
 namespace tnpu::workload {
 
 using tnpu::Phase;  // one Phase enum for workloads, schedulers and the accelerator (tnpu/phase.hpp)
 using tnpu::phase_name;
-inline constexpr std::int64_t kNumPhases = 4;
-// conv, linear, maxpool, avgpool, relu, batchnorm, add, flatten, loss, activation, concat (tnpu.workloads.LayerKind)
-inline constexpr std::int64_t kNumLayerKinds = 11;
+inline constexpr std::int64_t kNumPhases = kPhaseCount;
+using tnpu::kNumLayerKinds;  // tnpu/layer_kind.hpp
 
 
 struct TaskRecord {
