@@ -83,6 +83,26 @@ void bind_enums(py::module_& m) {
     kinds.value(name.c_str(), static_cast<LayerKind>(i));
   }
   kinds.finalize();
+  // The text form used in traces, tables and JSON: kind.label ("conv") and LayerKind.from_label("conv").
+  py::object type = m.attr("LayerKind");
+  py::object builtins = py::module_::import("builtins");
+  type.attr("label") = builtins.attr("property")(
+      py::cpp_function([](LayerKind k) { return std::string(layer_kind_label(k)); }), py::none(), py::none(),
+      "Lower-case name used in traces, tables and JSON (\"conv\", \"linear\", ...).");
+  type.attr("from_label") = builtins.attr("staticmethod")(py::cpp_function(
+      [](const std::string& text) {
+        std::string t = text;
+        const auto first = t.find_first_not_of(" \t\r\n"), last = t.find_last_not_of(" \t\r\n");
+        t = first == std::string::npos ? std::string() : t.substr(first, last - first + 1);
+        for (auto& ch : t) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        std::string valid;
+        for (std::uint32_t i = 0; i < kNumLayerKinds; ++i) {
+          if (kLayerKindLabels[i] == t) return static_cast<LayerKind>(i);
+          valid += (i ? ", " : "") + std::string(kLayerKindLabels[i]);
+        }
+        throw py::value_error("unknown layer kind '" + text + "' (expected one of: " + valid + ")");
+      },
+      py::arg("text"), "Parse a label (any case); raise ValueError listing the valid labels."));
 }
 
 void bind_workload(py::module_& m) {

@@ -5,32 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tnpu.errors import ConfigError
-from tnpu.workloads.layers import (
-    NETWORK_INPUT,
-    Activation,
-    Add,
-    AvgPool2d,
-    BatchNorm2d,
-    Concat,
-    Conv2d,
-    Flatten,
-    Layer,
-    Linear,
-    MaxPool2d,
-    ReLU,
-    Shape,
-    SoftmaxCrossEntropy,
-    _fmt,
-    _pair,
-    _Pool2d,
-)
+from tnpu.workloads import layers as lay
 from tnpu.workloads.network import Network
 
 
 class NetworkBuilder:
     """Builds a :class:`Network` layer by layer, tracking shapes: each method appends one layer and returns its name.
 
-    A layer reads the previous layer's output unless ``src`` names another layer (or :data:`NETWORK_INPUT`).
+    A layer reads the previous layer's output unless ``src`` names another layer (or :data:`lay.NETWORK_INPUT`).
 
     Examples
     --------
@@ -51,12 +33,12 @@ class NetworkBuilder:
                 f"network '{name}': input shape must be three positive numbers (C, H, W), got {shape}"
             )
         self.name = name
-        self.input_shape: Shape = (shape[0], shape[1], shape[2])
-        self.layers: list[Layer] = []
-        self._shapes: dict[str, Shape] = {NETWORK_INPUT: self.input_shape}
-        self.last = NETWORK_INPUT
+        self.input_shape: lay.Shape = (shape[0], shape[1], shape[2])
+        self.layers: list[lay.Layer] = []
+        self._shapes: dict[str, lay.Shape] = {lay.NETWORK_INPUT: self.input_shape}
+        self.last = lay.NETWORK_INPUT
 
-    def shape(self, name: str | None = None) -> Shape:
+    def shape(self, name: str | None = None) -> lay.Shape:
         """Output shape of layer ``name`` (default: the last one added)."""
         key = self.last if name is None else name
         try:
@@ -64,7 +46,7 @@ class NetworkBuilder:
         except KeyError:
             raise ConfigError(f"network '{self.name}': no layer '{key}' to read from") from None
 
-    def add_layer(self, layer: Layer) -> str:
+    def add_layer(self, layer: lay.Layer) -> str:
         """Append an already-built layer."""
         if layer.name in self._shapes:
             raise ConfigError(f"network '{self.name}': layer name '{layer.name}' is used twice or reserved")
@@ -73,7 +55,7 @@ class NetworkBuilder:
         self.last = layer.name
         return layer.name
 
-    def _src(self, src: str | None) -> tuple[tuple[str], Shape]:
+    def _src(self, src: str | None) -> tuple[tuple[str], lay.Shape]:
         key = self.last if src is None else src
         return (key,), self.shape(key)
 
@@ -90,33 +72,33 @@ class NetworkBuilder:
         bias: bool = True,
         src: str | None = None,
     ) -> str:
-        """Append a :class:`Conv2d`."""
+        """Append a :class:`lay.Conv2d`."""
         inputs, shape = self._src(src)
         return self.add_layer(
-            Conv2d(
+            lay.Conv2d(
                 name=name,
                 inputs=inputs,
                 in_shape=shape,
                 out_channels=out_channels,
-                kernel=_pair(kernel, "kernel", name),
-                stride=_pair(stride, "stride", name),
-                padding=_pair(padding, "padding", name),
-                dilation=_pair(dilation, "dilation", name),
+                kernel=lay._pair(kernel, "kernel", name),
+                stride=lay._pair(stride, "stride", name),
+                padding=lay._pair(padding, "padding", name),
+                dilation=lay._pair(dilation, "dilation", name),
                 groups=groups,
                 bias=bias,
             )
         )
 
     def linear(self, name: str, out_features: int, *, bias: bool = True, src: str | None = None) -> str:
-        """Append a :class:`Linear`."""
+        """Append a :class:`lay.Linear`."""
         inputs, shape = self._src(src)
         return self.add_layer(
-            Linear(name=name, inputs=inputs, in_shape=shape, out_features=out_features, bias=bias)
+            lay.Linear(name=name, inputs=inputs, in_shape=shape, out_features=out_features, bias=bias)
         )
 
     def _pool(
         self,
-        cls: type[_Pool2d],
+        cls: type[lay._Pool2d],
         *,
         name: str,
         kernel: int | Sequence[int],
@@ -126,15 +108,15 @@ class NetworkBuilder:
         src: str | None,
     ) -> str:
         inputs, shape = self._src(src)
-        k = _pair(kernel, "kernel", name)
+        k = lay._pair(kernel, "kernel", name)
         return self.add_layer(
             cls(
                 name=name,
                 inputs=inputs,
                 in_shape=shape,
                 kernel=k,
-                stride=k if stride is None else _pair(stride, "stride", name),
-                padding=_pair(padding, "padding", name),
+                stride=k if stride is None else lay._pair(stride, "stride", name),
+                padding=lay._pair(padding, "padding", name),
                 ceil_mode=ceil_mode,
             )
         )
@@ -149,9 +131,15 @@ class NetworkBuilder:
         ceil_mode: bool = False,
         src: str | None = None,
     ) -> str:
-        """Append a :class:`MaxPool2d` (stride defaults to the kernel)."""
+        """Append a :class:`lay.MaxPool2d` (stride defaults to the kernel)."""
         return self._pool(
-            MaxPool2d, name=name, kernel=kernel, stride=stride, padding=padding, ceil_mode=ceil_mode, src=src
+            lay.MaxPool2d,
+            name=name,
+            kernel=kernel,
+            stride=stride,
+            padding=padding,
+            ceil_mode=ceil_mode,
+            src=src,
         )
 
     def avgpool(
@@ -164,37 +152,43 @@ class NetworkBuilder:
         ceil_mode: bool = False,
         src: str | None = None,
     ) -> str:
-        """Append an :class:`AvgPool2d` (stride defaults to the kernel)."""
+        """Append an :class:`lay.AvgPool2d` (stride defaults to the kernel)."""
         return self._pool(
-            AvgPool2d, name=name, kernel=kernel, stride=stride, padding=padding, ceil_mode=ceil_mode, src=src
+            lay.AvgPool2d,
+            name=name,
+            kernel=kernel,
+            stride=stride,
+            padding=padding,
+            ceil_mode=ceil_mode,
+            src=src,
         )
 
     def global_avgpool(self, name: str, *, src: str | None = None) -> str:
-        """Append an :class:`AvgPool2d` whose window is the whole input (output ``C x 1 x 1``)."""
+        """Append an :class:`lay.AvgPool2d` whose window is the whole input (output ``C x 1 x 1``)."""
         _, h, w = self.shape(src)
         return self.avgpool(name, (h, w), src=src)
 
     def relu(self, name: str, *, max_value: float | None = None, src: str | None = None) -> str:
-        """Append a :class:`ReLU` (``max_value=6`` for ReLU6)."""
+        """Append a :class:`lay.ReLU` (``max_value=6`` for ReLU6)."""
         inputs, shape = self._src(src)
-        return self.add_layer(ReLU(name=name, inputs=inputs, in_shape=shape, max_value=max_value))
+        return self.add_layer(lay.ReLU(name=name, inputs=inputs, in_shape=shape, max_value=max_value))
 
     def batchnorm(self, name: str, *, src: str | None = None) -> str:
-        """Append a :class:`BatchNorm2d`."""
+        """Append a :class:`lay.BatchNorm2d`."""
         inputs, shape = self._src(src)
-        return self.add_layer(BatchNorm2d(name=name, inputs=inputs, in_shape=shape))
+        return self.add_layer(lay.BatchNorm2d(name=name, inputs=inputs, in_shape=shape))
 
     def add(self, name: str, *srcs: str) -> str:
-        """Append an :class:`Add` of the named layers' outputs (which must have equal shapes)."""
+        """Append an :class:`lay.Add` of the named layers' outputs (which must have equal shapes)."""
         if len(srcs) < 2:
             raise ConfigError(f"layer '{name}': an add needs at least two inputs, got {list(srcs)}")
         shapes = [self.shape(s) for s in srcs]
         for s, sh in zip(srcs[1:], shapes[1:], strict=True):
             if sh != shapes[0]:
                 raise ConfigError(
-                    f"layer '{name}': cannot add '{srcs[0]}' ({_fmt(shapes[0])}) and '{s}' ({_fmt(sh)}): shapes differ"
+                    f"layer '{name}': cannot add '{srcs[0]}' ({lay._fmt(shapes[0])}) and '{s}' ({lay._fmt(sh)}): shapes differ"
                 )
-        return self.add_layer(Add(name=name, inputs=tuple(srcs), in_shape=shapes[0]))
+        return self.add_layer(lay.Add(name=name, inputs=tuple(srcs), in_shape=shapes[0]))
 
     def activation(
         self,
@@ -204,38 +198,38 @@ class NetworkBuilder:
         bounds: tuple[float, float] | None = None,
         src: str | None = None,
     ) -> str:
-        """Append an :class:`Activation` (``function``: a key of :data:`ACTIVATIONS`)."""
+        """Append an :class:`lay.Activation` (``function``: a key of :data:`ACTIVATIONS`)."""
         inputs, shape = self._src(src)
         return self.add_layer(
-            Activation(name=name, inputs=inputs, in_shape=shape, function=function, bounds=bounds)
+            lay.Activation(name=name, inputs=inputs, in_shape=shape, function=function, bounds=bounds)
         )
 
     def concat(self, name: str, *srcs: str) -> str:
-        """Append a :class:`Concat` of the named layers' outputs along their channels (equal height and width)."""
+        """Append a :class:`lay.Concat` of the named layers' outputs along their channels (equal height and width)."""
         if len(srcs) < 2:
             raise ConfigError(f"layer '{name}': a concat needs at least two inputs, got {list(srcs)}")
         shapes = [self.shape(s) for s in srcs]
         for s, sh in zip(srcs[1:], shapes[1:], strict=True):
             if sh[1:] != shapes[0][1:]:
                 raise ConfigError(
-                    f"layer '{name}': cannot concatenate '{srcs[0]}' ({_fmt(shapes[0])}) and '{s}' ({_fmt(sh)}):"
+                    f"layer '{name}': cannot concatenate '{srcs[0]}' ({lay._fmt(shapes[0])}) and '{s}' ({lay._fmt(sh)}):"
                     " heights or widths differ"
                 )
         return self.add_layer(
-            Concat(
+            lay.Concat(
                 name=name, inputs=tuple(srcs), in_shape=shapes[0], in_channels=tuple(sh[0] for sh in shapes)
             )
         )
 
     def flatten(self, name: str, *, src: str | None = None) -> str:
-        """Append a :class:`Flatten`."""
+        """Append a :class:`lay.Flatten`."""
         inputs, shape = self._src(src)
-        return self.add_layer(Flatten(name=name, inputs=inputs, in_shape=shape))
+        return self.add_layer(lay.Flatten(name=name, inputs=inputs, in_shape=shape))
 
     def loss(self, name: str = "loss", *, src: str | None = None) -> str:
-        """Append the :class:`SoftmaxCrossEntropy` loss."""
+        """Append the :class:`lay.SoftmaxCrossEntropy` loss."""
         inputs, shape = self._src(src)
-        return self.add_layer(SoftmaxCrossEntropy(name=name, inputs=inputs, in_shape=shape))
+        return self.add_layer(lay.SoftmaxCrossEntropy(name=name, inputs=inputs, in_shape=shape))
 
     def build(self) -> Network:
         """Return the network (validated)."""

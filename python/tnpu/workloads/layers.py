@@ -47,27 +47,11 @@ NETWORK_INPUT = "input"
 #: An activation shape per sample: (channels, height, width). A flat vector of F features is (F, 1, 1).
 Shape = tuple[int, int, int]
 
-#: Training phase of a task (``FP``, ``BP``, ``GD``, ``WU``): an ``enum.IntEnum`` defined in C++.
-Phase = _core.Phase
-#: Layer type code, as stored in task arrays and compute traces: an ``enum.IntEnum`` defined in C++;
-#: ``kind.label`` is the lower-case text form and ``LayerKind.from_label(text)`` parses it.
-LayerKind = _core.LayerKind
-
-
-def _label(kind: Any) -> str:
-    return str(kind.name).lower()
-
-
-def _from_label(text: str) -> Any:
-    try:
-        return LayerKind[text.strip().upper()]
-    except KeyError:
-        valid = ", ".join(k.label for k in LayerKind)
-        raise ValueError(f"unknown layer kind '{text}' (expected one of: {valid})") from None
-
-
-LayerKind.label = property(_label, doc="Lower-case name used in traces, tables and JSON (``conv``, ``linear``...).")
-LayerKind.from_label = staticmethod(_from_label)
+# Phase (training phase of a task: FP, BP, GD, WU) and LayerKind (the layer type code in task arrays and compute
+# traces; ``kind.label`` is its lower-case text form and ``LayerKind.from_label(text)`` parses it) are enum.IntEnums
+# defined in C++ (tnpu/phase.hpp, tnpu/layer_kind.hpp) and exported by the bindings; they are re-exported here.
+from tnpu._core import LayerKind as LayerKind  # noqa: PLC0414
+from tnpu._core import Phase as Phase  # noqa: PLC0414
 
 
 def as_phase(phase: Phase | int | str) -> Phase:
@@ -84,7 +68,9 @@ def as_phase(phase: Phase | int | str) -> Phase:
 #: Element-wise activations other than ReLU: operations per element of FP and of BP, and what BP needs from FP
 #: (``"X"``: the input, kept; ``"Y"``: the output, kept; ``"mask"``: one bit per element, written by FP). Read from
 #: C++ (``kActivations``).
-ACTIVATIONS: dict[str, tuple[int, int, str]] = {name: (fp, bp, need) for name, fp, bp, need in _core.activations()}
+ACTIVATIONS: dict[str, tuple[int, int, str]] = {
+    name: (fp, bp, need) for name, fp, bp, need in _core.activations()
+}
 _ACTIVATION_INDEX = {name: i for i, name in enumerate(ACTIVATIONS)}
 
 
@@ -122,6 +108,25 @@ def _pair(value: int | Sequence[int], what: str, layer: str) -> tuple[int, int]:
 
 def _fmt(shape: Shape) -> str:
     return "x".join(str(d) for d in shape)
+
+
+def _set_pairs(layer: Layer, fields: Sequence[tuple[str, int]]) -> None:
+    """Turn each ``(field, lowest value)`` of a frozen layer into a pair of numbers and check its bounds."""
+    for what, low in fields:
+        pair = _pair(getattr(layer, what), what, layer.name)
+        if any(int(v) < low for v in pair):
+            raise ConfigError(
+                f"layer '{layer.name}': {what} must be a pair of numbers >= {low}, got {pair!r}"
+            )
+        object.__setattr__(layer, what, pair)
+
+
+def _window_fields(
+    kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int]
+) -> dict[str, Any]:
+    """Return the window fields of a ``LayerDesc`` (conv and pooling)."""
+    (r, s), (sh, sw), (ph, pw) = kernel, stride, padding
+    return {"r": r, "s": s, "stride_h": sh, "stride_w": sw, "pad_h": ph, "pad_w": pw}
 
 
 def _operands(items: list[tuple[str, int, bool]]) -> list[Operand]:
@@ -164,10 +169,20 @@ class Layer:
 
     def desc(self) -> Any:
         """Return the ``tnpu._core.LayerDesc`` of this layer (per sample), from which C++ computes its costs."""
-        c, h, w = self.in_shape
-        return _core.LayerDesc(
-            self.kind, c=int(c), h=int(h), w=int(w), inputs=len(self.inputs), **self._desc_fields()
-        )
+        cached = self.__dict__.get("_desc")
+        if cached is None:
+            c, h, w = self.in_shape
+            cached = _core.LayerDesc(
+                self.kind, c=int(c), h=int(h), w=int(w), inputs=len(self.inputs), **self._desc_fields()
+            )
+            self.__dict__["_desc"] = cached  # a cache beside the frozen fields (not part of eq, hash or repr)
+        return cached
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the fields only (the cached ``LayerDesc`` is rebuilt on demand)."""
+        state = dict(self.__dict__)
+        state.pop("_desc", None)
+        return state
 
     def _cost(self, phase: Phase | int | str, batch: int) -> tuple[int, ...]:
         return tuple(_core.layer_cost(self.desc(), int(as_phase(phase)), int(batch), 4))
@@ -275,16 +290,7 @@ class Conv2d(_GemmLayer):
     def __post_init__(self) -> None:
         Layer.__post_init__(self)
         n = self.name
-        for what in ("kernel", "stride", "padding", "dilation"):
-            object.__setattr__(self, what, _pair(getattr(self, what), what, n))
-        for what, pair, low in (
-            ("kernel", self.kernel, 1),
-            ("stride", self.stride, 1),
-            ("padding", self.padding, 0),
-            ("dilation", self.dilation, 1),
-        ):
-            if len(pair) != 2 or any(int(v) < low for v in pair):
-                raise ConfigError(f"layer '{n}': {what} must be a pair of numbers >= {low}, got {pair!r}")
+        _set_pairs(self, (("kernel", 1), ("stride", 1), ("padding", 0), ("dilation", 1)))
         c = self.in_shape[0]
         if self.out_channels <= 0:
             raise ConfigError(f"layer '{n}': out_channels must be positive, got {self.out_channels}")
@@ -301,17 +307,11 @@ class Conv2d(_GemmLayer):
             )
 
     def _desc_fields(self) -> dict[str, Any]:
-        (r, s), (sh, sw), (ph, pw), (dh, dw) = self.kernel, self.stride, self.padding, self.dilation
         return {
+            **_window_fields(self.kernel, self.stride, self.padding),
             "k": int(self.out_channels),
-            "r": r,
-            "s": s,
-            "stride_h": sh,
-            "stride_w": sw,
-            "pad_h": ph,
-            "pad_w": pw,
-            "dilation_h": dh,
-            "dilation_w": dw,
+            "dilation_h": self.dilation[0],
+            "dilation_w": self.dilation[1],
             "groups": int(self.groups),
             "bias": bool(self.bias),
         }
@@ -413,8 +413,10 @@ class Linear(_GemmLayer):
 
 @dataclass(frozen=True, kw_only=True)
 class _Pool2d(Layer):
-    """Pooling. FP: one operation per window element per output; BP: one per output gradient. Output size with
-    PyTorch's floor/ceil rule (a ceil window must start inside the input)."""
+    """Pooling: FP costs one operation per window element per output, BP one per output gradient.
+
+    The output size follows PyTorch's floor/ceil rule (a ceil window must start inside the input).
+    """
 
     kernel: tuple[int, int]
     stride: tuple[int, int]
@@ -423,17 +425,7 @@ class _Pool2d(Layer):
 
     def __post_init__(self) -> None:
         Layer.__post_init__(self)
-        for what in ("kernel", "stride", "padding"):
-            object.__setattr__(self, what, _pair(getattr(self, what), what, self.name))
-        for what, pair, low in (
-            ("kernel", self.kernel, 1),
-            ("stride", self.stride, 1),
-            ("padding", self.padding, 0),
-        ):
-            if len(pair) != 2 or any(int(v) < low for v in pair):
-                raise ConfigError(
-                    f"layer '{self.name}': {what} must be a pair of numbers >= {low}, got {pair!r}"
-                )
+        _set_pairs(self, (("kernel", 1), ("stride", 1), ("padding", 0)))
         if any(2 * p > k for p, k in zip(self.padding, self.kernel, strict=True)):
             raise ConfigError(
                 f"layer '{self.name}': padding {self.padding} exceeds half the kernel {self.kernel}"
@@ -446,16 +438,7 @@ class _Pool2d(Layer):
             )
 
     def _desc_fields(self) -> dict[str, Any]:
-        (r, s), (sh, sw), (ph, pw) = self.kernel, self.stride, self.padding
-        return {
-            "r": r,
-            "s": s,
-            "stride_h": sh,
-            "stride_w": sw,
-            "pad_h": ph,
-            "pad_w": pw,
-            "ceil_mode": bool(self.ceil_mode),
-        }
+        return {**_window_fields(self.kernel, self.stride, self.padding), "ceil_mode": bool(self.ceil_mode)}
 
     def describe(self) -> str:
         """E.g. ``96x55x55 -> 96x27x27 3x3/s2``."""
@@ -483,8 +466,11 @@ class AvgPool2d(_Pool2d):
 
 @dataclass(frozen=True, kw_only=True)
 class ReLU(Layer):
-    """Rectified linear unit, optionally clipped (``max_value=6`` for ReLU6). BP needs the stashed sign mask (one bit
-    per element; a clipped ReLU stores one byte, as telling clipping apart needs two bits' worth)."""
+    """Rectified linear unit, optionally clipped (``max_value=6`` for ReLU6).
+
+    BP needs the stashed sign mask: one bit per element (a clipped ReLU stores one byte, as telling clipping apart
+    needs two bits' worth).
+    """
 
     kind: ClassVar[LayerKind] = LayerKind.RELU
     max_value: float | None = None
@@ -541,8 +527,10 @@ class BatchNorm2d(Layer):
 
 @dataclass(frozen=True, kw_only=True)
 class Add(Layer):
-    """Element-wise sum of two or more inputs of the same shape (residual connection). FP: one add per element per
-    extra input; BP: gradients are copies (none)."""
+    """Element-wise sum of two or more inputs of the same shape (residual connection).
+
+    FP costs one add per element per extra input; BP none (the gradients are copies).
+    """
 
     kind: ClassVar[LayerKind] = LayerKind.ADD
 
@@ -622,29 +610,5 @@ class SoftmaxCrossEntropy(Layer):
 
 # The network and its builder live in their own modules; importing them here keeps ``tnpu.workloads.layers.Network``
 # and ``NetworkBuilder`` working.
-from tnpu.workloads.network import Network  # noqa: E402
-from tnpu.workloads.builder import NetworkBuilder  # noqa: E402
-
-__all__ = [
-    "ACTIVATIONS",
-    "NETWORK_INPUT",
-    "Activation",
-    "Add",
-    "AvgPool2d",
-    "BatchNorm2d",
-    "Concat",
-    "Conv2d",
-    "Flatten",
-    "Layer",
-    "LayerKind",
-    "Linear",
-    "MaxPool2d",
-    "Network",
-    "NetworkBuilder",
-    "Operand",
-    "Phase",
-    "ReLU",
-    "Shape",
-    "SoftmaxCrossEntropy",
-    "as_phase",
-]
+from tnpu.workloads.builder import NetworkBuilder as NetworkBuilder  # noqa: PLC0414 (a re-export)
+from tnpu.workloads.network import Network as Network  # noqa: PLC0414 (a re-export)
