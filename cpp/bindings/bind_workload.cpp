@@ -6,13 +6,14 @@
 
 #include <cctype>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "bindings.hpp"
 #include "tnpu/error.hpp"
 #include "tnpu/workload/layer_costs.hpp"
-#include "tnpu/workload/task_graph.hpp"
+#include "tnpu/workload/task_records.hpp"
 
 namespace tnpu::bindings {
 
@@ -215,9 +216,9 @@ void bind_workload(py::module_& m) {
       "(the task records' GEMM), macs, vector_ops, bytes_in, bytes_out; (layers,) for stash_bytes and params; "
       "(layers, 3) for out_shape.");
 
-  using workload::TaskGraph;
-  py::class_<TaskGraph>(m, "TaskGraph",
-                        "A validated training task graph (tasks plus dependencies); built from int64 columns.")
+  py::class_<TaskSet>(m, "TaskGraph",
+                      "A validated training task graph (tasks plus dependencies), built from int64 record columns: "
+                      "the TaskSet the schedulers run, positions in the records' order.")
       .def(py::init([](const I64Array& id, const I64Array& instance, const I64Array& phase, const I64Array& layer,
                        const I64Array& layer_kind, const I64Array& gm, const I64Array& gn, const I64Array& gk,
                        const I64Array& macs, const I64Array& bytes_in, const I64Array& bytes_out,
@@ -233,43 +234,50 @@ void bind_workload(py::module_& m) {
                                            cols[7], cols[8], cols[9], cols[10], cols[11], cols[12]};
              const auto offsets = column(dep_offsets, "dep_offsets");
              const auto ids = column(dep_ids, "dep_ids");
-             // Safe to release: the columns are C++ copies, and the constructor touches no Python object.
+             // Safe to release: the columns are C++ copies, and the checks touch no Python object.
              py::gil_scoped_release release;
-             return TaskGraph(c, offsets, ids);
+             return workload::task_set_from_records(c, offsets, ids);
            }),
            py::arg("id"), py::arg("instance"), py::arg("phase"), py::arg("layer"), py::arg("layer_kind"),
            py::arg("m"), py::arg("n"), py::arg("k"), py::arg("macs"), py::arg("bytes_in"), py::arg("bytes_out"),
            py::arg("start_cycle"), py::arg("end_cycle"), py::arg("dep_offsets"), py::arg("dep_ids"))
-      .def("__len__", &TaskGraph::size)
-      .def_property_readonly("num_dependencies", &TaskGraph::num_dependencies)
+      .def("__len__", &TaskSet::size)
+      .def_property_readonly("num_dependencies", [](const TaskSet& g) { return g.dep_ids.size(); })
       .def(
           "deps",
-          [](const TaskGraph& g, std::size_t position) {
-            const auto d = g.deps(position);
-            return std::vector<std::uint32_t>(d.begin(), d.end());
+          [](const TaskSet& g, std::size_t position) {
+            if (position >= g.size()) throw py::index_error("task position out of range");
+            return std::vector<std::uint32_t>(g.dep_ids.begin() + static_cast<std::ptrdiff_t>(g.dep_offsets[position]),
+                                              g.dep_ids.begin() +
+                                                  static_cast<std::ptrdiff_t>(g.dep_offsets[position + 1]));
           },
           py::arg("position"), "Positions of the tasks that the task at `position` depends on.")
       .def(
           "dependents",
-          [](const TaskGraph& g, std::size_t position) {
-            const auto d = g.dependents(position);
-            return std::vector<std::uint32_t>(d.begin(), d.end());
+          [](const TaskSet& g, std::size_t position) {
+            if (position >= g.size()) throw py::index_error("task position out of range");
+            std::vector<std::uint64_t> offsets;
+            std::vector<std::uint32_t> out;
+            g.dependents(offsets, out);
+            return std::vector<std::uint32_t>(out.begin() + static_cast<std::ptrdiff_t>(offsets[position]),
+                                              out.begin() + static_cast<std::ptrdiff_t>(offsets[position + 1]));
           },
           py::arg("position"), "Positions of the tasks that depend on the task at `position`.")
-      .def("position_of", &TaskGraph::position_of, py::arg("id"), "Position of the task with this id, or None.")
       .def(
-          "topological_order", [](const TaskGraph& g) { return to_numpy(g.topological_order()); },
+          "position_of",
+          [](const TaskSet& g, std::int64_t id) -> std::optional<std::size_t> {
+            for (std::size_t i = 0; i < g.size(); ++i) {
+              if (g.id(static_cast<std::uint32_t>(i)) == id) return i;
+            }
+            return std::nullopt;
+          },
+          py::arg("id"), "Position of the task with this id, or None.")
+      .def(
+          "topological_order", [](const TaskSet& g) { return to_numpy(g.topological_order().order); },
           "Positions in a deterministic topological order (smallest ready position first).")
       .def(
-          "depth", [](const TaskGraph& g) { return to_numpy(g.depth()); },
-          "Per task, the number of tasks on the longest dependency chain ending at it.")
-      .def(
-          "macs",
-          [](const TaskGraph& g, int phase) {
-            if (phase < 0 || phase >= workload::kNumPhases) throw ConfigError("phase must be 0..3 (FP, BP, GD, WU)");
-            return g.macs(static_cast<workload::Phase>(phase));
-          },
-          py::arg("phase"), "Total MACs of one phase (0 FP, 1 BP, 2 GD, 3 WU).");
+          "depth", [](const TaskSet& g) { return to_numpy(g.topological_order().depth); },
+          "Per task, the number of tasks on the longest dependency chain ending at it.");
 }
 
 }  // namespace tnpu::bindings

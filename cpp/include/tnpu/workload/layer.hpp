@@ -20,12 +20,12 @@
 
 #include "tnpu/compute/dataflow.hpp"
 #include "tnpu/layer_kind.hpp"
-#include "tnpu/workload/task_graph.hpp"
+#include "tnpu/phase.hpp"
 
 namespace tnpu::workload {
 
 using tnpu::LayerKind;  // a LayerShape is a conv or a linear layer (tnpu/layer_kind.hpp)
-// Phase (FP, BP, GD, WU) and phase_name() come from task_graph.hpp; a GEMM pass is FP, BP or GD (WU is element-wise).
+// Phase (FP, BP, GD, WU) and phase_name() come from tnpu/phase.hpp; a GEMM pass is FP, BP or GD (WU is element-wise).
 
 // "FP", "BP", "GD" (case-insensitive); anything else (WU included) throws ConfigError.
 [[nodiscard]] Phase phase_by_name(std::string_view name);
