@@ -118,7 +118,7 @@ void bind_workload(py::module_& m) {
              check_desc(d);
              return d;
            }),
-           py::arg("kind"), py::kw_only(), py::arg("c"), py::arg("h"), py::arg("w"), py::arg("inputs") = 1,
+           py::arg("kind"), py::arg("c"), py::arg("h"), py::arg("w"), py::arg("inputs") = 1,
            py::arg("k") = 1, py::arg("r") = 1, py::arg("s") = 1, py::arg("stride_h") = 1, py::arg("stride_w") = 1,
            py::arg("pad_h") = 0, py::arg("pad_w") = 0, py::arg("dilation_h") = 1, py::arg("dilation_w") = 1,
            py::arg("groups") = 1, py::arg("ceil_mode") = false, py::arg("bias") = true, py::arg("clipped") = false,

@@ -110,6 +110,29 @@ def _fmt(shape: Shape) -> str:
     return "x".join(str(d) for d in shape)
 
 
+#: The fields of ``tnpu._core.LayerDesc`` after the kind, in its constructor's order, with its defaults.
+_DESC_DEFAULTS: dict[str, Any] = {
+    "c": 1,
+    "h": 1,
+    "w": 1,
+    "inputs": 1,
+    "k": 1,
+    "r": 1,
+    "s": 1,
+    "stride_h": 1,
+    "stride_w": 1,
+    "pad_h": 0,
+    "pad_w": 0,
+    "dilation_h": 1,
+    "dilation_w": 1,
+    "groups": 1,
+    "ceil_mode": False,
+    "bias": True,
+    "clipped": False,
+    "activation": -1,
+}
+
+
 def _set_pairs(layer: Layer, fields: Sequence[tuple[str, int]]) -> None:
     """Turn each ``(field, lowest value)`` of a frozen layer into a pair of numbers and check its bounds."""
     for what, low in fields:
@@ -172,9 +195,11 @@ class Layer:
         cached = self.__dict__.get("_desc")
         if cached is None:
             c, h, w = self.in_shape
-            cached = _core.LayerDesc(
-                self.kind, c=int(c), h=int(h), w=int(w), inputs=len(self.inputs), **self._desc_fields()
-            )
+            fields = {**_DESC_DEFAULTS, "c": int(c), "h": int(h), "w": int(w), "inputs": len(self.inputs)}
+            fields.update(self._desc_fields())
+            if len(fields) != len(_DESC_DEFAULTS):  # a field name not in _DESC_DEFAULTS would shift the others
+                raise AssertionError(f"unknown LayerDesc field in {sorted(set(fields) - set(_DESC_DEFAULTS))}")
+            cached = _core.LayerDesc(self.kind, *fields.values())  # positional: much faster than keywords
             self.__dict__["_desc"] = cached  # a cache beside the frozen fields (not part of eq, hash or repr)
         return cached
 
