@@ -197,8 +197,12 @@ class Layer:
             c, h, w = self.in_shape
             fields = {**_DESC_DEFAULTS, "c": int(c), "h": int(h), "w": int(w), "inputs": len(self.inputs)}
             fields.update(self._desc_fields())
-            if len(fields) != len(_DESC_DEFAULTS):  # a field name not in _DESC_DEFAULTS would shift the others
-                raise AssertionError(f"unknown LayerDesc field in {sorted(set(fields) - set(_DESC_DEFAULTS))}")
+            if len(fields) != len(
+                _DESC_DEFAULTS
+            ):  # a field name not in _DESC_DEFAULTS would shift the others
+                raise AssertionError(
+                    f"unknown LayerDesc field in {sorted(set(fields) - set(_DESC_DEFAULTS))}"
+                )
             cached = _core.LayerDesc(self.kind, *fields.values())  # positional: much faster than keywords
             self.__dict__["_desc"] = cached  # a cache beside the frozen fields (not part of eq, hash or repr)
         return cached
