@@ -293,7 +293,7 @@ def test_conv_bp_macs_are_the_forward_macs_everywhere():
     m, n, k = c5.gemm(Phase.BP)
     assert m * n * k == 1_200_000
     # dX = W^T dY counted one MAC at a time: each dY element (k, p, q) meets each weight (k, c, i, j) whose input
-    # position (p*stride + i - pad, q*stride + j - pad) lies in X
+    # position (p*stride + i - pad, q*stride + j - pad) lies in X (c5 has no padding: all do, as in FP's count)
     (cin, h, w), (kout, p, q), (r, s) = c5.in_shape, c5.out_shape, c5.kernel
     (sh, sw), (ph, pw) = c5.stride, c5.padding
     count = sum(
