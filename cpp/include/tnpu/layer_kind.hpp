@@ -22,9 +22,10 @@ enum class LayerKind : std::uint8_t {
   kConcat = 10,
 };
 
-// Lower-case labels used in traces, tables and JSON, indexed by the enum value.
-inline constexpr std::array<std::string_view, 11> kLayerKindLabels{
-    "conv", "linear", "maxpool", "avgpool", "relu", "batchnorm", "add", "flatten", "loss", "activation", "concat"};
+// Lower-case labels used in traces, tables and JSON, indexed by the enum value. kNumLayerKinds is the length of
+// this list; the static_assert ties it to the enum's last kind (a new kind goes last, here and in the assert).
+inline constexpr auto kLayerKindLabels = std::to_array<std::string_view>(
+    {"conv", "linear", "maxpool", "avgpool", "relu", "batchnorm", "add", "flatten", "loss", "activation", "concat"});
 inline constexpr std::uint32_t kNumLayerKinds = static_cast<std::uint32_t>(kLayerKindLabels.size());
 static_assert(static_cast<std::uint32_t>(LayerKind::kConcat) + 1 == kNumLayerKinds,
               "kLayerKindLabels must list every LayerKind, in enum order");
