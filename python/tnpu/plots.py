@@ -40,7 +40,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tnpu import _core
 from tnpu._optional import optional_import
 from tnpu.errors import ConfigError
 
@@ -49,7 +48,7 @@ if TYPE_CHECKING:
 
     from tnpu.results import Result
 
-PHASES = tuple(p.name for p in _core.Phase)  # "FP", "BP", "GD", "WU": the C++ enum's names
+PHASES = ("FP", "BP", "GD", "WU")
 #: Colour of each phase (colour-blind-safe Okabe-Ito hues).
 PHASE_COLOURS = {"FP": "#0072B2", "BP": "#E69F00", "GD": "#009E73", "WU": "#CC79A7"}
 #: Energy components of :func:`energy_figure` (:func:`tnpu.reproduce.energy_components`), bottom to top.
