@@ -111,26 +111,9 @@ def _fmt(shape: Shape) -> str:
 
 
 #: The fields of ``tnpu._core.LayerDesc`` after the kind, in its constructor's order, with its defaults.
-_DESC_DEFAULTS: dict[str, Any] = {
-    "c": 1,
-    "h": 1,
-    "w": 1,
-    "inputs": 1,
-    "k": 1,
-    "r": 1,
-    "s": 1,
-    "stride_h": 1,
-    "stride_w": 1,
-    "pad_h": 0,
-    "pad_w": 0,
-    "dilation_h": 1,
-    "dilation_w": 1,
-    "groups": 1,
-    "ceil_mode": False,
-    "bias": True,
-    "clipped": False,
-    "activation": -1,
-}
+_DESC_DEFAULTS: dict[str, Any] = {"c": 1, "h": 1, "w": 1, "inputs": 1, "k": 1, "r": 1, "s": 1, "stride_h": 1}
+_DESC_DEFAULTS |= {"stride_w": 1, "pad_h": 0, "pad_w": 0, "dilation_h": 1, "dilation_w": 1, "groups": 1}
+_DESC_DEFAULTS |= {"ceil_mode": False, "bias": True, "clipped": False, "activation": -1}
 
 
 def _set_pairs(layer: Layer, fields: Sequence[tuple[str, int]]) -> None:
