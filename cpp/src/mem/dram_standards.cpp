@@ -131,7 +131,9 @@ std::vector<ParamInfo> ddr_family_params() {
     return ParamInfo{std::string("dram.") + name, "tCK", default_text(v), what};
   };
   return {
-      cyc("burst_length", d.burst_length, "beats per column access (BL); a burst holds the bus BL / data_rate tCK"),
+      {"dram.burst_length", "beats", default_text(d.burst_length),
+       "beats per column access (BL; a burst holds the bus BL / data_rate tCK). Defaults in this list are "
+       "DramSpec's (DDR4-2400); the DRAM presets set each standard's"},
       {"dram.data_rate", "beats/tCK", default_text(d.data_rate), "data beats per memory clock"},
       cyc("tCL", d.tCL, "READ to data"),
       cyc("tCWL", d.tCWL, "WRITE to data"),

@@ -69,9 +69,15 @@ def as_text(areas: list[str]) -> str:
             lines.append("")
         lines.append(f"{area}:")
         width = max(len(e.name) for e in reg[area])
+        # Parameter lists already printed, by the entry that had them: later entries refer to it.
+        shown: dict[tuple[registry.Param, ...], str] = {}
         for e in reg[area]:
             note = "" if e.source == "C++" else f" [{e.source}]"
             lines.append(f"  {e.name:<{width}}  {e.description}{note}")
+            if e.params and e.params in shown:
+                lines.append(f"  {'':<{width}}    parameters as {shown[e.params]}")
+                continue
+            shown.setdefault(e.params, e.name)
             for q in e.params:
                 unit = f" {q.unit}" if q.unit else ""
                 default = f" (default {q.default}{unit})" if q.default != "" else ""
