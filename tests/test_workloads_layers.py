@@ -89,6 +89,9 @@ def test_gemm_product_equals_macs(c, k, g, h, r, s, stride, pad, batch):
     assert (m, n, kk) == (c * g, batch * h * (h + 1), k * r * s)
     if stride == 1 and 2 * pad == r - 1 == s - 1:
         assert m * n * kk == layer.macs(Phase.BP, batch)
+    # its slots are H*W/(P*Q) times the MACs (which are FP's)
+    assert m * n * kk * p * q == layer.macs(Phase.BP, batch) * h * (h + 1)
+    assert layer.macs(Phase.BP, batch) == layer.macs(Phase.FP, batch)
 
 
 def test_layer_shape_record_has_exactly_the_agreed_keys():

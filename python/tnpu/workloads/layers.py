@@ -26,8 +26,8 @@ Conventions
 - MACs of BP and GD equal those of FP (derived in ``layer_costs.hpp``: BP computes ``dX = W^T dY``, one MAC per
   (sample, filter, channel, kernel position, output position) tuple, as FP). For a convolution the implicit-GEMM
   shape of BP given by :meth:`Conv2d.gemm` is the dense one over the zero-padded, zero-inserted ``dY``
-  (``M = C, N = B*H*W, K = K_out*R*S/groups``), whose product ``M*N*K`` exceeds the MACs wherever
-  ``P*Q*stride_h*stride_w != H*W``; the task records carry both.
+  (``M = C, N = B*H*W, K = K_out*R*S/groups``), whose product ``M*N*K`` is ``H*W/(P*Q)`` times the MACs (about
+  ``stride_h*stride_w`` for a padded strided convolution); the task records carry both.
 - Grouped convolutions (``groups = g``) are ``g`` independent GEMMs of ``(M/g) x N x K`` each; :meth:`Conv2d.gemm`
   returns ``M`` summed over the groups and ``K`` per group, so ``M*N*K`` is the MAC count of the whole layer.
 """

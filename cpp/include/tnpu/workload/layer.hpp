@@ -5,7 +5,7 @@
 //   conv FP: M = n*P*Q (output pixels), K = C*R*S, N = K_filters;  A = im2col(X), B = W,         C = Y
 //   conv BP: M = n*H*W (input pixels),  K = K*R*S, N = C;          A = im2col'(dY), B = rot(W), C = dX
 //            (a transposed convolution over the zero-padded, zero-inserted dY: M*K*N counts array slots, which
-//            exceed the MACs n*K*C*R*S*P*Q when P*Q*stride^2 != H*W; PassGemm::macs is the MAC count, see
+//            are H*W/(P*Q) times the MACs n*K*C*R*S*P*Q; PassGemm::macs is the MAC count, see
 //            layer_costs.hpp for the derivation)
 //   conv GD: M = C*R*S, K = n*P*Q (output pixels), N = K_filters;  A = im2col(X)^T, B = dY, C = dW
 //   FC FP:   M = n, K = in, N = out;  A = X,  B = W^T, C = Y

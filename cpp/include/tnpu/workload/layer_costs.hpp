@@ -11,8 +11,8 @@
 // MACs, are the same (as a GEMM: dCol[(C/g)RS x nPQ] = W^T[(C/g)RS x K/g] . dY[K/g x nPQ] per group, then col2im).
 // GD computes dW[k,c,r,s] = sum_{n,p,q} dY[n,k,p,q] * X[n,c,...]: the same tuples again. The datapath runs BP as a
 // transposed convolution over the zero-padded (and, when strided, zero-inserted) dY (layer.hpp): M*K*N of that GEMM
-// counts the slots the array spends, n*H*W*K*R*S*(C/g), which exceeds the MACs wherever P*Q*s_h*s_w != H*W (LeNet-5's
-// c5, 5x5 input and kernel: 1,200,000 slots for 48,000 MACs); it is never reported as MACs.
+// counts the slots the array spends, n*H*W*K*R*S*(C/g), H*W/(P*Q) times the MACs (about s_h*s_w for a padded strided
+// convolution; LeNet-5's c5, 5x5 input and kernel: 1,200,000 slots for 48,000 MACs); it is never reported as MACs.
 #include <array>
 #include <cstdint>
 #include <string_view>
