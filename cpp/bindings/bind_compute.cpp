@@ -124,11 +124,6 @@ Command command_by_name(const std::string& s) {
 }  // namespace
 
 void bind_compute(py::module_& m) {
-  m.def("dataflow_names", [] { return compute::dataflows().names(); }, "Names of the registered dataflows.");
-  m.def("memory_model_names", [] { return workload::memory_models().names(); },
-        "Names of the registered memory models.");
-  m.def("engine_names", [] { return workload::engines().names(); }, "Names of the registered engines.");
-  m.def("data_type_names", &compute::data_type_names, "Names of the data types.");
   m.def(
       "data_type_info",
       [](const std::string& name) {
@@ -318,7 +313,7 @@ void bind_compute(py::module_& m) {
       "simulate_pass",
       [](const workload::LayerShape& shape, const std::string& phase, const workload::PassConfig& config,
          const std::string& name) {
-        const workload::Phase ph = workload::phase_by_name(phase);
+        const Phase ph = workload::phase_by_name(phase);
         workload::PassResult r;
         {
           // Safe: the arguments are C++ copies/references owned by the caller's frame; nothing touches Python.

@@ -22,6 +22,7 @@ PYBIND11_MODULE(_core, m) {
   py::register_exception<tnpu::TraceFormatError>(m, "TraceFormatError", PyExc_ValueError);
   py::register_exception<tnpu::SimulationError>(m, "SimulationError", PyExc_RuntimeError);
 
+  tnpu::bindings::bind_enums(m);
   tnpu::bindings::bind_sim(m);
   tnpu::bindings::bind_mem(m);
   // Each area after the ones whose types its signatures use (DramSpec is a member of MemoryModelConfig): pybind11
@@ -32,6 +33,7 @@ PYBIND11_MODULE(_core, m) {
   tnpu::bindings::bind_workload(m);
   tnpu::bindings::bind_trace(m);
   tnpu::bindings::bind_accelerator(m);
+  tnpu::bindings::bind_registry(m);
   auto testing = m.def_submodule("_testing", "probe-level harnesses for tests and benchmarks (not public API)");
   tnpu::bindings::bind_testing(testing);
 }

@@ -23,10 +23,10 @@ from typing import Any, Protocol, cast, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from tnpu import _core
+from tnpu import _core, registry
 from tnpu.errors import ConfigError
 
-PHASES = ("FP", "BP", "GD", "WU")
+PHASES = tuple(p.name for p in _core.Phase)  # "FP", "BP", "GD", "WU": the C++ enum's names
 TASK_CLASSES = ("matrix", "vector")
 #: Instance id of batch-level tasks (WU).
 BATCH_INSTANCE = 2**32 - 1
@@ -239,8 +239,8 @@ def resolve_scheduler(scheduler: object) -> SchedulingPolicy | str:
 
 
 def scheduler_names() -> dict[str, str]:
-    """Return the registered schedulers and their one-line descriptions."""
-    return dict(_core.scheduler_registry())
+    """Return the registered schedulers and their one-line descriptions (from :mod:`tnpu.registry`)."""
+    return {e.name: e.description for e in registry.registry()["scheduler"]}
 
 
 @dataclass(frozen=True)
