@@ -7,31 +7,38 @@ from pathlib import Path
 
 import pytest
 
-from tnpu import _core
+from tnpu import _core, registry
 from tnpu.dram import DramConfig, replay_dram
 from tnpu.errors import ConfigError
 
 AREAS = {
-    "DRAM scheduler": ("scheduler", {"fr_fcfs", "per_bank_round_robin"}),
-    "DRAM row policy": ("page_policy", {"open", "closed"}),
-    "DRAM refresh policy": ("refresh_policy", {"rank_staggered", "all_ranks", "none"}),
-    "DRAM refresh precharge": ("refresh_precharge", {"all", "per_bank"}),
-    "DRAM write drain": ("write_drain", {"watermark", "dramsim3"}),
+    "dram_scheduler": ("scheduler", {"fr_fcfs", "per_bank_round_robin"}),
+    "dram_row_policy": ("page_policy", {"open", "closed"}),
+    "dram_refresh_policy": ("refresh_policy", {"rank_staggered", "all_ranks", "none"}),
+    "dram_refresh_precharge": ("refresh_precharge", {"all", "per_bank"}),
+    "dram_write_drain": ("write_drain", {"watermark", "dramsim3"}),
 }
 
 
 def test_every_area_is_listed_with_descriptions_and_parameters() -> None:
-    regs = _core.dram_policy_registries()
-    assert set(regs) == set(AREAS)
+    spec = _core.DramSpec()
     fields = set(DramConfig.model_fields())
     for area, (field, names) in AREAS.items():
         assert field in fields
-        assert {e["name"] for e in regs[area]} == names
-        for e in regs[area]:
-            assert e["description"], (area, e["name"])
-            for p in e["params"]:
-                assert p["name"] in fields, (area, e["name"], p["name"])  # parameters are DramConfig fields
-                assert p["description"]
+        entries = registry.registry()[area]
+        assert {e.name for e in entries} == names
+        for e in entries:
+            assert e.description, (area, e.name)
+            for p in e.params:
+                name = p.name.removeprefix("dram.")
+                assert name in fields, (area, e.name, p.name)  # parameters are DramConfig fields
+                value = getattr(spec, name)
+                if isinstance(value, bool):
+                    assert p.default == str(value).lower()
+                elif isinstance(value, float):
+                    assert float(p.default) == value
+                else:
+                    assert p.default == str(value), (area, e.name, p.name)  # the DramSpec default
 
 
 @pytest.mark.parametrize("area", sorted(AREAS))

@@ -10,7 +10,6 @@
 #include "py_simulator.hpp"
 #include "tnpu/error.hpp"
 #include "tnpu/mem/address_map.hpp"
-#include "tnpu/mem/dram/policies.hpp"
 #include "tnpu/mem/dram_controller.hpp"
 #include "tnpu/mem/dram_spec.hpp"
 #include "tnpu/mem/dram_timing.hpp"
@@ -95,32 +94,6 @@ void bind_dram(py::module_& m) {
   TNPU_FIELD(wrap_addresses);
 #undef TNPU_FIELD
 
-  m.def(
-      "dram_policy_registries",
-      [] {
-        const auto rows = [](const auto& registry) {
-          py::list out;
-          for (const EntryInfo& e : registry.describe()) {
-            py::list params;
-            for (const ParamInfo& p : e.params) {
-              params.append(py::dict(py::arg("name") = p.name, py::arg("unit") = p.unit,
-                                     py::arg("default") = p.default_value, py::arg("description") = p.description));
-            }
-            out.append(py::dict(py::arg("name") = e.name, py::arg("description") = e.description,
-                                py::arg("params") = params));
-          }
-          return out;
-        };
-        py::dict d;
-        d[py::str(dram::scheduler_registry().area())] = rows(dram::scheduler_registry());
-        d[py::str(dram::row_policy_registry().area())] = rows(dram::row_policy_registry());
-        d[py::str(dram::refresh_policy_registry().area())] = rows(dram::refresh_policy_registry());
-        d[py::str(dram::refresh_precharge_registry().area())] = rows(dram::refresh_precharge_registry());
-        d[py::str(dram::write_drain_registry().area())] = rows(dram::write_drain_registry());
-        return d;
-      },
-      "The DRAM channel's registered policies: {area: [{name, description, params: [{name, unit, default, "
-      "description}]}]} (DramSpec fields scheduler, page_policy, refresh_policy, refresh_precharge, write_drain).");
   m.def(
       "dram_timing_rules",
       [](const DramSpec& s) {

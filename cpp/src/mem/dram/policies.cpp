@@ -9,22 +9,43 @@
 
 namespace tnpu::dram {
 
+namespace {
+
+// A parameter of an entry: the DramSpec field (dotted, as the registries name config fields) and its default.
+ParamInfo param(std::string field, std::string unit, std::string default_value, std::string description) {
+  return ParamInfo{"dram." + std::move(field), std::move(unit), std::move(default_value), std::move(description)};
+}
+std::string text(bool v) { return v ? "true" : "false"; }
+std::string text(std::uint32_t v) { return std::to_string(v); }
+std::string text(double v) {
+  std::string s = std::to_string(v);
+  while (s.size() > 1 && s.back() == '0' && s[s.size() - 2] != '.') s.pop_back();
+  return s;
+}
+
+}  // namespace
+
 const Registry<SchedulerKind>& scheduler_registry() {
   static const Registry<SchedulerKind> r = [] {
+    const DramSpec d{};
     Registry<SchedulerKind> reg("DRAM scheduler");
     reg.add("fr_fcfs",
             "FR-FCFS over shared read and write queues (Ramulator): the oldest request whose next command is legal "
             "now; row hits first, optionally capped",
-            {{"read_queue_size", "requests", "32", "read queue entries per channel"},
-             {"write_queue_size", "requests", "32", "write queue entries per channel"},
-             {"row_hit_cap", "hits", "0", "> 0: after this many hits a row stops overtaking older requests"},
-             {"promote_activated", "", "false", "a request whose ACT issued leaves its queue (Ramulator's actq)"}},
+            {param("read_queue_size", "requests", text(d.read_queue_size), "read queue entries per channel"),
+             param("write_queue_size", "requests", text(d.write_queue_size), "write queue entries per channel"),
+             param("row_hit_cap", "hits", text(d.row_hit_cap),
+                   "> 0: after this many hits a row stops overtaking older requests"),
+             param("promote_activated", "", text(d.promote_activated),
+                   "a request whose ACT issued leaves its queue (Ramulator's actq)")},
             SchedulerKind::kFrFcfs);
     reg.add("per_bank_round_robin",
             "DRAMsim3's per-bank command queues, fed one transaction per cycle and arbitrated round robin over the "
             "banks (first-ready order in each queue)",
-            {{"bank_queue_size", "commands", "8 (DRAMsim3)", "entries per bank queue (must be > 0)"},
-             {"dual_command", "", "false", "a row and a column command in the same cycle (HBM, hbm_dual_cmd)"}},
+            {param("bank_queue_size", "commands", text(d.bank_queue_size),
+                   "entries per bank queue (must be > 0 for this scheduler; DRAMsim3's files: 8)"),
+             param("dual_command", "", text(d.dual_command),
+                   "a row and a column command in the same cycle (HBM, hbm_dual_cmd)")},
             SchedulerKind::kPerBankRoundRobin);
     return reg;
   }();
@@ -44,9 +65,10 @@ const Registry<RowPolicy>& row_policy_registry() {
 
 const Registry<RefreshKind>& refresh_policy_registry() {
   static const Registry<RefreshKind> r = [] {
+    const DramSpec d{};
     Registry<RefreshKind> reg("DRAM refresh policy");
-    const ParamInfo trefi{"tREFI", "cycles", "9360", "refresh interval"};
-    const ParamInfo trfc{"tRFC", "cycles", "420", "refresh cycle time"};
+    const ParamInfo trefi = param("tREFI", "cycles", text(d.tREFI), "refresh interval");
+    const ParamInfo trfc = param("tRFC", "cycles", text(d.tRFC), "refresh cycle time");
     reg.add("rank_staggered", "one rank every tREFI / ranks (DRAMsim3 RANK_LEVEL_STAGGERED)", {trefi, trfc},
             RefreshKind::kRankStaggered);
     reg.add("all_ranks",
@@ -71,12 +93,15 @@ const Registry<RefreshPrecharge>& refresh_precharge_registry() {
 
 const Registry<DrainKind>& write_drain_registry() {
   static const Registry<DrainKind> r = [] {
+    const DramSpec d{};
     Registry<DrainKind> reg("DRAM write drain");
     reg.add("watermark",
             "write mode above the high watermark (or with no read queued), read mode below the low one while reads "
             "wait (Ramulator)",
-            {{"write_high_watermark", "fraction", "0.8", "of write_queue_size: enter write mode above it"},
-             {"write_low_watermark", "fraction", "0.2", "of write_queue_size: leave write mode below it"}},
+            {param("write_high_watermark", "fraction", text(d.write_high_watermark),
+                   "of write_queue_size: enter write mode above it"),
+             param("write_low_watermark", "fraction", text(d.write_low_watermark),
+                   "of write_queue_size: leave write mode below it")},
             DrainKind::kWatermark);
     reg.add("dramsim3",
             "drain when the write buffer is full, or holds more than 8 writes while nothing else is queued, until "
