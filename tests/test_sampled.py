@@ -55,7 +55,8 @@ def test_sampled_time_is_close_to_the_cycle_level_run(net: str, arch: str) -> No
     low, high = s["time_s_ci95"]
     assert low <= _time(ref) <= high
     assert low < s["time_s_estimate"] < high
-    assert r.stats["tnpu.sampled.paired_keys"] > 0 and r.stats["tnpu.sampled.critical_policy_tasks"] > 0
+    assert r.stats["tnpu.sampled.paired_keys"] > 0
+    assert r.stats["tnpu.sampled.critical_policy_tasks"] > 0
 
 
 def test_a_cheap_batch_is_simulated_wholly_in_detail_by_default() -> None:
@@ -181,7 +182,9 @@ def test_paired_estimate_one_pair_per_key_bounds_the_variance_by_the_squared_dif
     e = _estimate(
         [1, 2, 1, 2], [True, False, False, True], [(0, 100), (100, 320), (320, 430), (430, 630)], [0] * 4
     )
-    assert e["keys"] == 2 and e["critical_tasks"] == 4 and e["critical_policy_tasks"] == 2
+    assert e["keys"] == 2
+    assert e["critical_tasks"] == 4
+    assert e["critical_policy_tasks"] == 2
     assert e["correction_ps"] == pytest.approx((110 - 100) + (220 - 200))
     assert e["variance_ps2"] == pytest.approx(10**2 + 20**2)
 
@@ -204,7 +207,9 @@ def test_paired_estimate_counts_only_the_critical_path() -> None:
     e = _estimate(
         [1, 1, 2, 2], [True, False, True, False], [(0, 100), (100, 250), (0, 50), (50, 90)], [0, 0, 1, 1]
     )
-    assert e["keys"] == 2 and e["critical_tasks"] == 2 and e["critical_policy_tasks"] == 1
+    assert e["keys"] == 2
+    assert e["critical_tasks"] == 2
+    assert e["critical_policy_tasks"] == 1
     assert e["correction_ps"] == pytest.approx(50)
     assert e["variance_ps2"] == pytest.approx(50**2)
 
@@ -216,7 +221,9 @@ def test_the_draw_is_seeded_and_runs_every_single_occurrence_in_detail() -> None
     inst = list(range(50)) * 2 + [2**32 - 1]
     a = _testing.draw_detailed_occurrences(keys, inst, 0.04, 1)
     assert a == _testing.draw_detailed_occurrences(keys, inst, 0.04, 1)
-    assert sum(a[:50]) == 2 and sum(a[50:100]) == 2 and a[100]  # ceil(0.04 * 50); a key seen once: in detail
+    assert sum(a[:50]) == 2
+    assert sum(a[50:100]) == 2
+    assert a[100]
     assert a != _testing.draw_detailed_occurrences(keys, inst, 0.04, 2)
     assert a[:50] != a[50:100]  # keys are drawn independently
     assert not any(_testing.draw_detailed_occurrences(keys, inst, 0.0, 1))
