@@ -123,6 +123,9 @@ def main() -> None:
     p.add_argument("--no-stream", action="store_true", help="do not run the stream model beside sampled")
     p.add_argument("--json", metavar="FILE")
     p.add_argument("--refs", metavar="DIR", help="keep the cycle-level references here (.npz) and reuse them")
+    p.add_argument(
+        "--existing-refs-only", action="store_true", help="skip the cases without a reference in --refs"
+    )
     p.add_argument("--markdown", metavar="JSON", help="print the table of a --json file as Markdown and stop")
     args = p.parse_args()
     if args.markdown:
@@ -134,6 +137,8 @@ def main() -> None:
         for net in args.networks:
             for arch in args.presets:
                 ref_path = Path(args.refs, f"{net}-{arch}-{dram}-b{args.batch}.npz") if args.refs else None
+                if args.existing_refs_only and (ref_path is None or not ref_path.exists()):
+                    continue
                 if ref_path is not None and ref_path.exists():
                     ref = tnpu.load(ref_path)
                     ref_wall = float(ref.meta["wall_s"])
