@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import tnpu
-from tnpu import _core
+from tnpu import _core, registry
 from tnpu.cli import main
 from tnpu.dram import DramConfig, list_dram_presets, load_dram_config, read_dramsim3_ini, read_ramulator1_cfg
 from tnpu.errors import ConfigError, TraceFormatError
@@ -107,7 +107,7 @@ def test_timing_table_rows():
     faw = [r for r in rules if r[4] == 4]
     assert faw
     assert faw[0][3] == cfg.tFAW
-    assert set(_core.dram_standard_names()) == {
+    assert set(registry.names("dram_standard")) == {
         "ddr3", "ddr4", "lpddr", "lpddr3", "lpddr4", "gddr5", "gddr5x", "gddr6", "hbm", "hbm2", "wideio", "wideio2",
     }  # fmt: skip
 
@@ -314,3 +314,22 @@ def test_dramsim3_write_rank_switch_rule():
 def test_out_of_range_fields_are_named(field, value, message):
     with pytest.raises(ConfigError, match=message):
         DramConfig().replace(**{field: value}).validate()
+
+
+def test_dramconfig_lists_exactly_the_cpp_dramspec_fields_with_its_defaults() -> None:
+    """DramConfig's fields are DramSpec's (no more, no fewer), with DramSpec's defaults and matching types.
+
+    The defaults come from the C++ struct (one source); this fails when a field is added on one side only.
+    """
+    spec = _core.DramSpec()
+    bound = {
+        name
+        for name, attr in vars(_core.DramSpec).items()
+        if isinstance(attr, property) and attr.fset is not None
+    }
+    assert set(DramConfig.model_fields()) == bound
+    cfg = DramConfig()
+    for name in DramConfig.model_fields():
+        ours, theirs = getattr(cfg, name), getattr(spec, name)
+        assert ours == theirs, name
+        assert type(ours) is type(theirs), name
