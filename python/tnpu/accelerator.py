@@ -37,7 +37,7 @@ from tnpu.config import (
 )
 from tnpu.energy import EnergyTable
 from tnpu.errors import ConfigError
-from tnpu.overrides import flatten, replace_path, unknown_name
+from tnpu.overrides import flatten, from_table, replace_path, unknown_name
 
 #: Task classes an engine can run: conv GEMMs ("matrix") and everything else ("vector": FC, element-wise, WU).
 TASK_CLASSES = ("matrix", "vector")
@@ -304,54 +304,37 @@ def accelerator_from_dict(data: Mapping[str, Any], origin: str = "accelerator") 
     known = _TOP | set(_SECTIONS) | {"engines", "energy"}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise ConfigError(
-            f"{origin}: unknown setting(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})"
-        )
+        raise ConfigError(f"{origin}: {unknown_name(unknown[0], unknown[0], known, 'setting')}")
     try:
         raw_engines = data.get("engines")
         if not isinstance(raw_engines, list) or not raw_engines:
             raise ConfigError("engines: expected a non-empty list of [[engines]] tables")
         engines = []
         for i, e in enumerate(raw_engines):
-            if not isinstance(e, Mapping):
-                raise ConfigError(f"engines[{i}]: expected a table")
-            bad = sorted(set(e) - set(EngineConfig.__dataclass_fields__))
-            if bad:
-                raise ConfigError(
-                    f"engines[{i}]: unknown field(s) {', '.join(bad)} "
-                    f"(known: {', '.join(EngineConfig.__dataclass_fields__)})"
-                )
-            if "name" not in e or "runs" not in e:
+            if isinstance(e, Mapping) and ("name" not in e or "runs" not in e):
                 raise ConfigError(f"engines[{i}]: needs name and runs")
-            runs = e["runs"]
-            engines.append(EngineConfig(**{**e, "runs": tuple(runs) if isinstance(runs, list) else (runs,)}))
-        parts: dict[str, Any] = {}
-        for section, kind in _SECTIONS.items():
-            table = data.get(section, {})
-            if not isinstance(table, Mapping):
-                raise ConfigError(f"{section}: expected a table")
-            bad = sorted(set(table) - set(kind.__dataclass_fields__))
-            if bad:
-                raise ConfigError(
-                    f"{section}: unknown field(s) {', '.join(bad)} (known: {', '.join(kind.__dataclass_fields__)})"
-                )
-            parts[section] = kind(**table)
-        arch_kw = {k: data[k] for k in ("dtype", "mapping_objective", "mapping_compute_slack") if k in data}
-        arch = ArchConfig(**parts, **arch_kw)
-        energy_data = data.get("energy", {})
-        if not isinstance(energy_data, Mapping):
-            raise ConfigError("energy: expected a table")
-        bad = sorted(set(energy_data) - set(EnergyTable.__dataclass_fields__))
-        if bad:
-            raise ConfigError(
-                f"energy: unknown field(s) {', '.join(bad)} (known: {', '.join(EnergyTable.__dataclass_fields__)})"
-            )
-        energy = EnergyTable(**energy_data)
+            engines.append(from_table(EngineConfig, e, path=f"engines[{i}]"))
+        # the datapath: its parts are the preset's [buffer], [memory], ... tables, its scalars top-level settings
+        arch_fields: dict[str, Any] = {
+            s: from_table(k, data.get(s, {}), path=s) for s, k in _SECTIONS.items()
+        }
+        arch_fields.update(
+            {k: data[k] for k in ("dtype", "mapping_objective", "mapping_compute_slack") if k in data}
+        )
         top = {
             k: data[k] for k in _TOP - {"dtype", "mapping_objective", "mapping_compute_slack"} if k in data
         }
         top.setdefault("name", Path(origin).stem)
-        cfg = AcceleratorConfig(engines=tuple(engines), arch=arch, energy=energy, **top)
+        cfg = from_table(
+            AcceleratorConfig,
+            {
+                **top,
+                "engines": tuple(engines),
+                "arch": from_table(ArchConfig, arch_fields, path=""),
+                "energy": from_table(EnergyTable, data.get("energy", {}), path="energy"),
+            },
+            path="",
+        )
     except TypeError as exc:  # a wrong argument shape from a hand-written table
         raise ConfigError(f"{origin}: {exc}") from None
     except ConfigError as exc:

@@ -2,6 +2,7 @@
 
 Every way of changing a configuration goes through here:
 
+- a whole preset: each table builds its dataclass with the same checks (:func:`from_table`);
 - a partial preset (``base = "tnpu"`` and only the tables that differ): its tables are flattened into paths
   (:func:`flatten`);
 - ``tnpu run --set PATH=VALUE`` (and the other commands' ``--set``): the text is parsed by :func:`parse_setting`;
@@ -33,9 +34,11 @@ import dataclasses
 import difflib
 import typing
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from tnpu.errors import ConfigError
+
+T = TypeVar("T")
 
 #: What a setting's value may be in a sweep or on the command line.
 Scalar = int | float | str | bool | None
@@ -162,6 +165,24 @@ def check_type(path: str, value: Any, hint: Any) -> Any:
     if not ok:
         raise ConfigError(f"{path}: expected {_TYPE_WORDS[hint]}, got {value!r}")
     return value
+
+
+def from_table(cls: type[T], table: Any, *, path: str) -> T:
+    """Build the dataclass ``cls`` from a table of its fields (a preset's ``[buffer]``), each checked like an override.
+
+    ``path`` names the table in messages (``""`` for the top level). Missing fields take their defaults; an unknown
+    one gets a "did you mean", a value of the wrong type names the field and the expected type.
+    """
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{path or 'settings'}: expected a table, got {table!r}")
+    fields = field_types(cls)
+    values = {}
+    for name, value in table.items():
+        where = f"{path}.{name}" if path else str(name)
+        if name not in fields:
+            raise unknown_name(where, name, fields, f"field of {path}" if path else "field")
+        values[name] = check_type(where, value, fields[name])
+    return cls(**values)
 
 
 def replace_path(
