@@ -314,3 +314,22 @@ def test_dramsim3_write_rank_switch_rule():
 def test_out_of_range_fields_are_named(field, value, message):
     with pytest.raises(ConfigError, match=message):
         DramConfig().replace(**{field: value}).validate()
+
+
+def test_dramconfig_lists_exactly_the_cpp_dramspec_fields_with_its_defaults() -> None:
+    """DramConfig's fields are DramSpec's (no more, no fewer), with DramSpec's defaults and matching types.
+
+    The defaults come from the C++ struct (one source); this fails when a field is added on one side only.
+    """
+    spec = _core.DramSpec()
+    bound = {
+        name
+        for name, attr in vars(_core.DramSpec).items()
+        if isinstance(attr, property) and attr.fset is not None
+    }
+    assert set(DramConfig.model_fields()) == bound
+    cfg = DramConfig()
+    for name in DramConfig.model_fields():
+        ours, theirs = getattr(cfg, name), getattr(spec, name)
+        assert ours == theirs, name
+        assert type(ours) is type(theirs), name

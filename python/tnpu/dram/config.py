@@ -25,6 +25,10 @@ def _field_error(name: str, value: Any) -> str:
     return f"dram.{name}: expected text, got {value!r}"
 
 
+#: The C++ ``DramSpec`` as default-constructed: the only source of the defaults below (the dataclass lists the
+#: fields with their Python types; tests/test_dram_config.py checks that it lists exactly DramSpec's).
+_SPEC = _core.DramSpec()
+
 #: DramConfig fields that describe where the values came from; they never reach the C++ model.
 _META = ("source", "notes", "ignored_keys")
 
@@ -40,64 +44,64 @@ class DramConfig:
     the source file that has no effect, and why; none of the three reaches the C++ model.
     """
 
-    standard: str = "ddr4"
-    tck_ps: int = 833
-    channels: int = 1
-    ranks: int = 1
-    bankgroups: int = 4
-    banks_per_group: int = 4
-    rows: int = 65536
-    columns: int = 1024
-    device_width: int = 8
-    bus_width: int = 64
-    burst_length: int = 8
-    data_rate: int = 2
-    tCL: int = 17
-    tCWL: int = 12
-    tRCD: int = 17
-    tRCDWR: int = 0
-    tRP: int = 17
-    tRAS: int = 39
-    tRC: int = 56
-    tCCD_S: int = 4
-    tCCD_L: int = 6
-    tRRD_S: int = 4
-    tRRD_L: int = 6
-    tFAW: int = 26
-    faw_window: int = 4
-    t32AW: int = 0
-    tPPD: int = 0
-    tWTR_S: int = 3
-    tWTR_L: int = 9
-    tRTP: int = 9
-    tWR: int = 18
-    tRTRS: int = 1
-    tRTW: int = 2
-    write_rank_switch: bool = True
-    tREFI: int = 9360
-    tRFC: int = 420
-    vdd: float = 1.2
-    idd0: float = 48.0
-    idd2n: float = 34.0
-    idd3n: float = 43.0
-    idd4r: float = 135.0
-    idd4w: float = 123.0
-    idd5b: float = 250.0
-    address_mapping: str = "rochrababgco"
-    read_queue_size: int = 32
-    write_queue_size: int = 32
-    bank_queue_size: int = 0
-    page_policy: str = "open"
-    refresh_policy: str = "rank_staggered"
-    refresh_precharge: str = "all"
-    write_drain: str = "watermark"
-    write_high_watermark: float = 0.8
-    write_low_watermark: float = 0.2
-    row_hit_cap: int = 0
-    promote_activated: bool = False
-    forward_writes: bool = True
-    dual_command: bool = False
-    wrap_addresses: bool = False
+    standard: str = _SPEC.standard
+    tck_ps: int = _SPEC.tck_ps
+    channels: int = _SPEC.channels
+    ranks: int = _SPEC.ranks
+    bankgroups: int = _SPEC.bankgroups
+    banks_per_group: int = _SPEC.banks_per_group
+    rows: int = _SPEC.rows
+    columns: int = _SPEC.columns
+    device_width: int = _SPEC.device_width
+    bus_width: int = _SPEC.bus_width
+    burst_length: int = _SPEC.burst_length
+    data_rate: int = _SPEC.data_rate
+    tCL: int = _SPEC.tCL
+    tCWL: int = _SPEC.tCWL
+    tRCD: int = _SPEC.tRCD
+    tRCDWR: int = _SPEC.tRCDWR
+    tRP: int = _SPEC.tRP
+    tRAS: int = _SPEC.tRAS
+    tRC: int = _SPEC.tRC
+    tCCD_S: int = _SPEC.tCCD_S
+    tCCD_L: int = _SPEC.tCCD_L
+    tRRD_S: int = _SPEC.tRRD_S
+    tRRD_L: int = _SPEC.tRRD_L
+    tFAW: int = _SPEC.tFAW
+    faw_window: int = _SPEC.faw_window
+    t32AW: int = _SPEC.t32AW
+    tPPD: int = _SPEC.tPPD
+    tWTR_S: int = _SPEC.tWTR_S
+    tWTR_L: int = _SPEC.tWTR_L
+    tRTP: int = _SPEC.tRTP
+    tWR: int = _SPEC.tWR
+    tRTRS: int = _SPEC.tRTRS
+    tRTW: int = _SPEC.tRTW
+    write_rank_switch: bool = _SPEC.write_rank_switch
+    tREFI: int = _SPEC.tREFI
+    tRFC: int = _SPEC.tRFC
+    vdd: float = _SPEC.vdd
+    idd0: float = _SPEC.idd0
+    idd2n: float = _SPEC.idd2n
+    idd3n: float = _SPEC.idd3n
+    idd4r: float = _SPEC.idd4r
+    idd4w: float = _SPEC.idd4w
+    idd5b: float = _SPEC.idd5b
+    address_mapping: str = _SPEC.address_mapping
+    read_queue_size: int = _SPEC.read_queue_size
+    write_queue_size: int = _SPEC.write_queue_size
+    bank_queue_size: int = _SPEC.bank_queue_size
+    page_policy: str = _SPEC.page_policy
+    refresh_policy: str = _SPEC.refresh_policy
+    refresh_precharge: str = _SPEC.refresh_precharge
+    write_drain: str = _SPEC.write_drain
+    write_high_watermark: float = _SPEC.write_high_watermark
+    write_low_watermark: float = _SPEC.write_low_watermark
+    row_hit_cap: int = _SPEC.row_hit_cap
+    promote_activated: bool = _SPEC.promote_activated
+    forward_writes: bool = _SPEC.forward_writes
+    dual_command: bool = _SPEC.dual_command
+    wrap_addresses: bool = _SPEC.wrap_addresses
     source: str = field(default="defaults", compare=False)
     notes: tuple[str, ...] = field(default=(), compare=False)
     ignored_keys: tuple[str, ...] = field(default=(), compare=False)
