@@ -103,6 +103,7 @@ JSON_RUNS: dict[str, list[str]] = {
     "sweep": ["sweep", "{dir}/spec.toml", "--workers", "1", "--out", "{dir}/o.parquet", "--json"],
     "run": ["run", "--model", "lenet5", "--arch", "tnpu", "--batch", "2", "--json"],
     "reproduce": ["reproduce", "--networks", "lenet5", "--batch", "2", "--no-sweep", "--json"],
+    "list": ["list", "--json"],
 }
 
 #: An invocation per leaf command that fails at run time (bad input): exit 1 with one line on stderr. None: the
@@ -125,6 +126,7 @@ RUNTIME_ERRORS: dict[str, tuple[list[str] | None, str]] = {
     "sweep": (["sweep", "{missing}", "--out", "{dir}/o.parquet"], "missing.file"),
     "run": (["run", "--model", "lenet5", "--arch", "{missing}"], "missing.file"),
     "reproduce": (["reproduce", "--networks", "no-such-net", "--no-sweep"], "no-such-net"),
+    "list": (["list", "no-such-area"], "unknown registry area 'no-such-area'"),
 }
 
 

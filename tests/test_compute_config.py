@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from tnpu import _core
+from tnpu import _core, registry
 from tnpu.config import (
     ArchConfig,
     BufferConfig,
@@ -76,8 +76,8 @@ def test_to_cpp_carries_every_part():
 
 
 def test_engine_and_memory_registries():
-    assert list(_core.engine_names()) == ["pe_array", "vector_unit"]
-    assert list(_core.memory_model_names())[:2] == ["ideal", "fixed"]
+    assert registry.names("engine") == ("pe_array", "vector_unit")
+    assert registry.names("memory_model")[:2] == ("ideal", "fixed")
     c = ArchConfig().to_cpp("pe_array")
     c.engine = "npu"
     with pytest.raises(ConfigError, match=r"engine: unknown engine 'npu' \(known: pe_array, vector_unit\)"):

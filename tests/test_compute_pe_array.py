@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tnpu import _core
+from tnpu import _core, registry
 from tnpu.errors import ConfigError
 
 
 def test_registry_lists_the_three_dataflows():
-    assert list(_core.dataflow_names()) == ["os", "ws", "is"]
+    assert registry.names("dataflow") == ("os", "ws", "is")
 
 
 def test_unknown_dataflow_names_the_known_ones():

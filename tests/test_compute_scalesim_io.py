@@ -103,7 +103,7 @@ def test_config(tmp_path):
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("Dataflow : ws", "Dataflow : rs", r"Dataflow: expected os, ws or is, got 'rs'"),
+        ("Dataflow : ws", "Dataflow : rs", r"Dataflow: unknown dataflow 'rs' \(known: os, ws, is\)"),
         ("ArrayHeight:    8", "ArrayHeight: eight", r"ArrayHeight: expected a whole number, got 'eight'"),
         ("ArrayWidth:     4", "", r"\[architecture_presets\] ArrayWidth: missing"),
         ("[architecture_presets]", "[arch]", r"missing section \[architecture_presets\]"),

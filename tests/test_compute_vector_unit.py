@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tnpu import _core
+from tnpu import _core, registry
 from tnpu.errors import ConfigError
 
 
@@ -39,7 +39,7 @@ def test_elementwise_by_elements_and_bytes():
 
 
 def test_data_types():
-    assert list(_core.data_type_names()) == ["fp32", "fp16", "bf16", "int8"]
+    assert registry.names("data_type") == ("fp32", "fp16", "bf16", "int8")
     assert _core.data_type_info("bf16") == {"name": "bf16", "bytes": 2, "mac_energy_class": "bf16_mac"}
     with pytest.raises(ConfigError, match=r"unknown data type 'fp64' \(known: fp32, fp16, bf16, int8\)"):
         _core.data_type_info("fp64")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import tnpu
-from tnpu import _core
+from tnpu import _core, registry
 from tnpu.cli import main
 from tnpu.dram import DramConfig, list_dram_presets, load_dram_config, read_dramsim3_ini, read_ramulator1_cfg
 from tnpu.errors import ConfigError, TraceFormatError
@@ -107,7 +107,7 @@ def test_timing_table_rows():
     faw = [r for r in rules if r[4] == 4]
     assert faw
     assert faw[0][3] == cfg.tFAW
-    assert set(_core.dram_standard_names()) == {
+    assert set(registry.names("dram_standard")) == {
         "ddr3", "ddr4", "lpddr", "lpddr3", "lpddr4", "gddr5", "gddr5x", "gddr6", "hbm", "hbm2", "wideio", "wideio2",
     }  # fmt: skip
 

@@ -198,7 +198,7 @@ def test_bad_graphs_name_the_tasks():
     with pytest.raises(tnpu.ConfigError, match="depends on task 99, which does not exist"):
         run(bad, np.full(12, 1), "reorder")
     with pytest.raises(
-        tnpu.ConfigError, match=r"unknown scheduler 'fifo' \(valid: inorder, split, reorder\)"
+        tnpu.ConfigError, match=r"unknown scheduler 'fifo' \(known: inorder, split, reorder\)"
     ):
         run(g, np.full(12, 1), "fifo")
     with pytest.raises(tnpu.ConfigError, match="duration_ps: expected 12 entries, got 3"):

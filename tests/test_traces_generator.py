@@ -111,7 +111,7 @@ def test_writer_rejects_bad_records(tmp_path: Path) -> None:
     bad = np.zeros(2, dtype=[("address", "<u8")])
     with pytest.raises(ConfigError, match="missing command"):
         traces.write_dram_trace(tmp_path / "x.trace", bad, "ramulator1")
-    with pytest.raises(ConfigError, match="unknown format 'csv'"):
+    with pytest.raises(ConfigError, match="unknown trace format 'csv'"):
         traces.write_dram_trace(tmp_path / "x.trace", rec, "csv")
     with pytest.raises(TraceFormatError, match="cannot create the trace"):
         traces.write_dram_trace(tmp_path / "no" / "dir.trace", rec[:1], "ramulator1")

@@ -256,12 +256,13 @@ def test_truncated_gzip_is_an_error_not_a_silent_short_trace(tmp_path: Path) -> 
 
 def test_unknown_format_name_lists_the_valid_ones(tmp_path: Path) -> None:
     p = _write(tmp_path, "LD 0x0\n")
-    with pytest.raises(
-        ConfigError, match="unknown format 'usimm'; expected one of: dramsim3, ramulator1, ramulator2"
-    ):
+    known = r"\(known: dramsim3, ramulator1, ramulator2\)"
+    with pytest.raises(ConfigError, match="trace format: unknown trace format 'usimm' " + known):
         _records(p, "usimm")
-    with pytest.raises(ConfigError, match="expected one of: dramsim3, ramulator1, ramulator2"):
+    with pytest.raises(ConfigError, match="trace format: unknown trace format 'usimm' " + known):
         _core.DramTraceReader(str(p), format="usimm")
+    with pytest.raises(ConfigError, match="did you mean 'ramulator1'"):
+        _records(p, "ramulator")
 
 
 def test_errors_are_value_errors() -> None:

@@ -124,11 +124,6 @@ Command command_by_name(const std::string& s) {
 }  // namespace
 
 void bind_compute(py::module_& m) {
-  m.def("dataflow_names", [] { return compute::dataflows().names(); }, "Names of the registered dataflows.");
-  m.def("memory_model_names", [] { return workload::memory_models().names(); },
-        "Names of the registered memory models.");
-  m.def("engine_names", [] { return workload::engines().names(); }, "Names of the registered engines.");
-  m.def("data_type_names", &compute::data_type_names, "Names of the data types.");
   m.def(
       "data_type_info",
       [](const std::string& name) {

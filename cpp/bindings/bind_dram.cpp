@@ -93,8 +93,6 @@ void bind_dram(py::module_& m) {
   TNPU_FIELD(wrap_addresses);
 #undef TNPU_FIELD
 
-  m.def("dram_standard_names", &dram_standard_names, "Standards with a timing-rule table.");
-  m.def("dram_address_mapping_names", &address_mapping_names, "Named address mappings and their field strings.");
   m.def(
       "dram_timing_rules",
       [](const DramSpec& s) {

@@ -19,15 +19,6 @@ void bind_sched(py::module_& m) {
   m.attr("READY_DTYPE") = ready_dtype();
 
   m.def(
-      "scheduler_registry",
-      [] {
-        std::vector<std::pair<std::string, std::string>> out;
-        for (const SchedulerEntry& e : scheduler_registry()) out.emplace_back(e.name, e.description);
-        return out;
-      },
-      "(name, description) of every registered scheduler.");
-
-  m.def(
       "run_schedule",
       [](const py::array_t<std::uint32_t, py::array::c_style | py::array::forcecast>& instance,
          const py::array_t<std::uint32_t, py::array::c_style | py::array::forcecast>& layer,

@@ -130,7 +130,6 @@ void write_arrays(PyTraceWriter& self, const U8Array& commands, const U64Array& 
 }  // namespace
 
 void bind_trace(py::module_& m) {
-  m.def("trace_format_names", &format_names, "Names of the DRAM trace formats: dramsim3, ramulator1, ramulator2.");
   m.def("gzip_supported", &gzip_supported, "Whether this build reads and writes gzip traces (zlib found).");
   m.def(
       "detect_trace_format",

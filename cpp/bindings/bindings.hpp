@@ -15,5 +15,6 @@ void bind_trace(py::module_& m);
 void bind_dram(py::module_& m);
 void bind_accelerator(py::module_& m);
 void bind_testing(py::module_& m);
+void bind_registry(py::module_& m);
 
 }  // namespace tnpu::bindings

@@ -32,6 +32,7 @@ PYBIND11_MODULE(_core, m) {
   tnpu::bindings::bind_workload(m);
   tnpu::bindings::bind_trace(m);
   tnpu::bindings::bind_accelerator(m);
+  tnpu::bindings::bind_registry(m);
   auto testing = m.def_submodule("_testing", "probe-level harnesses for tests and benchmarks (not public API)");
   tnpu::bindings::bind_testing(testing);
 }

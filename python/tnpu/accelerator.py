@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from tnpu import _core
+from tnpu import registry
 from tnpu.config import (
     MEMORY_MODEL_FIELDS,
     ArchConfig,
@@ -101,10 +101,8 @@ class EngineConfig:
             raise ConfigError(f"{path}: array_rows and array_cols must both be 0 or both at least 1")
         if self.pes == 0:
             raise ConfigError(f"{path}: needs a PE array (array_rows x array_cols) or lanes")
-        if self.array_rows and self.dataflow not in _core.dataflow_names():
-            raise ConfigError(
-                f"{path}.dataflow: unknown dataflow {self.dataflow!r} (known: {', '.join(_core.dataflow_names())})"
-            )
+        if self.array_rows:
+            registry.check_choice(f"{path}.dataflow", self.dataflow, "dataflow")
         s = self.buffer_share
         if isinstance(s, bool) or not isinstance(s, int | float) or not (0 < s <= 1):
             raise ConfigError(f"{path}.buffer_share: expected a number in (0, 1], got {s!r}")
@@ -178,9 +176,7 @@ class AcceleratorConfig:
                 f"engines: buffer_share values add up to {total:g}, more than the one buffer (1)"
             )
         self.engine_of_class()
-        known = [n for n, _ in _core.scheduler_registry()]
-        if self.scheduler not in known:
-            raise ConfigError(f"scheduler: unknown scheduler {self.scheduler!r} (known: {', '.join(known)})")
+        registry.check_choice("scheduler", self.scheduler, "scheduler")
         for name, lo in (("window", 0), ("batch", 1), ("instance_samples", 1)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or not lo <= v < 2**31:

@@ -25,6 +25,7 @@ COMMANDS: tuple[str, ...] = (
     "tnpu.commands.replay",
     "tnpu.commands.layer_cycles",
     "tnpu.commands.sweep",
+    "tnpu.commands.list",
 )
 
 EXAMPLES = """\
@@ -39,6 +40,7 @@ examples:
   tnpu replay dram TRACE --dram ddr4-2400 --json   replay a DRAM trace through the DRAM controller
   tnpu layer-cycles --topology T.csv --config S.cfg   SCALE-Sim's compute report, per layer
   tnpu sweep examples/sweep_layers.toml --workers 2 --out r.parquet   a design-space sweep (resumable)
+  tnpu list                      the registered choices: dataflows, schedulers, memory models, DRAM standards...
   tnpu COMMAND --help            help and examples for one command
 """
 

@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from tnpu import _core
+from tnpu import _core, registry
 from tnpu.errors import ConfigError
 
 #: Bytes of one DMA request (one DRAM burst of a x64 channel).
@@ -69,7 +69,7 @@ class PeArrayConfig:
         """Raise ConfigError naming the first bad field."""
         _check_int(f"{path}.rows", self.rows, 1, 65536)
         _check_int(f"{path}.cols", self.cols, 1, 65536)
-        _check_choice(f"{path}.dataflow", self.dataflow, list(_core.dataflow_names()), "dataflow")
+        registry.check_choice(f"{path}.dataflow", self.dataflow, "dataflow")
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,8 +175,8 @@ MEMORY_MODEL_FIELDS: dict[str, frozenset[str]] = {
 
 
 def memory_model_names() -> list[str]:
-    """Memory models a preset may name: the C++ registry's and ``stream`` (calibrated in Python)."""
-    return [*_core.memory_model_names(), "stream"]
+    """Memory models a preset may name: the registry's (C++, and ``stream``, calibrated in Python)."""
+    return list(registry.names("memory_model"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,7 +240,7 @@ class MemoryConfig:
 
     def validate(self, path: str = "memory") -> None:
         """Raise ConfigError naming the first bad field."""
-        _check_choice(f"{path}.model", self.model, memory_model_names(), "memory model")
+        registry.check_choice(f"{path}.model", self.model, "memory_model")
         _check_number(f"{path}.bandwidth_gbps", self.bandwidth_gbps)
         if REQUEST_BYTES * 1000 / self.bandwidth_gbps > MAX_PERIOD_PS:
             raise ConfigError(
@@ -330,7 +330,7 @@ class ArchConfig:
             if not isinstance(value, kind):
                 raise ConfigError(f"{path}.{name}: expected a {kind.__name__}, got {type(value).__name__}")
             value.validate(f"{path}.{name}")
-        _check_choice(f"{path}.dtype", self.dtype, list(_core.data_type_names()), "data type")
+        registry.check_choice(f"{path}.dtype", self.dtype, "data_type")
         _check_choice(f"{path}.mapping_objective", self.mapping_objective, ["traffic", "time"], "objective")
         _check_number(f"{path}.mapping_compute_slack", self.mapping_compute_slack, positive=False)
         if self.mapping_compute_slack < 0:

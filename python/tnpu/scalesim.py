@@ -22,6 +22,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from tnpu import registry
 from tnpu.errors import ConfigError
 
 _MAX_CELL = 2**31 - 1
@@ -322,8 +323,7 @@ def read_config(path: str | Path) -> ScaleSimConfig:
         return value
 
     dataflow = get("architecture_presets", "Dataflow").lower()
-    if dataflow not in ("os", "ws", "is"):
-        raise ConfigError(f"{path}: [architecture_presets] Dataflow: expected os, ws or is, got {dataflow!r}")
+    registry.check_choice(f"{path}: [architecture_presets] Dataflow", dataflow, "dataflow")
     return ScaleSimConfig(
         run_name=get("general", "run_name", path.stem),
         array_rows=get_int("architecture_presets", "ArrayHeight"),

@@ -23,7 +23,7 @@ from typing import Any, Protocol, cast, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from tnpu import _core
+from tnpu import _core, registry
 from tnpu.errors import ConfigError
 
 PHASES = ("FP", "BP", "GD", "WU")
@@ -239,8 +239,8 @@ def resolve_scheduler(scheduler: object) -> SchedulingPolicy | str:
 
 
 def scheduler_names() -> dict[str, str]:
-    """Return the registered schedulers and their one-line descriptions."""
-    return dict(_core.scheduler_registry())
+    """Return the registered schedulers and their one-line descriptions (from :mod:`tnpu.registry`)."""
+    return {e.name: e.description for e in registry.registry()["scheduler"]}
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from tnpu import _core
+from tnpu import _core, registry
 from tnpu.accelerator import AcceleratorConfig, load_accelerator, stash_window
 from tnpu.energy import dram_model_energy_pj, training_energy
 from tnpu.errors import ConfigError
@@ -252,7 +252,9 @@ def simulate(
         asked = cfg.window if explicit_window or policy_window is None else policy_window
         win = asked if asked > 0 else stash_limit
     else:
-        win = cfg.window if cfg.window > 0 else (stash_limit if cfg.scheduler == "reorder" else 0)
+        # A scheduler with a window (registry: it reads scheduler.window) gets the stash bound unless one is set.
+        windowed = registry.reads("scheduler", cfg.scheduler, "scheduler.window")
+        win = cfg.window if cfg.window > 0 else (stash_limit if windowed else 0)
     slots = max(1, min(win if win > 0 else 1, 16))
 
     sampling_note = None

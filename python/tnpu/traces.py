@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from tnpu import _core
+from tnpu import _core, registry
 from tnpu.errors import ConfigError
 from tnpu.sim import Simulator
 
@@ -46,7 +46,7 @@ RECORD_DTYPE = np.dtype([("command", "u1"), ("address", "<u8"), ("stamp", "<u8")
 READ, WRITE = 0, 1
 
 #: Names of the supported trace formats.
-FORMATS: tuple[str, ...] = tuple(_core.trace_format_names())
+FORMATS: tuple[str, ...] = registry.names("trace_format")
 
 #: Names of the generator patterns (see :func:`generate_dram_trace`).
 PATTERNS: tuple[str, ...] = ("sequential", "random", "strided", "mixed", "dma_tile")
@@ -63,8 +63,7 @@ def gzip_supported() -> bool:
 
 
 def _check_format(fmt: str) -> str:
-    if fmt not in FORMATS:
-        raise ConfigError(f"trace format: unknown format '{fmt}'; expected one of: {', '.join(FORMATS)}")
+    registry.check_choice("trace format", fmt, "trace_format")
     return fmt
 
 

@@ -11,6 +11,7 @@
 
 #include "tnpu/error.hpp"
 #include "tnpu/mem/dma_engine.hpp"
+#include "tnpu/mem/memory_model.hpp"
 #include "tnpu/mem/sampled_memory.hpp"
 #include "tnpu/workload/tile_pipeline.hpp"
 
@@ -374,7 +375,7 @@ AcceleratorResult simulate_training(const AcceleratorWorkload& workload, const A
   input.validate();
   workload.validate();
   AcceleratorConfig config = input;
-  const workload::MemoryModel& memory = workload::memory_models().get(config.pass.memory.model);
+  const mem::MemoryModel& memory = mem::memory_models().at(config.pass.memory.model, "memory.model").factory;
   AcceleratorResult result;
   if (config.pass.memory.model == "dram" || config.pass.memory.model == "sampled") {
     config.pass.memory.dram.wrap_addresses = true;  // the layout may exceed the capacity: only row/bank patterns

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "tnpu/compute/pe_array.hpp"
 #include "tnpu/error.hpp"
 
 namespace tnpu::compute {
@@ -51,9 +52,6 @@ GemmCost systolic_cost(const ArrayDims& a, const GemmShape& g, char rows, char c
 class OutputStationary final : public Dataflow {
  public:
   std::string_view name() const noexcept override { return "os"; }
-  std::string_view description() const noexcept override {
-    return "output stationary: C stays in the PEs, A and B stream (Sr=M, Sc=N, T=K)";
-  }
   char row_dim() const noexcept override { return 'm'; }
   char col_dim() const noexcept override { return 'n'; }
   char stream_dim() const noexcept override { return 'k'; }
@@ -69,9 +67,6 @@ class OutputStationary final : public Dataflow {
 class WeightStationary final : public Dataflow {
  public:
   std::string_view name() const noexcept override { return "ws"; }
-  std::string_view description() const noexcept override {
-    return "weight stationary: B is preloaded into the PEs, A streams, partial sums flow out (Sr=K, Sc=N, T=M)";
-  }
   char row_dim() const noexcept override { return 'k'; }
   char col_dim() const noexcept override { return 'n'; }
   char stream_dim() const noexcept override { return 'm'; }
@@ -89,9 +84,6 @@ class WeightStationary final : public Dataflow {
 class InputStationary final : public Dataflow {
  public:
   std::string_view name() const noexcept override { return "is"; }
-  std::string_view description() const noexcept override {
-    return "input stationary: A is preloaded into the PEs, B streams, partial sums flow out (Sr=K, Sc=M, T=N)";
-  }
   char row_dim() const noexcept override { return 'k'; }
   char col_dim() const noexcept override { return 'm'; }
   char stream_dim() const noexcept override { return 'n'; }
@@ -108,40 +100,25 @@ class InputStationary final : public Dataflow {
 
 }  // namespace
 
-void DataflowRegistry::add(std::string name, std::string description, Factory factory) {
-  for (const auto& e : entries_) {
-    if (e.name == name) throw ConfigError("dataflow registry: '" + name + "' registered twice");
-  }
-  entries_.push_back(Entry{std::move(name), std::move(description), factory()});
-}
-
-const Dataflow& DataflowRegistry::get(std::string_view name, std::string_view field) const {
-  for (const auto& e : entries_) {
-    if (e.name == name) return *e.instance;
-  }
-  std::string known;
-  for (const auto& e : entries_) known += (known.empty() ? "" : ", ") + e.name;
-  throw ConfigError(std::string(field) + ": unknown dataflow '" + std::string(name) + "' (known: " + known + ")");
-}
-
-std::vector<std::string> DataflowRegistry::names() const {
-  std::vector<std::string> out;
-  for (const auto& e : entries_) out.push_back(e.name);
-  return out;
-}
-
 void register_builtin_dataflows(DataflowRegistry& registry) {
-  registry.add("os", "output stationary", [] { return std::make_unique<OutputStationary>(); });
-  registry.add("ws", "weight stationary", [] { return std::make_unique<WeightStationary>(); });
-  registry.add("is", "input stationary", [] { return std::make_unique<InputStationary>(); });
+  // What a dataflow reads: the array it maps onto (the GEMM comes from the workload).
+  const PeArrayConfig d;
+  const std::vector<ParamInfo> array = {
+      {"pe_array.rows", "PEs", default_text(d.rows), "rows of the PE array (R)"},
+      {"pe_array.cols", "PEs", default_text(d.cols), "columns of the PE array (C)"},
+  };
+  registry.add("os", "output stationary: C stays in the PEs, A and B stream (Sr=M, Sc=N, T=K)", array,
+               std::make_unique<OutputStationary>());
+  registry.add("ws",
+               "weight stationary: B is preloaded into the PEs, A streams, partial sums flow out (Sr=K, Sc=N, T=M)",
+               array, std::make_unique<WeightStationary>());
+  registry.add("is",
+               "input stationary: A is preloaded into the PEs, B streams, partial sums flow out (Sr=K, Sc=M, T=N)",
+               array, std::make_unique<InputStationary>());
 }
 
 const DataflowRegistry& dataflows() {
-  static const DataflowRegistry registry = [] {
-    DataflowRegistry r;
-    register_builtin_dataflows(r);
-    return r;
-  }();
+  static const auto registry = make_registry("dataflow", register_builtin_dataflows);
   return registry;
 }
 

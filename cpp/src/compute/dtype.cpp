@@ -18,19 +18,23 @@ constexpr std::array<DataTypeInfo, 4> kTypes{{
 
 const DataTypeInfo& data_type_info(DataType t) noexcept { return kTypes[static_cast<std::size_t>(t)]; }
 
-std::vector<std::string> data_type_names() {
-  std::vector<std::string> out;
-  for (const auto& t : kTypes) out.emplace_back(t.name);
-  return out;
+const Registry<DataType>& data_types() {
+  static const Registry<DataType> registry = [] {
+    Registry<DataType> r("data type");
+    for (std::size_t i = 0; i < kTypes.size(); ++i) {
+      const DataTypeInfo& t = kTypes[i];
+      r.add(std::string(t.name),
+            std::to_string(t.bytes) + " byte(s) per operand element; MAC energy '" + std::string(t.mac_energy_class) +
+                "' of the energy table",
+            static_cast<DataType>(i));
+    }
+    return r;
+  }();
+  return registry;
 }
 
 DataType data_type_by_name(std::string_view name, std::string_view field) {
-  for (std::size_t i = 0; i < kTypes.size(); ++i) {
-    if (kTypes[i].name == name) return static_cast<DataType>(i);
-  }
-  std::string known;
-  for (const auto& t : kTypes) known += (known.empty() ? "" : ", ") + std::string(t.name);
-  throw ConfigError(std::string(field) + ": unknown data type '" + std::string(name) + "' (known: " + known + ")");
+  return data_types().at(name, field).factory;
 }
 
 }  // namespace tnpu::compute

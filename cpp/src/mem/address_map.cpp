@@ -9,15 +9,24 @@
 
 namespace tnpu {
 
-std::vector<std::pair<std::string, std::string>> address_mapping_names() {
-  return {
-      {"dramsim3", "rochrababgco"},                      // DRAMsim3's DDR4 default
-      {"ramulator", "RoBaRaCoCh"},                       // Ramulator 1 and 2 default
-      {"row_bank_rank_column_channel", "RoBaRaCoCh"},
-      {"row_rank_bank_column", "rochrababgco"},
-      {"channel_interleaved", "rorababgcoch"},           // consecutive bursts alternate channels
-      {"bankgroup_interleaved", "rochrabacobg"},         // consecutive bursts alternate bank groups
+void register_builtin_address_mappings(AddressMappingRegistry& registry) {
+  // One line per name: the field string (most significant first) and what it does; the description ends with it.
+  const auto add = [&registry](const char* name, const char* fields, const std::string& what) {
+    registry.add(name, what + " (" + fields + ")", fields);
   };
+  add("dramsim3", "rochrababgco", "DRAMsim3's DDR4 default: from the low bits up column, bank group, bank, rank, "
+                                  "channel, row");
+  add("ramulator", "RoBaRaCoCh", "Ramulator 1 and 2 default: from the low bits up channel, column, rank, bank group, "
+                                 "bank, row");
+  add("row_bank_rank_column_channel", "RoBaRaCoCh", "the Ramulator default under a descriptive name");
+  add("row_rank_bank_column", "rochrababgco", "the DRAMsim3 default under a descriptive name");
+  add("channel_interleaved", "rorababgcoch", "consecutive bursts alternate channels, then columns");
+  add("bankgroup_interleaved", "rochrabacobg", "consecutive bursts alternate bank groups, then columns");
+}
+
+const AddressMappingRegistry& address_mappings() {
+  static const auto registry = make_registry("address mapping", register_builtin_address_mappings);
+  return registry;
 }
 
 namespace {
@@ -34,17 +43,12 @@ std::uint32_t log2_exact(std::uint64_t n, const char* field) {
 
 AddressMap::AddressMap(const DramSpec& spec) : wrap_(spec.wrap_addresses) {
   std::string text = spec.address_mapping;
-  for (const auto& [name, fields] : address_mapping_names()) {
-    if (text == name) text = fields;
-  }
+  if (const auto* named = address_mappings().find(text)) text = named->factory;
   // Parse into fields, most significant first.
   std::vector<Field> msb_first;
   const auto bad = [&](const std::string& why) {
     std::string names;
-    for (const auto& entry : address_mapping_names()) {
-      if (!names.empty()) names += ", ";
-      names += entry.first;
-    }
+    for (const auto& name : address_mappings().names()) names += (names.empty() ? "" : ", ") + name;
     return ConfigError("dram.address_mapping: '" + spec.address_mapping + "' " + why +
                        " (expected a name (" + names +
                        "), a DRAMsim3 string of ch ra bg ba ro co like 'rochrababgco', or a Ramulator string of "

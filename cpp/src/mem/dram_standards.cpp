@@ -33,10 +33,6 @@ std::string_view dram_level_name(DramLevel l) noexcept {
   return "?";
 }
 
-std::vector<std::string> dram_standard_names() {
-  return {"ddr3", "ddr4", "lpddr", "lpddr3", "lpddr4", "gddr5", "gddr5x", "gddr6", "hbm", "hbm2", "wideio", "wideio2"};
-}
-
 namespace {
 
 using C = DramCommand;
@@ -119,23 +115,77 @@ std::vector<TimingRule> ddr_family(const DramSpec& s, long rd_to_pre) {
   return t.take();
 }
 
+// The JEDEC DDR family with READ-to-PRECHARGE = tRTP: every standard but LPDDR4.
+std::vector<TimingRule> ddr_table(const DramSpec& s) { return ddr_family(s, s.tRTP); }
+
+// LPDDR4 (JESD209-4): READ to PRECHARGE = BL/2 + max(8, tRTP) - 8 clocks.
+std::vector<TimingRule> lpddr4_table(const DramSpec& s) {
+  const long bl2 = static_cast<long>(s.burst_length) / 2;
+  return ddr_family(s, bl2 + std::max(8L, static_cast<long>(s.tRTP)) - 8);
+}
+
+// The DramSpec fields ddr_family() reads, with DramSpec's defaults (DDR4-2400; the DRAM presets set each standard's).
+std::vector<ParamInfo> ddr_family_params() {
+  const DramSpec d;
+  const auto cyc = [](const char* name, std::uint32_t v, const char* what) {
+    return ParamInfo{std::string("dram.") + name, "tCK", default_text(v), what};
+  };
+  return {
+      {"dram.burst_length", "beats", default_text(d.burst_length),
+       "beats per column access (BL; a burst holds the bus BL / data_rate tCK). Defaults in this list are "
+       "DramSpec's (DDR4-2400); the DRAM presets set each standard's"},
+      {"dram.data_rate", "beats/tCK", default_text(d.data_rate), "data beats per memory clock"},
+      cyc("tCL", d.tCL, "READ to data"),
+      cyc("tCWL", d.tCWL, "WRITE to data"),
+      cyc("tRCD", d.tRCD, "ACT to READ (and to WRITE unless tRCDWR is set)"),
+      cyc("tRCDWR", d.tRCDWR, "ACT to WRITE (0: tRCD)"),
+      cyc("tRP", d.tRP, "PRE to ACT"),
+      cyc("tRAS", d.tRAS, "ACT to PRE"),
+      cyc("tRC", d.tRC, "ACT to ACT in a bank (0: tRAS + tRP)"),
+      cyc("tCCD_S", d.tCCD_S, "column to column, other bank group"),
+      cyc("tCCD_L", d.tCCD_L, "column to column, same bank group"),
+      cyc("tRRD_S", d.tRRD_S, "ACT to ACT, other bank group"),
+      cyc("tRRD_L", d.tRRD_L, "ACT to ACT, same bank group"),
+      cyc("tFAW", d.tFAW, "window of faw_window ACTs per rank"),
+      {"dram.faw_window", "ACTs", default_text(d.faw_window), "ACTs in the tFAW window"},
+      cyc("t32AW", d.t32AW, "window of 32 ACTs per rank (0: none)"),
+      cyc("tPPD", d.tPPD, "PRE to PRE in a rank (0: none)"),
+      cyc("tWTR_S", d.tWTR_S, "end of write data to READ, other bank group"),
+      cyc("tWTR_L", d.tWTR_L, "end of write data to READ, same bank group"),
+      cyc("tRTP", d.tRTP, "READ to PRE"),
+      cyc("tWR", d.tWR, "write recovery: end of write data to PRE"),
+      cyc("tRTRS", d.tRTRS, "rank-to-rank switch"),
+      cyc("tRTW", d.tRTW, "extra bus cycles of a read-to-write turnaround in a rank"),
+      {"dram.write_rank_switch", "", default_text(d.write_rank_switch), "WRITE to WRITE of another rank pays tRTRS"},
+      cyc("tRFC", d.tRFC, "REF to ACT or REF"),
+  };
+}
+
 }  // namespace
 
+void register_builtin_dram_standards(DramStandardRegistry& registry) {
+  const std::vector<ParamInfo> p = ddr_family_params();
+  registry.add("ddr3", "DDR3 SDRAM (JESD79-3): 8 banks, no bank groups", p, ddr_table);
+  registry.add("ddr4", "DDR4 SDRAM (JESD79-4): bank groups (tCCD_L, tRRD_L, tWTR_L)", p, ddr_table);
+  registry.add("lpddr", "LPDDR SDRAM (JESD209): the DDR table with LPDDR timing", p, ddr_table);
+  registry.add("lpddr3", "LPDDR3 SDRAM (JESD209-3): the DDR table with LPDDR3 timing", p, ddr_table);
+  registry.add("lpddr4", "LPDDR4 SDRAM (JESD209-4): READ to PRE = BL/2 + max(8, tRTP) - 8; tPPD", p, lpddr4_table);
+  registry.add("gddr5", "GDDR5 SGRAM (JESD212): separate tRCDRD/tRCDWR, t32AW, tPPD", p, ddr_table);
+  registry.add("gddr5x", "GDDR5X SGRAM (JESD232): as GDDR5 at a higher data rate", p, ddr_table);
+  registry.add("gddr6", "GDDR6 SGRAM (JESD250): as GDDR5 at a higher data rate", p, ddr_table);
+  registry.add("hbm", "HBM (JESD235): separate tRCDRD/tRCDWR, wide channels", p, ddr_table);
+  registry.add("hbm2", "HBM2 (JESD235A): pseudo-channels, bank groups", p, ddr_table);
+  registry.add("wideio", "Wide I/O SDR (JESD229): one beat per clock, tTAW window of 2 ACTs", p, ddr_table);
+  registry.add("wideio2", "Wide I/O 2 (JESD229-2)", p, ddr_table);
+}
+
+const DramStandardRegistry& dram_standards() {
+  static const auto registry = make_registry("DRAM standard", register_builtin_dram_standards);
+  return registry;
+}
+
 std::vector<TimingRule> dram_timing_rules(const DramSpec& s) {
-  if (s.standard == "lpddr4") {
-    // LPDDR4 (JESD209-4): READ to PRECHARGE = BL/2 + max(8, tRTP) - 8 clocks.
-    const long bl2 = static_cast<long>(s.burst_length) / 2;
-    return ddr_family(s, bl2 + std::max(8L, static_cast<long>(s.tRTP)) - 8);
-  }
-  for (const auto& n : dram_standard_names()) {
-    if (s.standard == n) return ddr_family(s, s.tRTP);
-  }
-  std::string names;
-  for (const auto& n : dram_standard_names()) {
-    if (!names.empty()) names += ", ";
-    names += n;
-  }
-  throw ConfigError("dram.standard: unknown standard '" + s.standard + "' (valid: " + names + ")");
+  return dram_standards().at(s.standard, "dram.standard").factory(s);
 }
 
 }  // namespace tnpu

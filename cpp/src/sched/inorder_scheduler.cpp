@@ -1,5 +1,7 @@
 // inorder: one task at a time on the whole machine, strictly in program order (DaDianNao-style).
-#include "tnpu/sched/builtin_schedulers.hpp"
+#include <memory>
+
+#include "tnpu/sched/scheduler.hpp"
 
 namespace tnpu {
 

@@ -6,7 +6,7 @@
 #include <queue>
 #include <set>
 
-#include "tnpu/sched/builtin_schedulers.hpp"
+#include "tnpu/sched/scheduler.hpp"
 
 namespace tnpu {
 

@@ -1,6 +1,8 @@
 // split: each engine runs the tasks mapped to it strictly in program order; engines overlap only where program
 // order allows; no cross-instance interleaving (DNPU-style separate engines).
-#include "tnpu/sched/builtin_schedulers.hpp"
+#include <memory>
+
+#include "tnpu/sched/scheduler.hpp"
 
 namespace tnpu {
 

@@ -11,6 +11,8 @@
 #include <utility>
 
 #include "tnpu/error.hpp"
+#include "tnpu/trace/trace_format.hpp"
+#include "trace_text.hpp"
 
 #ifdef TNPU_HAVE_ZLIB
 #include <zlib.h>
@@ -18,208 +20,22 @@
 
 namespace tnpu {
 
-namespace {
+using namespace trace_text;  // NOLINT(google-build-using-namespace): the private helpers of this folder
 
-constexpr std::string_view kFormatNames[] = {"dramsim3", "ramulator1", "ramulator2"};
+namespace {
 
 std::string system_message(int err) { return std::string(std::strerror(err)); }
 
-// A quoted excerpt of untrusted text for an error message: at most 60 characters, non-printable bytes as \xNN.
-std::string excerpt(std::string_view text) {
-  constexpr std::size_t kMax = 60;
-  std::string out;
-  const std::size_t n = std::min(text.size(), kMax);
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xf]);
-    }
+// What detection expects: every format's syntax.
+std::string detect_expected() {
+  std::string out = "a request line in a known format:";
+  const auto& formats = trace_formats().entries();
+  for (std::size_t i = 0; i < formats.size(); ++i) {
+    out += (i == 0 ? " " : (i + 1 == formats.size() ? " or " : ", ")) + formats[i].info.name + " " +
+           std::string(formats[i].factory.syntax);
   }
-  if (text.size() > kMax) out += "...";
   return out;
 }
-
-constexpr bool is_blank(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
-
-// Splits `text` into at most kMaxTokens blank-separated tokens; returns the token count (kMaxTokens + 1 if there
-// are more).
-constexpr std::size_t kMaxTokens = 3;
-std::size_t tokenize(std::string_view text, std::string_view (&tokens)[kMaxTokens]) noexcept {
-  const char* p = text.data();
-  const char* const e = p + text.size();
-  std::size_t n = 0;
-  for (;;) {
-    while (p != e && is_blank(*p)) ++p;
-    if (p == e) return n;
-    const char* const start = p;
-    while (p != e && !is_blank(*p)) ++p;
-    if (n == kMaxTokens) return kMaxTokens + 1;
-    tokens[n++] = std::string_view(start, static_cast<std::size_t>(p - start));
-  }
-}
-
-enum class NumberStatus : std::uint8_t { kOk, kBad, kOverflow };
-
-constexpr int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool has_hex_prefix(std::string_view s) noexcept { return s.size() >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'); }
-
-// Hexadecimal digits, with an optional 0x/0X prefix when allowed.
-NumberStatus parse_hex(std::string_view s, bool prefix_optional, std::uint64_t& value) noexcept {
-  if (has_hex_prefix(s)) {
-    s.remove_prefix(2);
-  } else if (!prefix_optional) {
-    return NumberStatus::kBad;
-  }
-  if (s.empty()) return NumberStatus::kBad;
-  std::uint64_t v = 0;
-  bool overflow = false;
-  for (const char c : s) {
-    const int d = hex_value(c);
-    if (d < 0) return NumberStatus::kBad;
-    if ((v >> 60) != 0) overflow = true;
-    v = (v << 4) | static_cast<std::uint64_t>(d);
-  }
-  if (overflow) return NumberStatus::kOverflow;
-  value = v;
-  return NumberStatus::kOk;
-}
-
-NumberStatus parse_decimal(std::string_view s, std::uint64_t& value) noexcept {
-  if (s.empty()) return NumberStatus::kBad;
-  std::uint64_t v = 0;
-  bool overflow = false;
-  for (const char c : s) {
-    if (c < '0' || c > '9') return NumberStatus::kBad;
-    const auto d = static_cast<std::uint64_t>(c - '0');
-    if (v > (UINT64_MAX - d) / 10) overflow = true;
-    v = v * 10 + d;
-  }
-  if (overflow) return NumberStatus::kOverflow;
-  value = v;
-  return NumberStatus::kOk;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    if (x >= 'a' && x <= 'z') x = static_cast<char>(x - 'a' + 'A');
-    if (x != b[i]) return false;
-  }
-  return true;
-}
-
-// DRAMsim3's command words (its reader treats WRITE/write/P_MEM_WR/BOFF as writes); returns false if unknown.
-bool dramsim3_command(std::string_view s, Command& c) noexcept {
-  if (iequals(s, "READ") || s == "P_MEM_RD" || s == "P_FETCH") {
-    c = Command::kRead;
-    return true;
-  }
-  if (iequals(s, "WRITE") || s == "P_MEM_WR" || s == "BOFF") {
-    c = Command::kWrite;
-    return true;
-  }
-  return false;
-}
-
-// The fast path: the canonical spelling of each format (single spaces, 0x-prefixed hex of at most 16 digits, a
-// stamp of at most 19 digits, upper-case commands, nothing else on the line). It accepts only lines the general
-// parser accepts with the same result, and returns false for everything else, which then goes through the general
-// parser (and its error messages).
-struct HexTable {
-  std::uint8_t value[256];
-  constexpr HexTable() : value() {
-    for (auto& v : value) v = 0xff;
-    for (int c = '0'; c <= '9'; ++c) value[c] = static_cast<std::uint8_t>(c - '0');
-    for (int c = 'a'; c <= 'f'; ++c) value[c] = static_cast<std::uint8_t>(c - 'a' + 10);
-    for (int c = 'A'; c <= 'F'; ++c) value[c] = static_cast<std::uint8_t>(c - 'A' + 10);
-  }
-};
-constexpr HexTable kHex{};
-
-// Parses "0x" + 1..16 hex digits at p, stopping at the first non-hex byte; returns the end or nullptr.
-inline const char* fast_hex(const char* p, const char* e, std::uint64_t& v) noexcept {
-  if (e - p < 3 || p[0] != '0' || p[1] != 'x') return nullptr;
-  p += 2;
-  const char* const start = p;
-  std::uint64_t x = 0;
-  while (p != e) {
-    const std::uint8_t d = kHex.value[static_cast<unsigned char>(*p)];
-    if (d == 0xff) break;
-    x = (x << 4) | d;
-    ++p;
-  }
-  if (p == start || p - start > 16) return nullptr;
-  v = x;
-  return p;
-}
-
-inline bool fast_parse(DramTraceFormat f, const char* p, const char* e, Command& cmd, std::uint64_t& addr,
-                       std::uint64_t& stamp) noexcept {
-  switch (f) {
-    case DramTraceFormat::kDramsim3: {
-      p = fast_hex(p, e, addr);
-      if (p == nullptr || e - p < 7 || *p++ != ' ') return false;
-      if (std::memcmp(p, "READ ", 5) == 0) {
-        cmd = Command::kRead;
-        p += 5;
-      } else if (e - p >= 7 && std::memcmp(p, "WRITE ", 6) == 0) {
-        cmd = Command::kWrite;
-        p += 6;
-      } else {
-        return false;
-      }
-      if (p == e || e - p > 19) return false;
-      std::uint64_t v = 0;
-      for (; p != e; ++p) {
-        const auto d = static_cast<unsigned>(static_cast<unsigned char>(*p) - '0');
-        if (d > 9) return false;
-        v = v * 10 + d;
-      }
-      stamp = v;
-      return true;
-    }
-    case DramTraceFormat::kRamulator1: {
-      p = fast_hex(p, e, addr);
-      if (p == nullptr || e - p != 2 || p[0] != ' ') return false;
-      if (p[1] == 'R') {
-        cmd = Command::kRead;
-      } else if (p[1] == 'W') {
-        cmd = Command::kWrite;
-      } else {
-        return false;
-      }
-      return true;
-    }
-    case DramTraceFormat::kRamulator2: {
-      if (e - p < 6 || p[2] != ' ') return false;
-      if (p[0] == 'L' && p[1] == 'D') {
-        cmd = Command::kRead;
-      } else if (p[0] == 'S' && p[1] == 'T') {
-        cmd = Command::kWrite;
-      } else {
-        return false;
-      }
-      return fast_hex(p + 3, e, addr) == e;
-    }
-  }
-  return false;
-}
-
-constexpr std::string_view kDetectExpected =
-    "a request line in a known format: dramsim3 `0xADDR READ|WRITE CYCLE`, ramulator1 `0xADDR R|W` or "
-    "ramulator2 `LD|ST 0xADDR`";
 
 }  // namespace
 
@@ -333,23 +149,19 @@ std::unique_ptr<ByteSource> open_source(const std::string& path) {
 // ---------------------------------------------------------------------------------------------------------------
 // Format names.
 
-std::string_view format_name(DramTraceFormat f) noexcept { return kFormatNames[static_cast<std::size_t>(f)]; }
-
-std::vector<std::string> format_names() {
-  return std::vector<std::string>(std::begin(kFormatNames), std::end(kFormatNames));
+std::string_view format_name(DramTraceFormat f) noexcept {
+  const auto& formats = trace_formats().entries();
+  const auto i = static_cast<std::size_t>(f);
+  return i < formats.size() ? std::string_view(formats[i].info.name) : std::string_view("?");
 }
 
 DramTraceFormat parse_format_name(std::string_view name) {
-  for (std::size_t i = 0; i < std::size(kFormatNames); ++i) {
-    if (name == kFormatNames[i]) return static_cast<DramTraceFormat>(i);
-  }
-  std::string valid;
-  for (const auto n : kFormatNames) valid += (valid.empty() ? "" : ", ") + std::string(n);
-  throw ConfigError("trace format: unknown format '" + excerpt(name) + "'; expected one of: " + valid +
-                    " (or auto)");
+  if (const auto* f = trace_formats().find(name)) return f->factory.id;
+  throw ConfigError(trace_formats().unknown_message(excerpt(name), "trace format") +
+                    " (\"auto\" detects the format)");
 }
 
-bool format_has_stamp(DramTraceFormat f) noexcept { return f == DramTraceFormat::kDramsim3; }
+bool format_has_stamp(DramTraceFormat f) noexcept { return trace_format(f).has_stamp; }
 
 bool gzip_supported() noexcept {
 #ifdef TNPU_HAVE_ZLIB
@@ -365,7 +177,10 @@ bool gzip_supported() noexcept {
 DramTraceReader::DramTraceReader(std::string path, const DramTraceOptions& options)
     : path_(std::move(path)), monotonic_stamps_(options.monotonic_stamps) {
   const bool detect = options.format == "auto" || options.format.empty();
-  if (!detect) format_ = parse_format_name(options.format);
+  if (!detect) {
+    format_ = parse_format_name(options.format);
+    ops_ = &trace_format(format_);
+  }
   source_ = open_source(path_);
   if (options.buffer_bytes < 2 * kMaxLineBytes + 2) {
     throw ConfigError("DramTraceOptions.buffer_bytes: expected at least " + std::to_string(2 * kMaxLineBytes + 2) +
@@ -383,16 +198,11 @@ DramTraceReader::DramTraceReader(std::string path, const DramTraceOptions& optio
     std::string_view tokens[kMaxTokens];
     const std::size_t n = tokenize(text, tokens);
     if (n == 0 || tokens[0].front() == '#') continue;
-    Command c = Command::kRead;
-    if (tokens[0] == "LD" || tokens[0] == "ST") {
-      format_ = DramTraceFormat::kRamulator2;
-    } else if (n >= 2 && (tokens[1] == "R" || tokens[1] == "W")) {
-      format_ = DramTraceFormat::kRamulator1;
-    } else if (n >= 2 && dramsim3_command(tokens[1], c)) {
-      format_ = DramTraceFormat::kDramsim3;
-    } else {
-      fail(kDetectExpected, text);
+    for (const auto& f : trace_formats().entries()) {
+      if (f.factory.recognise(tokens, n)) ops_ = &f.factory;
     }
+    if (ops_ == nullptr) fail(detect_expected(), text);
+    format_ = ops_->id;
     // Unread the line: it is still in the buffer (next_line may have moved it there while refilling, so take its
     // position from the view, not from before the call).
     begin_ = static_cast<std::size_t>(text.data() - buffer_.data());
@@ -410,8 +220,7 @@ DramTraceReader::~DramTraceReader() = default;
 bool DramTraceReader::gzip() const noexcept { return source_ && source_->gzip(); }
 
 void DramTraceReader::fail(std::string_view expected, std::string_view got) const {
-  throw TraceFormatError(path_ + ":" + std::to_string(line_) + ": expected " + std::string(expected) + ", got '" +
-                         excerpt(got) + "'");
+  TraceLine{path_, line_, false, false, 0}.fail(expected, got);
 }
 
 bool DramTraceReader::next_line(std::string_view& text) {
@@ -453,76 +262,17 @@ bool DramTraceReader::next_line(std::string_view& text) {
 }
 
 bool DramTraceReader::parse_line(std::string_view text, DramTraceRecord& out) {
-  std::uint64_t stamp = 0;
-  if (fast_parse(format_, text.data(), text.data() + text.size(), out.command, out.address, stamp) &&
-      !(monotonic_stamps_ && records_ > 0 && stamp < last_stamp_)) {
-    const bool stamped = format_has_stamp(format_);
-    out.stamp_cycles = stamped ? stamp : 0;
-    out.has_stamp = stamped;
-    if (stamped) last_stamp_ = stamp;
+  if (ops_->fast_parse(text.data(), text.data() + text.size(), out) &&
+      !(monotonic_stamps_ && records_ > 0 && out.stamp_cycles < last_stamp_)) {
+    if (out.has_stamp) last_stamp_ = out.stamp_cycles;
     out.line = line_;
     return true;
   }
   std::string_view tok[kMaxTokens];
   const std::size_t n = tokenize(text, tok);
   if (n == 0 || tok[0].front() == '#') return false;
-  std::string_view addr_tok;
-  NumberStatus st = NumberStatus::kOk;
-  switch (format_) {
-    case DramTraceFormat::kDramsim3: {
-      if (n < 2 || !dramsim3_command(tok[1], out.command)) {
-        if (n >= 2) fail("READ or WRITE (dramsim3 `0xADDR READ|WRITE CYCLE`)", tok[1]);
-        fail("`0xADDR READ|WRITE CYCLE` (dramsim3)", text);
-      }
-      if (n < 3) fail("a time stamp in memory cycles after the command (dramsim3 `0xADDR READ|WRITE CYCLE`)", text);
-      if (n > 3) fail("end of line after the stamp (dramsim3 `0xADDR READ|WRITE CYCLE`)", text);
-      st = parse_decimal(tok[2], stamp);
-      if (st == NumberStatus::kBad) fail("a decimal memory-cycle stamp", tok[2]);
-      if (st == NumberStatus::kOverflow) fail("a stamp that fits in 64 bits", tok[2]);
-      if (monotonic_stamps_ && records_ > 0 && stamp < last_stamp_) {
-        fail("a stamp >= " + std::to_string(last_stamp_) + " (the previous one; stamps must not decrease)", tok[2]);
-      }
-      last_stamp_ = stamp;
-      out.stamp_cycles = stamp;
-      out.has_stamp = true;
-      addr_tok = tok[0];
-      st = parse_hex(addr_tok, true, out.address);
-      break;
-    }
-    case DramTraceFormat::kRamulator1: {
-      if (n != 2) fail("`0xADDR R|W` (ramulator1)", text);
-      if (tok[1] == "R") {
-        out.command = Command::kRead;
-      } else if (tok[1] == "W") {
-        out.command = Command::kWrite;
-      } else {
-        fail("R or W (ramulator1 `0xADDR R|W`)", tok[1]);
-      }
-      out.stamp_cycles = 0;
-      out.has_stamp = false;
-      addr_tok = tok[0];
-      st = parse_hex(addr_tok, true, out.address);
-      break;
-    }
-    case DramTraceFormat::kRamulator2: {
-      if (tok[0] == "LD") {
-        out.command = Command::kRead;
-      } else if (tok[0] == "ST") {
-        out.command = Command::kWrite;
-      } else {
-        fail("LD or ST (ramulator2 `LD|ST 0xADDR`)", tok[0]);
-      }
-      if (n != 2) fail("`LD|ST 0xADDR` (ramulator2)", text);
-      out.stamp_cycles = 0;
-      out.has_stamp = false;
-      addr_tok = tok[1];
-      st = has_hex_prefix(addr_tok) ? parse_hex(addr_tok, false, out.address) : parse_decimal(addr_tok, out.address);
-      if (st == NumberStatus::kBad) fail("an address: hexadecimal with 0x, or decimal (ramulator2)", addr_tok);
-      break;
-    }
-  }
-  if (st == NumberStatus::kBad) fail("a hexadecimal address (0x...)", addr_tok);
-  if (st == NumberStatus::kOverflow) fail("an address that fits in 64 bits", addr_tok);
+  ops_->parse(tok, n, text, TraceLine{path_, line_, monotonic_stamps_, records_ > 0, last_stamp_}, out);
+  if (out.has_stamp) last_stamp_ = out.stamp_cycles;
   out.line = line_;
   return true;
 }
@@ -554,7 +304,7 @@ std::size_t DramTraceReader::next_batch(std::span<DramTraceRecord> out) {
 // Writer.
 
 DramTraceWriter::DramTraceWriter(std::string path, DramTraceFormat format, bool gzip, int gzip_level)
-    : path_(std::move(path)), format_(format), gzip_(gzip), buffer_(std::size_t{1} << 20) {
+    : path_(std::move(path)), format_(format), ops_(&trace_format(format)), gzip_(gzip), buffer_(std::size_t{1} << 20) {
   if (gzip_) {
 #ifdef TNPU_HAVE_ZLIB
     if (gzip_level < 1 || gzip_level > 9) {
@@ -597,35 +347,8 @@ void DramTraceWriter::flush_buffer() {
 
 void DramTraceWriter::write(Command command, std::uint64_t address, std::uint64_t stamp_cycles) {
   if (file_ == nullptr && gz_ == nullptr) throw TraceFormatError(path_ + ": write() after close()");
-  constexpr std::size_t kMaxRecord = 64;  // "LD " / "0x" + 16 hex digits + " WRITE " + 20 digits + "\n" < 64
-  if (buffer_.size() - used_ < kMaxRecord) flush_buffer();
-  char* p = buffer_.data() + used_;
-  char* const e = buffer_.data() + buffer_.size();
-  auto put = [&p](std::string_view s) {
-    std::memcpy(p, s.data(), s.size());
-    p += s.size();
-  };
-  auto put_hex = [&p, e](std::uint64_t v) {
-    *p++ = '0';
-    *p++ = 'x';
-    p = std::to_chars(p, e, v, 16).ptr;
-  };
-  const bool write_cmd = command == Command::kWrite;
-  switch (format_) {
-    case DramTraceFormat::kDramsim3:
-      put_hex(address);
-      put(write_cmd ? " WRITE " : " READ ");
-      p = std::to_chars(p, e, stamp_cycles).ptr;
-      break;
-    case DramTraceFormat::kRamulator1:
-      put_hex(address);
-      put(write_cmd ? " W" : " R");
-      break;
-    case DramTraceFormat::kRamulator2:
-      put(write_cmd ? "ST " : "LD ");
-      put_hex(address);
-      break;
-  }
+  if (buffer_.size() - used_ < kMaxTraceRecordBytes + 1) flush_buffer();
+  char* p = ops_->write(buffer_.data() + used_, buffer_.data() + buffer_.size(), command, address, stamp_cycles);
   *p++ = '\n';
   used_ = static_cast<std::size_t>(p - buffer_.data());
   ++records_;

@@ -10,140 +10,13 @@
 
 namespace tnpu::workload {
 
-// ---------------------------------------------------------------------------------------------------------------
-// Memory model registry
-
-void MemoryModelRegistry::add(MemoryModel model) {
-  for (const auto& m : models_) {
-    if (m.name == model.name) throw ConfigError("memory model registry: '" + model.name + "' registered twice");
-  }
-  models_.push_back(std::move(model));
-}
-
-const MemoryModel& MemoryModelRegistry::get(std::string_view name) const {
-  for (const auto& m : models_) {
-    if (m.name == name) return m;
-  }
-  std::string known;
-  for (const auto& m : models_) known += (known.empty() ? "" : ", ") + m.name;
-  throw ConfigError("memory.model: unknown memory model '" + std::string(name) + "' (known: " + known + ")");
-}
-
-std::vector<std::string> MemoryModelRegistry::names() const {
-  std::vector<std::string> out;
-  for (const auto& m : models_) out.push_back(m.name);
-  return out;
-}
-
-void register_builtin_memory_models(MemoryModelRegistry& registry) {
-  registry.add(MemoryModel{"ideal", "no memory time (traffic is still counted)", true, nullptr});
-  registry.add(MemoryModel{"fixed", "fixed latency, bounded queue, one request start per issue_interval_ps", false,
-                           [](Simulation& sim, const MemoryModelConfig& c) -> Target& {
-                             FixedLatencyMemoryConfig f;
-                             f.latency_ps = c.latency_ps;
-                             f.queue_depth = c.queue_depth;
-                             f.issue_interval_ps = c.issue_interval_ps;
-                             f.max_request_bytes = c.max_request_bytes;
-                             return sim.make<FixedLatencyMemory>("dram", f);
-                           }});
-  registry.add(MemoryModel{"dram", "cycle-level DRAM controller (JEDEC timing, FR-FCFS, refresh)", false,
-                           [](Simulation& sim, const MemoryModelConfig& c) -> Target& {
-                             return sim.make<DramController>("dram", c.dram);
-                           }});
-  registry.add(MemoryModel{"sampled",
-                           "the cycle-level DRAM controller in detailed windows, measured per-class pipes between",
-                           false, [](Simulation& sim, const MemoryModelConfig& c) -> Target& {
-                             auto& dram = sim.make<DramController>("dram", c.dram);
-                             return sim.make<SampledMemory>("sampled", dram, c.sampled);
-                           }});
-  registry.add(MemoryModel{"external",
-                           "a memory target the caller supplies (a Python object: tnpu.simulate(..., memory=obj))",
-                           false, [](Simulation& sim, const MemoryModelConfig& c) -> Target& {
-                             if (!c.external) {
-                               throw ConfigError(
-                                   "memory.model: 'external' needs a memory object, given as "
-                                   "tnpu.simulate(..., memory=obj)");
-                             }
-                             return c.external(sim);
-                           }});
-}
-
-const MemoryModelRegistry& memory_models() {
-  static const MemoryModelRegistry registry = [] {
-    MemoryModelRegistry r;
-    register_builtin_memory_models(r);
-    return r;
-  }();
-  return registry;
-}
-
-void EngineRegistry::add(EngineModel engine) {
-  for (const auto& e : engines_) {
-    if (e.name == engine.name) throw ConfigError("engine registry: '" + engine.name + "' registered twice");
-  }
-  engines_.push_back(std::move(engine));
-}
-
-const EngineModel& EngineRegistry::get(std::string_view name) const {
-  for (const auto& e : engines_) {
-    if (e.name == name) return e;
-  }
-  std::string known;
-  for (const auto& e : engines_) known += (known.empty() ? "" : ", ") + e.name;
-  throw ConfigError("engine: unknown engine '" + std::string(name) + "' (known: " + known + ")");
-}
-
-std::vector<std::string> EngineRegistry::names() const {
-  std::vector<std::string> out;
-  for (const auto& e : engines_) out.push_back(e.name);
-  return out;
-}
-
-void register_builtin_engines(EngineRegistry& registry) {
-  registry.add(EngineModel{"pe_array", "PU-c: R x C systolic PE array with a dataflow", [](const PassConfig& c) {
-                             auto array = std::make_shared<const compute::PeArray>(c.pe_array);
-                             const auto& df = array->dataflow();
-                             auto granule = [&](char d) {
-                               return df.row_dim() == d ? c.pe_array.rows : (df.col_dim() == d ? c.pe_array.cols : 1);
-                             };
-                             EngineSetup e;
-                             e.cost = [a = array.get()](const compute::GemmShape& g) { return a->gemm(g); };
-                             e.granule_m = granule('m');
-                             e.granule_k = granule('k');
-                             e.granule_n = granule('n');
-                             e.pes = array->pes();
-                             e.dataflow = std::string(df.name());
-                             e.owner = std::move(array);
-                             return e;
-                           }});
-  registry.add(EngineModel{"vector_unit", "PU-f: a row of MAC lanes (matrix-vector products)", [](const PassConfig& c) {
-                             auto unit = std::make_shared<const compute::VectorUnit>(c.vector_unit);
-                             EngineSetup e;
-                             e.cost = [v = unit.get()](const compute::GemmShape& g) { return v->gemm(g); };
-                             e.granule_n = c.vector_unit.lanes;
-                             e.pes = unit->lanes();
-                             e.dataflow = "vector";
-                             e.owner = std::move(unit);
-                             return e;
-                           }});
-}
-
-const EngineRegistry& engines() {
-  static const EngineRegistry registry = [] {
-    EngineRegistry r;
-    register_builtin_engines(r);
-    return r;
-  }();
-  return registry;
-}
-
 void PassConfig::validate() const {
-  (void)engines().get(engine);
+  (void)compute::engines().at(engine, "engine");
   pe_array.validate("pe_array");
   vector_unit.validate("vector_unit");
   buffer.validate("buffer");
   dma.validate("dma");
-  (void)memory_models().get(memory.model);
+  (void)mem::memory_models().at(memory.model, "memory.model");
   if (memory.queue_depth == 0) throw ConfigError("memory.queue_depth: must be at least 1 (got 0)");
   if (memory.model == "sampled") memory.sampled.validate();
   if (memory.model == "dram" || memory.model == "sampled") {
@@ -176,7 +49,8 @@ struct Region {
 
 // Runs the tiles event by event on a fresh Simulation with the chosen memory model; fills the timing and DRAM
 // fields of `res`.
-void run_tiles(const MemoryModel& memory, const PassConfig& config, std::vector<TileWork> work, PassResult& res) {
+void run_tiles(const mem::MemoryModel& memory, const PassConfig& config, std::vector<TileWork> work,
+               PassResult& res) {
   Simulation sim("tnpu");
   Target& target = memory.make(sim, config.memory);
   auto& dma = sim.make<mem::DmaEngine>("dma", target, config.dma);
@@ -200,7 +74,7 @@ PassPlan plan_pass(const LayerShape& shape, Phase phase, const PassConfig& confi
   config.validate();
   const auto dtype = compute::data_type_by_name(config.dtype, "dtype");
   const std::uint32_t bpe = compute::data_type_info(dtype).bytes;
-  const MemoryModel& memory = memory_models().get(config.memory.model);
+  const auto& memory = mem::memory_models().at(config.memory.model, "memory.model");
 
   PlanRequest req;
   req.pass = lower(shape, phase, layer_name);
@@ -217,13 +91,14 @@ PassPlan plan_pass(const LayerShape& shape, Phase phase, const PassConfig& confi
   req.objective = config.objective;
   req.compute_slack = config.compute_slack;
   req.accumulate_c = config.accumulate;
-  if (!memory.ideal && config.memory.issue_interval_ps > 0) {
+  if (!memory.factory.ideal && config.memory.issue_interval_ps > 0) {
     req.bytes_per_cycle = static_cast<double>(config.dma.request_bytes) *
                           static_cast<double>(config.clock_period_ps) /
                           static_cast<double>(config.memory.issue_interval_ps);
   }
 
-  const EngineSetup engine = engines().get(config.engine).make(config);
+  const EngineSetup engine =
+      compute::engines().at(config.engine, "engine").factory(config.pe_array, config.vector_unit);
   req.granule_m = engine.granule_m;
   req.granule_k = engine.granule_k;
   req.granule_n = engine.granule_n;
@@ -235,7 +110,7 @@ PassPlan plan_pass(const LayerShape& shape, Phase phase, const PassConfig& confi
   res.layer = std::string(layer_name);
   res.phase = req.phase;
   res.engine = config.engine;
-  res.memory_model = memory.name;
+  res.memory_model = memory.info.name;
   res.dataflow = dataflow;
   res.gemm = req.pass.gemm;
   res.groups = req.pass.groups;
@@ -344,10 +219,10 @@ PassPlan plan_pass(const LayerShape& shape, Phase phase, const PassConfig& confi
 }
 
 PassResult simulate_pass(const LayerShape& shape, Phase phase, const PassConfig& config, std::string_view layer_name) {
-  const MemoryModel& memory = memory_models().get(config.memory.model);
-  PassPlan plan = plan_pass(shape, phase, config, layer_name, !memory.ideal);
+  const auto& memory = mem::memory_models().at(config.memory.model, "memory.model");
+  PassPlan plan = plan_pass(shape, phase, config, layer_name, !memory.factory.ideal);
   PassResult res = std::move(plan.result);
-  if (!memory.ideal) run_tiles(memory, config, std::move(plan.tiles), res);
+  if (!memory.factory.ideal) run_tiles(memory.factory, config, std::move(plan.tiles), res);
   res.stall_cycles = res.total_cycles - res.compute_cycles;
   res.utilization = res.total_cycles ? static_cast<double>(res.macs) /
                                            (static_cast<double>(res.total_cycles) * static_cast<double>(res.pes))
@@ -359,7 +234,7 @@ PassResult simulate_elementwise(compute::ElementwiseKind kind, std::uint64_t ele
                                 const PassConfig& config, std::string_view name) {
   config.validate();
   const std::uint32_t bpe = compute::data_type_info(compute::data_type_by_name(config.dtype, "dtype")).bytes;
-  const MemoryModel& memory = memory_models().get(config.memory.model);
+  const auto& memory = mem::memory_models().at(config.memory.model, "memory.model");
   const compute::VectorUnit vu(config.vector_unit);
   if (elements == 0) throw ConfigError("elementwise '" + std::string(name) + "': elements must be at least 1");
   if (elements > (std::uint64_t{1} << 40)) {
@@ -386,7 +261,7 @@ PassResult simulate_elementwise(compute::ElementwiseKind kind, std::uint64_t ele
   res.c_tensor = "out";
   res.engine = "vector_unit";
   res.dataflow = "vector";
-  res.memory_model = memory.name;
+  res.memory_model = memory.info.name;
   res.pes = lanes;
   res.mapping.tile_m = chunk;
   res.mapping.tiles_m = elements / chunk + (elements % chunk != 0 ? 1 : 0);
@@ -396,7 +271,7 @@ PassResult simulate_elementwise(compute::ElementwiseKind kind, std::uint64_t ele
   const std::uint64_t in_region = align_up(elements * one.bytes_read, kAlign);
   const std::uint64_t out_region = align_up(elements * one.bytes_written, kAlign);
   std::vector<TileWork> work;
-  const bool simulate = !memory.ideal;
+  const bool simulate = !memory.factory.ideal;
   std::uint64_t read_bytes = 0, written_bytes = 0;
   mem::SramBuffer sram(config.buffer);
   for (std::uint64_t first = 0; first < elements; first += chunk) {
@@ -433,7 +308,7 @@ PassResult simulate_elementwise(compute::ElementwiseKind kind, std::uint64_t ele
     res.dram_bytes_written = written_bytes;
     res.dram_requests = (read_bytes + written_bytes) / rq;
   } else {
-    run_tiles(memory, config, std::move(work), res);
+    run_tiles(memory.factory, config, std::move(work), res);
   }
   res.stall_cycles = res.total_cycles - res.compute_cycles;
   return res;

@@ -6,6 +6,25 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from tnpu import registry
+
+
+def add_command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    summary: str,
+    doc: str | None,
+    examples: str,
+) -> argparse.ArgumentParser:
+    """Add the sub-command ``name``: ``summary`` in ``tnpu --help``, its module ``doc`` and ``examples`` in its own."""
+    return sub.add_parser(
+        name,
+        help=summary,
+        description=doc,
+        epilog=examples,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
 
 def whole_number(text: str, *, minimum: int) -> int:
     """Parse a whole number (decimal, 0x hex, 0o, 0b) that is at least ``minimum``."""
@@ -125,3 +144,15 @@ def min_dram_lines(network: Any, batch: int, instance_samples: int = 1) -> int:
     else:
         tasks = TrainingGraph(model, batch=batch, instance_samples=instance_samples).tasks
     return int(tasks["bytes_in"].sum() + tasks["bytes_out"].sum()) // 64
+
+
+def memory_choices() -> tuple[str, ...]:
+    """Return the memory models ``--memory`` accepts: every registered one but ``external`` (an object: API only)."""
+    return tuple(n for n in registry.names("memory_model") if n != "external")
+
+
+def dram_memory_choices() -> tuple[str, ...]:
+    """Return the memory models of a DRAM system (those that read ``memory.dram``), for ``tnpu reproduce``."""
+    return tuple(
+        n for n in registry.names("memory_model") if registry.reads("memory_model", n, "memory.dram")
+    )

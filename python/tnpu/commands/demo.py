@@ -7,7 +7,7 @@ import json
 import time
 
 from tnpu import _core
-from tnpu.commands._args import non_negative_int, positive_int
+from tnpu.commands._args import add_command, non_negative_int, positive_int
 from tnpu.sim import Simulator
 
 EXAMPLES = """\
@@ -19,12 +19,8 @@ examples:
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``tnpu demo``."""
-    p = sub.add_parser(
-        "demo",
-        help="run the kernel demo: traffic generator -> fixed-latency memory",
-        description=__doc__,
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    p = add_command(
+        sub, "demo", "run the kernel demo: traffic generator -> fixed-latency memory", __doc__, EXAMPLES
     )
     p.add_argument("--requests", type=positive_int, default=1_000_000, help="requests to issue (default 1e6)")
     p.add_argument(

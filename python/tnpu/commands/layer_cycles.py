@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tnpu import _core
+from tnpu.commands._args import add_command
 from tnpu.scalesim import read_config, read_topology
 
 EXAMPLES = """\
@@ -37,12 +38,12 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``tnpu layer-cycles``."""
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "layer-cycles",
-        help="per-layer compute cycles of a SCALE-Sim topology and config (drop-in for COMPUTE_REPORT.csv)",
-        description=__doc__,
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "per-layer compute cycles of a SCALE-Sim topology and config (drop-in for COMPUTE_REPORT.csv)",
+        __doc__,
+        EXAMPLES,
     )
     p.add_argument(
         "--topology", "-t", required=True, type=Path, help="SCALE-Sim topology CSV (conv or 'Layer, M, N, K')"

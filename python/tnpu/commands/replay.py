@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 
-from tnpu.commands._args import add_set_argument, non_negative_int
+from tnpu.commands._args import add_command, add_set_argument, non_negative_int
 
 EXAMPLES = """\
 examples:
@@ -34,13 +34,7 @@ The trace needs start_cycle/end_cycle (in the preset's clock). Each task is pred
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``tnpu replay`` and its ``dram`` sub-command."""
-    p = sub.add_parser(
-        "replay",
-        help="replay a trace through a model (dram, compute)",
-        description=__doc__,
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = add_command(sub, "replay", "replay a trace through a model (dram, compute)", __doc__, EXAMPLES)
     models = p.add_subparsers(dest="model", metavar="MODEL")
     d = models.add_parser(
         "dram",

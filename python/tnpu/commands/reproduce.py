@@ -7,7 +7,7 @@ import json
 import sys
 import time
 
-from tnpu.commands._args import LINES_PER_S, min_dram_lines, positive_int
+from tnpu.commands._args import LINES_PER_S, add_command, dram_memory_choices, min_dram_lines, positive_int
 
 EXAMPLES = """\
 examples:
@@ -23,12 +23,12 @@ examples:
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``tnpu reproduce``."""
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "reproduce",
-        help="the paper's experiment: speedup and energy of TNPU over DaDianNao and DNPU, bandwidth sweep",
-        description=__doc__,
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "the paper's experiment: speedup and energy of TNPU over DaDianNao and DNPU, bandwidth sweep",
+        __doc__,
+        EXAMPLES,
     )
     p.add_argument(
         "--quick", action="store_true", help="4 instances per batch, 2 per sweep point, 3 bandwidths"
@@ -37,7 +37,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--batch", type=positive_int, help="samples per batch (default 50; --quick: 4)")
     p.add_argument(
         "--memory",
-        choices=("sampled", "stream", "dram"),
+        choices=dram_memory_choices(),
         default="sampled",
         help="sampled (default): the cycle-level DRAM model in detailed windows, measured per-class pipes between "
         "them, with an error estimate (docs/sampling.md); stream: bandwidth model calibrated on the DRAM model "

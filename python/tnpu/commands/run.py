@@ -7,10 +7,13 @@ import contextlib
 import sys
 from typing import Any
 
+from tnpu import registry
 from tnpu.commands._args import (
     LINES_PER_S,
+    add_command,
     add_set_argument,
     check_outputs,
+    memory_choices,
     min_dram_lines,
     non_negative_int,
     positive_int,
@@ -33,12 +36,8 @@ examples: (each takes seconds unless marked)
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``tnpu run``."""
-    p = sub.add_parser(
-        "run",
-        help="simulate one training batch of a network on an accelerator",
-        description=__doc__,
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    p = add_command(
+        sub, "run", "simulate one training batch of a network on an accelerator", __doc__, EXAMPLES
     )
     p.add_argument(
         "--model",
@@ -58,15 +57,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--batch", type=positive_int, help="samples per batch (default: the preset's, 50)")
     p.add_argument(
         "--scheduler",
-        help="inorder, split or reorder (default: the preset's), or a Python policy as path/to/file.py:ClassName "
-        "(docs/scheduling.md)",
+        help=f"{', '.join(registry.names('scheduler'))} (default: the preset's; tnpu list scheduler), or a Python "
+        "policy as path/to/file.py:ClassName (docs/scheduling.md)",
     )
     p.add_argument(
         "--window", type=non_negative_int, help="reorder: instances in flight at most (0: stash-bound)"
     )
     p.add_argument(
         "--memory",
-        choices=("dram", "sampled", "stream", "fixed", "ideal"),
+        choices=memory_choices(),
         help="dram: cycle-level controller for every request (the presets' default; slow for big nets at batch 50); "
         "sampled: that controller in detailed windows, measured per-class pipes between them, with an error "
         "estimate (docs/sampling.md); stream: bandwidth model calibrated on the DRAM model (what tnpu reproduce "

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tnpu.commands._args import positive_int
+from tnpu.commands._args import add_command, positive_int
 
 EXAMPLES = """\
 examples:
@@ -36,12 +36,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     from tnpu.sweep import evaluator_names, get_evaluator
 
     evaluators = ", ".join(f"{n} ({get_evaluator(n).description})" for n in evaluator_names())
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "sweep",
-        help="run a design-space sweep from a TOML spec into a Parquet file (resumable)",
-        description=__doc__,
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "run a design-space sweep from a TOML spec into a Parquet file (resumable)",
+        __doc__,
+        EXAMPLES,
     )
     p.add_argument(
         "spec", type=Path, help="sweep spec (TOML: [sweep] workloads, evaluator; [space] parameters)"

@@ -8,7 +8,7 @@ import os
 import sys
 
 from tnpu import traces
-from tnpu.commands._args import check_outputs
+from tnpu.commands._args import add_command, check_outputs
 
 EXAMPLES = """\
 examples:
@@ -72,13 +72,7 @@ def _fraction(text: str) -> float:
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``tnpu trace`` and its sub-commands gen, info and convert."""
-    p = sub.add_parser(
-        "trace",
-        help="generate, inspect and convert DRAM traces",
-        description=__doc__,
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = add_command(sub, "trace", "generate, inspect and convert DRAM traces", __doc__, EXAMPLES)
     tsub = p.add_subparsers(dest="trace_command", metavar="ACTION", required=True)
 
     gen = tsub.add_parser(

@@ -9,7 +9,7 @@ import argparse
 import json
 from typing import Any
 
-from tnpu.commands._args import check_outputs, positive_int
+from tnpu.commands._args import add_command, check_outputs, positive_int
 from tnpu.errors import ConfigError
 from tnpu.workloads import LayerKind, Network, Phase, TaskArrays, TrainingGraph, write_compute_trace
 from tnpu.workloads.resolve import load_model, trace_samples, trace_totals
@@ -33,12 +33,8 @@ _COUNTED = (LayerKind.CONV, LayerKind.LINEAR)
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``tnpu workloads``."""
-    p = sub.add_parser(
-        "workloads",
-        help="list the model zoo, or show one network and its training graph",
-        description=__doc__,
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    p = add_command(
+        sub, "workloads", "list the model zoo, or show one network and its training graph", __doc__, EXAMPLES
     )
     p.add_argument(
         "network",

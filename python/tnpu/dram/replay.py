@@ -88,7 +88,7 @@ def replay_dram(
     dram
         A preset name, a TOML / DRAMsim3 ``.ini`` / Ramulator 1 ``.cfg`` path, or a :class:`DramConfig`.
     format
-        ``"auto"`` or one of ``tnpu._core.trace_format_names()``.
+        ``"auto"`` or one of ``tnpu.registry.names("trace_format")``.
     wrap
         Wrap addresses beyond the capacity (as the peers do) instead of raising TraceFormatError.
     overrides

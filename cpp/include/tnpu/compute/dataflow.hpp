@@ -11,13 +11,13 @@
 // systolic_compute_{os,ws,is}.py), so the cycle counts equal SCALE-Sim's for ideal memory.
 //
 // Contract: cost() is a pure function of (array, gemm); it throws ConfigError for a zero dimension. Dataflows are
-// chosen by name through dataflow_by_name(), an explicit registry filled once by register_builtin_dataflows().
+// chosen by name through dataflow_by_name(), from the registry dataflows() (sim/registry.hpp) that
+// register_builtin_dataflows() fills once. Adding a dataflow: its class in dataflow.cpp and one `add` line there.
 #include <cstdint>
-#include <functional>
 #include <memory>
-#include <string>
 #include <string_view>
-#include <vector>
+
+#include "tnpu/sim/registry.hpp"
 
 namespace tnpu::compute {
 
@@ -54,7 +54,6 @@ class Dataflow {
   Dataflow& operator=(const Dataflow&) = delete;
   virtual ~Dataflow() = default;
   [[nodiscard]] virtual std::string_view name() const noexcept = 0;
-  [[nodiscard]] virtual std::string_view description() const noexcept = 0;
   [[nodiscard]] virtual GemmCost cost(const ArrayDims& array, const GemmShape& gemm) const = 0;
   // The GEMM dimensions mapped on the array rows and columns (Sr, Sc) and streamed (T), as "m", "k" or "n".
   [[nodiscard]] virtual char row_dim() const noexcept = 0;
@@ -62,28 +61,15 @@ class Dataflow {
   [[nodiscard]] virtual char stream_dim() const noexcept = 0;
 };
 
-// Name -> factory table. Filled once, then read-only.
-class DataflowRegistry {
- public:
-  using Factory = std::function<std::unique_ptr<Dataflow>()>;
-  void add(std::string name, std::string description, Factory factory);
-  // Throws ConfigError "unknown dataflow 'x' (known: os, ws, is)" naming `field`.
-  [[nodiscard]] const Dataflow& get(std::string_view name, std::string_view field = "dataflow") const;
-  [[nodiscard]] std::vector<std::string> names() const;
-
- private:
-  struct Entry {
-    std::string name, description;
-    std::unique_ptr<Dataflow> instance;
-  };
-  std::vector<Entry> entries_;
-};
+// Name -> the dataflow (stateless, so the registry holds one instance of each). Filled once, then read-only.
+using DataflowRegistry = Registry<std::unique_ptr<const Dataflow>>;
 
 void register_builtin_dataflows(DataflowRegistry& registry);
 // The process-wide registry with the built-in dataflows (built on first use; thread-safe).
 [[nodiscard]] const DataflowRegistry& dataflows();
+// Throws ConfigError "<field>: unknown dataflow 'x' (known: os, ws, is); did you mean ...".
 [[nodiscard]] inline const Dataflow& dataflow_by_name(std::string_view name, std::string_view field = "dataflow") {
-  return dataflows().get(name, field);
+  return *dataflows().at(name, field).factory;
 }
 
 }  // namespace tnpu::compute

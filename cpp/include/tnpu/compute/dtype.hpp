@@ -1,10 +1,11 @@
 #pragma once
 // Data types of the datapath: they set the bytes per operand element and the MAC energy class.
-// Contract: data_type_by_name() accepts exactly the names of data_type_names() and throws ConfigError otherwise.
+// Contract: data_type_by_name() accepts exactly the names of data_types() and throws ConfigError otherwise.
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <vector>
+
+#include "tnpu/sim/registry.hpp"
 
 namespace tnpu::compute {
 
@@ -19,6 +20,7 @@ struct DataTypeInfo {
 [[nodiscard]] const DataTypeInfo& data_type_info(DataType t) noexcept;
 // Throws ConfigError naming `field` and listing the valid names.
 [[nodiscard]] DataType data_type_by_name(std::string_view name, std::string_view field = "dtype");
-[[nodiscard]] std::vector<std::string> data_type_names();
+// The data types by name (in enum order), for "did you mean" and tnpu._core.registry().
+[[nodiscard]] const Registry<DataType>& data_types();
 
 }  // namespace tnpu::compute

@@ -6,7 +6,8 @@
 //             DDR4 default: from the low bits up column, bank group, bank, rank, channel, row);
 //   Ramulator: Ch Ra Ba Ro Co, each exactly once, where Ba is the bank group (low bits) then the bank, as Ramulator
 //             orders its levels ("RoBaRaCoCh" = Ramulator's default: channel, column, rank, bank group, bank, row).
-// or one of the names of address_mapping_names() (aliases of such strings).
+// or one of the names of address_mappings() (aliases of such strings; adding one is one `add` line in
+// register_builtin_address_mappings(), address_map.cpp).
 // Contract: the bits below one burst (log2(line_bytes)) are the offset and are dropped; every field takes
 // log2(count) bits (columns count bursts: columns / burst_length); counts must be powers of two (ConfigError
 // otherwise). decode() of an address >= capacity_bytes throws ConfigError, or wraps when wrap is set.
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "tnpu/mem/dram_spec.hpp"
+#include "tnpu/sim/registry.hpp"
 
 namespace tnpu {
 
@@ -28,8 +30,10 @@ struct DramAddress {
   std::uint32_t column = 0;  // in bursts
 };
 
-// Named mappings ("dramsim3", "ramulator", ...) with the field string each stands for.
-[[nodiscard]] std::vector<std::pair<std::string, std::string>> address_mapping_names();
+// Named mappings ("dramsim3", "ramulator", ...); the factory is the field string each stands for.
+using AddressMappingRegistry = Registry<std::string>;
+void register_builtin_address_mappings(AddressMappingRegistry& registry);
+[[nodiscard]] const AddressMappingRegistry& address_mappings();
 
 class AddressMap {
  public:

@@ -13,7 +13,7 @@ namespace tnpu {
 
 struct DramSpec {
   // ---- standard and clock
-  std::string standard = "ddr4";  // a name of dram_standard_names()
+  std::string standard = "ddr4";  // a name of dram_standards() (dram_timing.hpp)
   std::uint64_t tck_ps = 833;     // memory clock period (command clock; data moves at twice this rate)
 
   // ---- organisation (per channel)
@@ -100,8 +100,5 @@ struct DramSpec {
   // Peak data bandwidth of all channels: bus_width/8 bytes data_rate times per tCK.
   [[nodiscard]] double peak_bandwidth_gbps() const noexcept;
 };
-
-// Names of the standards with a timing-rule table ("ddr3", "ddr4", "lpddr4", "hbm2", ...).
-[[nodiscard]] std::vector<std::string> dram_standard_names();
 
 }  // namespace tnpu

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "tnpu/sched/task_set.hpp"
+#include "tnpu/sim/registry.hpp"
 
 namespace tnpu {
 
@@ -57,13 +58,13 @@ class Scheduler {
   [[nodiscard]] virtual SchedulerReport report() const = 0;
 };
 
-// The registry of schedulers: explicit, filled once, read-only after (no static self-registration).
-struct SchedulerEntry {
-  std::string name;
-  std::string description;
-  std::function<std::unique_ptr<Scheduler>(const SchedulerConfig&)> make;
-};
-[[nodiscard]] const std::vector<SchedulerEntry>& scheduler_registry();
+// The registry of schedulers (sim/registry.hpp): explicit, filled once by register_builtin_schedulers(), read-only
+// after (no static self-registration). Adding a scheduler: its source file (defining its make_* factory) and one
+// `add` line, with the factory's declaration beside it, in builtin_schedulers.cpp.
+using SchedulerFactory = std::function<std::unique_ptr<Scheduler>(const SchedulerConfig&)>;
+using SchedulerRegistry = Registry<SchedulerFactory>;
+void register_builtin_schedulers(SchedulerRegistry& registry);
+[[nodiscard]] const SchedulerRegistry& schedulers();
 // Throws ConfigError listing the valid names if `config.name` is unknown (config.external is not consulted).
 [[nodiscard]] std::unique_ptr<Scheduler> make_scheduler(const SchedulerConfig& config);
 // Throws ConfigError if `config` names no registered scheduler and supplies no external one.

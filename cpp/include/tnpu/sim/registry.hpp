@@ -6,8 +6,10 @@
 // could drop), and `tnpu._core.registry()` lists every area from `describe()`.
 #include <algorithm>
 #include <cstddef>
+#include <sstream>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -23,6 +25,21 @@ struct ParamInfo {
   std::string default_value;
   std::string description;
 };
+
+// A default value as ParamInfo text, taken from a default-constructed config struct so that the text cannot drift
+// from the code: numbers as C++ streams print them (0.8, 100000), bools as true/false, strings as they are.
+template <class T>
+[[nodiscard]] std::string default_text(const T& value) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return value ? "true" : "false";
+  } else if constexpr (std::is_arithmetic_v<T>) {
+    std::ostringstream out;
+    out << +value;
+    return out.str();
+  } else {
+    return std::string(value);
+  }
+}
 
 // What a registry says of one entry (the factory aside): the rows of `tnpu._core.registry()`.
 struct EntryInfo {
@@ -132,5 +149,18 @@ class Registry {
   std::string area_;
   std::vector<Entry> entries_;  // in registration order: the order users see
 };
+
+// An area's registry filled by `fill` (its register_builtin_* function). Call it to initialise a function-local
+// static, which makes the registry built once, on first use, thread-safe and read-only after:
+//   const DataflowRegistry& dataflows() {
+//     static const auto registry = make_registry("dataflow", register_builtin_dataflows);
+//     return registry;
+//   }
+template <class Factory>
+[[nodiscard]] Registry<Factory> make_registry(std::string area, void (*fill)(Registry<Factory>&)) {
+  Registry<Factory> registry(std::move(area));
+  fill(registry);
+  return registry;
+}
 
 }  // namespace tnpu

@@ -1,5 +1,6 @@
 #pragma once
-// Streaming readers and writers of the DRAM request traces users already have:
+// Streaming readers and writers of the DRAM request traces users already have (the formats are a registry:
+// trace_format.hpp, trace_formats.cpp):
 //   "dramsim3"   `0xADDR READ|WRITE CYCLE`  (DRAMsim3 trace CPU; CYCLE in memory clock cycles, decimal)
 //   "ramulator1" `0xADDR R|W`               (Ramulator 1 `--mode=dram`)
 //   "ramulator2" `LD|ST 0xADDR`             (Ramulator 2 LoadStoreTrace front end)
@@ -37,12 +38,10 @@ namespace tnpu {
 
 enum class DramTraceFormat : std::uint8_t { kDramsim3 = 0, kRamulator1 = 1, kRamulator2 = 2 };
 
-// "dramsim3", "ramulator1", "ramulator2".
+// "dramsim3", "ramulator1", "ramulator2": the name of the format's entry in trace_formats().
 [[nodiscard]] std::string_view format_name(DramTraceFormat f) noexcept;
 // The inverse of format_name. Throws ConfigError listing the valid names.
 [[nodiscard]] DramTraceFormat parse_format_name(std::string_view name);
-// Every format name, in enum order.
-[[nodiscard]] std::vector<std::string> format_names();
 // True when lines of this format carry a time stamp.
 [[nodiscard]] bool format_has_stamp(DramTraceFormat f) noexcept;
 
@@ -70,6 +69,7 @@ struct DramTraceOptions {
 [[nodiscard]] DramTraceFormat detect_format(const std::string& path);
 
 class ByteSource;  // a plain or gzip file, read in blocks (private to dram_trace.cpp)
+struct TraceFormatOps;  // trace_format.hpp
 
 class DramTraceReader {
  public:
@@ -106,6 +106,7 @@ class DramTraceReader {
 
   std::string path_;
   DramTraceFormat format_ = DramTraceFormat::kDramsim3;
+  const TraceFormatOps* ops_ = nullptr;  // the entry of format_ in trace_formats()
   bool monotonic_stamps_ = false;
   std::unique_ptr<ByteSource> source_;
   std::vector<char> buffer_;
@@ -137,6 +138,7 @@ class DramTraceWriter {
   void flush_buffer();
   std::string path_;
   DramTraceFormat format_;
+  const TraceFormatOps* ops_;  // the entry of format_ in trace_formats()
   bool gzip_;
   std::FILE* file_ = nullptr;
   void* gz_ = nullptr;  // gzFile when gzip_

@@ -10,10 +10,8 @@
 // index of the last cycle: scalesim_total_cycles = total_cycles - 1, equal to its "Total Cycles" for the same array,
 // dataflow and layer when memory is ideal and the layer is one tile.
 //
-// Memory models are chosen by name from an explicit registry (memory_models()): "ideal" (no memory time; traffic is
-// still counted), "fixed" (FixedLatencyMemory), "dram" (the cycle-level DramController) and "sampled" (SampledMemory:
-// the DramController in detailed windows, pipes at its measured per-class rates between them) and "external" (a
-// target the caller supplies per run in MemoryModelConfig::external: a Python memory model, through the bindings).
+// The memory model is chosen by name from mem::memory_models() (mem/memory_model.hpp) and the engine from
+// compute::engines() (compute/engine.hpp).
 //
 // Contract: simulate_pass() is deterministic and self-contained (its own Simulation); it throws ConfigError for a
 // bad configuration or a layer that does not fit the buffer (the message names the layer and the buffer).
@@ -25,13 +23,11 @@
 #include <string_view>
 #include <vector>
 
+#include "tnpu/compute/engine.hpp"
 #include "tnpu/compute/pe_array.hpp"
 #include "tnpu/compute/vector_unit.hpp"
 #include "tnpu/mem/dma_engine.hpp"
-#include "tnpu/mem/dram_controller.hpp"
-#include "tnpu/mem/dram_spec.hpp"
-#include "tnpu/mem/fixed_latency_memory.hpp"
-#include "tnpu/mem/sampled_memory.hpp"
+#include "tnpu/mem/memory_model.hpp"
 #include "tnpu/mem/sram_buffer.hpp"
 #include "tnpu/sim/module.hpp"
 #include "tnpu/workload/tile_pipeline.hpp"
@@ -39,75 +35,8 @@
 
 namespace tnpu::workload {
 
-struct MemoryModelConfig {
-  std::string model = "ideal";
-  // "fixed"
-  Picoseconds latency_ps = 100'000;
-  std::uint32_t queue_depth = 64;
-  Picoseconds issue_interval_ps = 3'743;  // 64 B at 17.1 GB/s
-  std::uint64_t max_request_bytes = 0;    // multi-line requests (bursts) accepted up to this size (0: none)
-  // "dram": the cycle-level DRAM controller (DramController) with this organisation and timing
-  DramSpec dram;
-  // "sampled": the DRAM controller above in detailed windows, measured per-class pipes between them
-  SampledMemoryConfig sampled;
-  // "external": makes the target in the run's simulation (e.g. a CallbackMemory over a Python object); not bound
-  // as a field, set by the bindings for one call.
-  std::function<Target&(Simulation&)> external;
-};
-
-struct MemoryModel {
-  std::string name;
-  std::string description;
-  bool ideal = false;  // no memory time: the pass is not simulated event by event
-  std::function<Target&(Simulation&, const MemoryModelConfig&)> make;
-};
-
-class MemoryModelRegistry {
- public:
-  void add(MemoryModel model);
-  // Throws ConfigError "memory.model: unknown memory model 'x' (known: ideal, fixed)".
-  [[nodiscard]] const MemoryModel& get(std::string_view name) const;
-  [[nodiscard]] std::vector<std::string> names() const;
-
- private:
-  std::vector<MemoryModel> models_;
-};
-
-void register_builtin_memory_models(MemoryModelRegistry& registry);
-[[nodiscard]] const MemoryModelRegistry& memory_models();
-
-struct PassConfig;
-
-// What the tiling and the pass need from an engine: the cost of a GEMM tile, the tile-size granule per GEMM dim,
-// its PE count and a label for its dataflow. The engine object lives in `owner` so that `cost` stays valid.
-struct EngineSetup {
-  std::shared_ptr<const void> owner;
-  TileCostFn cost;
-  std::uint64_t granule_m = 1, granule_k = 1, granule_n = 1;
-  std::uint64_t pes = 0;
-  std::string dataflow;
-};
-
-// Engines by name ("pe_array": PU-c, "vector_unit": PU-f): an explicit registry like the memory models.
-struct EngineModel {
-  std::string name;
-  std::string description;
-  std::function<EngineSetup(const PassConfig&)> make;
-};
-
-class EngineRegistry {
- public:
-  void add(EngineModel engine);
-  // Throws ConfigError "engine: unknown engine 'x' (known: pe_array, vector_unit)".
-  [[nodiscard]] const EngineModel& get(std::string_view name) const;
-  [[nodiscard]] std::vector<std::string> names() const;
-
- private:
-  std::vector<EngineModel> engines_;
-};
-
-void register_builtin_engines(EngineRegistry& registry);
-[[nodiscard]] const EngineRegistry& engines();
+using MemoryModelConfig = mem::MemoryModelConfig;
+using EngineSetup = compute::EngineSetup;
 
 struct PassConfig {
   std::string engine = "pe_array";  // "pe_array" (PU-c) or "vector_unit" (PU-f)

@@ -1,0 +1,73 @@
+# The areas of the simulation core, lowest first: each is one static library (tnpu_<area>) that links only the
+# areas before it, and whose headers and sources may include only headers of itself and of the areas before it.
+# Top-level headers (tnpu/error.hpp, tnpu/phase.hpp) belong to the first area unless named after an area
+# (tnpu/accelerator.hpp belongs to accelerator). The bindings (cpp/bindings) sit above every area.
+#
+# include()d by cpp/src/CMakeLists.txt, which checks the tree at configure time (a wrong include fails the build),
+# and runnable as a script for tests and CI:  cmake -DTNPU_ROOT=<repo> -P cmake/tnpu_layers.cmake
+set(TNPU_AREAS sim mem trace compute sched workload accelerator)
+
+# Fails (FATAL_ERROR, naming every offending file and include) if a header or source of an area under `root`
+# includes a header of a later area, or if a folder of cpp/src or cpp/include/tnpu is no area.
+function(tnpu_check_layering root)
+  list(GET TNPU_AREAS 0 _base)
+  set(_errors "")
+  # Every folder of the core is an area (a new folder must be placed in the order, not left unchecked).
+  file(GLOB _dirs LIST_DIRECTORIES true "${root}/cpp/src/*" "${root}/cpp/include/tnpu/*")
+  foreach(_d IN LISTS _dirs)
+    get_filename_component(_name "${_d}" NAME)
+    if(IS_DIRECTORY "${_d}" AND NOT _name IN_LIST TNPU_AREAS)
+      file(RELATIVE_PATH _rel "${root}" "${_d}")
+      string(APPEND _errors "\n  ${_rel}: a folder that is no area; add it to TNPU_AREAS in cmake/tnpu_layers.cmake")
+    endif()
+  endforeach()
+  foreach(_area IN LISTS TNPU_AREAS)
+    list(FIND TNPU_AREAS ${_area} _rank)
+    file(GLOB_RECURSE _files "${root}/cpp/include/tnpu/${_area}/*" "${root}/cpp/src/${_area}/*")
+    file(GLOB _top "${root}/cpp/include/tnpu/*.hpp")
+    foreach(_f IN LISTS _top)
+      get_filename_component(_stem "${_f}" NAME_WE)
+      if(_stem STREQUAL _area OR (_area STREQUAL _base AND NOT _stem IN_LIST TNPU_AREAS))
+        list(APPEND _files "${_f}")
+      endif()
+    endforeach()
+    foreach(_f IN LISTS _files)
+      if(NOT _f MATCHES "\\.(hpp|cpp|h|cc)$")
+        continue()
+      endif()
+      file(STRINGS "${_f}" _lines REGEX "^[ \t]*#[ \t]*include[ \t]*[<\"]tnpu/")
+      foreach(_line IN LISTS _lines)
+        string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]*[<\"]tnpu/([^\">]*)[\">].*$" "\\1" _inc "${_line}")
+        if(_inc MATCHES "^([A-Za-z0-9_]+)/")
+          set(_to ${CMAKE_MATCH_1})
+        else()
+          string(REGEX REPLACE "\\.[a-z]+$" "" _to "${_inc}")
+          if(NOT _to IN_LIST TNPU_AREAS)
+            set(_to ${_base})
+          endif()
+        endif()
+        list(FIND TNPU_AREAS ${_to} _to_rank)
+        file(RELATIVE_PATH _rel "${root}" "${_f}")
+        if(_to_rank EQUAL -1)
+          string(APPEND _errors "\n  ${_rel}: includes tnpu/${_inc}, which is in no area (${TNPU_AREAS})")
+        elseif(_to_rank GREATER _rank)
+          string(APPEND _errors "\n  ${_rel}: area '${_area}' includes tnpu/${_inc} of the later area '${_to}'")
+        endif()
+      endforeach()
+    endforeach()
+  endforeach()
+  if(_errors)
+    string(REPLACE ";" " < " _order "${TNPU_AREAS}")
+    message(FATAL_ERROR "tnpu layering: an area may include only itself and the areas before it (${_order}):"
+                        "${_errors}")
+  endif()
+endfunction()
+
+if(CMAKE_SCRIPT_MODE_FILE STREQUAL CMAKE_CURRENT_LIST_FILE)
+  if(NOT TNPU_ROOT)
+    message(FATAL_ERROR "usage: cmake -DTNPU_ROOT=<repository> -P cmake/tnpu_layers.cmake")
+  endif()
+  tnpu_check_layering("${TNPU_ROOT}")
+  string(REPLACE ";" " < " _order "${TNPU_AREAS}")
+  message(STATUS "tnpu layering: ok (${_order})")
+endif()
