@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from tnpu import registry
+from tnpu import _core, registry
 from tnpu.config import (
     MEMORY_MODEL_FIELDS,
     ArchConfig,
