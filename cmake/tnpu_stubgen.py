@@ -11,8 +11,10 @@ build instead of shipping a stub with holes. The stubs land in ``OUT_DIR/tnpu/``
 
 from __future__ import annotations
 
+import enum
 import importlib.machinery
 import importlib.util
+import re
 import shutil
 import sys
 import types
@@ -31,6 +33,53 @@ def load_core(module_file: Path) -> None:
     core = importlib.util.module_from_spec(spec)
     sys.modules["tnpu._core"] = core
     loader.exec_module(core)
+
+
+def _returns(func: object) -> str:
+    """The return type in a pybind11 function's signature line (its docstring's first line), module prefix dropped."""
+    first = (getattr(func, "__doc__", None) or "").strip().splitlines()[0] if getattr(func, "__doc__", None) else ""
+    found = re.search(r"->\s*(.+)$", first)
+    return found.group(1).strip().replace("tnpu._core.", "") if found else "typing.Any"
+
+
+def _params(func: object) -> str:
+    """The parameter list in a pybind11 function's signature line, module prefix dropped."""
+    first = (getattr(func, "__doc__", None) or "").strip().splitlines()[0]
+    found = re.search(r"\((.*)\)\s*->", first)
+    return found.group(1).replace("tnpu._core.", "") if found else "*args: typing.Any"
+
+
+def enum_stub(cls: type[enum.Enum]) -> list[str]:
+    """A stub of a py::native_enum: its members as values (pybind11-stubgen writes them as ClassVars, which type
+    checkers do not read as enum members), its properties and its static methods with their signatures."""
+    base = next(b for b in cls.__mro__[1:] if b.__module__ == "enum")
+    lines = [f"class {cls.__name__}({base.__module__}.{base.__name__}):"]
+    if cls.__doc__:
+        lines.append(f'    """{cls.__doc__.strip()}"""')
+    lines += [f"    {m.name} = {m.value!r}" for m in cls]
+    for name, attr in vars(cls).items():
+        if isinstance(attr, property) and attr.fget is not None:
+            lines += ["    @property", f"    def {name}(self) -> {_returns(attr.fget)}: ..."]
+        elif isinstance(attr, staticmethod):
+            func = attr.__func__
+            lines += ["    @staticmethod", f"    def {name}({_params(func)}) -> {_returns(func)}: ..."]
+    return lines
+
+
+def fix_native_enums(stub: Path, module: types.ModuleType) -> None:
+    """Rewrite the class block of every native enum of MODULE in STUB (see enum_stub)."""
+    text = stub.read_text().splitlines()
+    for name, cls in vars(module).items():
+        if not (isinstance(cls, type) and issubclass(cls, enum.Enum)):
+            continue
+        start = next((i for i, line in enumerate(text) if line.startswith(f"class {name}(")), None)
+        if start is None:
+            continue
+        end = start + 1
+        while end < len(text) and (not text[end] or text[end].startswith((" ", "\t"))):
+            end += 1
+        text[start:end] = enum_stub(cls)
+    stub.write_text("\n".join(text) + "\n")
 
 
 def main(argv: list[str]) -> int:
@@ -57,6 +106,9 @@ def main(argv: list[str]) -> int:
             print("tnpu_stubgen: pybind11-stubgen reported errors (above); no stubs written", file=sys.stderr)
             return 1
     stubs = sorted((out / "tnpu").rglob("*.pyi"))
+    core_stub = out / "tnpu" / "_core" / "__init__.pyi"
+    if core_stub.exists():
+        fix_native_enums(core_stub, sys.modules["tnpu._core"])
     if not any(p.stem in {"_core", "__init__"} for p in stubs):
         print(f"tnpu_stubgen: no stub for tnpu._core under {out}", file=sys.stderr)
         return 1

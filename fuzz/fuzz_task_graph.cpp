@@ -1,8 +1,8 @@
-// libFuzzer harness of the task-graph checks that compute traces go through (cpp/src/workload/task_graph.cpp) and
-// of the scheduler/executor that then runs the graph (cpp/src/sched).
+// libFuzzer harness of the task-record checks that compute traces go through (cpp/src/workload/task_records.cpp,
+// building the one task-graph type, TaskSet) and of the scheduler/executor that then runs the graph (cpp/src/sched).
 // Input: a task count, per task its record fields and dependencies (small ids, so that duplicates, self-loops and
 // cycles are frequent), then a scheduler choice and task durations.
-// Properties: TaskGraph either throws ConfigError or yields a topological order that is a permutation respecting
+// Properties: task_set_from_records either throws ConfigError or yields a topological order that is a permutation respecting
 // every dependency; a valid graph then runs to completion under every scheduler, or -- only for `reorder` with a
 // bounded window, which can deadlock on dependencies across instances -- throws SimulationError "simulation stuck".
 // Nothing else may come out, and nothing may hang.
@@ -16,7 +16,7 @@
 #include "tnpu/error.hpp"
 #include "tnpu/sched/executor.hpp"
 #include "tnpu/sim/module.hpp"
-#include "tnpu/workload/task_graph.hpp"
+#include "tnpu/workload/task_records.hpp"
 
 namespace {
 
@@ -27,20 +27,18 @@ std::int64_t small_or_wild(tnpu_fuzz::Bytes& in, std::int64_t range, std::int64_
   return static_cast<std::int64_t>(b) % range - offset;
 }
 
-void run_schedule(const tnpu::workload::TaskGraph& g, tnpu_fuzz::Bytes& in) {
+void run_schedule(const tnpu::TaskSet& g, const std::vector<std::uint32_t>& order, tnpu_fuzz::Bytes& in) {
   const std::size_t n = g.size();
-  const std::vector<std::uint32_t>& order = g.topological_order();
   std::vector<std::uint32_t> rank(n);
   for (std::uint32_t r = 0; r < n; ++r) rank[order[r]] = r;
-  tnpu::TaskSet ts;
+  tnpu::TaskSet ts;  // the same graph in program order (a topological order), small instance and layer numbers
   ts.dep_offsets.push_back(0);
   for (const std::uint32_t p : order) {
-    const tnpu::workload::TaskRecord& t = g.task(p);
-    const bool wu = t.phase == tnpu::workload::Phase::kWU;
-    ts.tasks.push_back(tnpu::TaskInfo{wu ? tnpu::kBatchInstance : static_cast<std::uint32_t>(t.instance & 7),
-                                      static_cast<std::uint32_t>(t.layer & 0xffff), static_cast<tnpu::Phase>(t.phase),
-                                      t.layer_kind == 0 && !wu ? tnpu::TaskClass::kMatrix : tnpu::TaskClass::kVector});
-    for (const std::uint32_t d : g.deps(p)) ts.dep_ids.push_back(rank[d]);
+    tnpu::TaskInfo t = g.tasks[p];
+    if (t.instance != tnpu::kBatchInstance) t.instance &= 7;
+    t.layer &= 0xffff;
+    ts.tasks.push_back(t);
+    for (std::uint64_t k = g.dep_offsets[p]; k < g.dep_offsets[p + 1]; ++k) ts.dep_ids.push_back(rank[g.dep_ids[k]]);
     ts.dep_offsets.push_back(ts.dep_ids.size());
   }
   static const char* const kSchedulers[] = {"inorder", "split", "reorder"};
@@ -100,9 +98,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const tnpu::workload::TaskColumns columns{cols[0], cols[1], cols[2], cols[3], cols[4],  cols[5], cols[6],
                                             cols[7], cols[8], cols[9], cols[10], cols[11], cols[12]};
   try {
-    const tnpu::workload::TaskGraph g(columns, offsets, deps);
+    const tnpu::TaskSet g = tnpu::workload::task_set_from_records(columns, offsets, deps);
     // The order is a permutation in which every dependency comes first.
-    const std::vector<std::uint32_t>& order = g.topological_order();
+    const std::vector<std::uint32_t> order = g.topological_order().order;
     if (order.size() != g.size()) std::abort();
     std::vector<std::int64_t> rank(g.size(), -1);
     for (std::size_t r = 0; r < order.size(); ++r) {
@@ -110,11 +108,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       rank[order[r]] = static_cast<std::int64_t>(r);
     }
     for (std::size_t p = 0; p < g.size(); ++p) {
-      for (const std::uint32_t d : g.deps(p)) {
-        if (d >= g.size() || rank[d] >= rank[p]) std::abort();
+      for (std::uint64_t k = g.dep_offsets[p]; k < g.dep_offsets[p + 1]; ++k) {
+        if (g.dep_ids[k] >= g.size() || rank[g.dep_ids[k]] >= rank[p]) std::abort();
       }
     }
-    run_schedule(g, in);
+    run_schedule(g, order, in);
   } catch (const tnpu::ConfigError&) {
     // Rejected with a message: the documented outcome for a bad graph.
   }

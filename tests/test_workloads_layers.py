@@ -89,6 +89,9 @@ def test_gemm_product_equals_macs(c, k, g, h, r, s, stride, pad, batch):
     assert (m, n, kk) == (c * g, batch * h * (h + 1), k * r * s)
     if stride == 1 and 2 * pad == r - 1 == s - 1:
         assert m * n * kk == layer.macs(Phase.BP, batch)
+    # its slots are H*W/(P*Q) times the MACs (which are FP's)
+    assert m * n * kk * p * q == layer.macs(Phase.BP, batch) * h * (h + 1)
+    assert layer.macs(Phase.BP, batch) == layer.macs(Phase.FP, batch)
 
 
 def test_layer_shape_record_has_exactly_the_agreed_keys():
@@ -278,3 +281,37 @@ def test_activation_and_concat_tasks_cross_into_cpp_and_simulate():
     assert int(kinds["concat"]["vector_ops"]) == 0
     r = tnpu.simulate(graph.network, "tnpu", batch=2, overrides={"memory.model": "ideal"})
     assert r.summary()["macs"] == 2 * graph.network.training_macs
+
+
+def test_conv_bp_macs_are_the_forward_macs_everywhere():
+    """LeNet-5's c5 (5x5 kernel over a 5x5 input): BP computes dX = W^T dY, one MAC per (filter, channel, kernel
+    position, output position) as FP: 48,000. The executed GEMM (a transposed convolution over the zero-padded dY)
+    has 1,200,000 slots; no result may report those as MACs."""
+    import tnpu
+    from tnpu.workloads import get_network
+
+    net = get_network("lenet5")
+    c5 = net.layer("c5")
+    assert c5.macs(Phase.FP) == c5.macs(Phase.BP) == c5.macs(Phase.GD) == 120 * 16 * 25
+    m, n, k = c5.gemm(Phase.BP)
+    assert m * n * k == 1_200_000
+    # dX = W^T dY counted one MAC at a time: each dY element (k, p, q) meets each weight (k, c, i, j) whose input
+    # position (p*stride + i - pad, q*stride + j - pad) lies in X (c5 has no padding: all do, as in FP's count)
+    (cin, h, w), (kout, p, q), (r, s) = c5.in_shape, c5.out_shape, c5.kernel
+    (sh, sw), (ph, pw) = c5.stride, c5.padding
+    count = sum(
+        cin
+        for _k in range(kout)
+        for y in range(p)
+        for x in range(q)
+        for i in range(r)
+        for j in range(s)
+        if 0 <= y * sh + i - ph < h and 0 <= x * sw + j - pw < w
+    )
+    assert count == c5.macs(Phase.BP)
+    assert tnpu.simulate_layer(c5.layer_shape(1), "BP", memory="ideal").macs == c5.macs(Phase.BP)
+    result = tnpu.simulate("lenet5", "tnpu", batch=2, overrides={"memory.model": "ideal"})
+    t = result.tasks
+    bp_c5 = (t["layer"] == net.index("c5")) & (t["phase"] == int(Phase.BP))
+    assert bp_c5.any()
+    assert (t["macs"][bp_c5] == c5.macs(Phase.BP, 1)).all()

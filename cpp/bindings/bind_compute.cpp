@@ -313,7 +313,7 @@ void bind_compute(py::module_& m) {
       "simulate_pass",
       [](const workload::LayerShape& shape, const std::string& phase, const workload::PassConfig& config,
          const std::string& name) {
-        const workload::Phase ph = workload::phase_by_name(phase);
+        const Phase ph = workload::phase_by_name(phase);
         workload::PassResult r;
         {
           // Safe: the arguments are C++ copies/references owned by the caller's frame; nothing touches Python.

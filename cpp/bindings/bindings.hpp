@@ -6,6 +6,7 @@ namespace tnpu::bindings {
 
 namespace py = pybind11;
 
+void bind_enums(py::module_& m);  // Phase, LayerKind: before any area whose signatures use them
 void bind_sim(py::module_& m);
 void bind_mem(py::module_& m);
 void bind_compute(py::module_& m);

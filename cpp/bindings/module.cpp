@@ -22,6 +22,7 @@ PYBIND11_MODULE(_core, m) {
   py::register_exception<tnpu::TraceFormatError>(m, "TraceFormatError", PyExc_ValueError);
   py::register_exception<tnpu::SimulationError>(m, "SimulationError", PyExc_RuntimeError);
 
+  tnpu::bindings::bind_enums(m);
   tnpu::bindings::bind_sim(m);
   tnpu::bindings::bind_mem(m);
   // Each area after the ones whose types its signatures use (DramSpec is a member of MemoryModelConfig): pybind11

@@ -75,23 +75,12 @@ REPLAY_DTYPE = np.dtype(
 def equivalent_linear(kind: int, phase: int, m: int, n: int, k: int) -> dict[str, Any]:
     """Return the linear layer whose ``phase`` pass lowers to the same GEMM as a trace task ``(kind, phase, m, n, k)``.
 
-    The datapath lowers a pass to ``(M, K, N)`` (output ``M x N``, reduction ``K``): conv FP/BP/GD and linear FP/BP
-    give ``(n, k, m)`` in the trace's terms, linear GD ``(m, k, n)``. A linear layer of batch ``b``, ``c`` inputs and
-    ``o`` outputs lowers to FP ``(b, c, o)``, BP ``(b, o, c)``, GD ``(o, b, c)``; this solves for ``b, c, o``.
+    The relation between a task record's ``(m, n, k)`` and the executed GEMM lives in C++ with the lowering
+    (``linear_for_record`` in ``cpp/include/tnpu/workload/layer_costs.hpp``); this returns its answer as a
+    ``layer_shape()`` dict. Raises ConfigError for a weight update (not a GEMM).
     """
-    if phase == int(Phase.GD) and kind == int(LayerKind.LINEAR):
-        gm, gk, gn = m, k, n
-    else:
-        gm, gk, gn = n, k, m
-    if phase == int(Phase.FP):
-        b, c, o = gm, gk, gn
-    elif phase == int(Phase.BP):
-        b, o, c = gm, gk, gn
-    elif phase == int(Phase.GD):
-        o, b, c = gm, gk, gn
-    else:
-        raise ConfigError(f"phase {PHASE_NAMES[phase]}: a weight update is not a GEMM")
-    return {"kind": "linear", "n": int(b), "c": int(c), "k": int(o)}
+    sh = _core.linear_for_record(LayerKind(int(kind)), int(phase), int(m), int(n), int(k))
+    return {"kind": "linear", "n": int(sh.n), "c": int(sh.c), "k": int(sh.k)}
 
 
 def _config(arch: str | AcceleratorConfig, overrides: Mapping[str, Any] | None) -> AcceleratorConfig:

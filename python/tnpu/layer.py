@@ -36,7 +36,8 @@ SHAPE_FIELDS: tuple[str, ...] = (
 _DEFAULTS = {"n": 1, "h": 1, "w": 1, "r": 1, "s": 1, "stride_h": 1, "stride_w": 1, "pad_h": 0, "pad_w": 0}
 _DEFAULTS |= {"dilation_h": 1, "dilation_w": 1, "groups": 1}
 _ENGINES = {"pu_c": "pe_array", "pu_f": "vector_unit", "pe_array": "pe_array", "vector_unit": "vector_unit"}
-PHASES: tuple[str, ...] = ("FP", "BP", "GD")
+#: The GEMM passes of a layer: every phase of the C++ enum but the weight update (element-wise work).
+PHASES: tuple[str, ...] = tuple(p.name for p in _core.Phase if p is not _core.Phase.WU)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ import numpy.typing as npt
 from tnpu import _core, registry
 from tnpu.errors import ConfigError
 
-PHASES = ("FP", "BP", "GD", "WU")
+PHASES = tuple(p.name for p in _core.Phase)  # "FP", "BP", "GD", "WU": the C++ enum's names
 TASK_CLASSES = ("matrix", "vector")
 #: Instance id of batch-level tasks (WU).
 BATCH_INSTANCE = 2**32 - 1

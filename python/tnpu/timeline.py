@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from tnpu import _core
+
 if TYPE_CHECKING:
     from tnpu.results import Result
 
-PHASE_NAMES = ("FP", "BP", "GD", "WU")
+PHASE_NAMES = tuple(p.name for p in _core.Phase)  # "FP", "BP", "GD", "WU": the C++ enum's names
 _PS_PER_US = 1_000_000
 _BATCH = 2**32 - 1
 

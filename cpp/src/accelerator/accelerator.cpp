@@ -13,6 +13,7 @@
 #include "tnpu/mem/dma_engine.hpp"
 #include "tnpu/mem/memory_model.hpp"
 #include "tnpu/mem/sampled_memory.hpp"
+#include "tnpu/workload/stream_plan.hpp"
 #include "tnpu/workload/tile_pipeline.hpp"
 
 namespace tnpu {
@@ -24,7 +25,6 @@ constexpr std::uint64_t kMaxBytes = std::uint64_t{1} << 50;
 constexpr std::uint64_t kMaxOps = std::uint64_t{1} << 60;
 
 std::uint64_t align_up(std::uint64_t x, std::uint64_t a) noexcept { return (x + a - 1) / a * a; }
-std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) noexcept { return a / b + (a % b != 0 ? 1 : 0); }
 
 // A task's work planned once and reused for every instance: tiles under the plan's own layout (operand regions
 // 0..2 at `base`), the tensor each operand region stands for, and the counts.
@@ -238,54 +238,32 @@ class AcceleratorRunner final : public TaskRunner, public Module, private EventH
     return plan;
   }
 
-  // Element-wise work: the bytes stream through the engine's buffer share in chunks (double-buffered), each chunk
+  // Element-wise work: the bytes stream through the engine's buffer share (workload/stream_plan.hpp), each chunk
   // computing its share of the operations on the lanes (an engine without lanes uses its PEs as lanes).
   TaskPlan plan_stream(const AcceleratorTaskWork& w, const AcceleratorEngine& e) const {
     TaskPlan plan;
-    const std::uint64_t lanes = e.lanes > 0 ? e.lanes : e.array_rows * e.array_cols;
-    const std::uint64_t rq = config_.pass.dma.request_bytes;
-    const std::uint64_t word = std::max<std::uint64_t>(config_.pass.buffer.word_bytes, 1);
-    const std::uint64_t copies = config_.pass.buffer.double_buffering ? 2 : 1;
-    const std::uint64_t total = w.bytes_in + w.bytes_out;
-    plan.pes = lanes;
-    if (total == 0 && w.vector_ops == 0) return plan;
-    const std::uint64_t chunks = std::max<std::uint64_t>(1, ceil_div(total * copies, engine_buffer_bytes(e)));
-    const std::uint64_t in_region = align_up(std::max<std::uint64_t>(w.bytes_in, 1), kAlign);
-    const std::uint64_t out_region = align_up(std::max<std::uint64_t>(w.bytes_out, 1), kAlign);
-    plan.base = {0, 0, in_region};
-    plan.bytes = {w.bytes_in > 0 ? in_region : 0, 0, w.bytes_out > 0 ? out_region : 0};
+    workload::StreamRequest req;
+    req.bytes_in = w.bytes_in;
+    req.bytes_out = w.bytes_out;
+    req.ops = w.vector_ops;
+    req.lanes = e.lanes > 0 ? e.lanes : e.array_rows * e.array_cols;
+    req.capacity_bytes = engine_buffer_bytes(e);
+    req.double_buffering = config_.pass.buffer.double_buffering;
+    req.request_bytes = config_.pass.dma.request_bytes;
+    req.word_bytes = config_.pass.buffer.word_bytes;
+    plan.pes = req.lanes;
+    workload::StreamPlan s = workload::plan_stream(req, !ideal_);
+    if (s.chunks == 0) return plan;
+    plan.base = {0, 0, s.out_base};
+    plan.bytes = {s.region_bytes[0], 0, s.region_bytes[1]};
     plan.tensor = {"in", "", "out"};
-    auto part = [chunks](std::uint64_t x, std::uint64_t i) {
-      // start of chunk i when x is split into `chunks` near-equal parts (no x * i product: it may not fit)
-      const std::uint64_t q = x / chunks, r = x % chunks;
-      return q * i + std::min(i, r);
-    };
-    for (std::uint64_t i = 0; i < chunks; ++i) {
-      const std::uint64_t in_lo = part(w.bytes_in, i), in_hi = part(w.bytes_in, i + 1);
-      const std::uint64_t out_lo = part(w.bytes_out, i), out_hi = part(w.bytes_out, i + 1);
-      const std::uint64_t ops = part(w.vector_ops, i + 1) - part(w.vector_ops, i);
-      workload::TileWork tw;
-      tw.cycles = ceil_div(ops, lanes);
-      plan.compute_cycles += tw.cycles;
-      if (in_hi > in_lo) {
-        const std::uint64_t addr = in_lo / rq * rq;
-        const std::uint64_t bytes = in_hi - addr;
-        tw.loads.push_back(workload::Transfer{Command::kRead, addr, bytes, 0, in_region});
-        plan.dram_read += align_up(bytes, rq);
-        plan.sram_writes += ceil_div(in_hi - in_lo, word);
-        plan.sram_reads += ceil_div(in_hi - in_lo, word);
-      }
-      if (out_hi > out_lo) {
-        const std::uint64_t addr = out_lo / rq * rq;
-        const std::uint64_t bytes = out_hi - addr;
-        tw.stores.push_back(workload::Transfer{Command::kWrite, in_region + addr, bytes, in_region, out_region});
-        plan.dram_write += align_up(bytes, rq);
-        plan.sram_writes += ceil_div(out_hi - out_lo, word);
-        plan.sram_reads += ceil_div(out_hi - out_lo, word);
-      }
-      if (!ideal_) plan.tiles.push_back(std::move(tw));
-    }
-    plan.tile_count = chunks;
+    plan.tiles = std::move(s.tiles);
+    plan.compute_cycles = s.compute_cycles;
+    plan.dram_read = s.dram_read;
+    plan.dram_write = s.dram_write;
+    plan.sram_writes = s.sram_in_words + s.sram_out_words;
+    plan.sram_reads = s.sram_in_words + s.sram_out_words;
+    plan.tile_count = s.chunks;
     return plan;
   }
 

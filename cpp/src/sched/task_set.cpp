@@ -1,3 +1,6 @@
+#include <algorithm>
+#include <functional>
+#include <queue>
 #include <sstream>
 
 #include "tnpu/error.hpp"
@@ -15,11 +18,11 @@ const char* phase_name(Phase p) noexcept {
   return "?";
 }
 
-std::string TaskSet::describe(std::uint32_t id) const {
+std::string TaskSet::describe(std::uint32_t position) const {
   std::ostringstream s;
-  s << "task " << id;
-  if (id < tasks.size()) {
-    const TaskInfo& t = tasks[id];
+  s << "task " << (position < tasks.size() ? id(position) : static_cast<std::int64_t>(position));
+  if (position < tasks.size()) {
+    const TaskInfo& t = tasks[position];
     s << " (";
     if (t.instance == kBatchInstance) {
       s << "batch";
@@ -70,18 +73,66 @@ void TaskSet::validate() const {
   }
 }
 
-void TaskSet::dependents(std::vector<std::uint64_t>& offsets, std::vector<std::uint32_t>& ids) const {
+void TaskSet::dependents(std::vector<std::uint64_t>& offsets, std::vector<std::uint32_t>& ids_out) const {
   const std::size_t n = tasks.size();
   offsets.assign(n + 1, 0);
   for (const std::uint32_t d : dep_ids) ++offsets[d + 1];
   for (std::size_t i = 0; i < n; ++i) offsets[i + 1] += offsets[i];
-  ids.assign(dep_ids.size(), 0);
+  ids_out.assign(dep_ids.size(), 0);
   std::vector<std::uint64_t> fill(offsets.begin(), offsets.end() - 1);
-  for (std::size_t i = 0; i < n; ++i) {  // in task order, so each dependents list is sorted by id
+  for (std::size_t i = 0; i < n; ++i) {  // in task order, so each dependents list is sorted by position
     for (std::uint64_t k = dep_offsets[i]; k < dep_offsets[i + 1]; ++k) {
-      ids[fill[dep_ids[k]]++] = static_cast<std::uint32_t>(i);
+      ids_out[fill[dep_ids[k]]++] = static_cast<std::uint32_t>(i);
     }
   }
+}
+
+TaskSet::Order TaskSet::topological_order() const {
+  const std::size_t n = tasks.size();
+  std::vector<std::uint64_t> out_begin;
+  std::vector<std::uint32_t> out;
+  dependents(out_begin, out);
+  std::vector<std::uint64_t> pending(n);
+  std::priority_queue<std::uint32_t, std::vector<std::uint32_t>, std::greater<>> ready;
+  Order r;
+  r.depth.assign(n, 1);
+  for (std::size_t i = 0; i < n; ++i) {
+    pending[i] = dep_offsets[i + 1] - dep_offsets[i];
+    if (pending[i] == 0) ready.push(static_cast<std::uint32_t>(i));
+  }
+  r.order.reserve(n);
+  while (!ready.empty()) {
+    const std::uint32_t v = ready.top();
+    ready.pop();
+    r.order.push_back(v);
+    for (std::uint64_t k = out_begin[v]; k < out_begin[v + 1]; ++k) {
+      const std::uint32_t w = out[k];
+      r.depth[w] = std::max(r.depth[w], r.depth[v] + 1);
+      if (--pending[w] == 0) ready.push(w);
+    }
+  }
+  if (r.order.size() == n) return r;
+  // Some tasks never became ready: each of them waits on another such task, so walking back along unfinished
+  // dependencies from any of them must revisit a task. The walk from that task on is a cycle.
+  std::vector<std::size_t> seen_at(n, n);
+  std::vector<std::uint32_t> walk;
+  std::uint32_t v = 0;
+  while (pending[v] == 0) ++v;
+  while (seen_at[v] == n) {
+    seen_at[v] = walk.size();
+    walk.push_back(v);
+    for (std::uint64_t k = dep_offsets[v]; k < dep_offsets[v + 1]; ++k) {
+      if (pending[dep_ids[k]] != 0) {
+        v = dep_ids[k];
+        break;
+      }
+    }
+  }
+  // walk[i + 1] is a dependency of walk[i], so the execution order along the cycle is the walk reversed.
+  std::string cycle = std::to_string(id(v));
+  for (std::size_t i = walk.size(); i-- > seen_at[v];) cycle += " -> " + std::to_string(id(walk[i]));
+  throw ConfigError("task graph: dependency cycle through task ids " + cycle + " (" +
+                    std::to_string(n - r.order.size()) + " tasks can never run)");
 }
 
 }  // namespace tnpu

@@ -49,6 +49,9 @@ void LayerShape::validate(std::string_view layer_name) const {
     throw ConfigError(l + "groups=" + std::to_string(groups) + " must divide c=" + std::to_string(c) +
                       " and k=" + std::to_string(k));
   }
+  if (kind != LayerKind::kConv && kind != LayerKind::kLinear) {
+    throw ConfigError(l + "kind must be conv or linear (got " + std::string(layer_kind_label(kind)) + ")");
+  }
   if (kind == LayerKind::kLinear && (h != 1 || w != 1 || r != 1 || s != 1 || pad_h != 0 || pad_w != 0)) {
     throw ConfigError(l + "a linear layer has h = w = r = s = 1 and no padding");
   }
@@ -135,6 +138,7 @@ PassGemm lower(const LayerShape& sh, Phase phase, std::string_view layer_name) {
   }
   PassGemm p;
   p.groups = sh.groups;
+  p.macs = sh.macs();
   const std::uint64_t cg = sh.c / sh.groups, kg = sh.k / sh.groups;
   if (sh.kind == LayerKind::kLinear) {
     const std::uint64_t x = sh.n * cg, w = kg * cg, y = sh.n * kg;

@@ -6,6 +6,7 @@
 
 #include "tnpu/compute/dtype.hpp"
 #include "tnpu/error.hpp"
+#include "tnpu/workload/stream_plan.hpp"
 #include "tnpu/workload/tile_pipeline.hpp"
 
 namespace tnpu::workload {
@@ -120,7 +121,7 @@ PassPlan plan_pass(const LayerShape& shape, Phase phase, const PassConfig& confi
   res.mapping = config.tile_m == 0
                     ? plan(req, cost)
                     : check_mapping(req, config.tile_m, config.tile_k, config.tile_n, config.order, cost);
-  res.macs = req.pass.gemm.macs() * req.pass.groups;
+  res.macs = req.pass.macs;  // not M*K*N: conv BP's GEMM has slots that multiply zeros (layer.hpp)
   res.pes = pes;
 
   // DRAM layout: one region per operand tensor (all groups), from a bump allocator.
@@ -240,19 +241,27 @@ PassResult simulate_elementwise(compute::ElementwiseKind kind, std::uint64_t ele
   if (elements > (std::uint64_t{1} << 40)) {
     throw ConfigError("elementwise '" + std::string(name) + "': at most 2^40 elements");
   }
-  // bytes per element from the unit's own cost of one element
+  // bytes per element from the unit's own cost of one element; the stream is chunked by the one rule
+  // (stream_plan.hpp) the accelerator uses for its element-wise tasks.
   const compute::ElementwiseCost one = vu.elementwise_cost(kind, 1, window, bpe);
   const std::uint64_t per_elem = one.bytes_read + one.bytes_written;
   const std::uint64_t copies = config.buffer.double_buffering ? 2 : 1;
-  const std::uint64_t lanes = vu.lanes();
-  std::uint64_t chunk = config.buffer.capacity_bytes / (copies * per_elem);
-  if (chunk >= lanes) chunk = chunk / lanes * lanes;
-  if (chunk == 0) {
+  if (config.buffer.capacity_bytes < copies * per_elem) {
     throw ConfigError("elementwise '" + std::string(name) + "': buffer '" + config.buffer.name + "' (capacity_bytes=" +
                       std::to_string(config.buffer.capacity_bytes) + ") cannot hold one element (" +
                       std::to_string(copies) + " x " + std::to_string(per_elem) + " B)");
   }
-  chunk = std::min(chunk, elements);
+  StreamRequest req;
+  req.bytes_in = elements * one.bytes_read;
+  req.bytes_out = elements * one.bytes_written;
+  req.ops = elements * compute::elementwise_ops_per_element(kind, window);
+  req.lanes = vu.lanes();
+  req.capacity_bytes = config.buffer.capacity_bytes;
+  req.double_buffering = config.buffer.double_buffering;
+  req.request_bytes = config.dma.request_bytes;
+  req.word_bytes = config.buffer.word_bytes;
+  const bool simulate = !memory.factory.ideal;
+  StreamPlan plan = plan_stream(req, simulate);
 
   PassResult res;
   res.layer = std::string(name);
@@ -262,53 +271,27 @@ PassResult simulate_elementwise(compute::ElementwiseKind kind, std::uint64_t ele
   res.engine = "vector_unit";
   res.dataflow = "vector";
   res.memory_model = memory.info.name;
-  res.pes = lanes;
-  res.mapping.tile_m = chunk;
-  res.mapping.tiles_m = elements / chunk + (elements % chunk != 0 ? 1 : 0);
+  res.pes = vu.lanes();
+  res.mapping.tile_m = elements / plan.chunks + (elements % plan.chunks != 0 ? 1 : 0);  // elements per chunk (max)
+  res.mapping.tiles_m = plan.chunks;
   res.mapping.order.assign(1, 'm');  // (not = "m": GCC 12 -Wrestrict false positive)
-  res.mapping.buffer_bytes = copies * chunk * per_elem;
-  const std::uint64_t rq = config.dma.request_bytes;
-  const std::uint64_t in_region = align_up(elements * one.bytes_read, kAlign);
-  const std::uint64_t out_region = align_up(elements * one.bytes_written, kAlign);
-  std::vector<TileWork> work;
-  const bool simulate = !memory.factory.ideal;
-  std::uint64_t read_bytes = 0, written_bytes = 0;
-  mem::SramBuffer sram(config.buffer);
-  for (std::uint64_t first = 0; first < elements; first += chunk) {
-    const std::uint64_t e = std::min(chunk, elements - first);
-    const compute::ElementwiseCost c = vu.elementwise_cost(kind, e, window, bpe);
-    res.compute_cycles += c.cycles;
-    read_bytes += round_up(c.bytes_read, rq);
-    written_bytes += round_up(c.bytes_written, rq);
-    sram.count_write(mem::Operand::kIfmap, c.bytes_read);
-    sram.count_read(mem::Operand::kIfmap, c.bytes_read);
-    sram.count_write(mem::Operand::kOfmap, c.bytes_written);
-    sram.count_read(mem::Operand::kOfmap, c.bytes_written);
-    ++res.tiles;
-    if (simulate) {
-      TileWork tw;
-      tw.cycles = c.cycles;
-      tw.loads.push_back(Transfer{Command::kRead, first * one.bytes_read / rq * rq, c.bytes_read, 0, in_region});
-      tw.stores.push_back(Transfer{Command::kWrite, in_region + first * one.bytes_written / rq * rq, c.bytes_written,
-                                   in_region, out_region});
-      work.push_back(std::move(tw));
-    }
-  }
+  res.mapping.buffer_bytes = copies * plan.max_chunk_bytes;
+  res.tiles = plan.chunks;
+  res.compute_cycles = plan.compute_cycles;
   res.macs = 0;
-  res.dram_a_read_bytes = read_bytes;
-  res.dram_c_write_bytes = written_bytes;
-  for (std::size_t i = 0; i < mem::kNumOperands; ++i) {
-    res.sram_reads[i] = sram.reads(static_cast<mem::Operand>(i));
-    res.sram_writes[i] = sram.writes(static_cast<mem::Operand>(i));
-  }
+  res.dram_a_read_bytes = plan.dram_read;
+  res.dram_c_write_bytes = plan.dram_write;
+  const auto in = static_cast<std::size_t>(mem::Operand::kIfmap), out = static_cast<std::size_t>(mem::Operand::kOfmap);
+  res.sram_reads[in] = res.sram_writes[in] = plan.sram_in_words;
+  res.sram_reads[out] = res.sram_writes[out] = plan.sram_out_words;
   if (!simulate) {
     res.total_cycles = res.compute_cycles;
     res.total_ps = res.total_cycles * config.clock_period_ps;
-    res.dram_bytes_read = read_bytes;
-    res.dram_bytes_written = written_bytes;
-    res.dram_requests = (read_bytes + written_bytes) / rq;
+    res.dram_bytes_read = plan.dram_read;
+    res.dram_bytes_written = plan.dram_write;
+    res.dram_requests = (plan.dram_read + plan.dram_write) / config.dma.request_bytes;
   } else {
-    run_tiles(memory.factory, config, std::move(work), res);
+    run_tiles(memory.factory, config, std::move(plan.tiles), res);
   }
   res.stall_cycles = res.total_cycles - res.compute_cycles;
   return res;

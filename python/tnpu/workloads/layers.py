@@ -13,25 +13,32 @@ Every layer knows, per sample batch ``B`` and per training phase (``Phase.FP``, 
 - its element-wise work (:meth:`Layer.vector_ops`), for ReLU and the other activations, pooling, batch norm,
   residual add, loss and WU (a concat and a flatten move or view data and compute nothing).
 
+The classes here hold a layer's configuration and validate it; the formulas (output shapes, parameters, MACs, GEMM
+shapes, element-wise operations, operand bytes) live in C++ (``cpp/include/tnpu/workload/layer_costs.hpp``), which
+the simulator uses too. Each layer describes itself to C++ as a ``LayerDesc`` (:meth:`Layer.desc`);
+:meth:`Network.costs` reads every layer's costs in one call.
+
 Conventions
 -----------
 - ``BP`` computes the gradient with respect to the layer's input (``dX``); ``GD`` computes the gradient with respect
   to its parameters (``dW``), accumulated over the instances of a batch; ``WU`` applies the update once per batch
   (plain SGD: one multiply-add per parameter, reading ``W`` and ``dW`` and writing ``W``).
-- MACs of BP and GD equal those of FP (paper.md 6.1). For a strided convolution the implicit-GEMM shape of BP given by
-  :meth:`Conv2d.gemm` is the dense one over the zero-inserted ``dY`` (``M = C, N = B*H*W, K = K_out*R*S/groups``),
-  whose product ``M*N*K`` exceeds the useful MACs by about ``stride_h*stride_w``; the task records carry both.
+- MACs of BP and GD equal those of FP (derived in ``layer_costs.hpp``: BP computes ``dX = W^T dY``, one MAC per
+  (sample, filter, channel, kernel position, output position) tuple, as FP). For a convolution the implicit-GEMM
+  shape of BP given by :meth:`Conv2d.gemm` is the dense one over the zero-padded, zero-inserted ``dY``
+  (``M = C, N = B*H*W, K = K_out*R*S/groups``), whose product ``M*N*K`` is ``H*W/(P*Q)`` times the MACs (about
+  ``stride_h*stride_w`` for a padded strided convolution); the task records carry both.
 - Grouped convolutions (``groups = g``) are ``g`` independent GEMMs of ``(M/g) x N x K`` each; :meth:`Conv2d.gemm`
   returns ``M`` summed over the groups and ``K`` per group, so ``M*N*K`` is the MAC count of the whole layer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from enum import IntEnum
-from typing import ClassVar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
+from tnpu import _core
 from tnpu.errors import ConfigError
 
 #: Name that a layer lists among its inputs to read the network input.
@@ -40,44 +47,11 @@ NETWORK_INPUT = "input"
 #: An activation shape per sample: (channels, height, width). A flat vector of F features is (F, 1, 1).
 Shape = tuple[int, int, int]
 
-
-class Phase(IntEnum):
-    """Training phase of a task: forward, input gradient, weight gradient, weight update."""
-
-    FP = 0
-    BP = 1
-    GD = 2
-    WU = 3
-
-
-class LayerKind(IntEnum):
-    """Layer type code, as stored in task arrays and compute traces (``label`` is the text form)."""
-
-    CONV = 0
-    LINEAR = 1
-    MAXPOOL = 2
-    AVGPOOL = 3
-    RELU = 4
-    BATCHNORM = 5
-    ADD = 6
-    FLATTEN = 7
-    LOSS = 8
-    ACTIVATION = 9
-    CONCAT = 10
-
-    @property
-    def label(self) -> str:
-        """Lower-case name used in traces, tables and JSON (``"conv"``, ``"linear"``, ...)."""
-        return self.name.lower()
-
-    @classmethod
-    def from_label(cls, text: str) -> LayerKind:
-        """Parse a label; raise ValueError listing the valid labels."""
-        try:
-            return cls[text.strip().upper()]
-        except KeyError:
-            valid = ", ".join(k.label for k in cls)
-            raise ValueError(f"unknown layer kind '{text}' (expected one of: {valid})") from None
+# Phase (training phase of a task: FP, BP, GD, WU) and LayerKind (the layer type code in task arrays and compute
+# traces; ``kind.label`` is its lower-case text form and ``LayerKind.from_label(text)`` parses it) are enum.IntEnums
+# defined in C++ (tnpu/phase.hpp, tnpu/layer_kind.hpp) and exported by the bindings; they are re-exported here.
+from tnpu._core import LayerKind as LayerKind  # noqa: PLC0414
+from tnpu._core import Phase as Phase  # noqa: PLC0414
 
 
 def as_phase(phase: Phase | int | str) -> Phase:
@@ -86,9 +60,18 @@ def as_phase(phase: Phase | int | str) -> Phase:
         return phase
     if isinstance(phase, str) and phase.strip().upper() in Phase.__members__:
         return Phase[phase.strip().upper()]
-    if isinstance(phase, int) and 0 <= phase < len(Phase):
+    if isinstance(phase, int) and not isinstance(phase, bool) and 0 <= phase < len(Phase):
         return Phase(phase)
     raise ValueError(f"unknown phase {phase!r} (expected FP, BP, GD or WU)")
+
+
+#: Element-wise activations other than ReLU: operations per element of FP and of BP, and what BP needs from FP
+#: (``"X"``: the input, kept; ``"Y"``: the output, kept; ``"mask"``: one bit per element, written by FP). Read from
+#: C++ (``kActivations``).
+ACTIVATIONS: dict[str, tuple[int, int, str]] = {
+    name: (fp, bp, need) for name, fp, bp, need in _core.activations()
+}
+_ACTIVATION_INDEX = {name: i for i, name in enumerate(ACTIVATIONS)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +110,33 @@ def _fmt(shape: Shape) -> str:
     return "x".join(str(d) for d in shape)
 
 
-def _bitmask_bytes(elements: int) -> int:
-    return (elements + 7) // 8
+#: The fields of ``tnpu._core.LayerDesc`` after the kind, in its constructor's order, with its defaults.
+_DESC_DEFAULTS: dict[str, Any] = {"c": 1, "h": 1, "w": 1, "inputs": 1, "k": 1, "r": 1, "s": 1, "stride_h": 1}
+_DESC_DEFAULTS |= {"stride_w": 1, "pad_h": 0, "pad_w": 0, "dilation_h": 1, "dilation_w": 1, "groups": 1}
+_DESC_DEFAULTS |= {"ceil_mode": False, "bias": True, "clipped": False, "activation": -1}
+
+
+def _set_pairs(layer: Layer, fields: Sequence[tuple[str, int]]) -> None:
+    """Turn each ``(field, lowest value)`` of a frozen layer into a pair of numbers and check its bounds."""
+    for what, low in fields:
+        pair = _pair(getattr(layer, what), what, layer.name)
+        if any(int(v) < low for v in pair):
+            raise ConfigError(
+                f"layer '{layer.name}': {what} must be a pair of numbers >= {low}, got {pair!r}"
+            )
+        object.__setattr__(layer, what, pair)
+
+
+def _window_fields(
+    kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int]
+) -> dict[str, Any]:
+    """Return the window fields of a ``LayerDesc`` (conv and pooling)."""
+    (r, s), (sh, sw), (ph, pw) = kernel, stride, padding
+    return {"r": r, "s": s, "stride_h": sh, "stride_w": sw, "pad_h": ph, "pad_w": pw}
+
+
+def _operands(items: list[tuple[str, int, bool]]) -> list[Operand]:
+    return [Operand(name, int(nbytes), bool(stashed)) for name, nbytes, stashed in items]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -160,6 +168,37 @@ class Layer:
                 f"layer '{self.name}': input shape must be three positive numbers (C, H, W), got {self.in_shape!r}"
             )
 
+    # --- the layer as C++ sees it --------------------------------------------------------------------------
+    def _desc_fields(self) -> dict[str, Any]:
+        """Fields of :meth:`desc` beyond the kind, the input shape and the input count."""
+        return {}
+
+    def desc(self) -> Any:
+        """Return the ``tnpu._core.LayerDesc`` of this layer (per sample), from which C++ computes its costs."""
+        cached = self.__dict__.get("_desc")
+        if cached is None:
+            c, h, w = self.in_shape
+            fields = {**_DESC_DEFAULTS, "c": int(c), "h": int(h), "w": int(w), "inputs": len(self.inputs)}
+            fields.update(self._desc_fields())
+            if len(fields) != len(
+                _DESC_DEFAULTS
+            ):  # a field name not in _DESC_DEFAULTS would shift the others
+                raise AssertionError(
+                    f"unknown LayerDesc field in {sorted(set(fields) - set(_DESC_DEFAULTS))}"
+                )
+            cached = _core.LayerDesc(self.kind, *fields.values())  # positional: much faster than keywords
+            self.__dict__["_desc"] = cached  # a cache beside the frozen fields (not part of eq, hash or repr)
+        return cached
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the fields only (the cached ``LayerDesc`` is rebuilt on demand)."""
+        state = dict(self.__dict__)
+        state.pop("_desc", None)
+        return state
+
+    def _cost(self, phase: Phase | int | str, batch: int) -> tuple[int, ...]:
+        return tuple(_core.layer_cost(self.desc(), int(as_phase(phase)), int(batch), 4))
+
     # --- shapes --------------------------------------------------------------------------------------------
     @property
     def input_shapes(self) -> tuple[Shape, ...]:
@@ -169,7 +208,8 @@ class Layer:
     @property
     def out_shape(self) -> Shape:
         """Per-sample output shape (the input shape unless the layer changes it)."""
-        return self.in_shape
+        c, h, w = self.desc().out_shape
+        return (int(c), int(h), int(w))
 
     @property
     def in_elements(self) -> int:
@@ -183,11 +223,11 @@ class Layer:
         c, h, w = self.out_shape
         return c * h * w
 
-    # --- costs ---------------------------------------------------------------------------------------------
+    # --- costs (computed in C++) ---------------------------------------------------------------------------
     @property
     def params(self) -> int:
         """Trainable parameters (weights, biases, batch-norm scale and shift)."""
-        return 0
+        return int(self.desc().params)
 
     @property
     def has_weights(self) -> bool:
@@ -196,40 +236,27 @@ class Layer:
 
     def macs(self, phase: Phase | int | str, batch: int = 1) -> int:
         """Multiply-accumulates of ``phase`` for ``batch`` samples (WU: per batch, independent of ``batch``)."""
-        as_phase(phase)  # validates
-        del batch
-        return 0
+        return int(self._cost(phase, batch)[3])
 
     def vector_ops(self, phase: Phase | int | str, batch: int = 1) -> int:
         """Element-wise operations of ``phase`` (work for a vector unit, not a GEMM), for ``batch`` samples."""
-        phase = as_phase(phase)
-        if phase is Phase.WU:
-            return self.params
-        if phase is Phase.GD:
-            return 0
-        return batch * self.out_elements
+        return int(self._cost(phase, batch)[4])
 
     def stash(self, batch: int = 1, dtype_bytes: int = 4) -> list[Operand]:
         """Return the data the forward pass keeps for the backward phases of the same instance."""
-        del batch, dtype_bytes
-        return []
+        return _operands(_core.layer_stash(self.desc(), int(batch), int(dtype_bytes)))
 
     def operands(
         self, phase: Phase | int | str, batch: int = 1, dtype_bytes: int = 4
     ) -> tuple[list[Operand], list[Operand]]:
         """Operands read and written by ``phase`` for ``batch`` samples, as ``(inputs, outputs)``.
 
-        The default is an element-wise layer without parameters: FP reads ``X`` and writes ``Y``; BP reads ``dY``
-        and writes ``dX``.
+        An element-wise layer without parameters: FP reads ``X`` and writes ``Y`` (plus the mask or indices its BP
+        needs); BP reads ``dY`` and what FP stashed and writes ``dX``. A layer with parameters: FP ``X, W -> Y``,
+        BP ``dY, W -> dX``, GD ``dY, stashed X -> dW``, WU ``W, dW -> W``.
         """
-        phase = as_phase(phase)
-        x = batch * self.in_elements * dtype_bytes * len(self.inputs)
-        y = batch * self.out_elements * dtype_bytes
-        if phase is Phase.FP:
-            return [Operand("X", x)], [Operand("Y", y)]
-        if phase is Phase.BP:
-            return [Operand("dY", y), *self.stash(batch, dtype_bytes)], [Operand("dX", x)]
-        return [], []
+        ins, outs = _core.layer_operands(self.desc(), int(as_phase(phase)), int(batch), int(dtype_bytes))
+        return _operands(ins), _operands(outs)
 
     def bytes_in(self, phase: Phase | int | str, batch: int = 1, dtype_bytes: int = 4) -> int:
         """Bytes read by ``phase``."""
@@ -244,25 +271,24 @@ class Layer:
         return f"{_fmt(self.in_shape)} -> {_fmt(self.out_shape)}"
 
 
-def _param_operands(
-    layer: Layer, phase: Phase, batch: int, dtype_bytes: int
-) -> tuple[list[Operand], list[Operand]]:
-    """Operands of a layer with parameters whose backward phases need the stashed input ``X``."""
-    x = batch * layer.in_elements * dtype_bytes
-    y = batch * layer.out_elements * dtype_bytes
-    w = layer.params * dtype_bytes
-    if phase is Phase.FP:
-        return [Operand("X", x), Operand("W", w)], [Operand("Y", y)]
-    if phase is Phase.BP:
-        return [Operand("dY", y), Operand("W", w)], [Operand("dX", x)]
-    if phase is Phase.GD:
-        return [Operand("dY", y), Operand("X", x, stashed=True)], [Operand("dW", w)]
-    return [Operand("W", w), Operand("dW", w)], [Operand("W", w)]
+class _GemmLayer(Layer):
+    """Conv2d and Linear: layers whose FP, BP and GD are GEMMs."""
+
+    def gemm(self, phase: Phase | int | str, batch: int = 1) -> tuple[int, int, int]:
+        """Implicit-GEMM shape ``(M, N, K)`` of ``phase`` in the task records' orientation; ``(0, 0, 0)`` for WU."""
+        m, n, k = self._cost(phase, batch)[:3]
+        return (int(m), int(n), int(k))
 
 
 @dataclass(frozen=True, kw_only=True)
-class Conv2d(Layer):
-    """2-D convolution with stride, padding, dilation and groups (depthwise when ``groups == C == K``)."""
+class Conv2d(_GemmLayer):
+    """2-D convolution with stride, padding, dilation and groups (depthwise when ``groups == C == K``).
+
+    MACs: ``B * K * C/groups * R * S * P * Q`` for FP, BP and GD; 0 for WU. :meth:`gemm` gives FP ``M = K_out,
+    N = B*P*Q, K = C*R*S/groups``; BP ``M = C, N = B*H*W, K = K_out*R*S/groups`` (dense over the zero-inserted
+    ``dY`` when strided); GD ``M = K_out, N = C*R*S/groups, K = B*P*Q``. With ``g`` groups the task is ``g`` GEMMs
+    of ``(M/g, N, K)``; ``M`` here is summed over the groups.
+    """
 
     kind: ClassVar[LayerKind] = LayerKind.CONV
     out_channels: int
@@ -276,16 +302,7 @@ class Conv2d(Layer):
     def __post_init__(self) -> None:
         Layer.__post_init__(self)
         n = self.name
-        for what in ("kernel", "stride", "padding", "dilation"):
-            object.__setattr__(self, what, _pair(getattr(self, what), what, n))
-        for what, pair, low in (
-            ("kernel", self.kernel, 1),
-            ("stride", self.stride, 1),
-            ("padding", self.padding, 0),
-            ("dilation", self.dilation, 1),
-        ):
-            if len(pair) != 2 or any(int(v) < low for v in pair):
-                raise ConfigError(f"layer '{n}': {what} must be a pair of numbers >= {low}, got {pair!r}")
+        _set_pairs(self, (("kernel", 1), ("stride", 1), ("padding", 0), ("dilation", 1)))
         c = self.in_shape[0]
         if self.out_channels <= 0:
             raise ConfigError(f"layer '{n}': out_channels must be positive, got {self.out_channels}")
@@ -294,58 +311,27 @@ class Conv2d(Layer):
                 f"layer '{n}': groups={self.groups} must divide the input channels ({c}) and the output channels"
                 f" ({self.out_channels})"
             )
-        p, q = self._out_hw()
+        _, p, q = self.out_shape
         if p <= 0 or q <= 0:
             raise ConfigError(
                 f"layer '{n}': a {self.kernel[0]}x{self.kernel[1]} kernel (dilation {self.dilation}, padding"
                 f" {self.padding}) does not fit the {_fmt(self.in_shape)} input"
             )
 
-    def _out_hw(self) -> tuple[int, int]:
-        _, h, w = self.in_shape
-        (r, s), (sh, sw), (ph, pw), (dh, dw) = self.kernel, self.stride, self.padding, self.dilation
-        return ((h + 2 * ph - dh * (r - 1) - 1) // sh + 1, (w + 2 * pw - dw * (s - 1) - 1) // sw + 1)
-
-    @property
-    def out_shape(self) -> Shape:
-        """``(K, P, Q)``."""
-        p, q = self._out_hw()
-        return (self.out_channels, p, q)
+    def _desc_fields(self) -> dict[str, Any]:
+        return {
+            **_window_fields(self.kernel, self.stride, self.padding),
+            "k": int(self.out_channels),
+            "dilation_h": self.dilation[0],
+            "dilation_w": self.dilation[1],
+            "groups": int(self.groups),
+            "bias": bool(self.bias),
+        }
 
     @property
     def weights(self) -> int:
         """Filter weights ``K * C/groups * R * S`` (without bias)."""
-        r, s = self.kernel
-        return self.out_channels * (self.in_shape[0] // self.groups) * r * s
-
-    @property
-    def params(self) -> int:
-        """Filter weights plus one bias per output channel when ``bias``."""
-        return self.weights + (self.out_channels if self.bias else 0)
-
-    def macs(self, phase: Phase | int | str, batch: int = 1) -> int:
-        """``B * K * C/groups * R * S * P * Q`` for FP, BP and GD; 0 for WU."""
-        phase = as_phase(phase)
-        if phase is Phase.WU:
-            return 0
-        _, p, q = self.out_shape
-        return batch * self.weights * p * q
-
-    def vector_ops(self, phase: Phase | int | str, batch: int = 1) -> int:
-        """Only WU is element-wise (one multiply-add per parameter)."""
-        phase = as_phase(phase)
-        return self.params if phase is Phase.WU else 0
-
-    def stash(self, batch: int = 1, dtype_bytes: int = 4) -> list[Operand]:
-        """Return the input ``X``, which GD needs."""
-        return [Operand("X", batch * self.in_elements * dtype_bytes, stashed=True)]
-
-    def operands(
-        self, phase: Phase | int | str, batch: int = 1, dtype_bytes: int = 4
-    ) -> tuple[list[Operand], list[Operand]]:
-        """FP: X, W -> Y. BP: dY, W -> dX. GD: dY, stashed X -> dW. WU: W, dW -> W."""
-        phase = as_phase(phase)
-        return _param_operands(self, phase, batch, dtype_bytes)
+        return int(self.desc().weights)
 
     def layer_shape(self, batch: int = 1) -> dict[str, int | str]:
         """Return the shape record shared with the datapath models (fixed keys; see the module docstring)."""
@@ -368,26 +354,6 @@ class Conv2d(Layer):
             "groups": self.groups,
         }
 
-    def gemm(self, phase: Phase | int | str, batch: int = 1) -> tuple[int, int, int]:
-        """Implicit-GEMM shape ``(M, N, K)`` of ``phase`` (paper.md 6.1); ``(0, 0, 0)`` for WU.
-
-        FP: ``M = K_out, N = B*P*Q, K = C*R*S/groups``. BP: ``M = C, N = B*H*W, K = K_out*R*S/groups`` (dense over the
-        zero-inserted ``dY`` when strided). GD: ``M = K_out, N = C*R*S/groups, K = B*P*Q``. With ``g`` groups the
-        task is ``g`` GEMMs of ``(M/g, N, K)``; ``M`` here is summed over the groups.
-        """
-        phase = as_phase(phase)
-        c, h, w = self.in_shape
-        k_out, p, q = self.out_shape
-        rs = self.kernel[0] * self.kernel[1]
-        g = self.groups
-        if phase is Phase.FP:
-            return (k_out, batch * p * q, c * rs // g)
-        if phase is Phase.BP:
-            return (c, batch * h * w, k_out * rs // g)
-        if phase is Phase.GD:
-            return (k_out, c * rs // g, batch * p * q)
-        return (0, 0, 0)
-
     def describe(self) -> str:
         """E.g. ``3x227x227 -> 96x55x55 11x11/s4 p0 g1``."""
         extra = f" d{self.dilation[0]}" if self.dilation != (1, 1) else ""
@@ -398,8 +364,12 @@ class Conv2d(Layer):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Linear(Layer):
-    """Fully-connected layer. Its input must be flat, ``(in_features, 1, 1)``."""
+class Linear(_GemmLayer):
+    """Fully-connected layer. Its input must be flat, ``(in_features, 1, 1)``.
+
+    MACs: ``B * N_in * N_out`` for FP, BP and GD. :meth:`gemm`: FP ``(N_out, B, N_in)``; BP ``(N_in, B, N_out)``;
+    GD ``(N_out, N_in, B)``; WU ``(0, 0, 0)``.
+    """
 
     kind: ClassVar[LayerKind] = LayerKind.LINEAR
     out_features: int
@@ -415,46 +385,18 @@ class Linear(Layer):
         if self.out_features <= 0:
             raise ConfigError(f"layer '{self.name}': out_features must be positive, got {self.out_features}")
 
+    def _desc_fields(self) -> dict[str, Any]:
+        return {"k": int(self.out_features), "bias": bool(self.bias)}
+
     @property
     def in_features(self) -> int:
         """Input features ``N_in``."""
         return self.in_shape[0]
 
     @property
-    def out_shape(self) -> Shape:
-        """``(N_out, 1, 1)``."""
-        return (self.out_features, 1, 1)
-
-    @property
     def weights(self) -> int:
         """``N_out * N_in`` (without bias)."""
         return self.in_features * self.out_features
-
-    @property
-    def params(self) -> int:
-        """Weights plus one bias per output when ``bias``."""
-        return self.weights + (self.out_features if self.bias else 0)
-
-    def macs(self, phase: Phase | int | str, batch: int = 1) -> int:
-        """``B * N_in * N_out`` for FP, BP and GD; 0 for WU."""
-        phase = as_phase(phase)
-        return 0 if phase is Phase.WU else batch * self.weights
-
-    def vector_ops(self, phase: Phase | int | str, batch: int = 1) -> int:
-        """Only WU is element-wise (one multiply-add per parameter)."""
-        phase = as_phase(phase)
-        return self.params if phase is Phase.WU else 0
-
-    def stash(self, batch: int = 1, dtype_bytes: int = 4) -> list[Operand]:
-        """Return the input ``X``, which GD needs."""
-        return [Operand("X", batch * self.in_elements * dtype_bytes, stashed=True)]
-
-    def operands(
-        self, phase: Phase | int | str, batch: int = 1, dtype_bytes: int = 4
-    ) -> tuple[list[Operand], list[Operand]]:
-        """FP: X, W -> Y. BP: dY, W -> dX. GD: dY, stashed X -> dW. WU: W, dW -> W."""
-        phase = as_phase(phase)
-        return _param_operands(self, phase, batch, dtype_bytes)
 
     def layer_shape(self, batch: int = 1) -> dict[str, int | str]:
         """Return the shape record shared with the datapath models: a 1x1 convolution over a 1x1 image."""
@@ -476,17 +418,6 @@ class Linear(Layer):
             "groups": 1,
         }
 
-    def gemm(self, phase: Phase | int | str, batch: int = 1) -> tuple[int, int, int]:
-        """FP: ``(N_out, B, N_in)``; BP: ``(N_in, B, N_out)``; GD: ``(N_out, N_in, B)``; WU: ``(0, 0, 0)``."""
-        phase = as_phase(phase)
-        if phase is Phase.FP:
-            return (self.out_features, batch, self.in_features)
-        if phase is Phase.BP:
-            return (self.in_features, batch, self.out_features)
-        if phase is Phase.GD:
-            return (self.out_features, self.in_features, batch)
-        return (0, 0, 0)
-
     def describe(self) -> str:
         """E.g. ``9216 -> 4096``."""
         return f"{self.in_features} -> {self.out_features}"
@@ -494,6 +425,11 @@ class Linear(Layer):
 
 @dataclass(frozen=True, kw_only=True)
 class _Pool2d(Layer):
+    """Pooling: FP costs one operation per window element per output, BP one per output gradient.
+
+    The output size follows PyTorch's floor/ceil rule (a ceil window must start inside the input).
+    """
+
     kernel: tuple[int, int]
     stride: tuple[int, int]
     padding: tuple[int, int] = (0, 0)
@@ -501,17 +437,7 @@ class _Pool2d(Layer):
 
     def __post_init__(self) -> None:
         Layer.__post_init__(self)
-        for what in ("kernel", "stride", "padding"):
-            object.__setattr__(self, what, _pair(getattr(self, what), what, self.name))
-        for what, pair, low in (
-            ("kernel", self.kernel, 1),
-            ("stride", self.stride, 1),
-            ("padding", self.padding, 0),
-        ):
-            if len(pair) != 2 or any(int(v) < low for v in pair):
-                raise ConfigError(
-                    f"layer '{self.name}': {what} must be a pair of numbers >= {low}, got {pair!r}"
-                )
+        _set_pairs(self, (("kernel", 1), ("stride", 1), ("padding", 0)))
         if any(2 * p > k for p, k in zip(self.padding, self.kernel, strict=True)):
             raise ConfigError(
                 f"layer '{self.name}': padding {self.padding} exceeds half the kernel {self.kernel}"
@@ -523,27 +449,8 @@ class _Pool2d(Layer):
                 f" {_fmt(self.in_shape)} input"
             )
 
-    @property
-    def out_shape(self) -> Shape:
-        """``(C, P, Q)`` with PyTorch's floor/ceil rule (a ceil window must start inside the input)."""
-        c, h, w = self.in_shape
-        out = []
-        for size, k, s, p in zip((h, w), self.kernel, self.stride, self.padding, strict=True):
-            span = size + 2 * p - k
-            n = (-(-span // s) if self.ceil_mode else span // s) + 1
-            if self.ceil_mode and (n - 1) * s >= size + p:
-                n -= 1
-            out.append(n)
-        return (c, out[0], out[1])
-
-    def vector_ops(self, phase: Phase | int | str, batch: int = 1) -> int:
-        """FP: one operation per window element per output; BP: one per output gradient."""
-        phase = as_phase(phase)
-        if phase is Phase.FP:
-            return batch * self.out_elements * self.kernel[0] * self.kernel[1]
-        if phase is Phase.BP:
-            return batch * self.out_elements
-        return 0
+    def _desc_fields(self) -> dict[str, Any]:
+        return {**_window_fields(self.kernel, self.stride, self.padding), "ceil_mode": bool(self.ceil_mode)}
 
     def describe(self) -> str:
         """E.g. ``96x55x55 -> 96x27x27 3x3/s2``."""
@@ -561,20 +468,6 @@ class MaxPool2d(_Pool2d):
         if self.kernel[0] * self.kernel[1] > 256:
             raise ConfigError(f"layer '{self.name}': max-pool windows above 256 elements are not supported")
 
-    def stash(self, batch: int = 1, dtype_bytes: int = 4) -> list[Operand]:
-        """Return the argmax index of each output element (one byte)."""
-        return [Operand("indices", batch * self.out_elements, stashed=True)]
-
-    def operands(
-        self, phase: Phase | int | str, batch: int = 1, dtype_bytes: int = 4
-    ) -> tuple[list[Operand], list[Operand]]:
-        """FP: X -> Y, indices. BP: dY, stashed indices -> dX."""
-        phase = as_phase(phase)
-        if phase is Phase.FP:
-            ins, outs = Layer.operands(self, phase, batch, dtype_bytes)
-            return ins, [*outs, *self.stash(batch, dtype_bytes)]
-        return Layer.operands(self, phase, batch, dtype_bytes)
-
 
 @dataclass(frozen=True, kw_only=True)
 class AvgPool2d(_Pool2d):
@@ -585,42 +478,22 @@ class AvgPool2d(_Pool2d):
 
 @dataclass(frozen=True, kw_only=True)
 class ReLU(Layer):
-    """Rectified linear unit, optionally clipped (``max_value=6`` for ReLU6). BP needs the stashed sign mask."""
+    """Rectified linear unit, optionally clipped (``max_value=6`` for ReLU6).
+
+    BP needs the stashed sign mask: one bit per element (a clipped ReLU stores one byte, as telling clipping apart
+    needs two bits' worth).
+    """
 
     kind: ClassVar[LayerKind] = LayerKind.RELU
     max_value: float | None = None
 
-    def stash(self, batch: int = 1, dtype_bytes: int = 4) -> list[Operand]:
-        """One bit per element (two bits' worth would be needed to tell clipping apart; ReLU6 stores one byte)."""
-        n = batch * self.out_elements
-        return [Operand("mask", n if self.max_value is not None else _bitmask_bytes(n), stashed=True)]
-
-    def operands(
-        self, phase: Phase | int | str, batch: int = 1, dtype_bytes: int = 4
-    ) -> tuple[list[Operand], list[Operand]]:
-        """FP: X -> Y, mask. BP: dY, stashed mask -> dX."""
-        phase = as_phase(phase)
-        if phase is Phase.FP:
-            ins, outs = Layer.operands(self, phase, batch, dtype_bytes)
-            return ins, [*outs, *self.stash(batch, dtype_bytes)]
-        return Layer.operands(self, phase, batch, dtype_bytes)
+    def _desc_fields(self) -> dict[str, Any]:
+        return {"clipped": self.max_value is not None}
 
     def describe(self) -> str:
         """E.g. ``64x56x56`` or ``64x56x56 max 6``."""
         clip = f" max {self.max_value:g}" if self.max_value is not None else ""
         return f"{_fmt(self.in_shape)}{clip}"
-
-
-#: Element-wise activations other than ReLU: operations per element of FP and of BP, and what BP needs from FP
-#: (``"X"``: the input, kept; ``"Y"``: the output, kept; ``"mask"``: one bit per element, written by FP).
-ACTIVATIONS: dict[str, tuple[int, int, str]] = {
-    "sigmoid": (3, 3, "Y"),  # FP exp, add, reciprocal; BP dY * y * (1 - y)
-    "tanh": (4, 3, "Y"),  # FP exp, subtract, add, divide; BP dY * (1 - y * y)
-    "hardsigmoid": (2, 2, "mask"),  # FP multiply-add, clamp; BP dY * slope where inside the linear range
-    "hardswish": (3, 3, "X"),  # FP x * hardsigmoid(x); BP dY * (piecewise slope of x)
-    "silu": (4, 8, "X"),  # FP x * sigmoid(x); BP recomputes s = sigmoid(x): dY * s * (1 + x * (1 - s))
-    "clip": (1, 1, "mask"),  # clamp to [low, high] (hardtanh); BP passes dY where inside the range
-}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -644,30 +517,8 @@ class Activation(Layer):
                 f" {', '.join(ACTIVATIONS)})"
             )
 
-    def vector_ops(self, phase: Phase | int | str, batch: int = 1) -> int:
-        """FP and BP: the operations per element of :data:`ACTIVATIONS` times the elements; none for GD and WU."""
-        phase = as_phase(phase)
-        fp, bp, _ = ACTIVATIONS[self.function]
-        per = {Phase.FP: fp, Phase.BP: bp}.get(phase, 0)
-        return per * batch * self.out_elements
-
-    def stash(self, batch: int = 1, dtype_bytes: int = 4) -> list[Operand]:
-        """Return the output, the input or the one-bit mask BP needs (see :data:`ACTIVATIONS`)."""
-        need = ACTIVATIONS[self.function][2]
-        n = batch * self.out_elements
-        if need == "mask":
-            return [Operand("mask", _bitmask_bytes(n), stashed=True)]
-        return [Operand(need, n * dtype_bytes, stashed=True)]
-
-    def operands(
-        self, phase: Phase | int | str, batch: int = 1, dtype_bytes: int = 4
-    ) -> tuple[list[Operand], list[Operand]]:
-        """FP: X -> Y (and the mask when BP needs one). BP: dY and what FP kept -> dX."""
-        phase = as_phase(phase)
-        if phase is Phase.FP and ACTIVATIONS[self.function][2] == "mask":
-            ins, outs = Layer.operands(self, phase, batch, dtype_bytes)
-            return ins, [*outs, *self.stash(batch, dtype_bytes)]
-        return Layer.operands(self, phase, batch, dtype_bytes)
+    def _desc_fields(self) -> dict[str, Any]:
+        return {"activation": _ACTIVATION_INDEX[self.function]}
 
     def describe(self) -> str:
         """E.g. ``32x8x8 silu`` or ``32x8x8 clip [-1, 1]``."""
@@ -677,48 +528,21 @@ class Activation(Layer):
 
 @dataclass(frozen=True, kw_only=True)
 class BatchNorm2d(Layer):
-    """Batch normalisation with a learned scale and shift per channel (training mode: batch statistics)."""
+    """Batch normalisation with a learned scale and shift per channel (training mode: batch statistics).
+
+    FP: statistics and normalisation (2 operations per element); BP: 3; GD: 2; WU: one per parameter. FP stashes the
+    input and the per-channel mean and inverse deviation.
+    """
 
     kind: ClassVar[LayerKind] = LayerKind.BATCHNORM
-
-    @property
-    def params(self) -> int:
-        """Scale and shift per channel."""
-        return 2 * self.in_shape[0]
-
-    def vector_ops(self, phase: Phase | int | str, batch: int = 1) -> int:
-        """FP: statistics and normalisation (2 per element); BP: 3 per element; GD: 2 per element; WU: per param."""
-        phase = as_phase(phase)
-        n = batch * self.out_elements
-        return {Phase.FP: 2 * n, Phase.BP: 3 * n, Phase.GD: 2 * n, Phase.WU: self.params}[phase]
-
-    def stash(self, batch: int = 1, dtype_bytes: int = 4) -> list[Operand]:
-        """Return the input ``X`` and the per-channel mean and inverse deviation."""
-        return [
-            Operand("X", batch * self.in_elements * dtype_bytes, stashed=True),
-            Operand("stats", 2 * self.in_shape[0] * dtype_bytes, stashed=True),
-        ]
-
-    def operands(
-        self, phase: Phase | int | str, batch: int = 1, dtype_bytes: int = 4
-    ) -> tuple[list[Operand], list[Operand]]:
-        """FP: X, W -> Y, stats. BP: dY, W, stashed X and stats -> dX. GD: dY, stashed X and stats -> dW."""
-        phase = as_phase(phase)
-        x = batch * self.in_elements * dtype_bytes
-        w = self.params * dtype_bytes
-        stats = Operand("stats", 2 * self.in_shape[0] * dtype_bytes)
-        if phase is Phase.FP:
-            return [Operand("X", x), Operand("W", w)], [Operand("Y", x), stats]
-        if phase is Phase.BP:
-            return [Operand("dY", x), Operand("W", w), *self.stash(batch, dtype_bytes)], [Operand("dX", x)]
-        if phase is Phase.GD:
-            return [Operand("dY", x), *self.stash(batch, dtype_bytes)], [Operand("dW", w)]
-        return [Operand("W", w), Operand("dW", w)], [Operand("W", w)]
 
 
 @dataclass(frozen=True, kw_only=True)
 class Add(Layer):
-    """Element-wise sum of two or more inputs of the same shape (residual connection)."""
+    """Element-wise sum of two or more inputs of the same shape (residual connection).
+
+    FP costs one add per element per extra input; BP none (the gradients are copies).
+    """
 
     kind: ClassVar[LayerKind] = LayerKind.ADD
 
@@ -729,20 +553,14 @@ class Add(Layer):
                 f"layer '{self.name}': an add needs at least two inputs, got {list(self.inputs)}"
             )
 
-    def vector_ops(self, phase: Phase | int | str, batch: int = 1) -> int:
-        """FP: one add per element per extra input; BP: gradients are copies (none)."""
-        phase = as_phase(phase)
-        if phase is Phase.FP:
-            return batch * self.out_elements * (len(self.inputs) - 1)
-        return 0
-
 
 @dataclass(frozen=True, kw_only=True)
 class Concat(Layer):
     """Concatenation along the channels of two or more inputs of the same height and width.
 
-    A flat vector's features are its channels. ``in_shape`` is the first input's shape and ``in_channels`` the channels of each input. FP copies every input
-    into its slice of ``Y`` and BP copies each slice of ``dY`` back to its producer: data moved, no arithmetic.
+    A flat vector's features are its channels. ``in_shape`` is the first input's shape and ``in_channels`` the
+    channels of each input. FP copies every input into its slice of ``Y`` and BP copies each slice of ``dY`` back to
+    its producer: data moved, no arithmetic.
     """
 
     kind: ClassVar[LayerKind] = LayerKind.CONCAT
@@ -762,34 +580,14 @@ class Concat(Layer):
                 f" first input's ({self.in_shape[0]})"
             )
 
+    def _desc_fields(self) -> dict[str, Any]:
+        return {"k": sum(self.in_channels)}
+
     @property
     def input_shapes(self) -> tuple[Shape, ...]:
         """``(C_i, H, W)`` for each input."""
         _, h, w = self.in_shape
         return tuple((c, h, w) for c in self.in_channels)
-
-    @property
-    def out_shape(self) -> Shape:
-        """``(sum of C_i, H, W)``."""
-        _, h, w = self.in_shape
-        return (sum(self.in_channels), h, w)
-
-    def vector_ops(self, phase: Phase | int | str, batch: int = 1) -> int:
-        """None: a copy."""
-        as_phase(phase)
-        return 0
-
-    def operands(
-        self, phase: Phase | int | str, batch: int = 1, dtype_bytes: int = 4
-    ) -> tuple[list[Operand], list[Operand]]:
-        """FP: the inputs (as many bytes as Y) -> Y. BP: dY -> the inputs' dX."""
-        phase = as_phase(phase)
-        y = batch * self.out_elements * dtype_bytes
-        if phase is Phase.FP:
-            return [Operand("X", y)], [Operand("Y", y)]
-        if phase is Phase.BP:
-            return [Operand("dY", y)], [Operand("dX", y)]
-        return [], []
 
     def describe(self) -> str:
         """E.g. ``4x8x8 + 4x8x8 -> 8x8x8``."""
@@ -802,30 +600,14 @@ class Flatten(Layer):
 
     kind: ClassVar[LayerKind] = LayerKind.FLATTEN
 
-    @property
-    def out_shape(self) -> Shape:
-        """``(C*H*W, 1, 1)``."""
-        return (self.in_elements, 1, 1)
-
-    def vector_ops(self, phase: Phase | int | str, batch: int = 1) -> int:
-        """None: a view."""
-        phase = as_phase(phase)
-        return 0
-
-    def operands(
-        self, phase: Phase | int | str, batch: int = 1, dtype_bytes: int = 4
-    ) -> tuple[list[Operand], list[Operand]]:
-        """None: a view."""
-        phase = as_phase(phase)
-        return [], []
-
 
 @dataclass(frozen=True, kw_only=True)
 class SoftmaxCrossEntropy(Layer):
     """Softmax followed by the cross-entropy loss against integer labels; it ends the network.
 
-    FP reads the logits and the labels (4 bytes per sample), writes the loss and keeps the probabilities; BP turns
-    them into the logits' gradient ``p - onehot(label)``.
+    FP reads the logits and the labels (4 bytes per sample), writes the loss (one value per sample) and keeps the
+    probabilities; BP turns them into the logits' gradient ``p - onehot(label)``. FP costs 4 operations per class
+    (exponent, sum, divide, log), BP one.
     """
 
     kind: ClassVar[LayerKind] = LayerKind.LOSS
@@ -837,394 +619,8 @@ class SoftmaxCrossEntropy(Layer):
                 f"layer '{self.name}': the loss needs flat logits (classes x 1 x 1), got {_fmt(self.in_shape)}"
             )
 
-    @property
-    def out_shape(self) -> Shape:
-        """One loss value per sample."""
-        return (1, 1, 1)
 
-    def vector_ops(self, phase: Phase | int | str, batch: int = 1) -> int:
-        """FP: exponent, sum, divide, log (4 per class); BP: one subtraction per class."""
-        phase = as_phase(phase)
-        n = batch * self.in_elements
-        return {Phase.FP: 4 * n, Phase.BP: n}.get(phase, 0)
-
-    def stash(self, batch: int = 1, dtype_bytes: int = 4) -> list[Operand]:
-        """Return the softmax probabilities and the labels."""
-        return [
-            Operand("probs", batch * self.in_elements * dtype_bytes, stashed=True),
-            Operand("labels", batch * 4, stashed=True),
-        ]
-
-    def operands(
-        self, phase: Phase | int | str, batch: int = 1, dtype_bytes: int = 4
-    ) -> tuple[list[Operand], list[Operand]]:
-        """FP: logits, labels -> loss, probs. BP: stashed probs and labels -> dX."""
-        phase = as_phase(phase)
-        x = batch * self.in_elements * dtype_bytes
-        if phase is Phase.FP:
-            return [Operand("X", x), Operand("labels", batch * 4)], [
-                Operand("loss", batch * dtype_bytes),
-                Operand("probs", x),
-            ]
-        if phase is Phase.BP:
-            return list(self.stash(batch, dtype_bytes)), [Operand("dX", x)]
-        return [], []
-
-
-@dataclass(frozen=True)
-class Network:
-    """A CNN as a directed acyclic graph of layers, listed in an order where producers come first.
-
-    Parameters
-    ----------
-    name
-        Network name (``"alexnet"``).
-    input_shape
-        Per-sample input shape ``(C, H, W)``.
-    layers
-        The layers; each one's ``inputs`` name earlier layers or :data:`NETWORK_INPUT`.
-
-    Raises
-    ------
-    ConfigError
-        Duplicate or unknown layer names, an input shape that does not match its producer's output (the message
-        names the layer), or a layer after the loss.
-    """
-
-    name: str
-    input_shape: Shape
-    layers: tuple[Layer, ...]
-    _index: dict[str, int] = field(init=False, repr=False, compare=False)
-    _consumers: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "layers", tuple(self.layers))
-        object.__setattr__(self, "input_shape", tuple(int(d) for d in self.input_shape))
-        if not self.layers:
-            raise ConfigError(f"network '{self.name}': has no layers")
-        index: dict[str, int] = {}
-        outputs: dict[str, Shape] = {NETWORK_INPUT: self.input_shape}
-        consumers: dict[str, list[str]] = {NETWORK_INPUT: []}
-        for i, layer in enumerate(self.layers):
-            if layer.name in index or layer.name == NETWORK_INPUT:
-                raise ConfigError(
-                    f"network '{self.name}': layer name '{layer.name}' is used twice or reserved"
-                )
-            for src, expected in zip(layer.inputs, layer.input_shapes, strict=True):
-                if src not in outputs:
-                    raise ConfigError(
-                        f"network '{self.name}': layer '{layer.name}' reads '{src}', which is not an earlier layer"
-                    )
-                if outputs[src] != expected:
-                    raise ConfigError(
-                        f"network '{self.name}': layer '{layer.name}' expects input {_fmt(expected)} but"
-                        f" '{src}' produces {_fmt(outputs[src])}"
-                    )
-                consumers[src].append(layer.name)
-            index[layer.name] = i
-            outputs[layer.name] = layer.out_shape
-            consumers[layer.name] = []
-        for layer in self.layers[:-1]:
-            if layer.kind is LayerKind.LOSS:
-                raise ConfigError(f"network '{self.name}': the loss '{layer.name}' must be the last layer")
-        object.__setattr__(self, "_index", index)
-        object.__setattr__(self, "_consumers", {k: tuple(v) for k, v in consumers.items()})
-
-    def __len__(self) -> int:
-        return len(self.layers)
-
-    def __iter__(self) -> Iterator[Layer]:
-        return iter(self.layers)
-
-    def layer(self, name: str) -> Layer:
-        """Return the layer called ``name``."""
-        try:
-            return self.layers[self._index[name]]
-        except KeyError:
-            raise KeyError(f"network '{self.name}' has no layer '{name}'") from None
-
-    def index(self, name: str) -> int:
-        """Position of layer ``name`` in :attr:`layers`."""
-        return self._index[name]
-
-    def consumers(self, name: str) -> tuple[str, ...]:
-        """Names of the layers that read the output of ``name`` (or of :data:`NETWORK_INPUT`)."""
-        return self._consumers[name]
-
-    @property
-    def has_loss(self) -> bool:
-        """Whether the last layer is a loss."""
-        return self.layers[-1].kind is LayerKind.LOSS
-
-    def with_loss(self, name: str = "loss") -> Network:
-        """Return the network with a softmax cross-entropy loss appended (unchanged if it already has one)."""
-        if self.has_loss:
-            return self
-        last = self.layers[-1]
-        out = last.out_shape
-        if out[1:] != (1, 1):
-            raise ConfigError(
-                f"network '{self.name}': its output {_fmt(out)} (layer '{last.name}') is not flat, so no loss can"
-                " follow it"
-            )
-        loss = SoftmaxCrossEntropy(name=name, inputs=(last.name,), in_shape=out)
-        return Network(self.name, self.input_shape, (*self.layers, loss))
-
-    def needs_bp(self) -> dict[str, bool]:
-        """Per layer, whether its input gradient (BP) must be computed.
-
-        BP of a layer is needed when one of its producers has parameters or needs BP itself; a layer fed only by the
-        network input (the first layer) has none.
-        """
-        needs: dict[str, bool] = {}
-        grad: dict[str, bool] = {NETWORK_INPUT: False}
-        for layer in self.layers:
-            needs[layer.name] = any(grad[src] for src in layer.inputs)
-            grad[layer.name] = needs[layer.name] or layer.has_weights
-        return needs
-
-    # --- totals per sample ---------------------------------------------------------------------------------
-    def macs(self, phase: Phase = Phase.FP, batch: int = 1) -> int:
-        """MACs of ``phase`` over all layers (BP only where needed)."""
-        needs = self.needs_bp()
-        return sum(
-            layer.macs(phase, batch) for layer in self.layers if phase is not Phase.BP or needs[layer.name]
-        )
-
-    @property
-    def forward_macs(self) -> int:
-        """Forward MACs per sample."""
-        return self.macs(Phase.FP)
-
-    @property
-    def training_macs(self) -> int:
-        """FP + BP + GD MACs per sample (no BP for the first layer)."""
-        return sum(self.macs(p) for p in (Phase.FP, Phase.BP, Phase.GD))
-
-    @property
-    def params(self) -> int:
-        """Trainable parameters."""
-        return sum(layer.params for layer in self.layers)
-
-    def count(self, *kinds: LayerKind) -> int:
-        """Count the layers of the given kinds (all layers when none is given)."""
-        return sum(1 for layer in self.layers if not kinds or layer.kind in kinds)
-
-    def stash_bytes(self, batch: int = 1, dtype_bytes: int = 4) -> int:
-        """Bytes the forward pass keeps for the backward phases of one instance of ``batch`` samples."""
-        return sum(o.nbytes for layer in self.layers for o in layer.stash(batch, dtype_bytes))
-
-
-class NetworkBuilder:
-    """Builds a :class:`Network` layer by layer, tracking shapes: each method appends one layer and returns its name.
-
-    A layer reads the previous layer's output unless ``src`` names another layer (or :data:`NETWORK_INPUT`).
-
-    Examples
-    --------
-    >>> b = NetworkBuilder("tiny", (1, 8, 8))
-    >>> _ = b.conv("conv1", 4, 3, padding=1)
-    >>> _ = b.relu("relu1")
-    >>> _ = b.flatten("flat")
-    >>> _ = b.linear("fc", 10)
-    >>> net = b.build()
-    >>> net.forward_macs
-    2880
-    """
-
-    def __init__(self, name: str, input_shape: Sequence[int]) -> None:
-        shape = tuple(int(d) for d in input_shape)
-        if len(shape) != 3 or any(d <= 0 for d in shape):
-            raise ConfigError(
-                f"network '{name}': input shape must be three positive numbers (C, H, W), got {shape}"
-            )
-        self.name = name
-        self.input_shape: Shape = (shape[0], shape[1], shape[2])
-        self.layers: list[Layer] = []
-        self._shapes: dict[str, Shape] = {NETWORK_INPUT: self.input_shape}
-        self.last = NETWORK_INPUT
-
-    def shape(self, name: str | None = None) -> Shape:
-        """Output shape of layer ``name`` (default: the last one added)."""
-        key = self.last if name is None else name
-        try:
-            return self._shapes[key]
-        except KeyError:
-            raise ConfigError(f"network '{self.name}': no layer '{key}' to read from") from None
-
-    def add_layer(self, layer: Layer) -> str:
-        """Append an already-built layer."""
-        if layer.name in self._shapes:
-            raise ConfigError(f"network '{self.name}': layer name '{layer.name}' is used twice or reserved")
-        self.layers.append(layer)
-        self._shapes[layer.name] = layer.out_shape
-        self.last = layer.name
-        return layer.name
-
-    def _src(self, src: str | None) -> tuple[tuple[str], Shape]:
-        key = self.last if src is None else src
-        return (key,), self.shape(key)
-
-    def conv(
-        self,
-        name: str,
-        out_channels: int,
-        kernel: int | Sequence[int],
-        *,
-        stride: int | Sequence[int] = 1,
-        padding: int | Sequence[int] = 0,
-        dilation: int | Sequence[int] = 1,
-        groups: int = 1,
-        bias: bool = True,
-        src: str | None = None,
-    ) -> str:
-        """Append a :class:`Conv2d`."""
-        inputs, shape = self._src(src)
-        return self.add_layer(
-            Conv2d(
-                name=name,
-                inputs=inputs,
-                in_shape=shape,
-                out_channels=out_channels,
-                kernel=_pair(kernel, "kernel", name),
-                stride=_pair(stride, "stride", name),
-                padding=_pair(padding, "padding", name),
-                dilation=_pair(dilation, "dilation", name),
-                groups=groups,
-                bias=bias,
-            )
-        )
-
-    def linear(self, name: str, out_features: int, *, bias: bool = True, src: str | None = None) -> str:
-        """Append a :class:`Linear`."""
-        inputs, shape = self._src(src)
-        return self.add_layer(
-            Linear(name=name, inputs=inputs, in_shape=shape, out_features=out_features, bias=bias)
-        )
-
-    def _pool(
-        self,
-        cls: type[_Pool2d],
-        *,
-        name: str,
-        kernel: int | Sequence[int],
-        stride: int | Sequence[int] | None,
-        padding: int | Sequence[int],
-        ceil_mode: bool,
-        src: str | None,
-    ) -> str:
-        inputs, shape = self._src(src)
-        k = _pair(kernel, "kernel", name)
-        return self.add_layer(
-            cls(
-                name=name,
-                inputs=inputs,
-                in_shape=shape,
-                kernel=k,
-                stride=k if stride is None else _pair(stride, "stride", name),
-                padding=_pair(padding, "padding", name),
-                ceil_mode=ceil_mode,
-            )
-        )
-
-    def maxpool(
-        self,
-        name: str,
-        kernel: int | Sequence[int],
-        *,
-        stride: int | Sequence[int] | None = None,
-        padding: int | Sequence[int] = 0,
-        ceil_mode: bool = False,
-        src: str | None = None,
-    ) -> str:
-        """Append a :class:`MaxPool2d` (stride defaults to the kernel)."""
-        return self._pool(
-            MaxPool2d, name=name, kernel=kernel, stride=stride, padding=padding, ceil_mode=ceil_mode, src=src
-        )
-
-    def avgpool(
-        self,
-        name: str,
-        kernel: int | Sequence[int],
-        *,
-        stride: int | Sequence[int] | None = None,
-        padding: int | Sequence[int] = 0,
-        ceil_mode: bool = False,
-        src: str | None = None,
-    ) -> str:
-        """Append an :class:`AvgPool2d` (stride defaults to the kernel)."""
-        return self._pool(
-            AvgPool2d, name=name, kernel=kernel, stride=stride, padding=padding, ceil_mode=ceil_mode, src=src
-        )
-
-    def global_avgpool(self, name: str, *, src: str | None = None) -> str:
-        """Append an :class:`AvgPool2d` whose window is the whole input (output ``C x 1 x 1``)."""
-        _, h, w = self.shape(src)
-        return self.avgpool(name, (h, w), src=src)
-
-    def relu(self, name: str, *, max_value: float | None = None, src: str | None = None) -> str:
-        """Append a :class:`ReLU` (``max_value=6`` for ReLU6)."""
-        inputs, shape = self._src(src)
-        return self.add_layer(ReLU(name=name, inputs=inputs, in_shape=shape, max_value=max_value))
-
-    def batchnorm(self, name: str, *, src: str | None = None) -> str:
-        """Append a :class:`BatchNorm2d`."""
-        inputs, shape = self._src(src)
-        return self.add_layer(BatchNorm2d(name=name, inputs=inputs, in_shape=shape))
-
-    def add(self, name: str, *srcs: str) -> str:
-        """Append an :class:`Add` of the named layers' outputs (which must have equal shapes)."""
-        if len(srcs) < 2:
-            raise ConfigError(f"layer '{name}': an add needs at least two inputs, got {list(srcs)}")
-        shapes = [self.shape(s) for s in srcs]
-        for s, sh in zip(srcs[1:], shapes[1:], strict=True):
-            if sh != shapes[0]:
-                raise ConfigError(
-                    f"layer '{name}': cannot add '{srcs[0]}' ({_fmt(shapes[0])}) and '{s}' ({_fmt(sh)}): shapes differ"
-                )
-        return self.add_layer(Add(name=name, inputs=tuple(srcs), in_shape=shapes[0]))
-
-    def activation(
-        self,
-        name: str,
-        function: str,
-        *,
-        bounds: tuple[float, float] | None = None,
-        src: str | None = None,
-    ) -> str:
-        """Append an :class:`Activation` (``function``: a key of :data:`ACTIVATIONS`)."""
-        inputs, shape = self._src(src)
-        return self.add_layer(
-            Activation(name=name, inputs=inputs, in_shape=shape, function=function, bounds=bounds)
-        )
-
-    def concat(self, name: str, *srcs: str) -> str:
-        """Append a :class:`Concat` of the named layers' outputs along their channels (equal height and width)."""
-        if len(srcs) < 2:
-            raise ConfigError(f"layer '{name}': a concat needs at least two inputs, got {list(srcs)}")
-        shapes = [self.shape(s) for s in srcs]
-        for s, sh in zip(srcs[1:], shapes[1:], strict=True):
-            if sh[1:] != shapes[0][1:]:
-                raise ConfigError(
-                    f"layer '{name}': cannot concatenate '{srcs[0]}' ({_fmt(shapes[0])}) and '{s}' ({_fmt(sh)}):"
-                    " heights or widths differ"
-                )
-        return self.add_layer(
-            Concat(
-                name=name, inputs=tuple(srcs), in_shape=shapes[0], in_channels=tuple(sh[0] for sh in shapes)
-            )
-        )
-
-    def flatten(self, name: str, *, src: str | None = None) -> str:
-        """Append a :class:`Flatten`."""
-        inputs, shape = self._src(src)
-        return self.add_layer(Flatten(name=name, inputs=inputs, in_shape=shape))
-
-    def loss(self, name: str = "loss", *, src: str | None = None) -> str:
-        """Append the :class:`SoftmaxCrossEntropy` loss."""
-        inputs, shape = self._src(src)
-        return self.add_layer(SoftmaxCrossEntropy(name=name, inputs=inputs, in_shape=shape))
-
-    def build(self) -> Network:
-        """Return the network (validated)."""
-        return Network(self.name, self.input_shape, tuple(self.layers))
+# The network and its builder live in their own modules; importing them here keeps ``tnpu.workloads.layers.Network``
+# and ``NetworkBuilder`` working.
+from tnpu.workloads.builder import NetworkBuilder as NetworkBuilder  # noqa: PLC0414 (a re-export)
+from tnpu.workloads.network import Network as Network  # noqa: PLC0414 (a re-export)

@@ -366,26 +366,17 @@ class TrainingGraph:
         consumers = [[index[c] for c in net.consumers(layer.name)] for layer in layers]
         producers = [[index[p] for p in layer.inputs if p in index] for layer in layers]
 
-        # Per-layer records of one instance (or one batch, for WU), reused for every instance.
+        # Per-layer records of one instance (or one batch, for WU), reused for every instance: costs from C++, one
+        # call per sample count.
+        per_instance = net.costs(b, dt)
+        per_batch = per_instance if self.batch == b else net.costs(self.batch, dt)
+        fields = ("m", "n", "k", "macs", "vector_ops", "bytes_in", "bytes_out")
+        weighted = [bool(p > 0) for p in per_instance["params"]]
+
         def record(li: int, phase: Phase) -> tuple[int, ...]:
-            layer = layers[li]
-            samples = self.batch if phase is Phase.WU else b
-            gemm = getattr(layer, "gemm", None)
-            m, n, k = gemm(phase, samples) if gemm is not None else (0, 0, 0)
-            stash = sum(o.nbytes for o in layer.stash(samples, dt)) if phase is Phase.FP else 0
-            return (
-                int(phase),
-                li,
-                int(layer.kind),
-                m,
-                n,
-                k,
-                layer.macs(phase, samples),
-                layer.vector_ops(phase, samples),
-                layer.bytes_in(phase, samples, dt),
-                layer.bytes_out(phase, samples, dt),
-                stash,
-            )
+            c = per_batch if phase is Phase.WU else per_instance
+            stash = int(c["stash_bytes"][li]) if phase is Phase.FP else 0
+            return (int(phase), li, int(layers[li].kind), *(int(c[f][li, int(phase)]) for f in fields), stash)
 
         per_layer = {(li, ph): record(li, ph) for li in range(len(layers)) for ph in Phase}
         rows: list[tuple[int, ...]] = []
@@ -401,7 +392,7 @@ class TrainingGraph:
 
         wu_prev: dict[int, int] = {}
         for batch_index in range(self.batches):
-            gd_ids: dict[int, list[int]] = {li: [] for li in range(len(layers)) if layers[li].has_weights}
+            gd_ids: dict[int, list[int]] = {li: [] for li in range(len(layers)) if weighted[li]}
             for local in range(self.instances_per_batch):
                 inst = batch_index * self.instances_per_batch + local
                 fp: list[int] = []
@@ -412,13 +403,13 @@ class TrainingGraph:
                     fp.append(emit(inst, li, Phase.FP, on))
                 bp: dict[int, int] = {}
                 for li in reversed(range(len(layers))):
-                    if not (needs_bp[layers[li].name] or layers[li].has_weights):
+                    if not (needs_bp[layers[li].name] or weighted[li]):
                         continue
                     # dY of this layer: the dX of each consumer, or (for the loss) its own forward result.
                     dy = [bp[c] for c in consumers[li]] if consumers[li] else [fp[li]]
                     if needs_bp[layers[li].name]:
                         bp[li] = emit(inst, li, Phase.BP, dy)
-                    if layers[li].has_weights:
+                    if weighted[li]:
                         gd_ids[li].append(emit(inst, li, Phase.GD, [*dy, fp[li]]))
             wu_prev = {li: emit(batch_index, li, Phase.WU, ids) for li, ids in gd_ids.items()}
 

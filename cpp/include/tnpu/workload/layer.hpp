@@ -4,6 +4,9 @@
 // GEMM orientation: C[M x N] = A[M x K] . B[K x N]; A plays SCALE-Sim's IFMAP operand, B the FILTER operand.
 //   conv FP: M = n*P*Q (output pixels), K = C*R*S, N = K_filters;  A = im2col(X), B = W,         C = Y
 //   conv BP: M = n*H*W (input pixels),  K = K*R*S, N = C;          A = im2col'(dY), B = rot(W), C = dX
+//            (a transposed convolution over the zero-padded, zero-inserted dY: M*K*N counts array slots, which
+//            are H*W/(P*Q) times the MACs n*K*C*R*S*P*Q; PassGemm::macs is the MAC count, see
+//            layer_costs.hpp for the derivation)
 //   conv GD: M = C*R*S, K = n*P*Q (output pixels), N = K_filters;  A = im2col(X)^T, B = dY, C = dW
 //   FC FP:   M = n, K = in, N = out;  A = X,  B = W^T, C = Y
 //   FC BP:   M = n, K = out, N = in;  A = dY, B = W,   C = dX
@@ -16,12 +19,13 @@
 #include <string_view>
 
 #include "tnpu/compute/dataflow.hpp"
-#include "tnpu/workload/task_graph.hpp"
+#include "tnpu/layer_kind.hpp"
+#include "tnpu/phase.hpp"
 
 namespace tnpu::workload {
 
-enum class LayerKind : std::uint8_t { kConv = 0, kLinear = 1 };
-// Phase (FP, BP, GD, WU) and phase_name() come from task_graph.hpp; a GEMM pass is FP, BP or GD (WU is element-wise).
+using tnpu::LayerKind;  // a LayerShape is a conv or a linear layer (tnpu/layer_kind.hpp)
+// Phase (FP, BP, GD, WU) and phase_name() come from tnpu/phase.hpp; a GEMM pass is FP, BP or GD (WU is element-wise).
 
 // "FP", "BP", "GD" (case-insensitive); anything else (WU included) throws ConfigError.
 [[nodiscard]] Phase phase_by_name(std::string_view name);
@@ -67,6 +71,7 @@ struct PassGemm {
   compute::GemmShape gemm;  // per group
   std::uint64_t groups = 1;
   OperandDesc a, b, c;      // c is dense over (m, n)
+  std::uint64_t macs = 0;   // multiply-accumulates of the pass, all groups (= LayerShape::macs() for every phase)
 };
 
 [[nodiscard]] PassGemm lower(const LayerShape& shape, Phase phase, std::string_view layer_name = "layer");

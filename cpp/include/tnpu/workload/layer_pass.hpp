@@ -96,10 +96,11 @@ struct PassPlan {
 [[nodiscard]] PassResult simulate_pass(const LayerShape& shape, Phase phase, const PassConfig& config,
                                        std::string_view layer_name = "layer");
 
-// Element-wise work on the vector unit (ReLU, pooling, loss, weight update) as a pass: the elements are split into
-// chunks that fit the buffer (bytes read + bytes written per element, double-buffered, a multiple of the lanes);
-// each chunk loads its inputs, computes on the vector unit and stores its outputs, through the same DMA, memory
-// and double buffering as simulate_pass. Fields of PassResult that concern GEMMs stay 0.
+// Element-wise work on the vector unit (ReLU, pooling, loss, weight update) as a pass: its bytes (the unit's bytes
+// per element times the elements) stream through the buffer by the accelerator's chunking rule (stream_plan.hpp);
+// each chunk loads its inputs, computes its share of the operations on the lanes and stores its outputs, through
+// the same DMA, memory and double buffering as simulate_pass. Throws ConfigError when the buffer cannot hold one
+// element (double-buffered). Fields of PassResult that concern GEMMs stay 0.
 [[nodiscard]] PassResult simulate_elementwise(compute::ElementwiseKind kind, std::uint64_t elements,
                                               std::uint64_t window, const PassConfig& config,
                                               std::string_view name = "elementwise");
