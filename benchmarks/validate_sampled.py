@@ -32,8 +32,11 @@ def _run(net: str, arch: str, batch: int, overrides: dict) -> tuple[tnpu.Result,
 def _row(ref: tnpu.Result, r: tnpu.Result, ref_wall: float, wall: float) -> dict:
     s, rs = r.summary(), ref.summary()
     ci = s.get("time_s_ci95")
+    est = s.get("time_s_estimate")
     return {
-        "time_err": s["time_s"] / rs["time_s"] - 1,
+        "time_err": s["time_s"] / rs["time_s"] - 1,  # the simulated schedule's end
+        "estimate_err": None if est is None else est / rs["time_s"] - 1,  # the bias-corrected batch time
+        "ci_half": None if ci is None else (ci[1] - ci[0]) / 2 / rs["time_s"],
         "in_ci": None if ci is None else bool(ci[0] <= rs["time_s"] <= ci[1]),
         "busy_diff": max(abs(s["busy"][k] - rs["busy"][k]) for k in rs["busy"]),
         "bytes_equal": s["dram_bytes"] == rs["dram_bytes"],
@@ -56,16 +59,25 @@ def summary(rows: list[dict]) -> list[str]:
             if not sel or (label != "all cases" and len(sel) == len(rows)):
                 continue
             errs = [abs(r[m]["time_err"]) for r in sel]
+            ests = [abs(r[m]["estimate_err"]) for r in sel if r[m].get("estimate_err") is not None]
+            halves = [r[m]["ci_half"] for r in sel if r[m].get("ci_half") is not None]
             cover = [r[m]["in_ci"] for r in sel if r[m]["in_ci"] is not None]
             ci = (
                 f"; the cycle-level time inside the 95 % interval in {sum(cover)} of {len(cover)}"
-                if cover
+                f" (half-width mean {sum(halves) / len(halves) * 100:.2f} %, max {max(halves) * 100:.2f} %)"
+                if cover and halves
+                else ""
+            )
+            est = (
+                f"; bias-corrected estimate: mean |error| {sum(ests) / len(ests) * 100:.2f} %,"
+                f" max {max(ests) * 100:.2f} %"
+                if ests
                 else ""
             )
             out.append(
                 f"{m}, {label} ({len(sel)}): mean |time error| {sum(errs) / len(errs) * 100:.2f} %, "
                 f"max {max(errs) * 100:.2f} %, max busy difference {max(r[m]['busy_diff'] for r in sel):.3f}, "
-                f"max |DRAM energy error| {max(abs(r[m]['energy_err']) for r in sel) * 100:.1f} %{ci}"
+                f"max |DRAM energy error| {max(abs(r[m]['energy_err']) for r in sel) * 100:.1f} %{est}{ci}"
             )
     return out
 
@@ -73,18 +85,28 @@ def summary(rows: list[dict]) -> list[str]:
 def markdown(rows: list[dict]) -> str:
     """The validation table: per case, each model's batch-time error (and interval), busy and energy errors."""
     models = [k for k in rows[0] if isinstance(rows[0][k], dict)] if rows else []
+    # a sampled model's columns: simulated time, the bias-corrected estimate with its 95 % half-width (in/out)
+    est = {m: any(r[m].get("estimate_err") is not None for r in rows) for m in models}
     head = "| network | preset | DRAM | batch | cycle-level ms |" + "".join(
-        f" {m}: time | busy | DRAM energy |" for m in models
+        f" {m}: time |" + (" estimate +- 95 % |" if est[m] else "") + " busy | DRAM energy |" for m in models
     )
-    out = [head, "|" + "---|" * (5 + 3 * len(models))]
+    out = [head, "|" + "---|" * (5 + sum(4 if est[m] else 3 for m in models))]
     for r in rows:
         line = f"| {r['network']} | {r['preset']} | {r['dram']} | {r['batch']} | {r['reference_time_s'] * 1e3:,.1f} |"
         for m in models:
             c = r[m]
             ci = "" if c["in_ci"] is None else (" (in)" if c["in_ci"] else " (out)")
-            line += (
-                f" {c['time_err'] * 100:+.2f} %{ci} | {c['busy_diff']:.3f} | {c['energy_err'] * 100:+.1f} % |"
-            )
+            if est[m]:
+                e = c.get("estimate_err")
+                line += f" {c['time_err'] * 100:+.2f} % |"
+                line += (
+                    f" {e * 100:+.2f} +- {c['ci_half'] * 100:.2f} %{ci} |"
+                    if e is not None and c.get("ci_half") is not None
+                    else " |"
+                )
+            else:
+                line += f" {c['time_err'] * 100:+.2f} %{ci} |"
+            line += f" {c['busy_diff']:.3f} | {c['energy_err'] * 100:+.1f} % |"
         out.append(line)
     for line in summary(rows):
         out += ["", line]
@@ -98,8 +120,12 @@ def main() -> None:
     p.add_argument("--drams", nargs="+", default=["ddr4-2133"])
     p.add_argument("--batch", type=int, default=2)
     p.add_argument("--design", choices=("periodic", "mix"), nargs="+", default=["periodic", "mix"])
+    p.add_argument("--no-stream", action="store_true", help="do not run the stream model beside sampled")
     p.add_argument("--json", metavar="FILE")
     p.add_argument("--refs", metavar="DIR", help="keep the cycle-level references here (.npz) and reuse them")
+    p.add_argument(
+        "--existing-refs-only", action="store_true", help="skip the cases without a reference in --refs"
+    )
     p.add_argument("--markdown", metavar="JSON", help="print the table of a --json file as Markdown and stop")
     args = p.parse_args()
     if args.markdown:
@@ -111,6 +137,8 @@ def main() -> None:
         for net in args.networks:
             for arch in args.presets:
                 ref_path = Path(args.refs, f"{net}-{arch}-{dram}-b{args.batch}.npz") if args.refs else None
+                if args.existing_refs_only and (ref_path is None or not ref_path.exists()):
+                    continue
                 if ref_path is not None and ref_path.exists():
                     ref = tnpu.load(ref_path)
                     ref_wall = float(ref.meta["wall_s"])
@@ -125,7 +153,8 @@ def main() -> None:
                     f"sampled-{d}": {"memory.model": "sampled", "memory.sampling_design": d}
                     for d in args.design
                 }
-                models["stream"] = {"memory.model": "stream"}
+                if not args.no_stream:
+                    models["stream"] = {"memory.model": "stream"}
                 for name, ov in models.items():
                     r, wall = _run(net, arch, args.batch, {**ov, "memory.dram": dram})
                     case[name] = _row(ref, r, ref_wall, wall)
@@ -134,8 +163,10 @@ def main() -> None:
                 for name in models:
                     c = case[name]
                     ci = "" if c["in_ci"] is None else (" in" if c["in_ci"] else " OUT")
+                    e = c.get("estimate_err")
+                    e = "" if e is None else f" est {e * 100:+6.2f}% +-{c['ci_half'] * 100:.2f}%"
                     line += (
-                        f" | {name}: {c['time_err'] * 100:+6.2f}%{ci} busy {c['busy_diff']:.3f}"
+                        f" | {name}: {c['time_err'] * 100:+6.2f}%{e}{ci} busy {c['busy_diff']:.3f}"
                         f" E {c['energy_err'] * 100:+5.1f}% {c['speedup']:5.1f}x"
                     )
                 print(line, flush=True)

@@ -50,6 +50,13 @@ def test_sampled_time_is_close_to_the_cycle_level_run(net: str, arch: str) -> No
     assert _time(r) == pytest.approx(_time(ref), rel=0.035)
     for engine, busy in r.summary()["busy"].items():  # measured: at most 0.024 (MPCNN on DNPU's PU-f)
         assert busy == pytest.approx(ref.summary()["busy"][engine], abs=0.03)
+    # the bias-corrected estimate and its 95 % interval (paired occurrences): the cycle-level time inside
+    s = r.summary()
+    low, high = s["time_s_ci95"]
+    assert low <= _time(ref) <= high
+    assert low < s["time_s_estimate"] < high
+    assert r.stats["tnpu.sampled.paired_keys"] > 0
+    assert r.stats["tnpu.sampled.critical_policy_tasks"] > 0
 
 
 def test_a_cheap_batch_is_simulated_wholly_in_detail_by_default() -> None:
@@ -78,7 +85,8 @@ def test_sampled_is_deterministic_and_reports_its_interval(design: str) -> None:
     b = tnpu.simulate("lenet5", "dnpu", batch=6, overrides=ov)
     assert (a.tasks == b.tasks).all()
     low, high = a.summary()["time_s_ci95"]
-    assert low <= _time(a) <= high
+    assert low < a.summary()["time_s_estimate"] < high  # centred on the bias-corrected estimate
+    assert a.summary()["time_s_ci95"] == b.summary()["time_s_ci95"]
     assert a.stats["tnpu.sampled.dram_energy"] == b.stats["tnpu.sampled.dram_energy"]
 
 
@@ -146,3 +154,76 @@ def test_reproduce_runs_on_the_sampled_model_and_reports_intervals() -> None:
         low, high = r["time_s_ci95"]
         assert low <= r["time_s"] <= high
     assert "95 % interval" in format_report(rep)
+
+
+# The interval's construction (docs/sampling.md, "Error estimate"): the paired-occurrence estimator on schedules
+# whose answer is worked out by hand.
+def _estimate(key, detailed, spans, engine, deps=None) -> dict:
+    from tnpu._core import _testing
+
+    n = len(key)
+    deps = deps or [[] for _ in range(n)]
+    offsets = [0]
+    for d in deps:
+        offsets.append(offsets[-1] + len(d))
+    return _testing.paired_estimate(
+        key,
+        detailed,
+        [s for s, _ in spans],
+        [e for _, e in spans],
+        engine,
+        offsets,
+        [i for d in deps for i in d],
+    )
+
+
+def test_paired_estimate_one_pair_per_key_bounds_the_variance_by_the_squared_difference() -> None:
+    # one engine, in series: A0 (detailed, 100) B0 (policy, 220) A1 (policy, 110) B1 (detailed, 200)
+    e = _estimate(
+        [1, 2, 1, 2], [True, False, False, True], [(0, 100), (100, 320), (320, 430), (430, 630)], [0] * 4
+    )
+    assert e["keys"] == 2
+    assert e["critical_tasks"] == 4
+    assert e["critical_policy_tasks"] == 2
+    assert e["correction_ps"] == pytest.approx((110 - 100) + (220 - 200))
+    assert e["variance_ps2"] == pytest.approx(10**2 + 20**2)
+
+
+def test_paired_estimate_pools_the_variance_of_both_groups() -> None:
+    # key 1 four times: detailed 100 and 104, policy 110 and 114 (bias 10 per policy occurrence; pooled variance
+    # (4 + 4 + 4 + 4) / 2 = 8 per occurrence, times 1/2 + 1/2); both policy occurrences on the critical path
+    spans, t = [], 0
+    for d in (100, 110, 104, 114):
+        spans.append((t, t + d))
+        t += d
+    e = _estimate([1] * 4, [True, False, True, False], spans, [0] * 4, deps=[[], [0], [1], [2]])
+    assert e["correction_ps"] == pytest.approx(2 * 10)
+    assert e["variance_ps2"] == pytest.approx(2**2 * 8)
+
+
+def test_paired_estimate_counts_only_the_critical_path() -> None:
+    # engine 0: key 1 detailed (0-100), then policy (100-250): the critical path; engine 1: key 2 detailed
+    # (0-50), then policy (50-90), off the path (its -10 bias does not move the batch time)
+    e = _estimate(
+        [1, 1, 2, 2], [True, False, True, False], [(0, 100), (100, 250), (0, 50), (50, 90)], [0, 0, 1, 1]
+    )
+    assert e["keys"] == 2
+    assert e["critical_tasks"] == 2
+    assert e["critical_policy_tasks"] == 1
+    assert e["correction_ps"] == pytest.approx(50)
+    assert e["variance_ps2"] == pytest.approx(50**2)
+
+
+def test_the_draw_is_seeded_and_runs_every_single_occurrence_in_detail() -> None:
+    from tnpu._core import _testing
+
+    keys = [1] * 50 + [2] * 50 + [3]
+    inst = list(range(50)) * 2 + [2**32 - 1]
+    a = _testing.draw_detailed_occurrences(keys, inst, 0.04, 1)
+    assert a == _testing.draw_detailed_occurrences(keys, inst, 0.04, 1)
+    assert sum(a[:50]) == 2
+    assert sum(a[50:100]) == 2
+    assert a[100]
+    assert a != _testing.draw_detailed_occurrences(keys, inst, 0.04, 2)
+    assert a[:50] != a[50:100]  # keys are drawn independently
+    assert not any(_testing.draw_detailed_occurrences(keys, inst, 0.0, 1))

@@ -280,7 +280,9 @@ void bind_compute(py::module_& m) {
       .def_readwrite("min_class_ps", &SampledMemoryConfig::min_class_ps)
       .def_readwrite("detail_fraction", &SampledMemoryConfig::detail_fraction)
       .def_readwrite("burst_lines", &SampledMemoryConfig::burst_lines)
-      .def_readwrite("fallback_rel_se", &SampledMemoryConfig::fallback_rel_se);
+      .def_readwrite("fallback_rel_se", &SampledMemoryConfig::fallback_rel_se)
+      .def_readwrite("paired_fraction", &SampledMemoryConfig::paired_fraction)
+      .def_readwrite("paired_seed", &SampledMemoryConfig::paired_seed);
   py::class_<workload::MemoryModelConfig>(m, "MemoryModelConfig")
       .def(py::init<>())
       .def_readwrite("model", &workload::MemoryModelConfig::model)

@@ -80,6 +80,7 @@ void bind_dram(py::module_& m) {
   TNPU_FIELD(read_queue_size);
   TNPU_FIELD(write_queue_size);
   TNPU_FIELD(bank_queue_size);
+  TNPU_FIELD(scheduler);
   TNPU_FIELD(page_policy);
   TNPU_FIELD(refresh_policy);
   TNPU_FIELD(refresh_precharge);

@@ -11,6 +11,7 @@
 #include "tnpu/compute/dtype.hpp"
 #include "tnpu/compute/engine.hpp"
 #include "tnpu/mem/address_map.hpp"
+#include "tnpu/mem/dram/policies.hpp"
 #include "tnpu/mem/dram_timing.hpp"
 #include "tnpu/mem/memory_model.hpp"
 #include "tnpu/sched/scheduler.hpp"
@@ -49,9 +50,13 @@ void bind_registry(py::module_& m) {
         out["dram_standard"] = rows(dram_standards());
         out["address_mapping"] = rows(address_mappings());
         out["trace_format"] = rows(trace_formats());
-        // ---- DRAM channel policies (issue 16: scheduling, row and refresh policies in cpp/src/mem/dram/, built
-        //      on the same Registry type by the dramspeed branch). The lead adds their areas here at merge, one
-        //      line each, e.g.  out["dram_scheduler"] = rows(dram::schedulers());
+        // The DRAM channel's policies (tnpu/mem/dram/policies.hpp; DramSpec fields scheduler, page_policy,
+        // refresh_policy, refresh_precharge, write_drain).
+        out["dram_scheduler"] = rows(dram::scheduler_registry());
+        out["dram_row_policy"] = rows(dram::row_policy_registry());
+        out["dram_refresh_policy"] = rows(dram::refresh_policy_registry());
+        out["dram_refresh_precharge"] = rows(dram::refresh_precharge_registry());
+        out["dram_write_drain"] = rows(dram::write_drain_registry());
         return out;
       },
       "Every registered choice by area: {area: [(name, description, [(param, unit, default, description), ...])]}, "

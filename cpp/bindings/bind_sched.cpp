@@ -15,8 +15,8 @@
 namespace tnpu::bindings {
 
 void bind_sched(py::module_& m) {
-  PYBIND11_NUMPY_DTYPE(ReadyRow, task_id, instance, layer, phase, task_class, ready_ps);
-  m.attr("READY_DTYPE") = ready_dtype();
+  // A function, not a module attribute: making the dtype imports numpy, which `import tnpu._core` should not.
+  m.def("ready_dtype", &ready_dtype, "The numpy dtype of a ready-table row (tnpu.schedule.READY_DTYPE).");
 
   m.def(
       "run_schedule",

@@ -10,6 +10,7 @@
 
 #include "bindings.hpp"
 #include "tnpu/mem/dram/testing_modes.hpp"
+#include "tnpu/mem/sampled_memory.hpp"
 #include "py_simulator.hpp"
 
 namespace tnpu::bindings {
@@ -186,6 +187,32 @@ void bind_testing(py::module_& m) {
       },
       py::arg("bytes"),
       "Leak `bytes` bytes on purpose: scripts/leakcheck.sh --self-test checks that the leak check catches it.");
+
+  // The sampled memory's paired-occurrence estimator (docs/sampling.md), on a given schedule.
+  m.def(
+      "paired_estimate",
+      [](const std::vector<std::uint64_t>& key, const std::vector<bool>& detailed,
+         const std::vector<Picoseconds>& start, const std::vector<Picoseconds>& end,
+         const std::vector<std::uint32_t>& engine, const std::vector<std::uint64_t>& dep_offsets,
+         const std::vector<std::uint32_t>& dep_ids) {
+        const std::vector<char> d(detailed.begin(), detailed.end());
+        const PairedEstimate e = paired_estimate(key, d, start, end, engine, dep_offsets, dep_ids);
+        return py::dict(py::arg("correction_ps") = e.correction_ps, py::arg("variance_ps2") = e.variance_ps2,
+                        py::arg("keys") = e.keys, py::arg("critical_tasks") = e.critical_tasks,
+                        py::arg("critical_policy_tasks") = e.critical_policy_tasks);
+      },
+      py::arg("key"), py::arg("detailed"), py::arg("start_ps"), py::arg("end_ps"), py::arg("engine"),
+      py::arg("dep_offsets"), py::arg("dep_ids"),
+      "The paired-occurrence bias estimate of a schedule: correction_ps, variance_ps2, keys, critical tasks.");
+  m.def(
+      "draw_detailed_occurrences",
+      [](const std::vector<std::uint64_t>& key, const std::vector<std::uint32_t>& instance, double fraction,
+         std::uint64_t seed) {
+        const std::vector<char> d = draw_detailed_occurrences(key, instance, fraction, seed);
+        return std::vector<bool>(d.begin(), d.end());
+      },
+      py::arg("key"), py::arg("instance"), py::arg("fraction"), py::arg("seed"),
+      "Which task occurrences the sampled memory runs wholly in detail (per task: drawn or not).");
 }
 
 }  // namespace tnpu::bindings

@@ -53,7 +53,15 @@ bool as_int64(PyObject* r, std::int64_t& out, bool& overflow) {
 
 }  // namespace
 
-py::dtype ready_dtype() { return py::dtype::of<ReadyRow>(); }
+py::dtype ready_dtype() {
+  // Registered on first use (registering imports numpy; importing tnpu._core does not).
+  static const bool registered = [] {
+    PYBIND11_NUMPY_DTYPE(ReadyRow, task_id, instance, layer, phase, task_class, ready_ps);
+    return true;
+  }();
+  (void)registered;
+  return py::dtype::of<ReadyRow>();
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Scheduling policy

@@ -12,7 +12,6 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from tnpu import __version__
 from tnpu.errors import ConfigError, SimulationError, TraceFormatError
 
 #: Sub-command modules, in the order ``tnpu --help`` lists them.
@@ -45,24 +44,53 @@ examples:
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the argument parser with every registered sub-command."""
+class _VersionAction(argparse.Action):
+    """``--version``: the version is looked up only when asked for (the package metadata is slow to import)."""
+
+    def __init__(
+        self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: object
+    ) -> None:
+        super().__init__(
+            option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="show the version and exit"
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        import tnpu
+
+        print(f"tnpu-sim {tnpu.__version__}")
+        parser.exit()
+
+
+def _command_module(argv: Sequence[str]) -> str | None:
+    """Return the module of the sub-command ``argv`` starts with; None for options first or no known command."""
+    if not argv or argv[0].startswith("-"):
+        return None
+    module = "tnpu.commands." + argv[0].replace("-", "_")
+    return module if module in COMMANDS else None
+
+
+def build_parser(commands: Sequence[str] = COMMANDS) -> argparse.ArgumentParser:
+    """Build the argument parser with the given sub-command modules (default: every registered one)."""
     parser = argparse.ArgumentParser(
         prog="tnpu",
         description="tnpu-sim: simulate TNPU, a CNN-training accelerator, and its DaDianNao/DNPU-style baselines.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"tnpu-sim {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in commands:
         importlib.import_module(name).add_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``tnpu`` command and return its exit code."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Only the named sub-command's module is imported (start-up time: `tnpu replay dram` does not load the workload
+    # models); the full parser for everything else (help, options first, an unknown command's error message).
+    only = _command_module(argv)
+    parser = build_parser((only,) if only else COMMANDS)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

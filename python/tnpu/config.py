@@ -167,6 +167,8 @@ MEMORY_MODEL_FIELDS: dict[str, frozenset[str]] = {
             "sampling_min_class_ps",
             "sampling_min_lines",
             "sampling_burst_lines",
+            "sampling_paired_fraction",
+            "sampling_seed",
         }
     ),
     "stream": frozenset({"dram"}),
@@ -220,6 +222,10 @@ class MemoryConfig:
     sampling_min_lines: int = 4_000_000
     #: "sampled": largest request of a fast pipe, in lines (a DMA engine keeps max_outstanding / this in flight)
     sampling_burst_lines: int = 32
+    #: "sampled": share of each task's occurrences (one per training instance) run wholly in detail, drawn at
+    #: random with ``sampling_seed``; the others' durations against theirs estimate the fast pipes' bias (0: off)
+    sampling_paired_fraction: float = 0.04
+    sampling_seed: int = 1
 
     def dram_config(self) -> Any:
         """Return the :class:`tnpu.dram.DramConfig` that ``dram`` names."""
@@ -263,6 +269,12 @@ class MemoryConfig:
         _check_int(f"{path}.sampling_min_class_ps", self.sampling_min_class_ps, 0, 1 << 50)
         _check_int(f"{path}.sampling_min_lines", self.sampling_min_lines, 0, 1 << 62)
         _check_int(f"{path}.sampling_burst_lines", self.sampling_burst_lines, 1, 4096)
+        _check_number(f"{path}.sampling_paired_fraction", self.sampling_paired_fraction, positive=False)
+        if not 0 <= self.sampling_paired_fraction <= 1:
+            raise ConfigError(
+                f"{path}.sampling_paired_fraction: must be in [0, 1], got {self.sampling_paired_fraction}"
+            )
+        _check_int(f"{path}.sampling_seed", self.sampling_seed, 0, (1 << 63) - 1)
         if self.model in ("dram", "sampled", "stream"):
             try:
                 self.dram_config().validate()
@@ -401,6 +413,8 @@ class ArchConfig:
             smp.warmup_ps = self.memory.sampling_warmup_ps
             smp.min_class_ps = self.memory.sampling_min_class_ps
             smp.burst_lines = self.memory.sampling_burst_lines
+            smp.paired_fraction = float(self.memory.sampling_paired_fraction)
+            smp.paired_seed = self.memory.sampling_seed
             m.sampled = smp
         cfg.memory = m
         cfg.clock_period_ps = self.clock.period_ps

@@ -187,6 +187,7 @@ class Result:
             "window_used": self.meta["window_used"],
             "memory_model": self.meta["memory_model"],
             "time_s_ci95": self.meta.get("time_s_ci95"),
+            "time_s_estimate": self.meta.get("time_s_estimate"),
             "events": self.meta["events"],
             "wall_s": self.meta["wall_s"],
         }

@@ -35,7 +35,7 @@ BATCH_INSTANCE = 2**32 - 1
 #: The rows a policy's ``pick`` sees: ``task_id`` (program order: the task's row in the task table),
 #: ``instance`` (-1 for batch-level tasks, WU), ``layer``, ``phase`` (0..3: FP, BP, GD, WU), ``task_class``
 #: (0 matrix, 1 vector) and ``ready_ps`` (when the task became ready), in ascending ``task_id``.
-READY_DTYPE: np.dtype[Any] = _core.READY_DTYPE
+READY_DTYPE: np.dtype[Any] = _core.ready_dtype()
 
 
 @runtime_checkable

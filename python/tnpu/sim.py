@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from tnpu import _core
 
-#: dtype of :meth:`Simulator.stats_table`.
-STATS_DTYPE = np.dtype([("name", "U96"), ("unit", "U16"), ("value", "f8")])
+if TYPE_CHECKING:
+    import numpy as np
+
+#: dtype of :meth:`Simulator.stats_table` (numpy's field list; numpy is imported only when a table is made).
+STATS_FIELDS = [("name", "U96"), ("unit", "U16"), ("value", "f8")]
+
+
+def __getattr__(name: str) -> Any:
+    """``STATS_DTYPE``: made on first use (importing numpy is a noticeable share of a short run's start-up)."""
+    if name == "STATS_DTYPE":
+        import numpy as np
+
+        return np.dtype(STATS_FIELDS)
+    raise AttributeError(f"module 'tnpu.sim' has no attribute {name!r}")
 
 
 class Simulator(_core.Simulator):
@@ -36,8 +46,10 @@ class Simulator(_core.Simulator):
 
     def stats_table(self) -> np.ndarray:
         """Return every statistic as a numpy structured array with fields ``name``, ``unit`` and ``value``."""
+        import numpy as np
+
         rows = [(name, unit, float(value)) for name, unit, _desc, value in self.stats_rows()]
-        return np.array(rows, dtype=STATS_DTYPE)
+        return np.array(rows, dtype=np.dtype(STATS_FIELDS))
 
     def units(self) -> dict[str, str]:
         """Return the unit of every statistic."""

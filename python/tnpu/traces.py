@@ -528,3 +528,9 @@ def replay_trace(
         wall_s=wall,
         stats=sim.stats(),
     )
+
+
+# The DRAM controller's target "dram" (tnpu.dram imports nothing from this module at import time).
+from tnpu.dram import register_replay_target
+
+register_replay_target()

@@ -83,6 +83,23 @@ class AcceleratorRunner final : public TaskRunner, public Module, private EventH
                                                                config.pass.buffer.double_buffering ? 2 : 1));
       }
     }
+    if (sampled_ != nullptr && sampled_->config().paired_fraction > 0 && sampled_->config().detail_fraction < 1) {
+      std::vector<std::uint32_t> instance(n);  // occurrences drawn to run wholly in detail (docs/sampling.md)
+      key_.resize(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        key_[i] = fine_key(workload.tasks.tasks[i]);
+        instance[i] = workload.tasks.tasks[i].instance;
+      }
+      detailed_ = draw_detailed_occurrences(key_, instance, sampled_->config().paired_fraction,
+                                            sampled_->config().paired_seed);
+    }
+  }
+
+  // After the run: the paired-occurrence estimate of the fast pipes' bias on the batch time.
+  void finish_sampling(const ScheduleResult& s) {
+    if (sampled_ == nullptr || detailed_.empty()) return;
+    sampled_->set_paired_estimate(paired_estimate(key_, detailed_, s.start_ps, s.end_ps, s.engine,
+                                                  workload_.tasks.dep_offsets, workload_.tasks.dep_ids));
   }
 
   void start(std::uint32_t task, std::uint32_t engine, TaskExecutor& executor) override {
@@ -108,10 +125,12 @@ class AcceleratorRunner final : public TaskRunner, public Module, private EventH
       const bool gemm = workload_.layers[info.layer].gemm && info.phase != Phase::kWU;
       const auto phase = static_cast<std::uint64_t>(info.phase);
       const auto cls = static_cast<std::uint64_t>(info.task_class);
-      const std::uint64_t fine = (std::uint64_t{info.layer} + 1) << 16 | phase << 4 | cls << 1 | 1;
       const std::uint64_t coarse = 1 + phase * 4 + (gemm ? cls : 2);
-      sampled_->set_context(engine, fine, coarse);
-      pipelines_[engine]->run(relocate(plan, task), [this, task, engine] {
+      const bool hold = !detailed_.empty() && detailed_[task] != 0;
+      if (hold) sampled_->hold_detailed(true);
+      sampled_->set_context(engine, fine_key(info), coarse);
+      pipelines_[engine]->run(relocate(plan, task), [this, task, engine, hold] {
+        if (hold) sampled_->hold_detailed(false);  // first: the episode set_context begins is not held
         sampled_->set_context(engine, 0, 0);
         executor_->finish(task);
       });
@@ -148,6 +167,13 @@ class AcceleratorRunner final : public TaskRunner, public Module, private EventH
 
  private:
   void handle_event(std::uint64_t task) override { executor_->finish(static_cast<std::uint32_t>(task)); }
+
+  // A task's traffic key: layer, phase and class (the same for every instance).
+  static std::uint64_t fine_key(const TaskInfo& info) noexcept {
+    const auto phase = static_cast<std::uint64_t>(info.phase);
+    const auto cls = static_cast<std::uint64_t>(info.task_class);
+    return (std::uint64_t{info.layer} + 1) << 16 | phase << 4 | cls << 1 | 1;
+  }
 
   [[nodiscard]] std::uint32_t slot_of(std::uint32_t instance) const noexcept {
     return instance == kBatchInstance ? 0 : instance % config_.address_slots;
@@ -274,6 +300,8 @@ class AcceleratorRunner final : public TaskRunner, public Module, private EventH
   std::uint64_t progress_every_ = 1;
   std::uint64_t started_ = 0;
   SampledMemory* sampled_ = nullptr;
+  std::vector<std::uint64_t> key_;  // per task: its traffic key (sampled, paired occurrences)
+  std::vector<char> detailed_;      // per task: drawn to run wholly in detail
   TaskExecutor* executor_ = nullptr;
   std::vector<mem::DmaEngine*> dmas_;
   std::vector<workload::TilePipeline*> pipelines_;
@@ -371,6 +399,7 @@ AcceleratorResult simulate_training(const AcceleratorWorkload& workload, const A
   executor.begin();
   result.events = sim.kernel().run();
   result.schedule = executor.result();
+  runner.finish_sampling(result.schedule);
   runner.fill(result);
   result.stats = sim.stats().rows();
   return result;

@@ -70,7 +70,7 @@ std::uint32_t DramController::burst_lines(const Request& request) const {
     throw ConfigError("DramController " + name() + ": request of 0 B at " + hex_address(request.address));
   }
   if (request.size_bytes <= line) {
-    if (request.address % line + request.size_bytes > line) {
+    if ((request.address & (line - 1)) + request.size_bytes > line) {  // line: a power of two (AddressMap)
       throw ConfigError("DramController " + name() + ": request of " + std::to_string(request.size_bytes) +
                         " B at " + hex_address(request.address) + " crosses a " + std::to_string(line) +
                         " B burst (the initiator must split requests into bursts)");

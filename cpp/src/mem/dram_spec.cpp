@@ -5,6 +5,7 @@
 
 #include "tnpu/error.hpp"
 #include "tnpu/mem/address_map.hpp"
+#include "tnpu/mem/dram/policies.hpp"
 #include "tnpu/mem/dram_timing.hpp"
 
 namespace tnpu {
@@ -17,16 +18,6 @@ void require_positive(std::uint64_t v, const char* field) {
 void require_non_negative(double v, const char* field) {
   if (!(v >= 0.0)) throw ConfigError(std::string("dram.") + field + ": must be >= 0 (got " + std::to_string(v) + ")");
 }
-void require_one_of(const std::string& v, std::initializer_list<const char*> names, const char* field) {
-  std::string list;
-  for (const char* n : names) {
-    if (v == n) return;
-    if (!list.empty()) list += ", ";
-    list += n;
-  }
-  throw ConfigError(std::string("dram.") + field + ": unknown value '" + v + "' (valid: " + list + ")");
-}
-
 void require_at_most(std::uint64_t v, std::uint64_t limit, const char* field) {
   if (v > limit) {
     throw ConfigError(std::string("dram.") + field + ": at most " + std::to_string(limit) + " supported (got " +
@@ -47,6 +38,9 @@ double DramSpec::peak_bandwidth_gbps() const noexcept {
 
 void DramSpec::validate() const {
   (void)dram_timing_rules(*this);  // rejects an unknown standard with the list of valid ones
+  // The registered choices (scheduler, page_policy, refresh_policy, refresh_precharge, write_drain): an unknown name
+  // names the field, the known names and the nearest one.
+  (void)dram::resolve_policies(*this);
   require_positive(tck_ps, "tck_ps");
   require_positive(channels, "channels");
   require_positive(ranks, "ranks");
@@ -118,10 +112,6 @@ void DramSpec::validate() const {
   require_at_most(tck_ps, 1'000'000, "tck_ps");
   require_positive(read_queue_size, "read_queue_size");
   require_positive(write_queue_size, "write_queue_size");
-  require_one_of(page_policy, {"open", "closed"}, "page_policy");
-  require_one_of(refresh_policy, {"rank_staggered", "all_ranks", "none"}, "refresh_policy");
-  require_one_of(refresh_precharge, {"all", "per_bank"}, "refresh_precharge");
-  require_one_of(write_drain, {"watermark", "dramsim3"}, "write_drain");
   if (!(write_low_watermark >= 0.0 && write_low_watermark <= write_high_watermark && write_high_watermark <= 1.0)) {
     throw ConfigError("dram.write_high_watermark/write_low_watermark: need 0 <= low <= high <= 1 (got " +
                       std::to_string(write_low_watermark) + ", " + std::to_string(write_high_watermark) + ")");

@@ -2,7 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <map>
 #include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
 
 #include "tnpu/error.hpp"
 #include "tnpu/mem/dram_timing.hpp"
@@ -12,7 +17,150 @@ namespace tnpu {
 
 namespace {
 constexpr double kMinLines = 64.0;  // lines measured before a (source, class) line time is used
+
+std::uint64_t splitmix64(std::uint64_t x) noexcept {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
 }  // namespace
+
+std::vector<char> draw_detailed_occurrences(const std::vector<std::uint64_t>& key,
+                                            const std::vector<std::uint32_t>& instance, double fraction,
+                                            std::uint64_t seed) {
+  if (key.size() != instance.size()) throw SimulationError("draw_detailed_occurrences: key/instance sizes differ");
+  std::vector<char> out(key.size(), 0);
+  if (!(fraction > 0.0)) return out;
+  std::map<std::uint64_t, std::vector<std::pair<std::uint64_t, std::size_t>>> by_key;  // key -> (hash, task)
+  for (std::size_t i = 0; i < key.size(); ++i) {
+    const std::uint64_t h = splitmix64(seed ^ splitmix64(key[i] ^ splitmix64(instance[i])));
+    by_key[key[i]].emplace_back(h, i);
+  }
+  for (auto& [k, occ] : by_key) {
+    std::sort(occ.begin(), occ.end());
+    const auto n = static_cast<double>(occ.size());
+    const auto s = static_cast<std::size_t>(std::min(n, std::max(1.0, std::ceil(fraction * n - 1e-9))));
+    for (std::size_t j = 0; j < s; ++j) out[occ[j].second] = 1;
+  }
+  return out;
+}
+
+PairedEstimate paired_estimate(const std::vector<std::uint64_t>& key, const std::vector<char>& detailed,
+                               const std::vector<Picoseconds>& start, const std::vector<Picoseconds>& end,
+                               const std::vector<std::uint32_t>& engine, const std::vector<std::uint64_t>& dep_offsets,
+                               const std::vector<std::uint32_t>& dep_ids) {
+  const std::size_t n = key.size();
+  if (detailed.size() != n || start.size() != n || end.size() != n || engine.size() != n ||
+      dep_offsets.size() != n + 1) {
+    throw SimulationError("paired_estimate: per-task vectors of different sizes");
+  }
+  PairedEstimate e;
+  if (n == 0) return e;
+  // per key: the bias of one policy occurrence and its variance (two passes: sums of squares of picosecond
+  // durations would lose the spread to rounding)
+  struct Group {
+    double sx = 0, sy = 0, f = 0, s = 0, ss = 0;
+  };
+  std::map<std::uint64_t, Group> groups;
+  const auto dur = [&](std::size_t i) { return static_cast<double>(end[i] - start[i]); };
+  for (std::size_t i = 0; i < n; ++i) {
+    Group& g = groups[key[i]];
+    (detailed[i] != 0 ? g.sy : g.sx) += dur(i);
+    (detailed[i] != 0 ? g.s : g.f) += 1;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    Group& g = groups[key[i]];
+    const double m = detailed[i] != 0 ? g.sy / g.s : g.sx / g.f;
+    g.ss += (dur(i) - m) * (dur(i) - m);
+  }
+  struct Bias {
+    double b = 0, var = 0;
+    bool known = false;
+  };
+  std::map<std::uint64_t, Bias> bias;
+  for (const auto& [k, g] : groups) {
+    Bias b;
+    if (g.f > 0 && g.s > 0) {
+      b.b = g.sx / g.f - g.sy / g.s;
+      b.known = true;
+      const double df = g.f + g.s - 2;
+      b.var = df >= 1 ? g.ss / df * (1 / g.f + 1 / g.s) : b.b * b.b;
+      ++e.keys;
+    }
+    bias[k] = b;
+  }
+  // The schedule replayed with each policy occurrence shortened by its key's bias, in the same order: a task
+  // starts when the last of its predecessors (dependencies, the task before it on its engine, any task that
+  // ended exactly when it started: a window slot or a dispatch it waited for) ends, plus whatever gap it had
+  // after them. With no bias this is the run's own schedule; the batch time's bias is the makespan's change.
+  constexpr auto kNone = std::numeric_limits<std::uint32_t>::max();
+  std::vector<std::uint32_t> prev_on_engine(n, kNone);
+  std::vector<std::uint32_t> order(n);
+  for (std::uint32_t i = 0; i < n; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return std::tie(engine[a], start[a], end[a], a) < std::tie(engine[b], start[b], end[b], b);
+  });
+  for (std::size_t j = 1; j < n; ++j) {
+    if (engine[order[j]] == engine[order[j - 1]]) prev_on_engine[order[j]] = order[j - 1];
+  }
+  std::multimap<Picoseconds, std::uint32_t> by_end;
+  for (std::uint32_t i = 0; i < n; ++i) by_end.emplace(end[i], i);
+  std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return std::tie(start[a], end[a], a) < std::tie(start[b], end[b], b);
+  });
+  std::vector<double> new_end(n, 0);
+  std::vector<std::uint32_t> binding(n, kNone);
+  std::vector<char> done(n, 0);
+  for (const std::uint32_t t : order) {
+    double latest_new = 0;
+    Picoseconds latest_raw = 0;
+    std::uint32_t bind = kNone;
+    const auto consider = [&](std::uint32_t p) {
+      if (p == kNone || p == t || end[p] > start[t]) return;
+      const double pe = done[p] != 0 ? new_end[p] : static_cast<double>(end[p]);
+      latest_raw = std::max(latest_raw, end[p]);
+      if (bind == kNone || pe > latest_new) {
+        latest_new = pe;
+        bind = p;
+      }
+    };
+    for (std::uint64_t d = dep_offsets[t]; d < dep_offsets[t + 1]; ++d) consider(dep_ids[d]);
+    consider(prev_on_engine[t]);
+    const auto [lo, hi] = by_end.equal_range(start[t]);
+    for (auto it = lo; it != hi; ++it) consider(it->second);
+    const double gap = static_cast<double>(start[t] - latest_raw);  // start[t] >= every considered end
+    const double new_start = bind == kNone ? static_cast<double>(start[t]) : latest_new + gap;
+    const Bias& b = bias[key[t]];
+    const double shorten = detailed[t] == 0 && b.known ? b.b : 0.0;
+    new_end[t] = new_start + std::max(0.0, static_cast<double>(end[t] - start[t]) - shorten);
+    binding[t] = bind;
+    done[t] = 1;
+  }
+  std::uint32_t last = 0, new_last = 0;
+  for (std::uint32_t i = 1; i < n; ++i) {
+    if (end[i] > end[last]) last = i;
+    if (new_end[i] > new_end[new_last]) new_last = i;
+  }
+  e.correction_ps = static_cast<double>(end[last]) - new_end[new_last];
+  // its variance (delta method): the corrected schedule's critical path, each policy occurrence of key k on it
+  // moving the makespan one for one with b_k
+  std::map<std::uint64_t, double> on_path;
+  std::vector<char> seen(n, 0);
+  for (std::uint32_t t = new_last; t != kNone && seen[t] == 0; t = binding[t]) {
+    seen[t] = 1;
+    ++e.critical_tasks;
+    if (detailed[t] == 0) {
+      ++e.critical_policy_tasks;
+      on_path[key[t]] += 1;
+    }
+  }
+  for (const auto& [k, m] : on_path) {
+    const Bias& b = bias[k];
+    if (b.known) e.variance_ps2 += m * m * b.var;
+  }
+  return e;
+}
 
 void SampledMemoryConfig::validate() const {
   const std::string f = "memory.sampled.";
@@ -25,6 +173,9 @@ void SampledMemoryConfig::validate() const {
   }
   if (burst_lines == 0 || burst_lines > 4096) {
     throw ConfigError(f + "burst_lines: must be in [1, 4096], got " + std::to_string(burst_lines));
+  }
+  if (!(paired_fraction >= 0.0 && paired_fraction <= 1.0)) {
+    throw ConfigError(f + "paired_fraction: must be in [0, 1], got " + std::to_string(paired_fraction));
   }
   if (!(fallback_rel_se >= 0.0 && fallback_rel_se <= 10.0)) {
     throw ConfigError(f + "fallback_rel_se: must be in [0, 10], got " + std::to_string(fallback_rel_se));
@@ -101,8 +252,18 @@ SampledMemory::SampledMemory(Simulation& sim, std::string_view name, DramControl
       measured_episodes_(add_accumulator("episode_ps", "ps", "measured episodes (one class, detailed)")) {
   class_ids_.emplace(std::vector<std::uint64_t>{}, 0);
   classes_.emplace_back();
-  add_formula("time_sigma", "ps", "standard error of the run's end time (fast lines' line-time errors)",
+  add_formula("time_sigma", "ps", "standard error of the run's end time (paired occurrences, else sampling)",
               [this] { return time_sigma_ps(); });
+  add_formula("sampling_sigma", "ps", "standard error of the run's end time from the line-time estimates alone",
+              [this] { return sampling_sigma_ps(); });
+  add_formula("time_correction", "ps", "estimated bias of the run's end time (sampled minus cycle-level)",
+              [this] { return have_paired_ ? paired_.correction_ps : 0.0; });
+  add_formula("paired_keys", "count", "task keys with occurrences run in detail and under the policy",
+              [this] { return static_cast<double>(paired_.keys); });
+  add_formula("critical_tasks", "count", "tasks on the critical path (all, under the policy)",
+              [this] { return static_cast<double>(paired_.critical_tasks); });
+  add_formula("critical_policy_tasks", "count", "tasks on the critical path run under the sampling policy",
+              [this] { return static_cast<double>(paired_.critical_policy_tasks); });
   add_formula("dram_energy", "pJ", "DRAM energy: the controller's plus the fast lines' measured energy",
               [this] { return energy_pj(); });
   add_formula("classes", "count", "traffic classes seen", [this] { return static_cast<double>(classes_.size()); });
@@ -285,7 +446,7 @@ void SampledMemory::account() {
   if (mode_ == Mode::kFast) {
     c.fast_ps += dt;
   } else if (measuring_) {
-    c.measured_ps += dt;
+    if (!episode_held_) c.measured_ps += dt;
     for (auto& s : sources_) {
       if (s && s->dram_out > 0) {
         s->ep_a += static_cast<double>(t - s->seg_start);
@@ -307,6 +468,7 @@ double SampledMemory::idle_background_w() const {
 }
 
 void SampledMemory::begin_episode() {
+  episode_held_ = holds_ > 0;  // a held occurrence is the paired check only: it feeds neither pipes nor policy
   if (!measuring_) return;
   episode_start_ = now();
   episode_cmd_pj_ = refresh_free_command_pj();
@@ -323,6 +485,12 @@ void SampledMemory::begin_episode() {
 
 void SampledMemory::end_episode() {
   if (!measuring_) return;
+  if (episode_held_) {
+    for (auto& s : sources_) {
+      if (s) s->ep_a = s->ep_l = s->ep_b = s->ep_lat = 0;
+    }
+    return;
+  }
   ClassStats& c = classes_[cur_];
   const double dt = static_cast<double>(now() - episode_start_);
   c.cmd_pj += refresh_free_command_pj() - episode_cmd_pj_;
@@ -391,6 +559,10 @@ void SampledMemory::decide() {
     }
     measuring_ = true;
     begin_episode();
+  }
+  if (holds_ > 0) {  // an occurrence drawn to run wholly in detail is running: detailed until it ends
+    if (mode_ == Mode::kFast) enter_detailed();
+    return;
   }
   const double f = config_.detail_fraction;
   const bool known = c.measured_ps >= config_.min_class_ps;
@@ -482,7 +654,20 @@ void SampledMemory::enter_fast() {
   }
 }
 
+void SampledMemory::hold_detailed(bool on) {
+  if (on) {
+    ++holds_;
+  } else if (holds_ > 0) {
+    --holds_;
+  }
+  decision_pending_ = true;  // taken at the next request
+}
+
 double SampledMemory::time_sigma_ps() const {
+  return have_paired_ ? std::sqrt(std::max(0.0, paired_.variance_ps2)) : sampling_sigma_ps();
+}
+
+double SampledMemory::sampling_sigma_ps() const {
   double var = switch_var_;
   for (std::uint32_t ci = 0; ci < classes_.size(); ++ci) {
     const ClassStats& c = classes_[ci];

@@ -148,7 +148,12 @@ def run(args: argparse.Namespace) -> int:
         file=out,
     )
     ci = s.get("time_s_ci95")
-    ci_text = f"   (95 % interval {ci[0] * 1e3:.3f} - {ci[1] * 1e3:.3f} ms)" if ci else ""
+    est = s.get("time_s_estimate")
+    ci_text = (
+        f"   (estimate {est * 1e3:.3f} ms, 95 % interval {ci[0] * 1e3:.3f} - {ci[1] * 1e3:.3f} ms)"
+        if ci and est is not None
+        else ""
+    )
     print(f"  time per batch      {s['time_s'] * 1e3:12.3f} ms{ci_text}", file=out)
     print(f"  energy (full)       {s['energy_j'] * 1e3:12.3f} mJ", file=out)
     print(f"  energy (no DRAM)    {s['energy_paper_j'] * 1e3:12.3f} mJ   (the paper's accounting)", file=out)

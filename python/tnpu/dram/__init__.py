@@ -9,7 +9,8 @@ from tnpu.dram.presets import list_dram_presets, load_dram_config
 from tnpu.dram.readers import read_dramsim3_ini, read_ramulator1_cfg
 from tnpu.dram.replay import DramReplayResult, register_replay_target, replay_dram
 
-register_replay_target()
+# The replay target "dram" of tnpu.traces is registered by tnpu.traces itself when it is imported (it imports this
+# package): importing tnpu.dram alone does not import tnpu.traces and numpy (start-up of `tnpu replay dram`).
 
 __all__ = [
     "DramConfig",

@@ -91,6 +91,7 @@ class DramConfig:
     read_queue_size: int = _SPEC.read_queue_size
     write_queue_size: int = _SPEC.write_queue_size
     bank_queue_size: int = _SPEC.bank_queue_size
+    scheduler: str = _SPEC.scheduler
     page_policy: str = _SPEC.page_policy
     refresh_policy: str = _SPEC.refresh_policy
     refresh_precharge: str = _SPEC.refresh_precharge

@@ -70,6 +70,10 @@ struct DramSpec {
   std::uint32_t write_queue_size = 32;
   std::uint32_t bank_queue_size = 0;     // > 0: per-bank command queues of this size fed from the transaction
                                          // queues one per cycle (DRAMsim3 PER_BANK); 0: FR-FCFS over the queues
+  // A name of dram::scheduler_registry() ("fr_fcfs", "per_bank_round_robin"), or "auto": per_bank_round_robin when
+  // bank_queue_size > 0, else fr_fcfs. page_policy, refresh_policy, refresh_precharge and write_drain are names of
+  // the other registries of tnpu/mem/dram/policies.hpp.
+  std::string scheduler = "auto";
   std::string page_policy = "open";      // "open" | "closed" (closed: every column command auto-precharges)
   std::string refresh_policy = "rank_staggered";  // "rank_staggered" | "all_ranks" | "none"
   std::string refresh_precharge = "all";  // how a refresh closes its rank's open banks: "all" (one PREA) |

@@ -51,8 +51,37 @@ struct SampledMemoryConfig {
   double detail_fraction = 0.05;          // measured share of each class's time ("mix") or of the run ("periodic")
   std::uint32_t burst_lines = 32;         // largest request in FAST mode, in lines (several stay in flight)
   double fallback_rel_se = 0.1;           // relative SE of a line time measured in fewer than 2 episodes
+  double paired_fraction = 0.04;          // share of each task's occurrences run wholly in detail (0: off)
+  std::uint64_t paired_seed = 1;          // seed of the draw of those occurrences
   void validate() const;                  // throws ConfigError naming the field (memory.sampled.<field>)
 };
+
+// The paired-occurrence estimate of the fast pipes' bias on the batch time (docs/sampling.md, "Error estimate").
+// Every task key (layer, phase, class) occurs once per training instance; a seeded random subset of each key's
+// occurrences ran wholly in detail (`detailed`), the others under the sampling policy. Per key, the bias of one
+// policy occurrence is estimated by (mean policy duration - mean detailed duration); its variance by the pooled
+// variance of the durations times (1/s + 1/f) (the randomisation variance of a difference of means), or, with one
+// occurrence in each group, by the squared difference (an upper bound in expectation). The batch time's bias is
+// the sum of these over the policy occurrences on the critical path (first order: the path does not change),
+// found backwards from the last task through each task's binding predecessor (the dependency or same-engine
+// predecessor that ended last, else any task that ended exactly when it started). Keys are drawn independently,
+// so the variances add.
+struct PairedEstimate {
+  double correction_ps = 0;  // estimated bias of the batch time (sampled minus cycle-level)
+  double variance_ps2 = 0;   // its variance
+  std::uint64_t keys = 0;    // keys with occurrences in both groups
+  std::uint64_t critical_tasks = 0, critical_policy_tasks = 0;
+};
+PairedEstimate paired_estimate(const std::vector<std::uint64_t>& key, const std::vector<char>& detailed,
+                               const std::vector<Picoseconds>& start, const std::vector<Picoseconds>& end,
+                               const std::vector<std::uint32_t>& engine, const std::vector<std::uint64_t>& dep_offsets,
+                               const std::vector<std::uint32_t>& dep_ids);
+
+// Which occurrences of each key run wholly in detail: per key, ceil(fraction * n) of its n occurrences (all of a
+// key that occurs once), the ones with the smallest seeded hash of (key, instance). Deterministic.
+std::vector<char> draw_detailed_occurrences(const std::vector<std::uint64_t>& key,
+                                            const std::vector<std::uint32_t>& instance, double fraction,
+                                            std::uint64_t seed);
 
 class SampledMemory final : public Module, public Target {
  public:
@@ -70,7 +99,18 @@ class SampledMemory final : public Module, public Target {
   // What engine `engine` runs from now on: `fine` and `coarse` identify its task's traffic (0: idle).
   void set_context(std::uint32_t engine, std::uint64_t fine, std::uint64_t coarse);
 
+  // Engine `engine`'s task is an occurrence drawn to run wholly in detail (on) or ended (off): while any is held,
+  // the controller serves every request.
+  void hold_detailed(bool on);
+  // The run's paired-occurrence estimate (after the run): it replaces the sampling-only sigma.
+  void set_paired_estimate(const PairedEstimate& e) {
+    paired_ = e;
+    have_paired_ = true;
+  }
+  [[nodiscard]] const SampledMemoryConfig& config() const noexcept { return config_; }
+
   [[nodiscard]] double time_sigma_ps() const;
+  [[nodiscard]] double sampling_sigma_ps() const;
   [[nodiscard]] double energy_pj() const;
 
  private:
@@ -128,6 +168,10 @@ class SampledMemory final : public Module, public Target {
   Picoseconds next_decision_ = 0;  // a time-based decision falls due (taken at the first request from then on)
   bool decision_pending_ = false;
   bool measuring_ = false;
+  std::uint32_t holds_ = 0;
+  bool episode_held_ = false;  // the current episode runs while an occurrence is held in detail
+  PairedEstimate paired_;
+  bool have_paired_ = false;
   std::vector<std::uint64_t> fine_, coarse_;  // per engine
   std::map<std::vector<std::uint64_t>, std::uint32_t> class_ids_;
   std::vector<ClassStats> classes_;

@@ -9,8 +9,12 @@
 
 namespace tnpu::dram {
 
-BankQueueScheduler::BankQueueScheduler(const DramSpec& spec, TimingState& timing, const RefreshPolicy& refresh)
-    : t_(timing), refresh_(refresh), closed_page_(spec.page_policy == "closed"), queue_size_(spec.bank_queue_size) {
+BankQueueScheduler::BankQueueScheduler(const DramSpec& spec, TimingState& timing, const RefreshPolicy& refresh,
+                                       RowPolicy row, bool enabled)
+    : t_(timing),
+      refresh_(refresh),
+      closed_page_(row == RowPolicy::kClosed),
+      queue_size_(enabled ? spec.bank_queue_size : 0) {
   if (queue_size_ == 0) return;
   const std::size_t nbanks = t_.banks();
   bank_q_.assign(nbanks, {});

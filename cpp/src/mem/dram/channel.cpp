@@ -21,15 +21,16 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
       spec_(spec),
       k_(counters),
       tck_(spec.tck_ps),
+      policies_(dram::resolve_policies(spec)),
       timing_(spec),
       banks_per_rank_(spec.banks()),
-      per_bank_(spec.bank_queue_size > 0),
+      per_bank_(policies_.scheduler == dram::SchedulerKind::kPerBankRoundRobin),
       promote_(spec.promote_activated),
       read_latency_(spec.tCL + spec.tBL()),
-      drain_(spec),
-      refresh_(spec, timing_.ranks(), timing_.banks_per_rank()),
-      fr_fcfs_(spec, timing_, refresh_),
-      bank_queues_(spec, timing_, refresh_) {
+      drain_(spec, policies_.drain),
+      refresh_(spec, timing_.ranks(), timing_.banks_per_rank(), policies_.refresh, policies_.refresh_precharge),
+      fr_fcfs_(spec, timing_, refresh_, policies_.row),
+      bank_queues_(spec, timing_, refresh_, policies_.row, per_bank_) {
   line_shift_ = static_cast<std::uint32_t>(std::countr_zero(spec.line_bytes()));  // a power of two (AddressMap)
   const std::size_t nbanks = timing_.banks();
   bank_waiting_.assign(nbanks, 0);

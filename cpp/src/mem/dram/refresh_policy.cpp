@@ -3,13 +3,14 @@
 
 namespace tnpu::dram {
 
-RefreshPolicy::RefreshPolicy(const DramSpec& spec, std::uint32_t ranks, std::uint32_t banks_per_rank)
+RefreshPolicy::RefreshPolicy(const DramSpec& spec, std::uint32_t ranks, std::uint32_t banks_per_rank, RefreshKind kind,
+                             RefreshPrecharge precharge)
     : ranks_(ranks),
       banks_per_rank_(banks_per_rank),
-      on_(spec.refresh_policy != "none"),
-      blocking_(spec.refresh_policy == "all_ranks"),
-      per_bank_pre_(spec.refresh_precharge == "per_bank"),
-      period_(spec.refresh_policy == "all_ranks" ? spec.tREFI : std::uint64_t{spec.tREFI / spec.ranks} * spec.ranks) {
+      on_(kind != RefreshKind::kNone),
+      blocking_(kind == RefreshKind::kAllRanks),
+      per_bank_pre_(precharge == RefreshPrecharge::kPerBank),
+      period_(kind == RefreshKind::kAllRanks ? spec.tREFI : std::uint64_t{spec.tREFI / spec.ranks} * spec.ranks) {
   next_.assign(ranks_, kNever);
   pending_.assign(ranks_, false);
   block_.assign((std::size_t{ranks_} * banks_per_rank_ + 63) / 64, 0);

@@ -22,6 +22,7 @@
 
 #include "tnpu/error.hpp"
 
+#include "tnpu/mem/dram/policies.hpp"
 #include "tnpu/mem/dram/refresh_policy.hpp"
 #include "tnpu/mem/dram/timing_state.hpp"
 #include "tnpu/mem/dram_spec.hpp"
@@ -45,8 +46,9 @@ class BankQueueScheduler {
   };
 
   // Reads the timing state and the refresh policy (ranks with a refresh pending do not issue); updates the bank
-  // state's queued_hits. Empty unless spec.bank_queue_size > 0.
-  BankQueueScheduler(const DramSpec& spec, TimingState& timing, const RefreshPolicy& refresh);
+  // state's queued_hits. Empty unless enabled (the per_bank_round_robin scheduler).
+  BankQueueScheduler(const DramSpec& spec, TimingState& timing, const RefreshPolicy& refresh, RowPolicy row,
+                     bool enabled);
 
   [[nodiscard]] std::size_t total() const noexcept { return total_; }  // commands in all bank queues
   [[nodiscard]] const std::vector<BankEntry>& queue(std::size_t qi) const noexcept { return bank_q_[qi]; }

@@ -14,6 +14,7 @@
 #include "tnpu/mem/dram/bank_queues.hpp"
 #include "tnpu/mem/dram/completion_fifo.hpp"
 #include "tnpu/mem/dram/fr_fcfs.hpp"
+#include "tnpu/mem/dram/policies.hpp"
 #include "tnpu/mem/dram/refresh_policy.hpp"
 #include "tnpu/mem/dram/testing_modes.hpp"
 #include "tnpu/mem/dram/timing_state.hpp"
@@ -116,14 +117,15 @@ class DramChannel final : private EventHandler {
   const DramSpec& spec_;
   DramCounters k_;
   Picoseconds tck_;
+  dram::Policies policies_;  // the spec's registered choices, resolved once (dram/policies.hpp)
   dram::TimingState timing_;
   std::uint32_t banks_per_rank_;
   bool per_bank_, promote_;
   std::uint32_t read_latency_;  // tCL + tBL
   dram::WriteDrain drain_;
   dram::RefreshPolicy refresh_;
-  dram::FrFcfs fr_fcfs_;                  // shared-queue mode (bank_queue_size = 0)
-  dram::BankQueueScheduler bank_queues_;  // per-bank mode (spec.bank_queue_size > 0): DRAMsim3's arbitration
+  dram::FrFcfs fr_fcfs_;                  // scheduler fr_fcfs: shared queues
+  dram::BankQueueScheduler bank_queues_;  // scheduler per_bank_round_robin: DRAMsim3's per-bank arbitration
 
   static constexpr std::uint32_t kNoBurst = std::numeric_limits<std::uint32_t>::max();
   std::vector<Slot> slots_;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "tnpu/mem/dram/policies.hpp"
 #include "tnpu/mem/dram/refresh_policy.hpp"
 #include "tnpu/mem/dram/timing_state.hpp"
 #include "tnpu/mem/dram_spec.hpp"
@@ -18,8 +19,8 @@ namespace tnpu::dram {
 
 class FrFcfs {
  public:
-  FrFcfs(const DramSpec& spec, const TimingState& timing, const RefreshPolicy& refresh) noexcept
-      : t_(timing), refresh_(refresh), closed_page_(spec.page_policy == "closed"), row_hit_cap_(spec.row_hit_cap) {}
+  FrFcfs(const DramSpec& spec, const TimingState& timing, const RefreshPolicy& refresh, RowPolicy row) noexcept
+      : t_(timing), refresh_(refresh), closed_page_(row == RowPolicy::kClosed), row_hit_cap_(spec.row_hit_cap) {}
 
   // The command a request needs next, given its bank's state.
   template <class Slot>

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "tnpu/mem/dram/policies.hpp"
 #include "tnpu/mem/dram/timing_state.hpp"
 #include "tnpu/mem/dram_spec.hpp"
 
@@ -22,7 +23,8 @@ namespace tnpu::dram {
 
 class RefreshPolicy {
  public:
-  RefreshPolicy(const DramSpec& spec, std::uint32_t ranks, std::uint32_t banks_per_rank);
+  RefreshPolicy(const DramSpec& spec, std::uint32_t ranks, std::uint32_t banks_per_rank, RefreshKind kind,
+                RefreshPrecharge precharge);
 
   [[nodiscard]] bool blocking() const noexcept { return blocking_; }
   [[nodiscard]] bool pending(std::uint32_t rank) const noexcept { return pending_[rank]; }

@@ -10,14 +10,15 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "tnpu/mem/dram/policies.hpp"
 #include "tnpu/mem/dram_spec.hpp"
 
 namespace tnpu::dram {
 
 class WriteDrain {
  public:
-  explicit WriteDrain(const DramSpec& spec)
-      : dramsim3_(spec.write_drain == "dramsim3"),
+  WriteDrain(const DramSpec& spec, DrainKind kind)
+      : dramsim3_(kind == DrainKind::kDramsim3),
         queue_size_(spec.write_queue_size),
         high_(static_cast<std::size_t>(std::floor(spec.write_high_watermark * spec.write_queue_size))),
         low_(static_cast<std::size_t>(std::floor(spec.write_low_watermark * spec.write_queue_size))) {}
