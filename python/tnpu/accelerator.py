@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from tnpu import registry
+from tnpu import _core, registry
 from tnpu.config import (
     MEMORY_MODEL_FIELDS,
     ArchConfig,
@@ -37,6 +37,7 @@ from tnpu.config import (
 )
 from tnpu.energy import EnergyTable
 from tnpu.errors import ConfigError
+from tnpu.overrides import flatten, from_table, replace_path, unknown_name
 
 #: Task classes an engine can run: conv GEMMs ("matrix") and everything else ("vector": FC, element-wise, WU).
 TASK_CLASSES = ("matrix", "vector")
@@ -72,6 +73,17 @@ class EngineConfig:
     def pes(self) -> int:
         """Processing elements of the engine (an array's PEs double as its lanes)."""
         return max(self.array_rows * self.array_cols, self.lanes)
+
+    def to_cpp(self) -> _core.AcceleratorEngine:
+        """Return the C++ engine (``tnpu._core.AcceleratorEngine``); the classes it runs go to the machine."""
+        return _core.AcceleratorEngine(
+            self.name,
+            array_rows=self.array_rows,
+            array_cols=self.array_cols,
+            dataflow=self.dataflow,
+            lanes=self.lanes,
+            buffer_share=float(self.buffer_share),
+        )
 
     def validate(self, path: str) -> None:
         """Raise ConfigError naming the first bad field."""
@@ -202,44 +214,31 @@ class AcceleratorConfig:
         return cfg
 
     def _set(self, path: str, value: Any) -> AcceleratorConfig:
-        parts = path.split(".")
-        top = _SCALARS | {"description"}
-        arch_parts = {"buffer", "memory", "dma", "clock"}
-        arch_fields = {"dtype", "mapping_objective", "mapping_compute_slack"}
-        if len(parts) == 1 and parts[0] in top:
-            return dataclasses.replace(self, **{parts[0]: value})
-        if len(parts) == 1 and parts[0] in arch_fields:
-            return dataclasses.replace(self, arch=dataclasses.replace(self.arch, **{parts[0]: value}))
-        if len(parts) == 2 and parts[0] in arch_parts:
-            part = getattr(self.arch, parts[0])
-            if parts[1] not in part.__dataclass_fields__:
-                raise ConfigError(
-                    f"{path}: unknown field (known: {', '.join(sorted(part.__dataclass_fields__))})"
-                )
-            new_part = dataclasses.replace(part, **{parts[1]: value})
-            return dataclasses.replace(self, arch=dataclasses.replace(self.arch, **{parts[0]: new_part}))
-        if len(parts) == 2 and parts[0] == "energy":
-            if parts[1] not in EnergyTable.__dataclass_fields__:
-                raise ConfigError(
-                    f"{path}: unknown field (known: {', '.join(sorted(EnergyTable.__dataclass_fields__))})"
-                )
-            return dataclasses.replace(self, energy=dataclasses.replace(self.energy, **{parts[1]: value}))
-        if len(parts) == 3 and parts[0] == "engines":
-            engine = self.engine(parts[1])
-            if parts[2] not in EngineConfig.__dataclass_fields__ or parts[2] == "name":
-                raise ConfigError(
-                    f"{path}: unknown engine field (known: {', '.join(sorted(EngineConfig.__dataclass_fields__))})"
-                )
-            if parts[2] == "runs":
-                value = tuple(value) if isinstance(value, list | tuple) else (value,)
-            engines = tuple(
-                dataclasses.replace(e, **{parts[2]: value}) if e is engine else e for e in self.engines
-            )
-            return dataclasses.replace(self, engines=engines)
-        raise ConfigError(
-            f"{path}: unknown setting (expected scheduler, window, batch, instance_samples, gd_accumulate, dtype, "
-            "engines.<name>.<field>, buffer.<field>, memory.<field>, dma.<field>, clock.<field> or energy.<field>)"
-        )
+        """One setting by dotted path, through the one override parser (:mod:`tnpu.overrides`)."""
+        head = path.partition(".")[0]
+        if head in _ARCH_PATHS:  # buffer.*, memory.*, dma.*, clock.* and the datapath scalars live in arch
+            return dataclasses.replace(self, arch=replace_path(self.arch, path, value))
+        if head not in _SETTINGS:
+            raise unknown_name(path, head, _SETTINGS | _ARCH_PATHS, "setting")
+        out: AcceleratorConfig = replace_path(self, path, value)
+        return out
+
+    def to_cpp(self, *, window: int | None = None, address_slots: int = 1) -> _core.AcceleratorConfig:
+        """Validate and convert to the C++ machine (``tnpu._core.AcceleratorConfig``) that runs a training graph.
+
+        ``window``: the scheduler's window (default this config's ``window``); ``address_slots``: activation
+        slots in DRAM.
+        """
+        self.validate()
+        c = _core.AcceleratorConfig()
+        c.engines = [e.to_cpp() for e in self.engines]
+        c.engine_of_class = list(self.engine_of_class())
+        c.scheduler = self.scheduler
+        c.window = self.window if window is None else int(window)
+        c.pass_config = self.arch.to_cpp("pe_array")
+        c.gd_accumulate = bool(self.gd_accumulate)
+        c.address_slots = int(address_slots)
+        return c
 
     def to_dict(self) -> dict[str, Any]:
         """Every field as plain data (what :func:`accelerator_from_dict` reads back)."""
@@ -282,6 +281,10 @@ _SECTIONS: dict[str, type[Any]] = {
 #: Top-level scalar settings of a preset (besides name, description, sources and the arch fields).
 _SCALARS = frozenset({"scheduler", "window", "batch", "instance_samples", "gd_accumulate", "elementwise"})
 _TOP = _SCALARS | {"name", "description", "sources", "dtype", "mapping_objective", "mapping_compute_slack"}
+#: Roots of the dotted paths :meth:`AcceleratorConfig.override` takes: its own settings, and those of its datapath
+#: (``arch``) that a preset writes at the top (``buffer.capacity_bytes`` is ``arch.buffer.capacity_bytes``).
+_SETTINGS = _SCALARS | {"description", "engines", "energy"}
+_ARCH_PATHS = frozenset({*_SECTIONS, "dtype", "mapping_objective", "mapping_compute_slack"})
 
 
 def accelerator_from_dict(data: Mapping[str, Any], origin: str = "accelerator") -> AcceleratorConfig:
@@ -297,54 +300,37 @@ def accelerator_from_dict(data: Mapping[str, Any], origin: str = "accelerator") 
     known = _TOP | set(_SECTIONS) | {"engines", "energy"}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise ConfigError(
-            f"{origin}: unknown setting(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})"
-        )
+        raise ConfigError(f"{origin}: {unknown_name(unknown[0], unknown[0], known, 'setting')}")
     try:
         raw_engines = data.get("engines")
         if not isinstance(raw_engines, list) or not raw_engines:
             raise ConfigError("engines: expected a non-empty list of [[engines]] tables")
         engines = []
         for i, e in enumerate(raw_engines):
-            if not isinstance(e, Mapping):
-                raise ConfigError(f"engines[{i}]: expected a table")
-            bad = sorted(set(e) - set(EngineConfig.__dataclass_fields__))
-            if bad:
-                raise ConfigError(
-                    f"engines[{i}]: unknown field(s) {', '.join(bad)} "
-                    f"(known: {', '.join(EngineConfig.__dataclass_fields__)})"
-                )
-            if "name" not in e or "runs" not in e:
+            if isinstance(e, Mapping) and ("name" not in e or "runs" not in e):
                 raise ConfigError(f"engines[{i}]: needs name and runs")
-            runs = e["runs"]
-            engines.append(EngineConfig(**{**e, "runs": tuple(runs) if isinstance(runs, list) else (runs,)}))
-        parts: dict[str, Any] = {}
-        for section, kind in _SECTIONS.items():
-            table = data.get(section, {})
-            if not isinstance(table, Mapping):
-                raise ConfigError(f"{section}: expected a table")
-            bad = sorted(set(table) - set(kind.__dataclass_fields__))
-            if bad:
-                raise ConfigError(
-                    f"{section}: unknown field(s) {', '.join(bad)} (known: {', '.join(kind.__dataclass_fields__)})"
-                )
-            parts[section] = kind(**table)
-        arch_kw = {k: data[k] for k in ("dtype", "mapping_objective", "mapping_compute_slack") if k in data}
-        arch = ArchConfig(**parts, **arch_kw)
-        energy_data = data.get("energy", {})
-        if not isinstance(energy_data, Mapping):
-            raise ConfigError("energy: expected a table")
-        bad = sorted(set(energy_data) - set(EnergyTable.__dataclass_fields__))
-        if bad:
-            raise ConfigError(
-                f"energy: unknown field(s) {', '.join(bad)} (known: {', '.join(EnergyTable.__dataclass_fields__)})"
-            )
-        energy = EnergyTable(**energy_data)
+            engines.append(from_table(EngineConfig, e, path=f"engines[{i}]"))
+        # the datapath: its parts are the preset's [buffer], [memory], ... tables, its scalars top-level settings
+        arch_fields: dict[str, Any] = {
+            s: from_table(k, data.get(s, {}), path=s) for s, k in _SECTIONS.items()
+        }
+        arch_fields.update(
+            {k: data[k] for k in ("dtype", "mapping_objective", "mapping_compute_slack") if k in data}
+        )
         top = {
             k: data[k] for k in _TOP - {"dtype", "mapping_objective", "mapping_compute_slack"} if k in data
         }
         top.setdefault("name", Path(origin).stem)
-        cfg = AcceleratorConfig(engines=tuple(engines), arch=arch, energy=energy, **top)
+        cfg = from_table(
+            AcceleratorConfig,
+            {
+                **top,
+                "engines": tuple(engines),
+                "arch": from_table(ArchConfig, arch_fields, path=""),
+                "energy": from_table(EnergyTable, data.get("energy", {}), path="energy"),
+            },
+            path="",
+        )
     except TypeError as exc:  # a wrong argument shape from a hand-written table
         raise ConfigError(f"{origin}: {exc}") from None
     except ConfigError as exc:
@@ -438,21 +424,11 @@ def _load_partial(
             continue
         if key == "engines":
             for ename, fields in _partial_engines(value, origin).items():
-                for field, v in fields.items():
-                    values[f"engines.{ename}.{field}"] = v
-        elif key == "energy" and isinstance(value, Mapping):
-            for field, v in value.items():
-                merged = (
-                    {**cfg.energy.sram_access_pj, **v}
-                    if field == "sram_access_pj" and isinstance(v, Mapping)
-                    else v
-                )
-                values[f"energy.{field}"] = merged
+                values.update(flatten(fields, f"engines.{ename}"))
+        elif isinstance(value, Mapping):
+            values.update(flatten(value, key))
         elif key in _SECTIONS:
-            if not isinstance(value, Mapping):
-                raise ConfigError(f"{origin}: {key}: expected a table")
-            for field, v in value.items():
-                values[f"{key}.{field}"] = v
+            raise ConfigError(f"{origin}: {key}: expected a table")
         else:
             values[key] = value
     try:

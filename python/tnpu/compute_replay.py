@@ -147,38 +147,29 @@ def predict_task_cycles(
             shape = equivalent_linear(
                 int(row["kind"]), int(row["phase"]), int(row["a"]), int(row["b"]), int(row["c"])
             )
-            layers.append((name, True, to_layer_shape(shape)))
+            layers.append(_core.AcceleratorLayer(name, True, to_layer_shape(shape)))
         else:
-            layers.append((name, False, _core.LayerShape()))
+            layers.append(_core.AcceleratorLayer(name))
     is_gemm = uniq["gemm"].astype(bool)
     zero = np.zeros(u, dtype=np.uint64)
     instance = np.where(uniq["phase"] == int(Phase.WU), _BATCH_INSTANCE, 0).astype(np.uint32)
-    engines = [
-        (e.name, e.array_rows, e.array_cols, e.dataflow, e.lanes, float(e.buffer_share)) for e in cfg.engines
-    ]
-    out = _core.simulate_training(
-        instance,
-        np.arange(u, dtype=np.uint32),
-        uniq["phase"].astype(np.uint8),
-        uniq["cls"].astype(np.uint8),
-        np.zeros(u + 1, dtype=np.uint64),
-        np.zeros(0, dtype=np.uint32),
-        np.where(is_gemm, zero, uniq["a"]).astype(np.uint64),
-        np.where(is_gemm, zero, uniq["b"]).astype(np.uint64),
-        np.where(is_gemm, zero, uniq["c"]).astype(np.uint64),
-        layers,
-        engines,
-        list(cfg.engine_of_class()),
-        "inorder",
-        0,
-        cfg.arch.to_cpp("pe_array"),
-        bool(cfg.gd_accumulate),
-        1,
+    workload = _core.TrainingWorkload(
+        instance=instance,
+        layer=np.arange(u, dtype=np.uint32),
+        phase=uniq["phase"].astype(np.uint8),
+        task_class=uniq["cls"].astype(np.uint8),
+        dep_offsets=np.zeros(u + 1, dtype=np.uint64),
+        dep_ids=np.zeros(0, dtype=np.uint32),
+        vector_ops=np.where(is_gemm, zero, uniq["a"]).astype(np.uint64),
+        bytes_in=np.where(is_gemm, zero, uniq["b"]).astype(np.uint64),
+        bytes_out=np.where(is_gemm, zero, uniq["c"]).astype(np.uint64),
+        layers=layers,
     )
+    machine = cfg.to_cpp(window=0)
+    machine.scheduler = "inorder"  # every record alone, one after another: nothing overlaps
+    out = _core.simulate_training(workload, machine)
     period = int(cfg.arch.clock.period_ps)
-    dur = (np.asarray(out["end_ps"], dtype=np.int64) - np.asarray(out["start_ps"], dtype=np.int64)).astype(
-        np.int64
-    )
+    dur = (np.asarray(out.end_ps, dtype=np.int64) - np.asarray(out.start_ps, dtype=np.int64)).astype(np.int64)
     cycles = (dur + period // 2) // period
     return cycles[np.asarray(inverse).reshape(-1)]
 

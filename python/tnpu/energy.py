@@ -11,15 +11,31 @@ Accounting:
   component's full-load dynamic power (leakage at 10-30 % of dynamic at full load, ``paper.md`` 5.5: 20 % here);
 * ``paper_accounting=True`` excludes DRAM energy, as the TNPU paper did (``paper.md`` 1.2, Fig. 7); both totals are
   always reported.
+
+This module is the one place energy is accounted: a training batch (:func:`training_energy`, with the split by
+phase), a single layer pass (:func:`layer_activity`, :func:`layer_energy_table`) and a sweep point all go through
+:func:`energy_breakdown`. The only energy figure computed elsewhere is the cycle-level DRAM model's own
+(command and background energy from its IDD currents, command by command, in C++): it is a measurement of that
+model, read here from its statistics (:func:`dram_model_energy_pj`) as the DRAM term, like a count. Everything else
+is a handful of multiply-adds over totals the simulation returns once, so it costs nothing to do here, and the
+energy table (cited defaults, preset overrides) stays one Python dataclass.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
 
 from tnpu.errors import ConfigError
+
+if TYPE_CHECKING:
+    from tnpu.config import ArchConfig, BufferConfig
+    from tnpu.layer import LayerResult
 
 #: MAC energy (pJ) by data type. Horowitz ISSCC'14, 45 nm, 0.9 V: FP32 mult 3.7 + add 0.9; FP16 mult 1.1 + add 0.4;
 #: INT8 mult 0.2 + 32-bit accumulate add 0.1 (8-bit add is 0.03, but int8 MACs accumulate in 32 bits).
@@ -155,3 +171,133 @@ def energy_breakdown(activity: Activity, table: EnergyTable) -> dict[str, float]
     out["total_pj"] = total
     out["total_paper_pj"] = total - dram
     return out
+
+
+def buffer_activity(buffer: BufferConfig, reads: int, writes: int) -> BufferActivity:
+    """Return the accesses of the global buffer ``buffer`` (name, size, word width, ports) as a BufferActivity."""
+    return BufferActivity(
+        name=buffer.name,
+        capacity_bytes=buffer.capacity_bytes,
+        word_bits=buffer.word_bytes * 8,
+        reads=reads,
+        writes=writes,
+        ports=buffer.ports,
+    )
+
+
+def dram_model_energy_pj(memory_model: str, stats: Mapping[str, Any]) -> float | None:
+    """Return the energy the memory model computed itself (the cycle-level DRAM's commands and background).
+
+    ``"dram"`` and ``"sampled"`` report it as a statistic; the other models have none (None: the energy table's
+    pJ/bit and background power apply).
+    """
+    name = {"dram": "tnpu.dram.energy", "sampled": "tnpu.sampled.dram_energy"}.get(memory_model)
+    value = stats.get(name) if name is not None else None
+    return float(value) if value is not None else None
+
+
+def training_energy(
+    tasks: npt.NDArray[np.void],
+    *,
+    engines: Sequence[tuple[str, int]],
+    buffer: BufferConfig,
+    clock_period_ps: int,
+    time_ps: int,
+    dram_bytes: int,
+    dram_energy_pj: float | None,
+    table: EnergyTable,
+) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """Return the energy of a training batch: the breakdown (:func:`energy_breakdown`) and the dynamic energy by phase.
+
+    Parameters
+    ----------
+    tasks
+        The result's task table (:data:`tnpu.results.TASK_RESULT_DTYPE`): ``engine``, ``phase``, ``macs``,
+        ``sram_reads``/``sram_writes`` (buffer words) and ``dram_read_bytes``/``dram_write_bytes`` of every task.
+    engines
+        ``(name, PEs)`` of each engine, indexed by ``tasks["engine"]``.
+    buffer, clock_period_ps, time_ps
+        The global buffer, the clock and the batch time.
+    dram_bytes, dram_energy_pj
+        Bytes the DMA engines moved, and the DRAM model's own energy (:func:`dram_model_energy_pj`) if any.
+    table
+        The preset's energy table.
+
+    Returns
+    -------
+    (breakdown, by_phase)
+        ``by_phase[phase]`` holds ``mac_pj``, ``sram_pj`` and ``dram_pj``; static energy belongs to no phase, and the
+        DRAM energy is split by each phase's share of the tasks' DRAM bytes.
+    """
+    engine_macs = [int(tasks["macs"][tasks["engine"] == i].sum()) for i in range(len(engines))]
+    activity = Activity(
+        time_ps=time_ps,
+        clock_hz=1e12 / clock_period_ps,
+        engines=tuple(
+            EngineActivity(name=name, pes=pes, macs=engine_macs[i]) for i, (name, pes) in enumerate(engines)
+        ),
+        buffers=(buffer_activity(buffer, int(tasks["sram_reads"].sum()), int(tasks["sram_writes"].sum())),),
+        dram_bits=dram_bytes * 8,
+        dram_energy_pj=dram_energy_pj,
+    )
+    energy = energy_breakdown(activity, table)
+    sram_pj = table.sram_access_pj.get(
+        buffer.name, sram_access_pj(buffer.capacity_bytes, buffer.word_bytes * 8)
+    )
+    task_bytes = tasks["dram_read_bytes"] + tasks["dram_write_bytes"]
+    total_task_bytes = max(int(task_bytes.sum()), 1)
+    by_phase = {}
+    for code, phase in enumerate(("FP", "BP", "GD", "WU")):
+        sel = tasks["phase"] == code
+        by_phase[phase] = {
+            "mac_pj": float(tasks["macs"][sel].sum()) * table.mac_pj,
+            "sram_pj": float(tasks["sram_reads"][sel].sum() + tasks["sram_writes"][sel].sum()) * sram_pj,
+            "dram_pj": energy["dram"] * float(task_bytes[sel].sum()) / total_task_bytes,
+        }
+    return energy, by_phase
+
+
+def layer_activity(result: LayerResult, arch: ArchConfig | None = None) -> Activity:
+    """Return the counts of a layer pass in the form the energy model multiplies.
+
+    Parameters
+    ----------
+    result
+        What :func:`tnpu.simulate_layer` returned.
+    arch
+        The ArchConfig the pass ran on (default: the TNPU setup), for the buffer's size and word width and the clock.
+
+    Examples
+    --------
+    >>> import tnpu
+    >>> r = tnpu.simulate_layer({"kind": "linear", "c": 256, "k": 256})
+    >>> energy_breakdown(layer_activity(r), EnergyTable())["total_pj"] > 0
+    True
+    """
+    from tnpu.config import ArchConfig
+
+    arch = arch if arch is not None else ArchConfig()
+    engine = "pu_c" if result.engine == "pe_array" else "pu_f"
+    return Activity(
+        time_ps=result.total_ps,
+        clock_hz=1e12 / arch.clock.period_ps,
+        engines=(EngineActivity(name=engine, pes=result.pes, macs=result.macs),),
+        buffers=(
+            buffer_activity(
+                arch.buffer,
+                sum(op["reads"] for op in result.sram_accesses.values()),
+                sum(op["writes"] for op in result.sram_accesses.values()),
+            ),
+        ),
+        dram_bits=(result.dram_bytes_read + result.dram_bytes_written) * 8,
+    )
+
+
+def layer_energy_table(arch: ArchConfig) -> EnergyTable:
+    """Return the energy table of a layer pass on ``arch`` (the sweep's layer evaluator).
+
+    The MAC energy of its data type and the DRAM energy per bit of its DRAM standard (DDR4 unless the cycle-level
+    DRAM model runs another).
+    """
+    standard = arch.memory.dram_config().standard if arch.memory.model == "dram" else "ddr4"
+    return EnergyTable(mac_pj=MAC_PJ[arch.dtype], dram_pj_per_bit=DRAM_PJ_PER_BIT.get(standard, 20.0))

@@ -13,7 +13,7 @@ from typing import Any
 
 from tnpu import _core
 from tnpu.config import ArchConfig, MemoryConfig
-from tnpu.energy import Activity, BufferActivity, EngineActivity
+from tnpu.energy import layer_activity  # noqa: F401 - public here too; energy is accounted in tnpu.energy
 from tnpu.errors import ConfigError
 
 #: Fields of a layer shape, as the workloads' ``layer_shape()`` dict gives them.
@@ -285,42 +285,3 @@ def _with_memory(arch: ArchConfig, memory: str | MemoryConfig | None) -> ArchCon
 
 def _fields(obj: Any) -> dict[str, Any]:
     return {name: getattr(obj, name) for name in obj.__dataclass_fields__}
-
-
-def layer_activity(result: LayerResult, arch: ArchConfig | None = None) -> Activity:
-    """Return the counts of a layer pass in the form the energy model multiplies.
-
-    Parameters
-    ----------
-    result
-        What :func:`simulate_layer` returned.
-    arch
-        The ArchConfig the pass ran on (default: the TNPU setup), for the buffer's size and word width and the clock.
-
-    Examples
-    --------
-    >>> import tnpu
-    >>> from tnpu.energy import EnergyTable, energy_breakdown
-    >>> r = tnpu.simulate_layer({"kind": "linear", "c": 256, "k": 256})
-    >>> energy_breakdown(layer_activity(r), EnergyTable())["total_pj"] > 0
-    True
-    """
-    arch = arch if arch is not None else ArchConfig()
-    engine = "pu_c" if result.engine == "pe_array" else "pu_f"
-    buf = arch.buffer
-    return Activity(
-        time_ps=result.total_ps,
-        clock_hz=1e12 / arch.clock.period_ps,
-        engines=(EngineActivity(name=engine, pes=result.pes, macs=result.macs),),
-        buffers=(
-            BufferActivity(
-                name=buf.name,
-                capacity_bytes=buf.capacity_bytes,
-                word_bits=buf.word_bytes * 8,
-                reads=sum(op["reads"] for op in result.sram_accesses.values()),
-                writes=sum(op["writes"] for op in result.sram_accesses.values()),
-                ports=buf.ports,
-            ),
-        ),
-        dram_bits=(result.dram_bytes_read + result.dram_bytes_written) * 8,
-    )

@@ -49,6 +49,45 @@ TASK_RESULT_DTYPE = np.dtype(
 )
 
 
+#: Columns of the task table that the C++ result (``tnpu._core.TrainingResult``) holds under the same name.
+SIMULATED_COLUMNS = (
+    "engine",
+    "start_ps",
+    "end_ps",
+    "compute_ps",
+    "macs",
+    "dram_read_bytes",
+    "dram_write_bytes",
+    "sram_reads",
+    "sram_writes",
+    "tiles",
+)
+
+
+def task_table(
+    graph_tasks: npt.NDArray[np.void], task_class: npt.ArrayLike, run: Any
+) -> npt.NDArray[np.void]:
+    """Return the task table (:data:`TASK_RESULT_DTYPE`) of a run: the graph's tasks and what was measured.
+
+    ``graph_tasks``: the simulated tasks in program order (a task graph's rows: ``id``, ``instance``, ``phase``,
+    ``layer``, ``layer_kind``); ``task_class``: the class each ran as; ``run``: the ``tnpu._core.TrainingResult``,
+    whose per-task arrays fill the columns of the same name (:data:`SIMULATED_COLUMNS`). ``instance`` is -1 for
+    the batch's weight updates and ``stall_ps`` the time a task was not computing.
+    """
+    t = graph_tasks
+    tasks = np.zeros(len(t), dtype=TASK_RESULT_DTYPE)
+    tasks["task_id"] = t["id"]
+    tasks["instance"] = np.where(t["phase"] == PHASE_NAMES.index("WU"), -1, t["instance"])
+    for name in ("phase", "layer", "layer_kind"):
+        tasks[name] = t[name]
+    tasks["task_class"] = task_class
+    for name in SIMULATED_COLUMNS:
+        tasks[name] = getattr(run, name)
+    dur = tasks["end_ps"] - tasks["start_ps"]
+    tasks["stall_ps"] = np.where(dur > tasks["compute_ps"], dur - tasks["compute_ps"], 0)
+    return tasks
+
+
 @dataclass
 class Result:
     """What one simulation produced (see the module docstring)."""

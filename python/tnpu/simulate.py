@@ -21,10 +21,10 @@ import numpy as np
 
 from tnpu import _core, registry
 from tnpu.accelerator import AcceleratorConfig, load_accelerator, stash_window
-from tnpu.energy import Activity, BufferActivity, EngineActivity, energy_breakdown, sram_access_pj
+from tnpu.energy import dram_model_energy_pj, training_energy
 from tnpu.errors import ConfigError
 from tnpu.layer import to_layer_shape
-from tnpu.results import TASK_RESULT_DTYPE, Result
+from tnpu.results import Result, task_table
 from tnpu.schedule import (
     SchedulingPolicy,
     bind_policy,
@@ -76,7 +76,7 @@ def _graph(
 
 def _trace_layers(
     t: np.ndarray, layer_names: Sequence[str]
-) -> tuple[np.ndarray, list[tuple[str, bool, Any]]]:
+) -> tuple[np.ndarray, list[_core.AcceleratorLayer]]:
     """Layers of a compute trace without its network: each GEMM task runs as the GEMM of an equivalent linear layer.
 
     A trace has no layer shapes. Each distinct (layer, phase, M, N, K) of a conv or linear task becomes a layer of
@@ -85,7 +85,7 @@ def _trace_layers(
     """
     from tnpu.compute_replay import equivalent_linear
 
-    layers: list[tuple[str, bool, Any]] = [(name, False, _core.LayerShape()) for name in layer_names]
+    layers = [_core.AcceleratorLayer(name) for name in layer_names]
     index = t["layer"].astype(np.int64).copy()
     gemm = (
         np.isin(t["layer_kind"], _GEMM_KINDS)
@@ -101,7 +101,11 @@ def _trace_layers(
             layer, phase, kind, m, n, k = key
             shape = equivalent_linear(kind, phase, m, n, k)
             seen[key] = len(layers)
-            layers.append((f"{layer_names[layer]}#{Phase(phase).name}", True, to_layer_shape(shape)))
+            layers.append(
+                _core.AcceleratorLayer(
+                    f"{layer_names[layer]}#{Phase(phase).name}", True, to_layer_shape(shape)
+                )
+            )
         index[i] = seen[key]
     return index, layers
 
@@ -211,21 +215,20 @@ def simulate(
     order = np.argsort(ids, kind="stable")
     pos = order[np.searchsorted(ids, sched["id"], sorter=order)]
     t = arrays.tasks[pos]
-    n = len(t)
 
     layer_names = arrays.layer_names
     kinds = np.zeros(len(layer_names), dtype=np.int64)
     kinds[t["layer"]] = t["layer_kind"]
     samples = int(arrays.meta.get("instance_samples", cfg.instance_samples))
-    layers = []
+    layers: list[_core.AcceleratorLayer] = []
     task_layer = np.asarray(sched["layer"])
     if net is not None:
         for li, name in enumerate(layer_names):
             layer = net.layers[li]
             if int(kinds[li]) in _GEMM_KINDS and isinstance(layer, Conv2d | Linear):
-                layers.append((name, True, to_layer_shape(layer.layer_shape(samples))))
+                layers.append(_core.AcceleratorLayer(name, True, to_layer_shape(layer.layer_shape(samples))))
             else:
-                layers.append((name, False, _core.LayerShape()))
+                layers.append(_core.AcceleratorLayer(name))
     else:  # a compute trace without its network: GEMM tasks as equivalent linear GEMMs
         task_layer, layers = _trace_layers(t, layer_names)
 
@@ -262,10 +265,7 @@ def simulate(
             cfg = cfg.override({"memory.sampling_fraction": 1.0})
             sampling_note = f"all detailed (at least {lines:,} lines, under sampling_min_lines)"
     engine_of_class = cfg.engine_of_class()
-    engines = [
-        (e.name, e.array_rows, e.array_cols, e.dataflow, e.lanes, float(e.buffer_share)) for e in cfg.engines
-    ]
-    pass_cfg = cfg.arch.to_cpp("pe_array")
+    machine = cfg.to_cpp(window=int(win), address_slots=int(slots))
     run = None
     if policy is not None:
         extra = {
@@ -281,96 +281,43 @@ def simulate(
             extra=extra,
         )
         run = bind_policy(policy, table, tuple(e.name for e in cfg.engines))
-    wall = time.perf_counter()
-    out = _core.simulate_training(
-        sched["instance"],
-        task_layer.astype(np.asarray(sched["layer"]).dtype),
-        sched["phase"],
-        sched["task_class"],
-        sched["dep_offsets"],
-        sched["dep_ids"],
-        t["vector_ops"].astype(np.uint64),
-        t["bytes_in"].astype(np.uint64),
-        t["bytes_out"].astype(np.uint64),
-        layers,
-        engines,
-        list(engine_of_class),
-        cfg.scheduler,
-        int(win),
-        pass_cfg,
-        bool(cfg.gd_accumulate),
-        int(slots),
-        progress,
-        policy=run,
-        memory=memory,
+    wall = time.perf_counter()  # as before: converting the graph for C++ counts in the run's wall time
+    workload = _core.TrainingWorkload(
+        instance=sched["instance"],
+        layer=task_layer.astype(np.asarray(sched["layer"]).dtype),
+        phase=sched["phase"],
+        task_class=sched["task_class"],
+        dep_offsets=sched["dep_offsets"],
+        dep_ids=sched["dep_ids"],
+        vector_ops=t["vector_ops"].astype(np.uint64),
+        bytes_in=t["bytes_in"].astype(np.uint64),
+        bytes_out=t["bytes_out"].astype(np.uint64),
+        layers=layers,
     )
+    out = _core.simulate_training(workload, machine, progress=progress, policy=run, memory=memory)
     wall = time.perf_counter() - wall
 
-    tasks = np.zeros(n, dtype=TASK_RESULT_DTYPE)
-    tasks["task_id"] = t["id"]
-    tasks["instance"] = np.where(t["phase"] == int(Phase.WU), -1, t["instance"])
-    tasks["phase"] = t["phase"]
-    tasks["layer"] = t["layer"]
-    tasks["layer_kind"] = t["layer_kind"]
-    tasks["task_class"] = sched["task_class"]
-    tasks["engine"] = out["engine"]
-    tasks["start_ps"] = out["start_ps"]
-    tasks["end_ps"] = out["end_ps"]
-    tasks["compute_ps"] = out["compute_ps"]
-    dur = out["end_ps"] - out["start_ps"]
-    tasks["stall_ps"] = np.where(dur > out["compute_ps"], dur - out["compute_ps"], 0)
-    for name in ("macs", "dram_read_bytes", "dram_write_bytes", "sram_reads", "sram_writes", "tiles"):
-        tasks[name] = out[name]
-
-    stats = {name: value for name, _unit, _desc, value in out["stats"]}
-    makespan = int(out["makespan_ps"])
+    tasks = task_table(t, sched["task_class"], out)
+    stats = {name: value for name, _unit, _desc, value in out.stats}
+    makespan = int(out.makespan_ps)
     period = cfg.arch.clock.period_ps
-    buf = cfg.arch.buffer
-    engine_macs = [int(tasks["macs"][tasks["engine"] == i].sum()) for i in range(len(cfg.engines))]
-    dram_bytes = int(out["dram_bytes_read"]) + int(out["dram_bytes_written"])
     mem_model = cfg.arch.memory.model
-    dram_model_pj = {
-        "dram": stats.get("tnpu.dram.energy"),
-        "sampled": stats.get("tnpu.sampled.dram_energy"),
-    }.get(mem_model)
     time_ci95 = time_estimate = None
     if mem_model == "sampled":  # the run's own estimate (docs/sampling.md): bias-corrected, +- 1.96 sigma
         centre = makespan - float(stats.get("tnpu.sampled.time_correction", 0.0))
         half = 1.96 * float(stats.get("tnpu.sampled.time_sigma", 0.0))
         time_estimate = centre * 1e-12
         time_ci95 = [max(0.0, (centre - half) * 1e-12), (centre + half) * 1e-12]
-    activity = Activity(
+    energy, by_phase = training_energy(
+        tasks,
+        engines=[(e.name, e.pes) for e in cfg.engines],
+        buffer=cfg.arch.buffer,
+        clock_period_ps=period,
         time_ps=makespan,
-        clock_hz=1e12 / period,
-        engines=tuple(
-            EngineActivity(name=e.name, pes=e.pes, macs=engine_macs[i]) for i, e in enumerate(cfg.engines)
-        ),
-        buffers=(
-            BufferActivity(
-                name=buf.name,
-                capacity_bytes=buf.capacity_bytes,
-                word_bits=buf.word_bytes * 8,
-                reads=int(tasks["sram_reads"].sum()),
-                writes=int(tasks["sram_writes"].sum()),
-                ports=buf.ports,
-            ),
-        ),
-        dram_bits=dram_bytes * 8,
-        dram_energy_pj=float(dram_model_pj) if dram_model_pj is not None else None,
+        dram_bytes=int(out.dram_bytes_read) + int(out.dram_bytes_written),
+        dram_energy_pj=dram_model_energy_pj(mem_model, stats),
+        table=cfg.energy,
     )
-    energy = energy_breakdown(activity, cfg.energy)
-    # Dynamic energy by phase (static energy belongs to no phase); DRAM energy split by each phase's bytes.
-    sram_pj = cfg.energy.sram_access_pj.get(buf.name, sram_access_pj(buf.capacity_bytes, buf.word_bytes * 8))
-    task_bytes = tasks["dram_read_bytes"] + tasks["dram_write_bytes"]
-    total_task_bytes = max(int(task_bytes.sum()), 1)
-    by_phase = {}
-    for p in Phase:
-        sel = tasks["phase"] == int(p)
-        by_phase[p.name] = {
-            "mac_pj": float(tasks["macs"][sel].sum()) * cfg.energy.mac_pj,
-            "sram_pj": float(tasks["sram_reads"][sel].sum() + tasks["sram_writes"][sel].sum()) * sram_pj,
-            "dram_pj": energy["dram"] * float(task_bytes[sel].sum()) / total_task_bytes,
-        }
 
     meta = {
         "model": arrays.meta.get("network", getattr(net, "name", "graph")),
@@ -379,8 +326,8 @@ def simulate(
         "batch": int(arrays.meta.get("batch", cfg.batch)),
         "instance_samples": samples,
         "instances": instances,
-        "window_limit": int(out["window_limit"]),
-        "window_used": int(out["window_used"]),
+        "window_limit": int(out.window_limit),
+        "window_used": int(out.window_used),
         "stash_bytes_per_instance": stash,
         "stash_window": int(stash_limit),
         "memory_model": memory_label,
@@ -393,11 +340,11 @@ def simulate(
         "dram_peak_gbps": _dram_peak_gbps(requested),
         "clock_period_ps": period,
         "makespan_ps": makespan,
-        "events": int(out["events"]),
-        "dram_bytes_read": int(out["dram_bytes_read"]),
-        "dram_bytes_written": int(out["dram_bytes_written"]),
-        "dram_requests": int(out["dram_requests"]),
-        "plans": int(out["plans"]),
+        "events": int(out.events),
+        "dram_bytes_read": int(out.dram_bytes_read),
+        "dram_bytes_written": int(out.dram_bytes_written),
+        "dram_requests": int(out.dram_requests),
+        "plans": int(out.plans),
         "wall_s": wall,
         "engines": [e.name for e in cfg.engines],
         "engine_pes": [e.pes for e in cfg.engines],
@@ -412,7 +359,7 @@ def simulate(
         tasks=tasks,
         dep_offsets=np.asarray(sched["dep_offsets"], dtype=np.int64),
         dep_ids=np.asarray(sched["dep_ids"], dtype=np.int64),
-        busy_ps=np.asarray(out["busy_ps"], dtype=np.uint64),
+        busy_ps=np.array(out.busy_ps, dtype=np.uint64),  # a copy: the Result does not pin the C++ result
         layer_names=tuple(layer_names),
         stats=stats,
         energy=energy,

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
-import dataclasses
 import hashlib
 import itertools
 import json
@@ -39,10 +38,37 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tnpu._sweep_layer import LAYER_PARAMS, check_layer_point, evaluate_layers, layer_arch
+from tnpu._sweep_spec import SweepSpec, load_spec, parse_spec
 from tnpu.errors import ConfigError, SimulationError
+from tnpu.overrides import Scalar
 
-#: What an evaluator returns: named scalars (one Parquet column each).
-Scalar = int | float | str | bool | None
+__all__ = [
+    "ERROR_COLUMN",
+    "FIXED_COLUMNS",
+    "LAYER_PARAMS",
+    "Evaluator",
+    "Scalar",
+    "SerialExecutor",
+    "SweepSpec",
+    "SweepStats",
+    "check_layer_point",
+    "evaluate_layers",
+    "evaluator_names",
+    "fingerprint",
+    "get_evaluator",
+    "layer_arch",
+    "load_spec",
+    "make_points",
+    "parse_spec",
+    "point_id",
+    "process_pool",
+    "read_dataframe",
+    "read_results",
+    "register_evaluator",
+    "run_point",
+    "sweep",
+]
 #: Columns every row has besides the parameters and the evaluator's results.
 FIXED_COLUMNS: tuple[str, ...] = ("point_id", "workload")
 #: Column holding the ConfigError message of an infeasible point (null when the point ran).
@@ -486,329 +512,7 @@ def _execute(
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Spec files
-
-
-@dataclass(frozen=True)
-class SweepSpec:
-    """A sweep as a TOML spec file describes it (see ``docs/sweeps.md``)."""
-
-    workloads: list[str]
-    space: dict[str, Any]
-    evaluator: str = "layer"
-    out: str | None = None
-    source: str = "<spec>"
-
-
-def _flatten(table: Mapping[str, Any], prefix: str, out: dict[str, Any], origin: str) -> None:
-    for key, value in table.items():
-        path = f"{prefix}.{key}" if prefix else key
-        if isinstance(value, Mapping):
-            _flatten(value, path, out, origin)
-        elif path in out:
-            raise ConfigError(f"{origin}: space.{path}: given twice")
-        else:
-            out[path] = value
-
-
-def parse_spec(data: Mapping[str, Any], origin: str = "<spec>") -> SweepSpec:
-    """Build a :class:`SweepSpec` from the parsed TOML of a spec file; errors name ``origin`` and the field."""
-    unknown = sorted(set(data) - {"sweep", "space"})
-    if unknown:
-        raise ConfigError(f"{origin}: unknown table(s) {', '.join(unknown)} (expected [sweep] and [space])")
-    head = data.get("sweep")
-    if not isinstance(head, Mapping):
-        raise ConfigError(f"{origin}: sweep: missing [sweep] table (with workloads = [...])")
-    unknown = sorted(set(head) - {"workloads", "evaluator", "out"})
-    if unknown:
-        raise ConfigError(f"{origin}: sweep.{unknown[0]}: unknown field (known: workloads, evaluator, out)")
-    workloads = head.get("workloads")
-    if isinstance(workloads, str):
-        workloads = [workloads]
-    if not isinstance(workloads, list) or not workloads or not all(isinstance(w, str) for w in workloads):
-        raise ConfigError(f"{origin}: sweep.workloads: expected a non-empty list of names, got {workloads!r}")
-    evaluator = head.get("evaluator", "layer")
-    if not isinstance(evaluator, str):
-        raise ConfigError(f"{origin}: sweep.evaluator: expected a name, got {evaluator!r}")
-    out = head.get("out")
-    if out is not None and not isinstance(out, str):
-        raise ConfigError(f"{origin}: sweep.out: expected a file path, got {out!r}")
-    table = data.get("space", {})
-    if not isinstance(table, Mapping):
-        raise ConfigError(f"{origin}: space: expected a table of parameter = [values], got {table!r}")
-    space: dict[str, Any] = {}
-    _flatten(table, "", space, origin)
-    return SweepSpec(list(workloads), space, evaluator, out, origin)
-
-
-def load_spec(path: str | os.PathLike[str]) -> SweepSpec:
-    """Read a sweep spec TOML file and validate it (points, parameter paths) without running anything.
-
-    Raises
-    ------
-    ConfigError
-        Naming the file and the field (``sweep.workloads``, ``space.arch.pu_c.rows``, ...).
-    OSError
-        If the file cannot be read.
-    """
-    import tomllib
-
-    origin = str(path)
-    with open(path, "rb") as f:
-        try:
-            data = tomllib.load(f)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{origin}: not valid TOML: {exc}") from None
-    spec = parse_spec(data, origin)
-    try:
-        ev = get_evaluator(spec.evaluator)
-        points = make_points(spec.space, spec.workloads, spec.evaluator)
-        if ev.check is not None:
-            for point in points:
-                ev.check(point)
-    except ConfigError as exc:
-        text = str(exc)
-        if text.startswith(("workloads", "evaluator")):
-            text = f"sweep.{text}"
-        raise ConfigError(f"{origin}: {text}") from None
-    return spec
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# The "layer" evaluator
-
-#: Parameters of the layer evaluator besides ``arch.*``, ``memory.*`` and ``dram.*``.
-LAYER_PARAMS = {
-    "batch": "samples per layer pass (the n of every layer's GEMM; default 1)",
-    "phases": "comma-separated passes per layer: FP, BP, GD (default 'FP,BP,GD'; BP skipped where not needed)",
-}
-
-
-def _arch_parts() -> dict[str, type[Any]]:
-    from tnpu.config import ArchConfig
-
-    return {
-        f.name: f.default_factory  # type: ignore[misc]
-        for f in dataclasses.fields(ArchConfig)
-        if f.default_factory is not dataclasses.MISSING
-    }
-
-
-def _arch_scalars() -> list[str]:
-    from tnpu.config import ArchConfig
-
-    return [f.name for f in dataclasses.fields(ArchConfig) if f.default_factory is dataclasses.MISSING]
-
-
-def _known_layer_paths() -> str:
-    return (
-        f"{', '.join(LAYER_PARAMS)}, arch.<{'|'.join(_arch_parts())}>.<field>, arch.<{'|'.join(_arch_scalars())}>, "
-        "memory.<field> (short for arch.memory.<field>), dram.preset, dram.<DRAM field>"
-    )
-
-
-def layer_arch(params: Mapping[str, Scalar]) -> Any:
-    """Return the :class:`tnpu.config.ArchConfig` that a layer-evaluator point's parameters describe (validated).
-
-    ``arch.<part>.<field>`` and ``arch.<field>`` set ArchConfig fields (``arch.pu_c.rows``, ``arch.dtype``);
-    ``memory.<field>`` is short for ``arch.memory.<field>``; ``dram.preset`` (a DRAM preset or file) and
-    ``dram.<field>`` (a :class:`tnpu.dram.DramConfig` field such as ``tRFC``) set the DRAM, select the
-    cycle-level ``"dram"`` memory model unless ``memory.model`` is given too, and make the DMA request size the
-    DRAM's burst (32 B for HBM2) unless ``arch.dma.request_bytes`` is given.
-    """
-    from tnpu.config import ArchConfig
-    from tnpu.dram import DramConfig, load_dram_config
-
-    parts = _arch_parts()
-    scalars = _arch_scalars()
-    part_changes: dict[str, dict[str, Any]] = {}
-    top: dict[str, Any] = {}
-    seen: dict[str, str] = {}
-    preset: Any = None
-    dram_overrides: dict[str, Any] = {}
-    for path, value in params.items():
-        if path in LAYER_PARAMS:
-            continue
-        head, _, rest = path.partition(".")
-        if head == "memory" and rest:
-            head, rest = "arch", f"memory.{rest}"
-        if head == "arch" and rest:
-            part, _, name = rest.partition(".")
-            if not name:
-                if part not in scalars:
-                    raise ConfigError(
-                        f"space.{path}: unknown arch field (fields: {', '.join(scalars)}; parts: "
-                        f"{', '.join(parts)}, e.g. arch.pu_c.rows)"
-                    )
-                top[part] = value
-            else:
-                if part not in parts:
-                    raise ConfigError(f"space.{path}: unknown part arch.{part} (known: {', '.join(parts)})")
-                names = [f.name for f in dataclasses.fields(parts[part])]
-                if name not in names:
-                    raise ConfigError(
-                        f"space.{path}: unknown field of arch.{part} (known: {', '.join(names)})"
-                    )
-                part_changes.setdefault(part, {})[name] = value
-            canonical = f"arch.{rest}"
-            if canonical in seen:
-                raise ConfigError(f"space.{path}: sets the same field as space.{seen[canonical]}")
-            seen[canonical] = path
-        elif head == "dram" and rest:
-            if rest == "preset":
-                preset = value
-            elif rest in DramConfig.model_fields():
-                dram_overrides[rest] = value
-            else:
-                raise ConfigError(
-                    f"space.{path}: unknown DRAM field (dram.preset or one of {', '.join(DramConfig.model_fields())})"
-                )
-        elif head == "scheduler":
-            raise ConfigError(
-                f"space.{path}: the 'layer' evaluator simulates layer passes one at a time and has no scheduler; "
-                "scheduler parameters belong to the whole-accelerator evaluator"
-            )
-        else:
-            raise ConfigError(
-                f"space.{path}: unknown parameter of the 'layer' evaluator (known: {_known_layer_paths()})"
-            )
-    arch = ArchConfig()
-    changes: dict[str, Any] = {p: dataclasses.replace(getattr(arch, p), **c) for p, c in part_changes.items()}
-    if preset is not None or dram_overrides:
-        memory = changes.get("memory", arch.memory)
-        base = preset if preset is not None else memory.dram
-        if not isinstance(base, str):
-            raise ConfigError(f"space.dram.preset: expected a preset name or file, got {base!r}")
-        try:
-            dram = load_dram_config(base, dram_overrides or None)
-        except ConfigError as exc:
-            what = "dram.preset" if preset is not None else f"dram.{next(iter(dram_overrides))}"
-            raise ConfigError(f"space.{what}: {exc}") from None
-        model = part_changes.get("memory", {}).get("model", "dram")
-        changes["memory"] = dataclasses.replace(memory, dram=dram, model=model)
-        if "request_bytes" not in part_changes.get("dma", {}):  # the DMA issues one request per DRAM burst
-            changes["dma"] = dataclasses.replace(
-                changes.get("dma", arch.dma), request_bytes=dram.to_spec().line_bytes
-            )
-    arch = arch.replace(**changes, **top)
-    arch.validate()
-    return arch
-
-
-def _network(name: str) -> Any:
-    """Return the point's network (a model spec: zoo name, .onnx, file.py:function@C,H,W), cached; not a trace."""
-    from tnpu.workloads import TaskArrays
-    from tnpu.workloads.resolve import load_model_cached
-
-    model = load_model_cached(name)
-    if isinstance(model, TaskArrays):
-        raise ConfigError(
-            f"'{name}' is a compute trace: the 'layer' evaluator needs layer shapes, which a trace does not hold"
-            " (the 'accelerator' evaluator runs traces)"
-        )
-    return model
-
-
-def _layer_options(params: Mapping[str, Scalar]) -> tuple[int, tuple[str, ...]]:
-    batch = params.get("batch", 1)
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-        raise ConfigError(f"space.batch: expected a whole number >= 1, got {batch!r}")
-    text = params.get("phases", "FP,BP,GD")
-    if not isinstance(text, str):
-        raise ConfigError(f"space.phases: expected a string such as 'FP,BP,GD', got {text!r}")
-    phases = tuple(p.strip().upper() for p in text.split(","))
-    bad = [p for p in phases if p not in ("FP", "BP", "GD")]
-    if bad or len(set(phases)) != len(phases):
-        raise ConfigError(f"space.phases: expected distinct FP, BP, GD separated by commas, got {text!r}")
-    return batch, phases
-
-
-def check_layer_point(point: dict[str, Any]) -> None:
-    """Validate a layer-evaluator point (network name, parameters) without simulating it."""
-    try:
-        _network(point["workload"])
-    except ConfigError as exc:
-        raise ConfigError(f"workloads: {exc}") from None
-    _layer_options(point["params"])
-    try:
-        layer_arch(point["params"])
-    except ConfigError as exc:
-        text = str(exc)
-        if text.startswith("space."):
-            raise
-        raise ConfigError(f"space (point {_canonical(point['params'])}): {text}") from None
-
-
-def evaluate_layers(point: dict[str, Any]) -> dict[str, Scalar]:
-    """Run every conv and FC layer of a network through :func:`tnpu.simulate_layer` (the ``"layer"`` evaluator).
-
-    Each layer runs the passes of ``phases`` (default FP, BP and GD; BP is skipped for layers that need none, the
-    first) with ``n = batch`` on the point's datapath; conv layers on PU-c, FC layers on PU-f, one pass at a time
-    (no overlap between passes or engines: that is the whole-accelerator evaluator's job). Returns sums over the
-    passes: ``passes``, ``macs``, ``total_cycles`` (= ``compute_cycles + stall_cycles``), ``pu_c_cycles``,
-    ``pu_f_cycles``, ``time_s``, ``pe_utilization`` (MACs / sum of cycles x PEs of the engine used), DRAM bytes
-    read/written and requests, and energy (``energy_j``; ``energy_paper_j`` without DRAM) from
-    :mod:`tnpu.energy` with the MAC energy of the data type and the DRAM energy per bit of the DRAM standard.
-    """
-    from tnpu.energy import DRAM_PJ_PER_BIT, MAC_PJ, EnergyTable, energy_breakdown
-    from tnpu.layer import layer_activity, simulate_layer
-    from tnpu.workloads import LayerKind
-
-    params = point["params"]
-    batch, phases = _layer_options(params)
-    arch = layer_arch(params)
-    net = _network(point["workload"])
-    standard = arch.memory.dram_config().standard if arch.memory.model == "dram" else "ddr4"
-    table = EnergyTable(mac_pj=MAC_PJ[arch.dtype], dram_pj_per_bit=DRAM_PJ_PER_BIT.get(standard, 20.0))
-    needs_bp = net.needs_bp()
-    sums = dict.fromkeys(
-        (
-            "passes",
-            "macs",
-            "total_cycles",
-            "compute_cycles",
-            "stall_cycles",
-            "pu_c_cycles",
-            "pu_f_cycles",
-            "dram_bytes_read",
-            "dram_bytes_written",
-            "dram_requests",
-        ),
-        0,
-    )
-    total_ps = 0
-    pe_cycles = 0
-    energy_pj = 0.0
-    energy_paper_pj = 0.0
-    for layer in net.layers:
-        if layer.kind not in (LayerKind.CONV, LayerKind.LINEAR):
-            continue
-        for phase in phases:
-            if phase == "BP" and not needs_bp[layer.name]:
-                continue
-            r = simulate_layer(layer.layer_shape(batch), phase, arch, name=layer.name)
-            sums["passes"] += 1
-            sums["macs"] += r.macs
-            sums["total_cycles"] += r.total_cycles
-            sums["compute_cycles"] += r.compute_cycles
-            sums["stall_cycles"] += r.stall_cycles
-            sums["pu_c_cycles" if r.engine == "pe_array" else "pu_f_cycles"] += r.total_cycles
-            sums["dram_bytes_read"] += r.dram_bytes_read
-            sums["dram_bytes_written"] += r.dram_bytes_written
-            sums["dram_requests"] += r.dram_requests
-            total_ps += r.total_ps
-            pe_cycles += r.total_cycles * r.pes
-            e = energy_breakdown(layer_activity(r, arch), table)
-            energy_pj += e["total_pj"]
-            energy_paper_pj += e["total_paper_pj"]
-    return {
-        **sums,
-        "time_s": total_ps * 1e-12,
-        "pe_utilization": sums["macs"] / pe_cycles if pe_cycles else 0.0,
-        "energy_j": energy_pj * 1e-12,
-        "energy_paper_j": energy_paper_pj * 1e-12,
-    }
-
+# Spec files (tnpu._sweep_spec) and the "layer" evaluator (tnpu._sweep_layer)
 
 register_evaluator(
     "layer",

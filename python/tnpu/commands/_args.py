@@ -49,25 +49,14 @@ def non_negative_int(text: str) -> int:
 
 
 def setting(text: str) -> tuple[str, object]:
-    """Parse ``PATH=VALUE`` (a ``--set`` option): VALUE as a whole number, a number, true/false, or text."""
-    if "=" not in text:
-        raise argparse.ArgumentTypeError(f"expected PATH=VALUE, got '{text}'")
-    key, raw = text.split("=", 1)
-    key, raw = key.strip(), raw.strip()
-    if not key:
-        raise argparse.ArgumentTypeError(f"expected PATH=VALUE, got '{text}'")
-    value: object
-    if raw.lower() in ("true", "false"):
-        value = raw.lower() == "true"
-    else:
-        try:
-            value = int(raw, 0)
-        except ValueError:
-            try:
-                value = float(raw)
-            except ValueError:
-                value = raw
-    return key, value
+    """Parse ``PATH=VALUE`` (a ``--set`` option) with the one override parser (:func:`tnpu.overrides.parse_setting`)."""
+    from tnpu.errors import ConfigError
+    from tnpu.overrides import parse_setting
+
+    try:
+        return parse_setting(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_set_argument(parser: argparse.ArgumentParser) -> None:

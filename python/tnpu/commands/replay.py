@@ -102,6 +102,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def _parse_overrides(items: list[str]) -> dict[str, object]:
     from tnpu.dram import DramConfig
     from tnpu.errors import ConfigError
+    from tnpu.overrides import unknown_name
 
     defaults = DramConfig()
     out: dict[str, object] = {}
@@ -110,9 +111,7 @@ def _parse_overrides(items: list[str]) -> dict[str, object]:
             raise ConfigError(f"--set {item}: expected FIELD=VALUE")
         key, text = (s.strip() for s in item.split("=", 1))
         if key not in DramConfig.model_fields():
-            raise ConfigError(
-                f"--set {key}: unknown field (valid: {', '.join(sorted(DramConfig.model_fields()))})"
-            )
+            raise unknown_name(f"--set {key}", key, DramConfig.model_fields(), "DRAM field")
         default = getattr(defaults, key)
         try:
             if isinstance(default, bool):
