@@ -37,17 +37,7 @@ void CallbackScheduler::reset(const TaskSet& tasks, const std::vector<std::uint3
   ready_.assign(num_engines, {});
   ready_ps_.assign(n, 0);
   row_task_.assign(n, 0);
-  std::uint32_t instances = 0;
-  for (const TaskInfo& t : tasks.tasks) {
-    if (t.instance != kBatchInstance) instances = std::max(instances, t.instance + 1);
-  }
-  remaining_.assign(instances, 0);
-  state_.assign(instances, kNotStarted);
-  for (const TaskInfo& t : tasks.tasks) {
-    if (t.instance != kBatchInstance) ++remaining_[t.instance];
-  }
-  in_flight_ = 0;
-  window_used_ = 0;
+  window_.reset(tasks);
   decisions_ = 0;
 }
 
@@ -63,12 +53,11 @@ void CallbackScheduler::ready(std::uint32_t task) {
 std::optional<std::uint32_t> CallbackScheduler::pick(std::uint32_t engine) {
   const std::set<std::uint32_t>& candidates = ready_[engine];
   if (candidates.empty()) return std::nullopt;
-  const bool may_admit = window_ == 0 || in_flight_ < window_;
   std::size_t n = 0;
   for (const std::uint32_t task : candidates) {
     const TaskInfo& t = tasks_->tasks[task];
     const bool batch = t.instance == kBatchInstance;
-    if (!batch && !may_admit && state_[t.instance] != kInFlight) continue;  // the window is full
+    if (!window_.allows(t.instance)) continue;  // the window is full
     ReadyRow& row = buffers_.rows[n];
     row.task_id = task;
     row.layer = t.layer;
@@ -94,22 +83,13 @@ void CallbackScheduler::started(std::uint32_t task) {
   const std::uint32_t e = engine_of(task);
   ready_[e].erase(task);
   buffers_.running[e] = task;
-  const TaskInfo& t = tasks_->tasks[task];
-  if (t.instance != kBatchInstance && state_[t.instance] == kNotStarted) {
-    state_[t.instance] = kInFlight;
-    ++in_flight_;
-    window_used_ = std::max(window_used_, in_flight_);
-  }
+  window_.started(tasks_->tasks[task].instance);
 }
 
 void CallbackScheduler::done(std::uint32_t task) {
   buffers_.running[engine_of(task)] = -1;
   buffers_.finished[task] = 1;
-  const TaskInfo& t = tasks_->tasks[task];
-  if (t.instance != kBatchInstance && --remaining_[t.instance] == 0) {
-    state_[t.instance] = kRetired;
-    --in_flight_;
-  }
+  window_.finished(tasks_->tasks[task].instance);
 }
 
 }  // namespace tnpu

@@ -6,6 +6,7 @@
 #include <queue>
 #include <set>
 
+#include "tnpu/sched/instance_window.hpp"
 #include "tnpu/sched/scheduler.hpp"
 
 namespace tnpu {
@@ -24,17 +25,7 @@ class ReorderScheduler final : public Scheduler {
     engine_of_class_ = engine_of_class;
     instance_ready_.assign(num_engines, {});
     batch_ready_.assign(num_engines, MinHeap{});
-    std::uint32_t instances = 0;
-    for (const TaskInfo& t : tasks.tasks) {
-      if (t.instance != kBatchInstance) instances = std::max(instances, t.instance + 1);
-    }
-    remaining_.assign(instances, 0);
-    state_.assign(instances, kNotStarted);
-    for (const TaskInfo& t : tasks.tasks) {
-      if (t.instance != kBatchInstance) ++remaining_[t.instance];
-    }
-    in_flight_ = 0;
-    window_used_ = 0;
+    window_.reset(tasks);
   }
 
   void ready(std::uint32_t task) override {
@@ -49,11 +40,10 @@ class ReorderScheduler final : public Scheduler {
 
   std::optional<std::uint32_t> pick(std::uint32_t engine) override {
     std::optional<std::uint32_t> best;
-    const bool may_admit = window_ == 0 || in_flight_ < window_;
     for (const std::uint32_t task : instance_ready_[engine]) {
       // Oldest first. A task of an instance not yet started is allowed only while the window has room; then the
       // scan goes on to find work of instances already in flight (usually the first element is allowed).
-      if (may_admit || state_[tasks_->tasks[task].instance] == kInFlight) {
+      if (window_.allows(tasks_->tasks[task].instance)) {
         best = task;
         break;
       }
@@ -71,35 +61,19 @@ class ReorderScheduler final : public Scheduler {
       return;
     }
     instance_ready_[e].erase(task);
-    if (state_[t.instance] == kNotStarted) {
-      state_[t.instance] = kInFlight;
-      ++in_flight_;
-      window_used_ = std::max(window_used_, in_flight_);
-    }
+    window_.started(t.instance);
   }
 
-  void done(std::uint32_t task) override {
-    const TaskInfo& t = tasks_->tasks[task];
-    if (t.instance == kBatchInstance) return;
-    if (--remaining_[t.instance] == 0) {
-      state_[t.instance] = kRetired;
-      --in_flight_;
-    }
-  }
+  void done(std::uint32_t task) override { window_.finished(tasks_->tasks[task].instance); }
 
-  SchedulerReport report() const override { return {window_, window_used_}; }
+  SchedulerReport report() const override { return {window_.window(), window_.used()}; }
 
  private:
-  enum : std::uint8_t { kNotStarted, kInFlight, kRetired };
-  std::uint32_t window_;
+  InstanceWindow window_;
   const TaskSet* tasks_ = nullptr;
   std::vector<std::uint32_t> engine_of_class_;
   std::vector<std::set<std::uint32_t>> instance_ready_;
   std::vector<MinHeap> batch_ready_;
-  std::vector<std::uint64_t> remaining_;
-  std::vector<std::uint8_t> state_;
-  std::uint32_t in_flight_ = 0;
-  std::uint32_t window_used_ = 0;
 };
 
 }  // namespace

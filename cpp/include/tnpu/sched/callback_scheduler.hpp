@@ -18,6 +18,7 @@
 #include <span>
 #include <vector>
 
+#include "tnpu/sched/instance_window.hpp"
 #include "tnpu/sched/scheduler.hpp"
 #include "tnpu/sim/time.hpp"
 
@@ -52,17 +53,16 @@ class CallbackScheduler final : public Scheduler {
   [[nodiscard]] std::optional<std::uint32_t> pick(std::uint32_t engine) override;
   void started(std::uint32_t task) override;
   void done(std::uint32_t task) override;
-  [[nodiscard]] SchedulerReport report() const override { return {window_, window_used_}; }
+  [[nodiscard]] SchedulerReport report() const override { return {window_.window(), window_.used()}; }
 
   // Decisions made (callback calls).
   [[nodiscard]] std::uint64_t decisions() const noexcept { return decisions_; }
 
  private:
-  enum : std::uint8_t { kNotStarted, kInFlight, kRetired };
   [[nodiscard]] std::uint32_t engine_of(std::uint32_t task) const;
 
   const Kernel& kernel_;
-  std::uint32_t window_;
+  InstanceWindow window_;
   PickFn pick_;
   CallbackSchedulerBuffers buffers_;
   std::vector<ReadyRow> own_rows_;
@@ -73,10 +73,6 @@ class CallbackScheduler final : public Scheduler {
   std::vector<std::set<std::uint32_t>> ready_;  // per engine, not started, ascending id
   std::vector<Picoseconds> ready_ps_;
   std::vector<std::uint32_t> row_task_;  // the task of each row of the last call (the rows buffer may be viewed)
-  std::vector<std::uint64_t> remaining_;  // per instance: tasks not finished
-  std::vector<std::uint8_t> state_;
-  std::uint32_t in_flight_ = 0;
-  std::uint32_t window_used_ = 0;
   std::uint64_t decisions_ = 0;
 };
 
