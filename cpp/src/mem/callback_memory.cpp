@@ -27,17 +27,7 @@ CallbackMemory::CallbackMemory(Simulation& sim, std::string_view name, const Cal
 }
 
 bool CallbackMemory::send(const Request& request, Initiator& from) {
-  std::uint64_t lines = 1;
-  if (config_.max_request_bytes > 0 && request.size_bytes > config_.line_bytes) {
-    if (request.size_bytes > config_.max_request_bytes || request.size_bytes % config_.line_bytes != 0 ||
-        request.address % config_.line_bytes != 0) {
-      throw ConfigError("external memory: a multi-line request of " + std::to_string(request.size_bytes) +
-                        " B at " + std::to_string(request.address) + " must be whole, aligned lines of " +
-                        std::to_string(config_.line_bytes) + " B, at most " +
-                        std::to_string(config_.max_request_bytes) + " B");
-    }
-    lines = request.size_bytes / config_.line_bytes;
-  }
+  const std::uint64_t lines = request_lines(request, config_.line_bytes, config_.max_request_bytes, "external memory");
   const Picoseconds t = now();
   const Picoseconds latency = access_(request, t);
   if (latency > config_.max_latency_ps) {

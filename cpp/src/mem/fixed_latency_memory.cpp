@@ -38,17 +38,7 @@ bool FixedLatencyMemory::send(const Request& request, Initiator& from) {
     if (!listed) waiting_.push_back(&from);
     return false;
   }
-  std::uint64_t lines = 1;
-  if (config_.max_request_bytes > 0 && request.size_bytes > config_.line_bytes) {
-    if (request.size_bytes > config_.max_request_bytes || request.size_bytes % config_.line_bytes != 0 ||
-        request.address % config_.line_bytes != 0) {
-      throw ConfigError("fixed-latency memory: a multi-line request of " + std::to_string(request.size_bytes) +
-                        " B at " + std::to_string(request.address) + " must be whole, aligned lines of " +
-                        std::to_string(config_.line_bytes) + " B, at most " +
-                        std::to_string(config_.max_request_bytes) + " B");
-    }
-    lines = request.size_bytes / config_.line_bytes;
-  }
+  const std::uint64_t lines = request_lines(request, config_.line_bytes, config_.max_request_bytes, "fixed-latency memory");
   const Picoseconds t = now();
   const Picoseconds start = std::max(t, next_start_ps_);
   next_start_ps_ = start + config_.issue_interval_ps * lines;

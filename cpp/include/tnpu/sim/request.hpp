@@ -25,6 +25,12 @@ struct Request {
   static constexpr std::uint32_t kNotifyLines = 1;
 };
 
+// The lines of `request` for a target that takes multi-line requests of whole, aligned lines of `line_bytes`, up
+// to `max_request_bytes` (0: one line per request, whatever its size). Anything else throws ConfigError naming
+// `target` ("fixed-latency memory"), the request and the rule.
+[[nodiscard]] std::uint64_t request_lines(const Request& request, std::uint64_t line_bytes,
+                                          std::uint64_t max_request_bytes, std::string_view target);
+
 class Initiator : public CopyableInterface<Initiator> {
  public:
   // Called by the target at the completion time of an accepted request, exactly once per request.
