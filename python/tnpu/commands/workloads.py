@@ -87,6 +87,24 @@ def _si(value: float) -> str:
     return f"{value:g}"
 
 
+def _records(table: Any) -> list[dict[str, Any]]:
+    """Rows of a structured array (a ``summary()`` table) as JSON-ready dicts, numpy scalars as Python numbers."""
+    return [
+        {k: (v.item() if hasattr(v, "item") else v) for k, v in zip(row.dtype.names or (), row, strict=True)}
+        for row in table
+    ]
+
+
+def _print_layers(rows: list[dict[str, Any]], shape_header: str) -> None:
+    """Print the per-layer table (name, kind, MACs, weights, BP, shape) of ``rows``."""
+    print(f"  {'layer':26s} {'kind':10s} {'MACs':>9s} {'weights':>9s}  BP  {shape_header}")
+    for row in rows:
+        print(
+            f"  {row['name']:26s} {row['kind']:10s} {_si(row['macs']):>9s} {_si(row['weights']):>9s}"
+            f"  {'y' if row['bp'] else '-':2s}  {row['shape']}"
+        )
+
+
 def _layer_rows(net: Network) -> list[dict[str, Any]]:
     needs_bp = net.needs_bp()
     return [
@@ -141,23 +159,12 @@ def run(args: argparse.Namespace) -> int:
             "weights": net.params,
             "training_macs": net.training_macs,
             "graph": dict(graph.describe()),
-            "phases": [
-                {
-                    k: (v.item() if hasattr(v, "item") else v)
-                    for k, v in zip(row.dtype.names or (), row, strict=True)
-                }
-                for row in graph.summary("phase")
-            ],
+            "phases": _records(graph.summary("phase")),
         }
         print(json.dumps(out))
         return 0
     print(f"{net.name}: input {'x'.join(map(str, net.input_shape))}, {len(net)} layers")
-    print(f"  {'layer':26s} {'kind':10s} {'MACs':>9s} {'weights':>9s}  BP  shape")
-    for row in _layer_rows(net):
-        print(
-            f"  {row['name']:26s} {row['kind']:10s} {_si(row['macs']):>9s} {_si(row['weights']):>9s}"
-            f"  {'y' if row['bp'] else '-':2s}  {row['shape']}"
-        )
+    _print_layers(_layer_rows(net), "shape")
     print(
         f"  total: {_si(net.forward_macs)} MACs, {_si(net.params)} weights, {_si(net.training_macs)} training MACs"
         " per sample"
@@ -222,23 +229,12 @@ def _show_trace(args: argparse.Namespace, arrays: TaskArrays) -> int:
             **totals,
             "layers": layers,
             "graph": graph,
-            "phases": [
-                {
-                    k: (v.item() if hasattr(v, "item") else v)
-                    for k, v in zip(row.dtype.names or (), row, strict=True)
-                }
-                for row in arrays.summary("phase")
-            ],
+            "phases": _records(arrays.summary("phase")),
         }
         print(json.dumps(out))
         return 0
     print(f"{totals['name']}: compute trace {args.network}, {len(layers)} layers")
-    print(f"  {'layer':26s} {'kind':10s} {'MACs':>9s} {'weights':>9s}  BP  FP shape")
-    for row in layers:
-        print(
-            f"  {row['name']:26s} {row['kind']:10s} {_si(row['macs']):>9s} {_si(row['weights']):>9s}"
-            f"  {'y' if row['bp'] else '-':2s}  {row['shape']}"
-        )
+    _print_layers(layers, "FP shape")
     print(
         f"  total: {_si(totals['macs'])} MACs, {_si(totals['weights'])} weights, {_si(totals['training_macs'])}"
         " training MACs per sample"
