@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "tnpu/error.hpp"
+#include "tnpu/sim/interface.hpp"
 #include "tnpu/trace/trace_format.hpp"
 #include "trace_text.hpp"
 
@@ -42,12 +43,8 @@ std::string detect_expected() {
 // ---------------------------------------------------------------------------------------------------------------
 // Byte sources.
 
-class ByteSource {
+class ByteSource : public NonCopyableInterface<ByteSource> {
  public:
-  ByteSource() = default;
-  ByteSource(const ByteSource&) = delete;
-  ByteSource& operator=(const ByteSource&) = delete;
-  virtual ~ByteSource() = default;
   // Reads up to n bytes into dst; returns 0 only at the end. Throws TraceFormatError on an I/O or data error.
   virtual std::size_t read(char* dst, std::size_t n) = 0;
   [[nodiscard]] virtual bool gzip() const noexcept = 0;

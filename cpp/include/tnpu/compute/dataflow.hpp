@@ -17,6 +17,7 @@
 #include <memory>
 #include <string_view>
 
+#include "tnpu/sim/interface.hpp"
 #include "tnpu/sim/registry.hpp"
 
 namespace tnpu::compute {
@@ -47,12 +48,8 @@ struct GemmCost {
   [[nodiscard]] std::uint64_t scalesim_total_cycles() const noexcept { return cycles == 0 ? 0 : cycles - 1; }
 };
 
-class Dataflow {
+class Dataflow : public NonCopyableInterface<Dataflow> {
  public:
-  Dataflow() = default;
-  Dataflow(const Dataflow&) = delete;
-  Dataflow& operator=(const Dataflow&) = delete;
-  virtual ~Dataflow() = default;
   [[nodiscard]] virtual std::string_view name() const noexcept = 0;
   [[nodiscard]] virtual GemmCost cost(const ArrayDims& array, const GemmShape& gemm) const = 0;
   // The GEMM dimensions mapped on the array rows and columns (Sr, Sc) and streamed (T), as "m", "k" or "n".

@@ -11,18 +11,15 @@
 
 #include "tnpu/sched/scheduler.hpp"
 #include "tnpu/sched/task_set.hpp"
+#include "tnpu/sim/interface.hpp"
 #include "tnpu/sim/module.hpp"
 
 namespace tnpu {
 
 class TaskExecutor;
 
-class TaskRunner {
+class TaskRunner : public NonCopyableInterface<TaskRunner> {
  public:
-  TaskRunner() = default;
-  TaskRunner(const TaskRunner&) = delete;
-  TaskRunner& operator=(const TaskRunner&) = delete;
-  virtual ~TaskRunner() = default;
   virtual void start(std::uint32_t task, std::uint32_t engine, TaskExecutor& executor) = 0;
 };
 

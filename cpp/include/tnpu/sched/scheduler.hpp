@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "tnpu/sched/task_set.hpp"
+#include "tnpu/sim/interface.hpp"
 #include "tnpu/sim/registry.hpp"
 
 namespace tnpu {
@@ -41,12 +42,8 @@ struct SchedulerReport {
   std::uint32_t window_used = 0;   // most instances in flight at once (started, not finished)
 };
 
-class Scheduler {
+class Scheduler : public NonCopyableInterface<Scheduler> {
  public:
-  Scheduler() = default;
-  Scheduler(const Scheduler&) = delete;
-  Scheduler& operator=(const Scheduler&) = delete;
-  virtual ~Scheduler() = default;
 
   // engine_of_class[c]: the engine index that runs tasks of TaskClass c.
   virtual void reset(const TaskSet& tasks, const std::vector<std::uint32_t>& engine_of_class,

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tnpu/sim/interface.hpp"
 #include "tnpu/sim/time.hpp"
 
 namespace tnpu {
@@ -33,12 +34,8 @@ inline constexpr std::uint8_t kNumPriorities = 6;
 [[nodiscard]] std::string_view priority_reason(Priority p) noexcept;
 
 // Something that can be called back by the kernel. `arg` is the value given when the event was scheduled.
-class EventHandler {
+class EventHandler : public CopyableInterface<EventHandler> {
  public:
-  EventHandler() = default;
-  EventHandler(const EventHandler&) = default;
-  EventHandler& operator=(const EventHandler&) = default;
-  virtual ~EventHandler() = default;
   virtual void handle_event(std::uint64_t arg) = 0;
 };
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "tnpu/sim/interface.hpp"
 #include "tnpu/sim/time.hpp"
 
 namespace tnpu {
@@ -24,12 +25,8 @@ struct Request {
   static constexpr std::uint32_t kNotifyLines = 1;
 };
 
-class Initiator {
+class Initiator : public CopyableInterface<Initiator> {
  public:
-  Initiator() = default;
-  Initiator(const Initiator&) = default;
-  Initiator& operator=(const Initiator&) = default;
-  virtual ~Initiator() = default;
   // Called by the target at the completion time of an accepted request, exactly once per request.
   virtual void complete(const Request& request) = 0;
   // Called once by a target that rejected a request from this initiator, when it can accept again.
@@ -42,12 +39,8 @@ class Initiator {
 // Contract: send() either accepts the request (returns true; the target then calls from.complete(request) exactly
 // once, at a time >= now) or rejects it (returns false; nothing changes but a rejection count, and the target calls
 // from.retry() once when it can accept again). A target never calls back from inside send().
-class Target {
+class Target : public CopyableInterface<Target> {
  public:
-  Target() = default;
-  Target(const Target&) = default;
-  Target& operator=(const Target&) = default;
-  virtual ~Target() = default;
   virtual bool send(const Request& request, Initiator& from) = 0;
   // Multi-line requests ("bursts"): the largest request, in bytes, starting at `address` that this target accepts
   // as one request. 0 (the default): the target takes only single requests of the initiator's own size.
