@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tnpu import registry
+from tnpu._text import read_text_file
 from tnpu.errors import ConfigError
 
 _MAX_CELL = 2**31 - 1
@@ -175,12 +176,7 @@ def read_topology(path: str | Path) -> list[TopologyLayer]:
         ``path:line``.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read topology: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a text (UTF-8) CSV file") from None
+    text = read_text_file(path, what="topology", not_text="not a text (UTF-8) CSV file", encoding="utf-8-sig")
     cells = [[c.strip() for c in row] for row in csv.reader(text.splitlines())]
     for row in cells:  # SCALE-Sim rows end with a comma
         while row and row[-1] == "":

@@ -13,10 +13,14 @@ def add_command(
     sub: argparse._SubParsersAction[argparse.ArgumentParser],
     name: str,
     summary: str,
-    doc: str | None,
-    examples: str,
+    doc: str | None = None,
+    examples: str | None = None,
 ) -> argparse.ArgumentParser:
-    """Add the sub-command ``name``: ``summary`` in ``tnpu --help``, its module ``doc`` and ``examples`` in its own."""
+    """Add the sub-command ``name``: ``summary`` in its parent's ``--help``, ``doc`` and ``examples`` in its own.
+
+    ``sub`` is the sub-parsers action of ``tnpu`` or of a command with actions of its own (``tnpu trace gen``); the
+    raw formatter keeps the line breaks of ``doc`` and ``examples``.
+    """
     return sub.add_parser(
         name,
         help=summary,

@@ -36,11 +36,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     """Register ``tnpu replay`` and its ``dram`` sub-command."""
     p = add_command(sub, "replay", "replay a trace through a model (dram, compute)", __doc__, EXAMPLES)
     models = p.add_subparsers(dest="model", metavar="MODEL")
-    d = models.add_parser(
+    d = add_command(
+        models,
         "dram",
-        help="replay a DRAMsim3 / Ramulator 1 / Ramulator 2 trace through the DRAM controller",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "replay a DRAMsim3 / Ramulator 1 / Ramulator 2 trace through the DRAM controller",
+        examples=EXAMPLES,
     )
     d.add_argument("trace", help="trace file (plain or gzip)")
     d.add_argument(
@@ -69,13 +69,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     d.set_defaults(run=run_dram)
 
-    c = models.add_parser(
+    c = add_command(
+        models,
         "compute",
-        help="predict each task of a compute trace with recorded cycles on a preset; per-task error and MAPE",
-        description="Predict every task of a compute trace on an accelerator preset, in isolation, and compare "
+        "predict each task of a compute trace with recorded cycles on a preset; per-task error and MAPE",
+        "Predict every task of a compute trace on an accelerator preset, in isolation, and compare "
         "with the cycles the trace recorded: a per-task table (worst first) and the error summary.",
-        epilog=COMPUTE_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        COMPUTE_EXAMPLES,
     )
     c.add_argument("trace", help="compute trace (.csv or .npz) with start_cycle/end_cycle recorded")
     c.add_argument(

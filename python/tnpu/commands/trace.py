@@ -75,12 +75,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = add_command(sub, "trace", "generate, inspect and convert DRAM traces", __doc__, EXAMPLES)
     tsub = p.add_subparsers(dest="trace_command", metavar="ACTION", required=True)
 
-    gen = tsub.add_parser(
+    gen = add_command(
+        tsub,
         "gen",
-        help="generate a synthetic trace (deterministic for a seed)",
-        description="Generate a synthetic DRAM trace. Addresses are line-aligned byte addresses.",
-        epilog=GEN_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "generate a synthetic trace (deterministic for a seed)",
+        "Generate a synthetic DRAM trace. Addresses are line-aligned byte addresses.",
+        GEN_EXAMPLES,
     )
     gen.add_argument("pattern", choices=traces.PATTERNS, help="access pattern")
     gen.add_argument("-n", "--requests", type=_int, required=True, help="number of requests")
@@ -115,22 +115,22 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     gen.set_defaults(run=run_gen)
 
-    info = tsub.add_parser(
+    info = add_command(
+        tsub,
         "info",
-        help="count the requests of a trace and check every line",
-        epilog=INFO_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "count the requests of a trace and check every line",
+        examples=INFO_EXAMPLES,
     )
     info.add_argument("path", help="trace file (plain or gzip)")
     info.add_argument("--format", choices=traces.FORMATS, default=None, help="format (default: detect)")
     info.add_argument("--json", action="store_true", help="print one JSON object")
     info.set_defaults(run=run_info)
 
-    conv = tsub.add_parser(
+    conv = add_command(
+        tsub,
         "convert",
-        help="rewrite a trace in another format",
-        epilog=CONVERT_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "rewrite a trace in another format",
+        examples=CONVERT_EXAMPLES,
     )
     conv.add_argument("source", help="trace to read (plain or gzip)")
     conv.add_argument("output", help="file to write (.gz: gzip)")

@@ -87,6 +87,50 @@ def _si(value: float) -> str:
     return f"{value:g}"
 
 
+def _records(table: Any) -> list[dict[str, Any]]:
+    """Rows of a structured array (a ``summary()`` table) as JSON-ready dicts, numpy scalars as Python numbers."""
+    return [
+        {k: (v.item() if hasattr(v, "item") else v) for k, v in zip(row.dtype.names or (), row, strict=True)}
+        for row in table
+    ]
+
+
+def _print_layers(rows: list[dict[str, Any]], shape_header: str, totals: tuple[int, int, int]) -> None:
+    """Print the per-layer table (name, kind, MACs, weights, BP, shape) of ``rows`` and the ``totals`` line.
+
+    ``totals`` is (forward MACs, weights, training MACs), per sample.
+    """
+    print(f"  {'layer':26s} {'kind':10s} {'MACs':>9s} {'weights':>9s}  BP  {shape_header}")
+    for row in rows:
+        print(
+            f"  {row['name']:26s} {row['kind']:10s} {_si(row['macs']):>9s} {_si(row['weights']):>9s}"
+            f"  {'y' if row['bp'] else '-':2s}  {row['shape']}"
+        )
+    macs, weights, training_macs = totals
+    print(f"  total: {_si(macs)} MACs, {_si(weights)} weights, {_si(training_macs)} training MACs per sample")
+
+
+def _print_graph(
+    tables: TrainingGraph | TaskArrays,
+    *,
+    batch: object,
+    instance_samples: object,
+    tasks: int,
+    deps: int,
+    trace: str | None,
+) -> None:
+    """Print the training-graph line, the per-phase and per-kind summary tables of ``tables``, where a trace went."""
+    print(
+        f"\ntraining graph: batch {batch}, {instance_samples} sample(s) per instance, {tasks:,} tasks,"
+        f" {deps:,} dependencies"
+    )
+    print(tables.summary_table("phase"))
+    print()
+    print(tables.summary_table("kind"))
+    if trace:
+        print(f"\ncompute trace written to {trace}")
+
+
 def _layer_rows(net: Network) -> list[dict[str, Any]]:
     needs_bp = net.needs_bp()
     return [
@@ -141,37 +185,21 @@ def run(args: argparse.Namespace) -> int:
             "weights": net.params,
             "training_macs": net.training_macs,
             "graph": dict(graph.describe()),
-            "phases": [
-                {
-                    k: (v.item() if hasattr(v, "item") else v)
-                    for k, v in zip(row.dtype.names or (), row, strict=True)
-                }
-                for row in graph.summary("phase")
-            ],
+            "phases": _records(graph.summary("phase")),
         }
         print(json.dumps(out))
         return 0
     print(f"{net.name}: input {'x'.join(map(str, net.input_shape))}, {len(net)} layers")
-    print(f"  {'layer':26s} {'kind':10s} {'MACs':>9s} {'weights':>9s}  BP  shape")
-    for row in _layer_rows(net):
-        print(
-            f"  {row['name']:26s} {row['kind']:10s} {_si(row['macs']):>9s} {_si(row['weights']):>9s}"
-            f"  {'y' if row['bp'] else '-':2s}  {row['shape']}"
-        )
-    print(
-        f"  total: {_si(net.forward_macs)} MACs, {_si(net.params)} weights, {_si(net.training_macs)} training MACs"
-        " per sample"
-    )
+    _print_layers(_layer_rows(net), "shape", (net.forward_macs, net.params, net.training_macs))
     d = graph.describe()
-    print(
-        f"\ntraining graph: batch {d['batch']}, {d['instance_samples']} sample(s) per instance,"
-        f" {d['tasks']:,} tasks, {d['dependencies']:,} dependencies"
+    _print_graph(
+        graph,
+        batch=d["batch"],
+        instance_samples=d["instance_samples"],
+        tasks=d["tasks"],
+        deps=d["dependencies"],
+        trace=args.trace,
     )
-    print(graph.summary_table("phase"))
-    print()
-    print(graph.summary_table("kind"))
-    if args.trace:
-        print(f"\ncompute trace written to {args.trace}")
     return 0
 
 
@@ -222,34 +250,18 @@ def _show_trace(args: argparse.Namespace, arrays: TaskArrays) -> int:
             **totals,
             "layers": layers,
             "graph": graph,
-            "phases": [
-                {
-                    k: (v.item() if hasattr(v, "item") else v)
-                    for k, v in zip(row.dtype.names or (), row, strict=True)
-                }
-                for row in arrays.summary("phase")
-            ],
+            "phases": _records(arrays.summary("phase")),
         }
         print(json.dumps(out))
         return 0
     print(f"{totals['name']}: compute trace {args.network}, {len(layers)} layers")
-    print(f"  {'layer':26s} {'kind':10s} {'MACs':>9s} {'weights':>9s}  BP  FP shape")
-    for row in layers:
-        print(
-            f"  {row['name']:26s} {row['kind']:10s} {_si(row['macs']):>9s} {_si(row['weights']):>9s}"
-            f"  {'y' if row['bp'] else '-':2s}  {row['shape']}"
-        )
-    print(
-        f"  total: {_si(totals['macs'])} MACs, {_si(totals['weights'])} weights, {_si(totals['training_macs'])}"
-        " training MACs per sample"
+    _print_layers(layers, "FP shape", (totals["macs"], totals["weights"], totals["training_macs"]))
+    _print_graph(
+        arrays,
+        batch=meta.get("batch", "?"),
+        instance_samples=meta.get("instance_samples", "?"),
+        tasks=graph["tasks"],
+        deps=graph["dependencies"],
+        trace=args.trace,
     )
-    print(
-        f"\ntraining graph: batch {meta.get('batch', '?')}, {meta.get('instance_samples', '?')} sample(s) per"
-        f" instance, {graph['tasks']:,} tasks, {graph['dependencies']:,} dependencies"
-    )
-    print(arrays.summary_table("phase"))
-    print()
-    print(arrays.summary_table("kind"))
-    if args.trace:
-        print(f"\ncompute trace written to {args.trace}")
     return 0

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tnpu._text import read_text_file
 from tnpu.dram._keys import IgnoredKey, did_you_mean, nearest, peer_config
 from tnpu.dram.config import DramConfig
 from tnpu.errors import ConfigError
@@ -376,12 +377,7 @@ def read_dramsim3_ini(path: str | Path) -> DramConfig:
         or something DRAMsim3 would do that tnpu-sim does not model; the message names the file and line.
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read DRAMsim3 config: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{p}: not a DRAMsim3 .ini file (not UTF-8 text)") from None
+    text = read_text_file(p, what="DRAMsim3 config", not_text="not a DRAMsim3 .ini file (not UTF-8 text)")
     if "\x00" in text:
         raise ConfigError(f"{p}: not a DRAMsim3 .ini file (binary data)")
     entries, sections = _parse(p, text)

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tnpu._text import read_text_file
 from tnpu.dram._keys import IgnoredKey, did_you_mean, peer_config
 from tnpu.dram._ramulator1_tables import TABLES
 from tnpu.dram.config import DramConfig
@@ -266,12 +267,7 @@ def read_ramulator1_cfg(path: str | Path) -> DramConfig:
         model (named, with the reason), an unknown org or speed (with the valid ones), a bad count.
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read Ramulator config: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{p}: not a Ramulator config (not UTF-8 text)") from None
+    text = read_text_file(p, what="Ramulator config", not_text="not a Ramulator config (not UTF-8 text)")
     kv = _parse(p, text)
     known = (*_USED, *_OUTSIDE_DRAM_MODE, "mapping")
     unknown = [

@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from tnpu._text import read_text_file
 from tnpu.dram.config import DramConfig
 from tnpu.errors import ConfigError
 
@@ -74,12 +75,7 @@ def load_dram_config(dram: str | Path, overrides: dict[str, Any] | None = None) 
     elif path.suffix == ".cfg":
         cfg = read_ramulator1_cfg(path)
     elif path.suffix == ".toml":
-        try:
-            body = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read DRAM config: {exc.strerror}") from None
-        except UnicodeDecodeError:
-            raise ConfigError(f"{path}: not a TOML file (not UTF-8 text)") from None
+        body = read_text_file(path, what="DRAM config", not_text="not a TOML file (not UTF-8 text)")
         cfg = _from_toml_text(body, str(path))
     else:
         names = list_dram_presets()

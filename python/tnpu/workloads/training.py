@@ -56,6 +56,23 @@ TASK_DTYPE = np.dtype(
     ]
 )
 
+#: The TASK_DTYPE columns :class:`tnpu._core.TaskGraph` takes, in its argument order (then the dependency CSR).
+_TASK_GRAPH_COLUMNS = (
+    "id",
+    "instance",
+    "phase",
+    "layer",
+    "layer_kind",
+    "m",
+    "n",
+    "k",
+    "macs",
+    "bytes_in",
+    "bytes_out",
+    "start_cycle",
+    "end_cycle",
+)
+
 #: Dtype of :meth:`TaskArrays.summary` rows.
 SUMMARY_DTYPE = np.dtype(
     [
@@ -109,23 +126,9 @@ class TaskArrays:
             For a bad record, a dependency on a task id that does not exist, or a dependency cycle; the message
             names the task ids involved.
         """
-        t = self.tasks
+        columns = [self.tasks[name] for name in _TASK_GRAPH_COLUMNS]
         return _core.TaskGraph(
-            np.ascontiguousarray(t["id"], dtype=np.int64),
-            np.ascontiguousarray(t["instance"], dtype=np.int64),
-            np.ascontiguousarray(t["phase"], dtype=np.int64),
-            np.ascontiguousarray(t["layer"], dtype=np.int64),
-            np.ascontiguousarray(t["layer_kind"], dtype=np.int64),
-            np.ascontiguousarray(t["m"], dtype=np.int64),
-            np.ascontiguousarray(t["n"], dtype=np.int64),
-            np.ascontiguousarray(t["k"], dtype=np.int64),
-            np.ascontiguousarray(t["macs"], dtype=np.int64),
-            np.ascontiguousarray(t["bytes_in"], dtype=np.int64),
-            np.ascontiguousarray(t["bytes_out"], dtype=np.int64),
-            np.ascontiguousarray(t["start_cycle"], dtype=np.int64),
-            np.ascontiguousarray(t["end_cycle"], dtype=np.int64),
-            np.ascontiguousarray(self.dep_offsets, dtype=np.int64),
-            np.ascontiguousarray(self.dep_ids, dtype=np.int64),
+            *(np.ascontiguousarray(a, dtype=np.int64) for a in (*columns, self.dep_offsets, self.dep_ids))
         )
 
     def validate(self) -> None:
