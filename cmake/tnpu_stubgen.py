@@ -36,22 +36,29 @@ def load_core(module_file: Path) -> None:
 
 
 def _returns(func: object) -> str:
-    """The return type in a pybind11 function's signature line (its docstring's first line), module prefix dropped."""
-    first = (getattr(func, "__doc__", None) or "").strip().splitlines()[0] if getattr(func, "__doc__", None) else ""
+    """Return the return type in a pybind11 function's signature line (its docstring's first line), unprefixed."""
+    first = (
+        (getattr(func, "__doc__", None) or "").strip().splitlines()[0]
+        if getattr(func, "__doc__", None)
+        else ""
+    )
     found = re.search(r"->\s*(.+)$", first)
     return found.group(1).strip().replace("tnpu._core.", "") if found else "typing.Any"
 
 
 def _params(func: object) -> str:
-    """The parameter list in a pybind11 function's signature line, module prefix dropped."""
+    """Return the parameter list in a pybind11 function's signature line, module prefix dropped."""
     first = (getattr(func, "__doc__", None) or "").strip().splitlines()[0]
     found = re.search(r"\((.*)\)\s*->", first)
     return found.group(1).replace("tnpu._core.", "") if found else "*args: typing.Any"
 
 
 def enum_stub(cls: type[enum.Enum]) -> list[str]:
-    """A stub of a py::native_enum: its members as values (pybind11-stubgen writes them as ClassVars, which type
-    checkers do not read as enum members), its properties and its static methods with their signatures."""
+    """Write the stub of a py::native_enum.
+
+    Its members as values (pybind11-stubgen writes them as ClassVars, which type checkers do not read as enum
+    members), its properties and its static methods with their signatures.
+    """
     base = next(b for b in cls.__mro__[1:] if b.__module__ == "enum")
     lines = [f"class {cls.__name__}({base.__module__}.{base.__name__}):"]
     if cls.__doc__:
