@@ -282,6 +282,7 @@ void bind_compute(py::module_& m) {
       .def_readwrite("burst_lines", &SampledMemoryConfig::burst_lines)
       .def_readwrite("fallback_rel_se", &SampledMemoryConfig::fallback_rel_se)
       .def_readwrite("paired_fraction", &SampledMemoryConfig::paired_fraction)
+      .def_readwrite("target_rel_se", &SampledMemoryConfig::target_rel_se)
       .def_readwrite("paired_seed", &SampledMemoryConfig::paired_seed);
   py::class_<workload::MemoryModelConfig>(m, "MemoryModelConfig")
       .def(py::init<>())

@@ -169,6 +169,7 @@ MEMORY_MODEL_FIELDS: dict[str, frozenset[str]] = {
             "sampling_burst_lines",
             "sampling_paired_fraction",
             "sampling_seed",
+            "sampling_target_rel_se",
         }
     ),
     "stream": frozenset({"dram"}),
@@ -226,6 +227,10 @@ class MemoryConfig:
     #: random with ``sampling_seed``; the others' durations against theirs estimate the fast pipes' bias (0: off)
     sampling_paired_fraction: float = 0.04
     sampling_seed: int = 1
+    #: "sampled", design "mix": the stopping rule of the windows: a class takes no more once its line times are
+    #: precise enough for the run's sampling standard error to stay within this share of its time
+    #: (docs/sampling.md; 0: windows at sampling_fraction always)
+    sampling_target_rel_se: float = 0.005
 
     def dram_config(self) -> Any:
         """Return the :class:`tnpu.dram.DramConfig` that ``dram`` names."""
@@ -275,6 +280,11 @@ class MemoryConfig:
                 f"{path}.sampling_paired_fraction: must be in [0, 1], got {self.sampling_paired_fraction}"
             )
         _check_int(f"{path}.sampling_seed", self.sampling_seed, 0, (1 << 63) - 1)
+        _check_number(f"{path}.sampling_target_rel_se", self.sampling_target_rel_se, positive=False)
+        if not 0 <= self.sampling_target_rel_se <= 1:
+            raise ConfigError(
+                f"{path}.sampling_target_rel_se: must be in [0, 1], got {self.sampling_target_rel_se}"
+            )
         if self.model in ("dram", "sampled", "stream"):
             try:
                 self.dram_config().validate()
@@ -415,6 +425,7 @@ class ArchConfig:
             smp.burst_lines = self.memory.sampling_burst_lines
             smp.paired_fraction = float(self.memory.sampling_paired_fraction)
             smp.paired_seed = self.memory.sampling_seed
+            smp.target_rel_se = float(self.memory.sampling_target_rel_se)
             m.sampled = smp
         cfg.memory = m
         cfg.clock_period_ps = self.clock.period_ps

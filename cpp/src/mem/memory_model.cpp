@@ -62,6 +62,8 @@ void register_builtin_memory_models(MemoryModelRegistry& registry) {
                  "measured time before a traffic class may run fast"},
                 {"memory.sampled.detail_fraction", "", default_text(s.detail_fraction),
                  "measured share of each class's time (mix) or of the run (periodic)"},
+                {"memory.sampled.target_rel_se", "", default_text(s.target_rel_se),
+                 "mix: a class stops taking windows once the run's sampling error is within this share (0: never)"},
                 {"memory.sampled.burst_lines", "lines", default_text(s.burst_lines),
                  "largest request in fast mode"},
                 {"memory.sampled.fallback_rel_se", "", default_text(s.fallback_rel_se),

@@ -17,6 +17,7 @@ namespace tnpu {
 
 namespace {
 constexpr double kMinLines = 64.0;  // lines measured before a (source, class) line time is used
+constexpr double kMinEpisodes = 3;  // measured episodes before a line time's standard error may stop the windows
 }  // namespace
 
 void SampledMemoryConfig::validate() const {
@@ -33,6 +34,9 @@ void SampledMemoryConfig::validate() const {
   }
   if (!(paired_fraction >= 0.0 && paired_fraction <= 1.0)) {
     throw ConfigError(f + "paired_fraction: must be in [0, 1], got " + std::to_string(paired_fraction));
+  }
+  if (!(target_rel_se >= 0.0 && target_rel_se <= 1.0)) {
+    throw ConfigError(f + "target_rel_se: must be in [0, 1], got " + std::to_string(target_rel_se));
   }
   if (!(fallback_rel_se >= 0.0 && fallback_rel_se <= 10.0)) {
     throw ConfigError(f + "fallback_rel_se: must be in [0, 10], got " + std::to_string(fallback_rel_se));
@@ -106,6 +110,9 @@ SampledMemory::SampledMemory(Simulation& sim, std::string_view name, DramControl
       fast_bursts_(add_counter("fast_bursts", "count", "requests served by the measured per-class pipes")),
       to_detailed_(add_counter("switches_to_detailed", "count", "switches from fast to detailed")),
       to_fast_(add_counter("switches_to_fast", "count", "switches from detailed to fast")),
+      for_hold_(add_counter("switches_for_paired", "count", "switches to detailed: a drawn occurrence starts")),
+      for_min_class_(add_counter("switches_for_min_class", "count", "switches to detailed: a class not yet measured")),
+      for_window_(add_counter("switches_for_window", "count", "switches to detailed: a window of a measured class")),
       measured_episodes_(add_accumulator("episode_ps", "ps", "measured episodes (one class, detailed)")) {
   class_ids_.emplace(std::vector<std::uint64_t>{}, 0);
   classes_.emplace_back();
@@ -231,6 +238,30 @@ double SampledMemory::line_ps(std::size_t src, std::uint32_t cls) const {
   if (l >= 1.0) return a / l;
   const DramSpec& sp = dram_.spec();  // nothing measured yet: the peak rate
   return static_cast<double>(sp.tck_ps) * sp.tBL() / std::max<std::uint32_t>(sp.channels, 1);
+}
+
+bool SampledMemory::precise(std::uint32_t cls) const {
+  // The class's share of the run's sampling variance: the relative standard errors of its sources' line times
+  // (ratio estimators over its measured episodes) combined, times its time T_c. Stop when that is at most
+  // target * sqrt(T * T_c), T the run's time so far: then the classes' variances sum to at most (target * T)^2.
+  if (!(config_.target_rel_se > 0.0) || now() == 0) return false;
+  const ClassStats& c = classes_[cls];
+  const double t_c = static_cast<double>(c.measured_ps + c.fast_ps);
+  if (!(t_c > 0.0)) return false;
+  double rel2 = 0;
+  bool any = false;
+  for (const LineTime& st : c.src) {
+    if (st.sum_l <= 0 && st.fast_lines == 0) continue;  // the source sends nothing in this class
+    const auto n = static_cast<double>(st.episodes);
+    if (n < kMinEpisodes || st.sum_l < kMinLines || st.sum_a <= 0) return false;
+    const double r = st.sum_a / st.sum_l;
+    const double e2 = std::max(0.0, st.sum_aa - 2.0 * r * st.sum_al + r * r * st.sum_ll);
+    const double lbar = st.sum_l / n;
+    rel2 += e2 / (n * (n - 1.0) * lbar * lbar) / (r * r);
+    any = true;
+  }
+  const double target = config_.target_rel_se * std::sqrt(static_cast<double>(now()) / t_c);
+  return any && rel2 <= target * target;
 }
 
 SampledMemory::Pipe SampledMemory::pipe(std::size_t src, std::uint32_t cls) const {
@@ -418,7 +449,10 @@ void SampledMemory::decide() {
     begin_episode();
   }
   if (holds_ > 0) {  // an occurrence drawn to run wholly in detail is running: detailed until it ends
-    if (mode_ == Mode::kFast) enter_detailed();
+    if (mode_ == Mode::kFast) {
+      for_hold_.inc();
+      enter_detailed();
+    }
     return;
   }
   const double f = config_.detail_fraction;
@@ -426,11 +460,13 @@ void SampledMemory::decide() {
   const Picoseconds until_known = config_.min_class_ps - std::min(c.measured_ps, config_.min_class_ps);
   if (config_.design == "mix") {
     const double m = static_cast<double>(c.measured_ps);
-    const bool due = known && m < f * (m + static_cast<double>(c.fast_ps));
+    const bool done = known && precise(cur_);  // the stopping rule: no more windows of this class
+    const bool due = known && !done && m < f * (m + static_cast<double>(c.fast_ps));
     if (mode_ == Mode::kFast) {
       if (!known || due) {
+        (known ? for_window_ : for_min_class_).inc();
         enter_detailed();
-      } else {  // the class falls due after this much more fast time
+      } else if (!done) {  // the class falls due after this much more fast time
         const double more = m * (1.0 - f) / f - static_cast<double>(c.fast_ps);
         schedule_decision(t + static_cast<Picoseconds>(std::max(1.0, std::ceil(more))));
       }
@@ -456,6 +492,7 @@ void SampledMemory::decide() {
   const Picoseconds next = in_window ? period_start + window : period_start + period;
   if (mode_ == Mode::kFast) {
     if (!known || in_window) {
+      (known ? for_window_ : for_min_class_).inc();
       enter_detailed();
     } else {
       schedule_decision(next);
@@ -503,7 +540,7 @@ void SampledMemory::enter_fast() {
   }
   if (config_.design == "periodic") {
     decide();  // schedules the next window
-  } else {
+  } else if (!precise(cur_)) {
     const ClassStats& c = classes_[cur_];
     const double f = config_.detail_fraction;
     const double more = static_cast<double>(c.measured_ps) * (1.0 - f) / f - static_cast<double>(c.fast_ps);

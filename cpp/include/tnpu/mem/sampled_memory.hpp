@@ -13,7 +13,12 @@
 //
 // When the detailed model runs (contract):
 // - "mix" (adaptive, stratified): a class is simulated in detail until min_class_ps of it has been measured, and
-//   again whenever its measured share of its own time falls below detail_fraction (a window of window_ps);
+//   again whenever its measured share of its own time falls below detail_fraction (a window of window_ps), until
+//   its line times are precise enough (the stopping rule, precise()): the relative standard error of its
+//   sources' line times combined (each over at least 3 measured episodes) is at most target_rel_se *
+//   sqrt(T / T_c), T the run's time so far and T_c the class's, so that the classes' shares of the run's
+//   sampling variance sum to at most (target_rel_se * T)^2 (0: never stop). More windows would add precision
+//   the batch time does not need: the pipes' model error is the paired-occurrence estimate's to correct;
 // - "periodic" (SMARTS-like): a window of warmup_ps + window_ps at the start of every period of
 //   (warmup_ps + window_ps) / detail_fraction, plus any class not yet measured for min_class_ps.
 // Decisions are taken lazily, at the first request at or after the time they fall due (the target schedules no
@@ -52,6 +57,7 @@ struct SampledMemoryConfig {
   std::uint32_t burst_lines = 32;         // largest request in FAST mode, in lines (several stay in flight)
   double fallback_rel_se = 0.1;           // relative SE of a line time measured in fewer than 2 episodes
   double paired_fraction = 0.04;          // share of each task's occurrences run wholly in detail (0: off)
+  double target_rel_se = 0.005;           // "mix": windows stop once the run's sampling SE is at most this share
   std::uint64_t paired_seed = 1;          // seed of the draw of those occurrences
   void validate() const;                  // throws ConfigError naming the field (memory.sampled.<field>)
 };
@@ -136,6 +142,8 @@ class SampledMemory final : public Module, public Target {
 
   Source& source(const Request& request, Initiator& from);
   [[nodiscard]] double line_ps(std::size_t src, std::uint32_t cls) const;
+  // Class `cls` has its line times measured precisely enough for its share of the run (the stopping rule).
+  [[nodiscard]] bool precise(std::uint32_t cls) const;
   // The fast pipe of (source, class): first-line latency and the interval between lines (ps).
   struct Pipe {
     double latency = 0, interval = 0;
@@ -189,6 +197,9 @@ class SampledMemory final : public Module, public Target {
   Counter& fast_bursts_;
   Counter& to_detailed_;
   Counter& to_fast_;
+  Counter& for_hold_;
+  Counter& for_min_class_;
+  Counter& for_window_;
   Accumulator& measured_episodes_;
 };
 
