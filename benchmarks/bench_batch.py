@@ -10,9 +10,15 @@ column commands in one step can reproduce the per-request timing only for runs w
 ``1 - overlap`` bounds the share of the work such a path could take over exactly.
 
 With ``sampled`` among the memory models (docs/sampling.md) it prints its wall time as a ratio to the cycle-level
-run of the same preset in this process, and its batch-time error against it (with the run's own 95 % interval).
+run of the same preset in this process, and its bias-corrected batch time's error against it (with the run's own
+95 % interval). ``--refs DIR`` takes the cycle-level run from DIR/<model>-<preset>-ddr4-2133-b<batch>.npz instead
+where it exists (benchmarks/validate_sampled.py's references; the ratio is then to the wall time recorded when the
+reference was made): a VGG-16 batch of 50 takes 11-22 minutes per preset on the cycle-level model.
+Every line also gives the process CPU time of the run (``cpu s``), less sensitive than the wall time to other
+work on a shared machine.
 
 Usage: python benchmarks/bench_batch.py [--model vgg16] [--batch 50] [--memory dram sampled stream] [--presets ...]
+       [--refs DIR]
 """
 
 from __future__ import annotations
@@ -20,7 +26,9 @@ from __future__ import annotations
 import argparse
 import resource
 import time
+from pathlib import Path
 
+import tnpu
 from tnpu import _core
 from tnpu.reproduce import calibrate_stream, memory_overrides
 from tnpu.simulate import simulate
@@ -33,6 +41,9 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=50)
     ap.add_argument("--memory", nargs="+", default=["stream", "dram"], choices=["stream", "dram", "sampled"])
     ap.add_argument("--presets", nargs="+", default=["tnpu", "dadiannao", "dnpu"])
+    ap.add_argument(
+        "--refs", metavar="DIR", help="cycle-level references (.npz) to compare sampled runs with"
+    )
     args = ap.parse_args()
     print(f"tnpu._core build: {_core.build_type}; {args.model}, batch {args.batch}")
     cal = calibrate_stream()
@@ -40,18 +51,18 @@ def main() -> None:
     time_of: dict[tuple[str, str], float] = {}
     ci_of: dict[str, list[float]] = {}
     print(
-        f"{'memory':<7} {'preset':<10} {'sim time s':>11} {'wall s':>8} {'events':>13} {'Mev/s':>7}"
+        f"{'memory':<7} {'preset':<10} {'sim time s':>11} {'wall s':>8} {'cpu s':>8} {'events':>13} {'Mev/s':>7}"
         f" {'DRAM lines':>13} {'Mlines/s':>9} {'RSS MB':>7} {'overlap':>8}"
     )
     for memory in args.memory:
         overrides = memory_overrides(memory, cal) if memory == "stream" else {"memory.model": memory}
         for preset in args.presets:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             r = simulate(args.model, preset, batch=args.batch, overrides=overrides)
-            wall = time.perf_counter() - t0
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
             wall_of[(memory, preset)] = wall
             s = r.summary()
-            time_of[(memory, preset)] = s["time_s"]
+            time_of[(memory, preset)] = s.get("time_s_estimate") or s["time_s"]
             if s.get("time_s_ci95"):
                 ci_of[preset] = s["time_s_ci95"]
             lines = r.meta["dram_requests"]
@@ -62,7 +73,7 @@ def main() -> None:
                 columns = sum(st[f"tnpu.dram.cmd_{c}"] for c in ("rd", "wr", "rda", "wra"))
                 overlap = f"{st['tnpu.dram.overlapped_columns'] / columns:.1%}" if columns else "-"
             print(
-                f"{memory:<7} {preset:<10} {s['time_s']:>11.4f} {wall:>8.2f} {s['events']:>13,}"
+                f"{memory:<7} {preset:<10} {s['time_s']:>11.4f} {wall:>8.2f} {cpu:>8.2f} {s['events']:>13,}"
                 f" {s['events'] / wall / 1e6:>7.2f} {lines:>13,} {lines / wall / 1e6:>9.2f} {rss:>7.0f}"
                 f" {overlap:>8}",
                 flush=True,
@@ -71,8 +82,21 @@ def main() -> None:
         for preset in args.presets:
             ratio = wall_of[("dram", preset)] / wall_of[("stream", preset)]
             print(f"{preset}: cycle-level DRAM takes {ratio:.1f}x the wall time of the stream model")
-    if "sampled" in args.memory and "dram" in args.memory:
+    if "sampled" in args.memory and args.refs:  # the cycle-level runs from stored references
         for preset in args.presets:
+            path = Path(args.refs, f"{args.model}-{preset}-ddr4-2133-b{args.batch}.npz")
+            if ("dram", preset) in wall_of or not path.exists():
+                continue
+            ref = tnpu.load(path)
+            wall_of[("dram", preset)] = float(ref.meta["wall_s"])
+            time_of[("dram", preset)] = float(ref.summary()["time_s"])
+            print(
+                f"dram    {preset:<10} {time_of[('dram', preset)]:>11.4f} {wall_of[('dram', preset)]:>8.2f}  ({path})"
+            )
+    if "sampled" in args.memory:
+        for preset in args.presets:
+            if ("dram", preset) not in wall_of:
+                continue
             ratio = wall_of[("dram", preset)] / wall_of[("sampled", preset)]
             err = time_of[("sampled", preset)] / time_of[("dram", preset)] - 1
             lo, hi = ci_of[preset]

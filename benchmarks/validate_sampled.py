@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import tnpu
+from tnpu import _core
 
 PRESETS = ("tnpu", "dadiannao", "dnpu")
 
@@ -131,7 +132,7 @@ def main() -> None:
     if args.markdown:
         print(markdown(json.loads(Path(args.markdown).read_text())))
         return
-    print(f"tnpu core built as {tnpu._core.build_type}")
+    print(f"tnpu core built as {_core.build_type}")
     rows = []
     for dram in args.drams:
         for net in args.networks:

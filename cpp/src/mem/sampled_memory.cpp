@@ -17,7 +17,7 @@ namespace tnpu {
 
 namespace {
 constexpr double kMinLines = 64.0;  // lines measured before a (source, class) line time is used
-constexpr double kMinEpisodes = 3;  // measured episodes before a line time's standard error may stop the windows
+constexpr double kMinWindows = 5;  // measured windows before a line time's standard error may stop the windows
 }  // namespace
 
 void SampledMemoryConfig::validate() const {
@@ -242,7 +242,8 @@ double SampledMemory::line_ps(std::size_t src, std::uint32_t cls) const {
 
 bool SampledMemory::precise(std::uint32_t cls) const {
   // The class's share of the run's sampling variance: the relative standard errors of its sources' line times
-  // (ratio estimators over its measured episodes) combined, times its time T_c. Stop when that is at most
+  // (ratio estimators over its measured windows: the episodes of one window are consecutive, so correlated, and
+  // would understate it) combined, times its time T_c. Stop when that is at most
   // target * sqrt(T * T_c), T the run's time so far: then the classes' variances sum to at most (target * T)^2.
   if (!(config_.target_rel_se > 0.0) || now() == 0) return false;
   const ClassStats& c = classes_[cls];
@@ -252,11 +253,11 @@ bool SampledMemory::precise(std::uint32_t cls) const {
   bool any = false;
   for (const LineTime& st : c.src) {
     if (st.sum_l <= 0 && st.fast_lines == 0) continue;  // the source sends nothing in this class
-    const auto n = static_cast<double>(st.episodes);
-    if (n < kMinEpisodes || st.sum_l < kMinLines || st.sum_a <= 0) return false;
-    const double r = st.sum_a / st.sum_l;
-    const double e2 = std::max(0.0, st.sum_aa - 2.0 * r * st.sum_al + r * r * st.sum_ll);
-    const double lbar = st.sum_l / n;
+    const auto n = static_cast<double>(st.windows);
+    if (n < kMinWindows || st.win_l < kMinLines || st.win_a <= 0) return false;
+    const double r = st.win_a / st.win_l;
+    const double e2 = std::max(0.0, st.win_aa - 2.0 * r * st.win_al + r * r * st.win_ll);
+    const double lbar = st.win_l / n;
     rel2 += e2 / (n * (n - 1.0) * lbar * lbar) / (r * r);
     any = true;
   }
@@ -402,6 +403,11 @@ void SampledMemory::end_episode() {
     st.sum_ll += l * l;
     st.sum_al += a * l;
     ++st.episodes;
+    if (st.open_a <= 0 && st.open_l <= 0) {
+      window_touched_.emplace_back(cur_, static_cast<std::uint32_t>(s->index));
+    }
+    st.open_a += a;
+    st.open_l += l;
   }
 }
 
@@ -477,6 +483,7 @@ void SampledMemory::decide() {
     } else if (!known) {
       schedule_decision(t + until_known);
     } else if (due) {
+      close_window();
       window_end_ = t + config_.window_ps;
       schedule_decision(window_end_);
     } else {
@@ -526,9 +533,25 @@ void SampledMemory::enter_detailed() {
   schedule_decision(measuring_ ? window_end_ : warm_until_);
 }
 
+void SampledMemory::close_window() {
+  for (const auto& [ci, si] : window_touched_) {
+    LineTime& st = classes_[ci].src[si];
+    const double a = st.open_a, l = st.open_l;
+    st.open_a = st.open_l = 0;
+    st.win_a += a;
+    st.win_l += l;
+    st.win_aa += a * a;
+    st.win_ll += l * l;
+    st.win_al += a * l;
+    ++st.windows;
+  }
+  window_touched_.clear();
+}
+
 void SampledMemory::enter_fast() {
   account();
   end_episode();
+  close_window();
   mode_ = Mode::kFast;
   measuring_ = false;
   to_fast_.inc();

@@ -15,7 +15,7 @@
 // - "mix" (adaptive, stratified): a class is simulated in detail until min_class_ps of it has been measured, and
 //   again whenever its measured share of its own time falls below detail_fraction (a window of window_ps), until
 //   its line times are precise enough (the stopping rule, precise()): the relative standard error of its
-//   sources' line times combined (each over at least 3 measured episodes) is at most target_rel_se *
+//   sources' line times combined (each over at least 5 measured windows) is at most target_rel_se *
 //   sqrt(T / T_c), T the run's time so far and T_c the class's, so that the classes' shares of the run's
 //   sampling variance sum to at most (target_rel_se * T)^2 (0: never stop). More windows would add precision
 //   the batch time does not need: the pipes' model error is the paired-occurrence estimate's to correct;
@@ -40,6 +40,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tnpu/mem/dram_controller.hpp"
@@ -127,6 +128,11 @@ class SampledMemory final : public Module, public Target {
     double sum_a = 0, sum_l = 0, sum_aa = 0, sum_ll = 0, sum_al = 0;
     double sum_b = 0, sum_lat = 0;
     std::uint64_t episodes = 0;
+    // the same per measured window (a detailed stretch: its episodes are consecutive, so not independent), for
+    // the stopping rule: the open window's sums, and the closed windows' sums, squares and count
+    double open_a = 0, open_l = 0;
+    double win_a = 0, win_l = 0, win_aa = 0, win_ll = 0, win_al = 0;
+    std::uint64_t windows = 0;
     std::uint64_t fast_lines = 0;
   };
   struct ClassStats {
@@ -157,6 +163,7 @@ class SampledMemory final : public Module, public Target {
   void decide();
   void enter_detailed();
   void enter_fast();
+  void close_window();  // the measured window ends: its (class, source) sums become one observation each
   void schedule_decision(Picoseconds t);
   void maybe_decide();
   std::uint64_t send_fast(const Request& request, Source& s);
@@ -177,6 +184,7 @@ class SampledMemory final : public Module, public Target {
   bool decision_pending_ = false;
   bool measuring_ = false;
   std::uint32_t holds_ = 0;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> window_touched_;  // (class, source) measured this window
   bool episode_held_ = false;  // the current episode runs while an occurrence is held in detail
   PairedEstimate paired_;
   bool have_paired_ = false;
