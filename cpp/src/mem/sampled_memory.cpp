@@ -17,7 +17,9 @@ namespace tnpu {
 
 namespace {
 constexpr double kMinLines = 64.0;  // lines measured before a (source, class) line time is used
-constexpr double kMinWindows = 5;  // measured windows before a line time's standard error may stop the windows
+constexpr double kMinWindows = 5;  // measured windows before a line time's standard error may thin the windows
+constexpr double kThinned = 0.1;  // a precise class's windows, as a share of detail_fraction: they keep spanning its
+                                  // time, so a drift of its traffic still reaches the pipes
 }  // namespace
 
 void SampledMemoryConfig::validate() const {
@@ -374,12 +376,10 @@ void SampledMemory::begin_episode() {
 
 void SampledMemory::end_episode() {
   if (!measuring_) return;
-  if (episode_held_) {
-    for (auto& s : sources_) {
-      if (s) s->ep_a = s->ep_l = s->ep_b = s->ep_lat = 0;
-    }
-    return;
-  }
+  // Energy per line, background power and refresh rate: from every measured episode, those of the occurrences
+  // held in detail too (a random draw of whole tasks; the windows stop early in a class's time under the stopping
+  // rule, and energy has no paired correction). Line times: from the windows only (the held occurrences are the
+  // paired check's and feed neither the pipes nor the window policy).
   ClassStats& c = classes_[cur_];
   const double dt = static_cast<double>(now() - episode_start_);
   c.cmd_pj += refresh_free_command_pj() - episode_cmd_pj_;
@@ -388,6 +388,12 @@ void SampledMemory::end_episode() {
   c.bg_ps += dt;
   if (dt > 0) measured_episodes_.add(dt);
   measured_refreshes_ += refreshes() - episode_refs_;
+  if (episode_held_) {
+    for (auto& s : sources_) {
+      if (s) s->ep_a = s->ep_l = s->ep_b = s->ep_lat = 0;
+    }
+    return;
+  }
   for (auto& s : sources_) {
     if (!s) continue;
     if (c.src.size() <= s->index) c.src.resize(s->index + 1);
@@ -466,14 +472,14 @@ void SampledMemory::decide() {
   const Picoseconds until_known = config_.min_class_ps - std::min(c.measured_ps, config_.min_class_ps);
   if (config_.design == "mix") {
     const double m = static_cast<double>(c.measured_ps);
-    const bool done = known && precise(cur_);  // the stopping rule: no more windows of this class
-    const bool due = known && !done && m < f * (m + static_cast<double>(c.fast_ps));
+    const double fc = known && precise(cur_) ? f * kThinned : f;  // the stopping rule thins a precise class's windows
+    const bool due = known && m < fc * (m + static_cast<double>(c.fast_ps));
     if (mode_ == Mode::kFast) {
       if (!known || due) {
         (known ? for_window_ : for_min_class_).inc();
         enter_detailed();
-      } else if (!done) {  // the class falls due after this much more fast time
-        const double more = m * (1.0 - f) / f - static_cast<double>(c.fast_ps);
+      } else {  // the class falls due after this much more fast time
+        const double more = m * (1.0 - fc) / fc - static_cast<double>(c.fast_ps);
         schedule_decision(t + static_cast<Picoseconds>(std::max(1.0, std::ceil(more))));
       }
       return;
@@ -563,9 +569,9 @@ void SampledMemory::enter_fast() {
   }
   if (config_.design == "periodic") {
     decide();  // schedules the next window
-  } else if (!precise(cur_)) {
+  } else {
     const ClassStats& c = classes_[cur_];
-    const double f = config_.detail_fraction;
+    const double f = precise(cur_) ? config_.detail_fraction * kThinned : config_.detail_fraction;
     const double more = static_cast<double>(c.measured_ps) * (1.0 - f) / f - static_cast<double>(c.fast_ps);
     schedule_decision(now() + static_cast<Picoseconds>(std::max(1.0, std::ceil(more))));
   }
