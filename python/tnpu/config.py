@@ -227,8 +227,8 @@ class MemoryConfig:
     #: random with ``sampling_seed``; the others' durations against theirs estimate the fast pipes' bias (0: off)
     sampling_paired_fraction: float = 0.04
     sampling_seed: int = 1
-    #: "sampled", design "mix": the stopping rule of the windows: a class takes no more once its line times are
-    #: precise enough for the run's sampling standard error to stay within this share of its time
+    #: "sampled", design "mix": the stopping rule of the windows: a class's windows thin to a tenth once its line
+    #: times are precise enough for the run's sampling standard error to stay within this share of its time
     #: (docs/sampling.md; 0: windows at sampling_fraction always)
     sampling_target_rel_se: float = 0.005
 

@@ -63,7 +63,7 @@ void register_builtin_memory_models(MemoryModelRegistry& registry) {
                 {"memory.sampled.detail_fraction", "", default_text(s.detail_fraction),
                  "measured share of each class's time (mix) or of the run (periodic)"},
                 {"memory.sampled.target_rel_se", "", default_text(s.target_rel_se),
-                 "mix: a class stops taking windows once the run's sampling error is within this share (0: never)"},
+                 "mix: windows thin to a tenth once the run's sampling SE is within this share (0: never)"},
                 {"memory.sampled.burst_lines", "lines", default_text(s.burst_lines),
                  "largest request in fast mode"},
                 {"memory.sampled.fallback_rel_se", "", default_text(s.fallback_rel_se),

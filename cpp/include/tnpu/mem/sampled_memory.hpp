@@ -13,12 +13,13 @@
 //
 // When the detailed model runs (contract):
 // - "mix" (adaptive, stratified): a class is simulated in detail until min_class_ps of it has been measured, and
-//   again whenever its measured share of its own time falls below detail_fraction (a window of window_ps), until
-//   its line times are precise enough (the stopping rule, precise()): the relative standard error of its
-//   sources' line times combined (each over at least 5 measured windows) is at most target_rel_se *
+//   again whenever its measured share of its own time falls below detail_fraction (a window of window_ps); a
+//   tenth of that once its line times are precise enough (the stopping rule, precise()): the relative standard
+//   error of its sources' line times combined (each over at least 5 measured windows) is at most target_rel_se *
 //   sqrt(T / T_c), T the run's time so far and T_c the class's, so that the classes' shares of the run's
-//   sampling variance sum to at most (target_rel_se * T)^2 (0: never stop). More windows would add precision
-//   the batch time does not need: the pipes' model error is the paired-occurrence estimate's to correct;
+//   sampling variance sum to at most (target_rel_se * T)^2 (0: never thin). More windows would add precision
+//   the batch time does not need (the pipes' model error is the paired-occurrence estimate's to correct); the
+//   thinned ones keep spanning the class's time, so a drift of its traffic still reaches the pipes;
 // - "periodic" (SMARTS-like): a window of warmup_ps + window_ps at the start of every period of
 //   (warmup_ps + window_ps) / detail_fraction, plus any class not yet measured for min_class_ps.
 // Decisions are taken lazily, at the first request at or after the time they fall due (the target schedules no
@@ -58,7 +59,7 @@ struct SampledMemoryConfig {
   std::uint32_t burst_lines = 32;         // largest request in FAST mode, in lines (several stay in flight)
   double fallback_rel_se = 0.1;           // relative SE of a line time measured in fewer than 2 episodes
   double paired_fraction = 0.04;          // share of each task's occurrences run wholly in detail (0: off)
-  double target_rel_se = 0.005;           // "mix": windows stop once the run's sampling SE is at most this share
+  double target_rel_se = 0.005;           // "mix": windows thin once the run's sampling SE is at most this share
   std::uint64_t paired_seed = 1;          // seed of the draw of those occurrences
   void validate() const;                  // throws ConfigError naming the field (memory.sampled.<field>)
 };
