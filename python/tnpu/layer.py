@@ -86,6 +86,51 @@ class LayerResult:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
+#: Fields of :attr:`LayerResult.mapping` (attributes of ``tnpu._core.Mapping``).
+MAPPING_FIELDS: tuple[str, ...] = (
+    "tile_m",
+    "tile_k",
+    "tile_n",
+    "order",
+    "tiles_m",
+    "tiles_k",
+    "tiles_n",
+    "a_tile_bytes",
+    "b_tile_bytes",
+    "c_tile_bytes",
+    "buffer_bytes",
+    "analytic_dram_bytes",
+    "analytic_a_read_bytes",
+    "analytic_b_read_bytes",
+    "analytic_c_read_bytes",
+    "analytic_c_write_bytes",
+)
+#: Fields a LayerResult takes as they are from ``tnpu._core.PassResult``.
+_SAME_FIELDS: tuple[str, ...] = tuple(
+    name
+    for name in LayerResult.__dataclass_fields__
+    if name not in ("dram_bytes_by_operand", "sram_accesses", "mapping")
+)
+
+
+def _layer_result(r: _core.PassResult) -> LayerResult:
+    """Convert the bound result of one pass to the public :class:`LayerResult`."""
+    reads, writes = r.sram_reads, r.sram_writes
+    return LayerResult(
+        **{name: getattr(r, name) for name in _SAME_FIELDS},
+        dram_bytes_by_operand={
+            "a_read": r.dram_a_read_bytes,
+            "b_read": r.dram_b_read_bytes,
+            "c_read": r.dram_c_read_bytes,
+            "c_write": r.dram_c_write_bytes,
+        },
+        sram_accesses={
+            op: {"reads": reads[i], "writes": writes[i]} for i, op in enumerate(_core.SRAM_OPERANDS)
+        },
+        mapping={name: getattr(r.mapping, name) for name in MAPPING_FIELDS},
+    )
+
+
 def to_layer_shape(layer: Any) -> _core.LayerShape:
     """Convert a layer to the C++ ``LayerShape``.
 
@@ -210,10 +255,7 @@ def simulate_layer(
     if not isinstance(accumulate, bool):
         raise ConfigError(f"accumulate: expected True or False, got {accumulate!r}")
     cfg.accumulate = accumulate
-    out = _core.simulate_pass(shape, phase.upper(), cfg, _layer_name(layer, name))
-    out["gemm"] = tuple(out["gemm"])
-    out["operands"] = tuple(out["operands"])
-    return LayerResult(**out)
+    return _layer_result(_core.simulate_pass(shape, phase.upper(), cfg, _layer_name(layer, name)))
 
 
 #: Element-wise kinds of :func:`simulate_elementwise`.
@@ -265,10 +307,7 @@ def simulate_elementwise(
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**62:
             raise ConfigError(f"{label}: expected a whole number >= 1, got {value!r}")
     cfg = arch.to_cpp("vector_unit")
-    out = _core.simulate_elementwise(kind, elements, window, cfg, name or kind)
-    out["gemm"] = tuple(out["gemm"])
-    out["operands"] = tuple(out["operands"])
-    return LayerResult(**out)
+    return _layer_result(_core.simulate_elementwise(kind, elements, window, cfg, name or kind))
 
 
 def _with_memory(arch: ArchConfig, memory: str | MemoryConfig | None) -> ArchConfig:

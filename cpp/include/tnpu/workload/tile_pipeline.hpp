@@ -1,12 +1,13 @@
 #pragma once
-// TilePipeline: runs the tiles of one job (a layer pass, or one task of the accelerator) on one engine, event by
-// event: DMA loads, engine compute, DMA stores, with double buffering. Used by simulate_pass() and by the
-// accelerator (one pipeline per engine, all DMA engines sharing one memory target).
+// TilePipeline: runs the tiles of one job (one task of the accelerator: a layer pass or element-wise work) on one
+// engine, event by event: DMA loads, engine compute, DMA stores, with double buffering. The accelerator has one per
+// engine, all DMA engines sharing one memory target (a single pass is a one-engine accelerator).
 //
 // Timing: a tile's compute starts when its operands are loaded, the engine is free and at most one output store is
 // in flight; with `depth` = 2 (double buffering) the loads of tile i+2 start when tile i's compute ends (tile i+1
 // loads meanwhile). The job is done when the last tile has computed and every store has completed.
 // Contract: one job at a time (run() while busy() throws std::logic_error); on_done runs once, from a kernel event.
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <string_view>
@@ -30,11 +31,21 @@ struct TileWork {
   std::uint64_t cycles = 0;      // engine cycles of the tile's compute
 };
 
+// Where a job's operand regions live in DRAM: a transfer whose region starts inside [from[o], from[o] + bytes[o])
+// moves by to[o] - from[o] (regions with bytes 0 are unused). A plan made once under its own layout runs for every
+// instance at that instance's tensors without copying its tiles. The default moves nothing.
+struct Relocation {
+  std::array<std::uint64_t, 3> from{}, bytes{}, to{};
+  bool identity = true;
+  [[nodiscard]] Transfer apply(const Transfer& t) const;  // throws SimulationError outside every region
+};
+
 class TilePipeline final : public Module, private EventHandler {
  public:
   TilePipeline(Simulation& sim, std::string_view name, mem::DmaEngine& dma, Picoseconds period_ps,
                std::uint64_t depth, Module* parent = nullptr);
-  void run(std::vector<TileWork> tiles, std::function<void()> on_done);
+  // Runs `tiles` (kept by reference: they must outlive the job) at the addresses `where` gives.
+  void run(const std::vector<TileWork>& tiles, const Relocation& where, std::function<void()> on_done);
   [[nodiscard]] bool busy() const noexcept { return active_; }
   // End of the last job: its last compute or store, whichever is later.
   [[nodiscard]] Picoseconds end_ps() const noexcept { return std::max(last_compute_end_, last_store_end_); }
@@ -49,7 +60,8 @@ class TilePipeline final : public Module, private EventHandler {
   mem::DmaEngine& dma_;
   Picoseconds period_ps_;
   std::uint64_t depth_;
-  std::vector<TileWork> tiles_;
+  const std::vector<TileWork>* tiles_ = nullptr;
+  Relocation where_;
   std::function<void()> on_done_;
   std::vector<std::uint64_t> loads_left_;
   std::vector<std::uint8_t> loaded_;
