@@ -53,6 +53,20 @@ class BankQueueScheduler {
   [[nodiscard]] std::size_t total() const noexcept { return total_; }  // commands in all bank queues
   [[nodiscard]] const std::vector<BankEntry>& queue(std::size_t qi) const noexcept { return bank_q_[qi]; }
   [[nodiscard]] bool full(std::size_t qi) const noexcept { return ((full_[qi / 64] >> (qi % 64)) & 1) != 0; }
+  // The first of n flat banks whose queue has room (n if none).
+  [[nodiscard]] std::size_t first_with_room(const std::uint32_t* banks, std::size_t n) const noexcept {
+    if (full_.size() == 1) {  // up to 64 banks: the full bits in one register
+      const std::uint64_t f = full_[0];
+      for (std::size_t i = 0; i < n; ++i) {
+        if (((f >> banks[i]) & 1) == 0) return i;
+      }
+      return n;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!full(banks[i])) return i;
+    }
+    return n;
+  }
   // Appends a transaction to its bank's queue (which has room).
   void push(std::size_t qi, const BankEntry& e);
   // Removes entry pos of queue qi (its command finished it).

@@ -131,12 +131,13 @@ class DramChannel final : private EventHandler {
   std::vector<Slot> slots_;
   std::vector<Burst> bursts_;
   std::vector<std::uint32_t> free_bursts_;
-  std::vector<std::uint32_t> slot_bank_;  // flat bank of each slot, packed for the transaction-queue scans
   std::vector<std::uint32_t> free_;
   std::uint64_t live_ = 0;
   std::vector<std::uint32_t> bank_waiting_;  // per flat bank: requests queued and not yet served by their column cmd
   std::uint32_t banks_waiting_ = 0;          // banks with bank_waiting_ > 0
   std::vector<std::uint32_t> read_q_, write_q_, act_q_;
+  // Per-bank scheduling: the flat bank of each entry of read_q_ (0) and write_q_ (1), in the same order.
+  std::array<std::vector<std::uint32_t>, 2> q_bank_;
   std::uint32_t line_shift_ = 0;  // log2(line_bytes): burst index of an address
 
   dram::CompletionFifo read_done_, write_done_, forward_done_;
