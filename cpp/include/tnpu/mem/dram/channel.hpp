@@ -103,6 +103,11 @@ class DramChannel final : private EventHandler {
     return drain_.next(read_q_.size(), write_q_.size(), bank_queues_.total() == 0 && act_q_.empty(), drain_left);
   }
   void update_write_mode() noexcept {
+    // No write queued and no drain under way: read mode, whatever the rest (what update() computes then).
+    if (write_q_.empty() && drain_.drain_left() == 0) {
+      drain_.read_mode();
+      return;
+    }
     drain_.update(read_q_.size(), write_q_.size(), bank_queues_.total() == 0 && act_q_.empty());
   }
   [[nodiscard]] bool movable_exists(bool write_mode) const noexcept { return bank_queues_.movable(write_mode); }
