@@ -7,6 +7,7 @@ PU-c (the PE array) for conv layers and PU-f (the vector unit) for linear layers
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,24 +112,25 @@ _SAME_FIELDS: tuple[str, ...] = tuple(
     for name in LayerResult.__dataclass_fields__
     if name not in ("dram_bytes_by_operand", "sram_accesses", "mapping")
 )
+_get_same = operator.attrgetter(*_SAME_FIELDS)
+_get_mapping = operator.attrgetter(*MAPPING_FIELDS)
 
 
 def _layer_result(r: _core.PassResult) -> LayerResult:
     """Convert the bound result of one pass to the public :class:`LayerResult`."""
+    fields: dict[str, Any] = dict(zip(_SAME_FIELDS, _get_same(r), strict=True))
+    fields["dram_bytes_by_operand"] = {
+        "a_read": r.dram_a_read_bytes,
+        "b_read": r.dram_b_read_bytes,
+        "c_read": r.dram_c_read_bytes,
+        "c_write": r.dram_c_write_bytes,
+    }
     reads, writes = r.sram_reads, r.sram_writes
-    return LayerResult(
-        **{name: getattr(r, name) for name in _SAME_FIELDS},
-        dram_bytes_by_operand={
-            "a_read": r.dram_a_read_bytes,
-            "b_read": r.dram_b_read_bytes,
-            "c_read": r.dram_c_read_bytes,
-            "c_write": r.dram_c_write_bytes,
-        },
-        sram_accesses={
-            op: {"reads": reads[i], "writes": writes[i]} for i, op in enumerate(_core.SRAM_OPERANDS)
-        },
-        mapping={name: getattr(r.mapping, name) for name in MAPPING_FIELDS},
-    )
+    fields["sram_accesses"] = {
+        op: {"reads": reads[i], "writes": writes[i]} for i, op in enumerate(_core.SRAM_OPERANDS)
+    }
+    fields["mapping"] = dict(zip(MAPPING_FIELDS, _get_mapping(r.mapping), strict=True))
+    return LayerResult(**fields)
 
 
 def to_layer_shape(layer: Any) -> _core.LayerShape:
