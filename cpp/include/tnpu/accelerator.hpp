@@ -6,9 +6,10 @@
 // issues the tasks under the chosen scheduler (inorder | split | reorder) and validates the executed schedule.
 //
 // Task -> tiles: a conv/FC task (FP, BP, GD) is lowered to its GEMM and tiled to the engine's share of the global
-// buffer (plan_pass: the same planning and tile loop as a single layer pass); element-wise tasks (ReLU, pooling,
-// loss, WU, ...) stream their bytes in chunks that fit the share, costed by operations on the vector lanes. Plans are
-// made once per (layer, phase, engine) and reused for every instance, relocated to the instance's tensors in DRAM.
+// buffer (workload::plan_pass); element-wise tasks (ReLU, pooling, loss, WU, ...) stream their bytes in chunks that
+// fit the share, costed by operations on the vector lanes. Plans are made once per (layer, phase, engine) and reused
+// for every instance: the tile pipeline moves each transfer to the instance's tensors in DRAM as it issues it
+// (workload::Relocation). A single layer pass is this machine with one engine running one task (simulate_pass).
 //
 // DRAM layout: weights W and gradients dW of a layer live once; activations (X, Y, dY, dX, element-wise in/out) live
 // per instance slot (instance % address_slots), each tensor 4 KiB aligned, bump-allocated at first use; with the DRAM
