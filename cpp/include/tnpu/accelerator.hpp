@@ -111,7 +111,7 @@ using ProgressFn = std::function<void(std::uint64_t started, std::uint64_t total
 // (memory model, DMA engine, tile pipeline, executor) is the one simulate_training assembles. The result is the
 // pass's plan (plan_pass: mapping, tiles, bytes, SRAM accesses) with the simulated timing and DRAM traffic.
 //
-// Timing (workload/tile_pipeline.hpp): cycles are durations in engine clock cycles: compute_cycles = sum of the
+// Timing (accelerator/tile_pipeline.hpp): cycles are durations in engine clock cycles: compute_cycles = sum of the
 // tiles' engine cycles, total_cycles = ceil(end / period), stall_cycles = total - compute (the engine idle, waiting
 // for memory). SCALE-Sim counts the index of the last cycle: scalesim_total_cycles = total_cycles - 1, equal to its
 // "Total Cycles" for the same array, dataflow and layer when memory is ideal and the layer is one tile.

@@ -14,7 +14,7 @@
 #include "tnpu/mem/memory_model.hpp"
 #include "tnpu/mem/sampled_memory.hpp"
 #include "tnpu/workload/stream_plan.hpp"
-#include "tnpu/workload/tile_pipeline.hpp"
+#include "tnpu/accelerator/tile_pipeline.hpp"
 
 namespace tnpu {
 
@@ -84,7 +84,7 @@ class AcceleratorRunner final : public TaskRunner, public Module, private EventH
         dc.source = static_cast<std::uint32_t>(e + 1);
         auto& dma = sim.make<mem::DmaEngine>("dma_" + config.engines[e].name, *target, dc);
         dmas_.push_back(&dma);
-        pipelines_.push_back(&sim.make<workload::TilePipeline>("pipeline_" + config.engines[e].name, dma,
+        pipelines_.push_back(&sim.make<accelerator::TilePipeline>("pipeline_" + config.engines[e].name, dma,
                                                                config.pass.clock_period_ps,
                                                                config.pass.buffer.double_buffering ? 2 : 1));
       }
@@ -317,7 +317,7 @@ class AcceleratorRunner final : public TaskRunner, public Module, private EventH
   std::vector<char> detailed_;      // per task: drawn to run wholly in detail
   TaskExecutor* executor_ = nullptr;
   std::vector<mem::DmaEngine*> dmas_;
-  std::vector<workload::TilePipeline*> pipelines_;
+  std::vector<accelerator::TilePipeline*> pipelines_;
   std::map<std::tuple<std::uint32_t, int, std::uint32_t, int, std::uint64_t, std::uint64_t, std::uint64_t>, TaskPlan>
       plans_;
   std::vector<workload::PassResult> plan_results_;

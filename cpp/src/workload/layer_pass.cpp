@@ -5,7 +5,7 @@
 
 #include "tnpu/compute/dtype.hpp"
 #include "tnpu/error.hpp"
-#include "tnpu/workload/tile_pipeline.hpp"
+#include "tnpu/workload/tile_plan.hpp"
 
 namespace tnpu::workload {
 

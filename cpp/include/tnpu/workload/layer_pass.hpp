@@ -20,7 +20,7 @@
 #include "tnpu/mem/memory_model.hpp"
 #include "tnpu/mem/sram_buffer.hpp"
 #include "tnpu/sim/module.hpp"
-#include "tnpu/workload/tile_pipeline.hpp"
+#include "tnpu/workload/tile_plan.hpp"
 #include "tnpu/workload/tiling.hpp"
 
 namespace tnpu::workload {

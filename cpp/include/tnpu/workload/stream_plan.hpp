@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "tnpu/workload/tile_pipeline.hpp"
+#include "tnpu/workload/tile_plan.hpp"
 
 namespace tnpu::workload {
 

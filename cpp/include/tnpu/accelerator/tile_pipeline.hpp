@@ -7,7 +7,6 @@
 // in flight; with `depth` = 2 (double buffering) the loads of tile i+2 start when tile i's compute ends (tile i+1
 // loads meanwhile). The job is done when the last tile has computed and every store has completed.
 // Contract: one job at a time (run() while busy() throws std::logic_error); on_done runs once, from a kernel event.
-#include <array>
 #include <cstdint>
 #include <functional>
 #include <string_view>
@@ -15,30 +14,13 @@
 
 #include "tnpu/mem/dma_engine.hpp"
 #include "tnpu/sim/module.hpp"
-#include "tnpu/sim/request.hpp"
+#include "tnpu/workload/tile_plan.hpp"
 
-namespace tnpu::workload {
+namespace tnpu::accelerator {
 
-// One DMA transfer of a tile: `bytes` from `address`, wrapping inside [region_base, region_base + region_bytes).
-struct Transfer {
-  Command command = Command::kRead;
-  std::uint64_t address = 0, bytes = 0, region_base = 0, region_bytes = 0;
-};
-
-struct TileWork {
-  std::vector<Transfer> loads;   // operand reads (and partial-sum reads)
-  std::vector<Transfer> stores;  // result writes
-  std::uint64_t cycles = 0;      // engine cycles of the tile's compute
-};
-
-// Where a job's operand regions live in DRAM: a transfer whose region starts inside [from[o], from[o] + bytes[o])
-// moves by to[o] - from[o] (regions with bytes 0 are unused). A plan made once under its own layout runs for every
-// instance at that instance's tensors without copying its tiles. The default moves nothing.
-struct Relocation {
-  std::array<std::uint64_t, 3> from{}, bytes{}, to{};
-  bool identity = true;
-  [[nodiscard]] Transfer apply(const Transfer& t) const;  // throws SimulationError outside every region
-};
+using workload::Relocation;
+using workload::TileWork;
+using workload::Transfer;
 
 class TilePipeline final : public Module, private EventHandler {
  public:
@@ -71,4 +53,4 @@ class TilePipeline final : public Module, private EventHandler {
   Picoseconds last_compute_end_ = 0, last_store_end_ = 0;
 };
 
-}  // namespace tnpu::workload
+}  // namespace tnpu::accelerator

@@ -1,4 +1,4 @@
-#include "tnpu/workload/tile_pipeline.hpp"
+#include "tnpu/accelerator/tile_pipeline.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -7,25 +7,11 @@
 
 #include "tnpu/error.hpp"
 
-namespace tnpu::workload {
+namespace tnpu::accelerator {
 
 TilePipeline::TilePipeline(Simulation& sim, std::string_view name, mem::DmaEngine& dma, Picoseconds period_ps,
                            std::uint64_t depth, Module* parent)
     : Module(sim, name, parent), dma_(dma), period_ps_(period_ps), depth_(std::max<std::uint64_t>(depth, 1)) {}
-
-Transfer Relocation::apply(const Transfer& t) const {
-  if (identity) return t;
-  for (std::size_t o = 0; o < from.size(); ++o) {
-    if (bytes[o] != 0 && t.region_base >= from[o] && t.region_base < from[o] + bytes[o]) {
-      Transfer moved = t;
-      moved.address = t.address - from[o] + to[o];
-      moved.region_base = t.region_base - from[o] + to[o];
-      return moved;
-    }
-  }
-  throw SimulationError("tile pipeline: a transfer of the region at " + std::to_string(t.region_base) +
-                        " lies outside its job's operand regions (a bug)");
-}
 
 void TilePipeline::run(const std::vector<TileWork>& tiles, const Relocation& where, std::function<void()> on_done) {
   if (active_) throw std::logic_error("TilePipeline::run: a job is still running");
@@ -102,4 +88,4 @@ void TilePipeline::maybe_done() {
   if (done) done();
 }
 
-}  // namespace tnpu::workload
+}  // namespace tnpu::accelerator
