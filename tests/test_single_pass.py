@@ -79,7 +79,7 @@ def test_an_elementwise_pass_is_one_elementwise_task():
     r = tnpu.simulate_elementwise("relu", 50_000, arch)
     unit = _core.VectorUnit(arch.pu_f.lanes).elementwise("relu", 50_000)
     batch = _core.simulate_training(
-        _one_task(_core.AcceleratorLayer("relu"), 0, 1, (50_000, unit["bytes_read"], unit["bytes_written"])),
+        _one_task(_core.AcceleratorLayer("relu"), 0, 1, (50_000, unit.bytes_read, unit.bytes_written)),
         _one_engine(arch, "vector_unit"),
     )
     assert r.total_ps == batch.makespan_ps

@@ -26,23 +26,71 @@ namespace {
 template <class T>
 using Ref = std::unique_ptr<T, py::nodelete>;
 
-py::dict cost_dict(const compute::GemmCost& c, std::uint64_t pes) {
-  py::dict d;
-  d["folds"] = c.folds;
-  d["fold_cycles"] = c.fold_cycles;
-  d["cycles"] = c.cycles;
-  d["scalesim_total_cycles"] = c.scalesim_total_cycles();
-  d["macs"] = c.macs;
-  d["mapping_efficiency"] = c.mapping_efficiency;
-  d["compute_util"] = c.compute_util;
-  const auto total = c.scalesim_total_cycles();
-  d["overall_util"] = total ? static_cast<double>(c.macs) / (static_cast<double>(total) * static_cast<double>(pes))
-                            : 0.0;
-  d["sram_a_reads"] = c.a_reads;
-  d["sram_b_reads"] = c.b_reads;
-  d["sram_c_reads"] = c.c_reads;
-  d["sram_c_writes"] = c.c_writes;
-  return d;
+// A GEMM's cost on an engine of `pes` processing elements (the utilisation over the whole run needs the count).
+struct GemmReport {
+  compute::GemmCost cost;
+  std::uint64_t pes = 1;
+};
+
+void bind_cost_types(py::module_& m) {
+  py::class_<GemmReport>(m, "GemmCost",
+                         "What PeArray.gemm and VectorUnit.gemm return: folds, cycles, MACs, utilisation (SCALE-Sim's "
+                         "definitions) and the engine's SRAM element accesses.")
+      .def_property_readonly("folds", [](const GemmReport& r) { return r.cost.folds; })
+      .def_property_readonly("fold_cycles", [](const GemmReport& r) { return r.cost.fold_cycles; },
+                             "cycles of one fold")
+      .def_property_readonly("cycles", [](const GemmReport& r) { return r.cost.cycles; },
+                             "folds * fold_cycles: first operand in to last result out")
+      .def_property_readonly("scalesim_total_cycles", [](const GemmReport& r) { return r.cost.scalesim_total_cycles(); },
+                             "SCALE-Sim's Total Cycles (cycles - 1)")
+      .def_property_readonly("macs", [](const GemmReport& r) { return r.cost.macs; })
+      .def_property_readonly("mapping_efficiency", [](const GemmReport& r) { return r.cost.mapping_efficiency; },
+                             "mean fraction of the array mapped per fold (0..1)")
+      .def_property_readonly("compute_util", [](const GemmReport& r) { return r.cost.compute_util; },
+                             "mean fraction of PEs busy per cycle of a fold (0..1)")
+      .def_property_readonly(
+          "overall_util",
+          [](const GemmReport& r) {
+            const auto total = r.cost.scalesim_total_cycles();
+            return total ? static_cast<double>(r.cost.macs) / (static_cast<double>(total) * static_cast<double>(r.pes))
+                         : 0.0;
+          },
+          "macs / (scalesim_total_cycles * PEs)")
+      .def_property_readonly("sram_a_reads", [](const GemmReport& r) { return r.cost.a_reads; })
+      .def_property_readonly("sram_b_reads", [](const GemmReport& r) { return r.cost.b_reads; })
+      .def_property_readonly("sram_c_reads", [](const GemmReport& r) { return r.cost.c_reads; })
+      .def_property_readonly("sram_c_writes", [](const GemmReport& r) { return r.cost.c_writes; })
+      .def("__repr__", [](const GemmReport& r) {
+        return "GemmCost(folds=" + std::to_string(r.cost.folds) + ", cycles=" + std::to_string(r.cost.cycles) +
+               ", macs=" + std::to_string(r.cost.macs) + ")";
+      });
+
+  py::class_<compute::ElementwiseCost>(m, "ElementwiseCost", "What VectorUnit.elementwise returns.")
+      .def_readonly("cycles", &compute::ElementwiseCost::cycles)
+      .def_readonly("bytes_read", &compute::ElementwiseCost::bytes_read)
+      .def_readonly("bytes_written", &compute::ElementwiseCost::bytes_written)
+      .def("__repr__", [](const compute::ElementwiseCost& c) {
+        return "ElementwiseCost(cycles=" + std::to_string(c.cycles) + ", bytes_read=" + std::to_string(c.bytes_read) +
+               ", bytes_written=" + std::to_string(c.bytes_written) + ")";
+      });
+
+  py::class_<compute::DataTypeInfo>(m, "DataTypeInfo", "What data_type_info returns.")
+      .def_property_readonly("name", [](const compute::DataTypeInfo& i) { return std::string(i.name); })
+      .def_readonly("bytes", &compute::DataTypeInfo::bytes, "bytes per element")
+      .def_property_readonly("mac_energy_class",
+                             [](const compute::DataTypeInfo& i) { return std::string(i.mac_energy_class); },
+                             "key of the MAC energy in the energy table");
+
+  py::class_<workload::PassGemm>(m, "PassGemm", "What lower returns: one pass of a layer as a GEMM.")
+      .def_property_readonly(
+          "gemm", [](const workload::PassGemm& p) { return py::make_tuple(p.gemm.m, p.gemm.k, p.gemm.n); },
+          "(M, K, N) per group")
+      .def_readonly("groups", &workload::PassGemm::groups)
+      .def_property_readonly(
+          "operands",
+          [](const workload::PassGemm& p) { return py::make_tuple(p.a.tensor, p.b.tensor, p.c.tensor); },
+          "the tensors of A, B and C")
+      .def_readonly("macs", &workload::PassGemm::macs, "multiply-accumulates of the pass, all groups");
 }
 
 mem::Operand operand_by_name(const std::string& op) {
@@ -134,15 +182,11 @@ void bind_pass_result(py::module_& m) {
 }  // namespace
 
 void bind_compute(py::module_& m) {
+  bind_cost_types(m);
   m.def(
       "data_type_info",
       [](const std::string& name) {
-        const auto& i = compute::data_type_info(compute::data_type_by_name(name));
-        py::dict d;
-        d["name"] = std::string(i.name);
-        d["bytes"] = i.bytes;
-        d["mac_energy_class"] = std::string(i.mac_energy_class);
-        return d;
+        return compute::data_type_info(compute::data_type_by_name(name));
       },
       py::arg("name"), "Bytes per element and MAC energy class of a data type.");
 
@@ -162,7 +206,7 @@ void bind_compute(py::module_& m) {
       .def(
           "gemm",
           [](const compute::PeArray& a, std::uint64_t mm, std::uint64_t k, std::uint64_t n) {
-            return cost_dict(a.gemm({mm, k, n}), a.pes());
+            return GemmReport{a.gemm({mm, k, n}), a.pes()};
           },
           py::arg("m"), py::arg("k"), py::arg("n"),
           "Cycles and utilisation of C[m x n] = A[m x k] . B[k x n] on the array (SCALE-Sim's model).")
@@ -190,20 +234,15 @@ void bind_compute(py::module_& m) {
       .def(
           "gemm",
           [](const compute::VectorUnit& v, std::uint64_t mm, std::uint64_t k, std::uint64_t n) {
-            return cost_dict(v.gemm({mm, k, n}), v.lanes());
+            return GemmReport{v.gemm({mm, k, n}), v.lanes()};
           },
           py::arg("m"), py::arg("k"), py::arg("n"))
       .def(
           "elementwise",
           [](const compute::VectorUnit& v, const std::string& kind, std::uint64_t elements, std::uint64_t window,
              const std::string& dtype) {
-            const auto c = v.elementwise_cost(compute::elementwise_kind_by_name(kind), elements, window,
-                                              compute::data_type_info(compute::data_type_by_name(dtype)).bytes);
-            py::dict d;
-            d["cycles"] = c.cycles;
-            d["bytes_read"] = c.bytes_read;
-            d["bytes_written"] = c.bytes_written;
-            return d;
+            return v.elementwise_cost(compute::elementwise_kind_by_name(kind), elements, window,
+                                      compute::data_type_info(compute::data_type_by_name(dtype)).bytes);
           },
           py::arg("kind"), py::arg("elements"), py::kw_only(), py::arg("window") = 1, py::arg("dtype") = "fp32",
           "Cycles and bytes of element-wise work: relu, relu_backward, maxpool, avgpool, loss, weight_update.");
@@ -244,12 +283,7 @@ void bind_compute(py::module_& m) {
   m.def(
       "lower",
       [](const workload::LayerShape& s, const std::string& phase, const std::string& name) {
-        const auto p = workload::lower(s, workload::phase_by_name(phase), name);
-        py::dict d;
-        d["gemm"] = py::make_tuple(p.gemm.m, p.gemm.k, p.gemm.n);
-        d["groups"] = p.groups;
-        d["operands"] = py::make_tuple(p.a.tensor, p.b.tensor, p.c.tensor);
-        return d;
+        return workload::lower(s, workload::phase_by_name(phase), name);
       },
       py::arg("shape"), py::arg("phase"), py::arg("layer_name") = "layer",
       "The GEMM (M, K, N) per group, the group count and the operand tensors of one pass of a layer.");
