@@ -147,7 +147,7 @@ def main() -> None:
     array = _core.PeArray(128, 128, "ws")
     scalesim, t_formula = timed(
         lambda: [
-            array.gemm(int(layer["h"]) ** 2, 9 * int(layer["c"]), int(layer["k"]))["scalesim_total_cycles"]
+            array.gemm(int(layer["h"]) ** 2, 9 * int(layer["c"]), int(layer["k"])).scalesim_total_cycles
             for _name, layer in layers()
         ]
     )

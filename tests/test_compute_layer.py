@@ -27,17 +27,17 @@ def shape(**kw) -> _core.LayerShape:
 # ---------------------------------------------------------------------------------------------------- lowering
 def test_lowering_shapes_per_phase():
     conv = shape(kind="conv", n=2, c=16, k=32, h=10, w=10, r=3, s=3, pad_h=1, pad_w=1)
-    assert _core.lower(conv, "FP")["gemm"] == (2 * 100, 16 * 9, 32)
-    assert _core.lower(conv, "BP")["gemm"] == (2 * 100, 32 * 9, 16)
-    assert _core.lower(conv, "GD")["gemm"] == (16 * 9, 2 * 100, 32)
-    assert _core.lower(conv, "GD")["operands"] == ("X", "dY", "dW")
+    assert _core.lower(conv, "FP").gemm == (2 * 100, 16 * 9, 32)
+    assert _core.lower(conv, "BP").gemm == (2 * 100, 32 * 9, 16)
+    assert _core.lower(conv, "GD").gemm == (16 * 9, 2 * 100, 32)
+    assert _core.lower(conv, "GD").operands == ("X", "dY", "dW")
     fc = shape(kind="linear", n=8, c=100, k=10)
-    assert _core.lower(fc, "FP")["gemm"] == (8, 100, 10)
-    assert _core.lower(fc, "BP")["gemm"] == (8, 10, 100)
-    assert _core.lower(fc, "GD")["gemm"] == (10, 8, 100)
+    assert _core.lower(fc, "FP").gemm == (8, 100, 10)
+    assert _core.lower(fc, "BP").gemm == (8, 10, 100)
+    assert _core.lower(fc, "GD").gemm == (10, 8, 100)
     grouped = shape(kind="conv", c=8, k=8, h=5, w=5, r=3, s=3, groups=4)
-    assert _core.lower(grouped, "FP")["gemm"] == (9, 2 * 9, 2)
-    assert _core.lower(grouped, "FP")["groups"] == 4
+    assert _core.lower(grouped, "FP").gemm == (9, 2 * 9, 2)
+    assert _core.lower(grouped, "FP").groups == 4
 
 
 def test_macs_equal_across_phases():
@@ -291,7 +291,7 @@ def test_mapping_objectives():
         "pad_w": 1,
     }
     base = ArchConfig(pu_c=PeArrayConfig(rows=128, cols=128, dataflow="ws"), buffer=BufferConfig(4 << 20))
-    whole = _core.PeArray(128, 128, "ws").gemm(56 * 56, 9 * 256, 256)["cycles"]
+    whole = _core.PeArray(128, 128, "ws").gemm(56 * 56, 9 * 256, 256).cycles
     # ideal memory: "time" minimises compute cycles (M whole: SCALE-Sim's cycles)
     by_time = tnpu.simulate_layer(big, "FP", base.replace(mapping_objective="time"), memory="ideal")
     assert by_time.compute_cycles == whole

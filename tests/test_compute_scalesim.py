@@ -47,11 +47,11 @@ def test_pe_array_equals_scalesim(rec):
     array = _core.PeArray(rec["array_rows"], rec["array_cols"], rec["dataflow"])
     m, k, n = _gemm(rec)
     c = array.gemm(m, k, n)
-    assert c["macs"] == rec["macs"]
-    assert c["scalesim_total_cycles"] == rec["total_cycles"]
-    assert round(c["overall_util"] * 100, 4) == rec["overall_util_pct"]
-    assert round(c["mapping_efficiency"] * 100, 4) == rec["mapping_efficiency_pct"]
-    assert round(c["compute_util"] * 100, 4) == rec["compute_util_pct"]
+    assert c.macs == rec["macs"]
+    assert c.scalesim_total_cycles == rec["total_cycles"]
+    assert round(c.overall_util * 100, 4) == rec["overall_util_pct"]
+    assert round(c.mapping_efficiency * 100, 4) == rec["mapping_efficiency_pct"]
+    assert round(c.compute_util * 100, 4) == rec["compute_util_pct"]
 
 
 @needs_refs

@@ -20,27 +20,28 @@ def test_matrix_vector_dot_outer():
 def test_gemm_is_matrix_vector_per_row():
     v = _core.VectorUnit(16)
     c = v.gemm(2, 100, 40)
-    assert c["cycles"] == 2 * 3 * 100
-    assert c["mapping_efficiency"] == pytest.approx(40 / 48)
-    assert c["macs"] == 8000
+    assert c.cycles == 2 * 3 * 100
+    assert c.mapping_efficiency == pytest.approx(40 / 48)
+    assert c.macs == 8000
 
 
 def test_elementwise_by_elements_and_bytes():
     v = _core.VectorUnit(16)
     relu = v.elementwise("relu", 1000)
-    assert relu == {"cycles": 63, "bytes_read": 4000, "bytes_written": 4000}
+    assert (relu.cycles, relu.bytes_read, relu.bytes_written) == (63, 4000, 4000)
     pool = v.elementwise("maxpool", 100, window=4, dtype="fp16")
-    assert pool == {"cycles": 25, "bytes_read": 800, "bytes_written": 200}
+    assert (pool.cycles, pool.bytes_read, pool.bytes_written) == (25, 800, 200)
     wu = v.elementwise("weight_update", 32, dtype="int8")
-    assert wu["cycles"] == 4
-    assert wu["bytes_read"] == 64
+    assert wu.cycles == 4
+    assert wu.bytes_read == 64
     with pytest.raises(ConfigError, match="unknown 'softmax'"):
         v.elementwise("softmax", 10)
 
 
 def test_data_types():
     assert registry.names("data_type") == ("fp32", "fp16", "bf16", "int8")
-    assert _core.data_type_info("bf16") == {"name": "bf16", "bytes": 2, "mac_energy_class": "bf16_mac"}
+    bf16 = _core.data_type_info("bf16")
+    assert (bf16.name, bf16.bytes, bf16.mac_energy_class) == ("bf16", 2, "bf16_mac")
     with pytest.raises(ConfigError, match=r"unknown data type 'fp64' \(known: fp32, fp16, bf16, int8\)"):
         _core.data_type_info("fp64")
 

@@ -68,3 +68,24 @@ def test_each_area_is_its_own_static_library():
     assert "add_library(tnpu_${area} STATIC)" in text
     for area in ("sim", "mem", "trace", "compute", "sched", "workload", "accelerator"):
         assert f"tnpu_{area} PRIVATE" in (ROOT / "cpp" / "src" / area / "CMakeLists.txt").read_text(), area
+
+
+def test_workload_builds_no_machine():
+    """`workload` plans work (shapes, costs, tiles, task graphs) and reads the models' configs; the machine (DRAM,
+    DMA engines, engines, buffers, tile pipelines) is assembled by the accelerator alone. No class under workload/ is
+    a kernel Module or EventHandler, and no file there names a model's class (its Config struct is data).
+    """
+    import re
+
+    files = sorted((ROOT / "cpp" / "include" / "tnpu" / "workload").glob("*.hpp"))
+    files += sorted((ROOT / "cpp" / "src" / "workload").glob("*.cpp"))
+    assert files
+    derives = re.compile(r"class\s+\w+[^;{]*:\s*[^{;]*\b(Module|EventHandler)\b")
+    models = re.compile(
+        r"\b(DramController|DramChannel|DmaEngine|PeArray|VectorUnit|TilePipeline)\b(?!Config)"
+    )
+    for f in files:
+        text = f.read_text()
+        assert not derives.search(text), f"{f.relative_to(ROOT)} defines a simulation module"
+        m = models.search(text)
+        assert m is None, f"{f.relative_to(ROOT)} names the model class {m.group(1) if m else ''}"

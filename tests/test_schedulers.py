@@ -243,3 +243,42 @@ def test_timeline_slices_match_the_schedule(tmp_path):
     assert any(e["name"].startswith("batch WU") for e in slices)
     names = {e["args"]["name"] for e in data["traceEvents"] if e["ph"] == "M" and e["name"] == "thread_name"}
     assert names == {"pu_c", "pu_f"}
+
+
+def test_the_core_entry_point_takes_a_typed_config_and_returns_a_typed_result():
+    from tnpu import _core
+
+    g = toy_graph(2)
+    cols = {
+        "instance": np.asarray(g["instance"], dtype=np.uint32),
+        "layer": np.asarray(g["layer"], dtype=np.uint32),
+        "phase": np.asarray(g["phase"], dtype=np.uint8),
+        "task_class": np.asarray(g["task_class"], dtype=np.uint8),
+        "dep_offsets": np.asarray(g["dep_offsets"], dtype=np.uint64),
+        "dep_ids": np.asarray(g["dep_ids"], dtype=np.uint32),
+    }
+    durations = np.full(12, 1000, dtype=np.uint64)
+    config = _core.ScheduleConfig(
+        engines=list(TNPU_ENGINES), engine_of_class=[0, 1], scheduler="reorder", window=1
+    )
+    assert (config.engines, config.engine_of_class, config.scheduler, config.window) == (
+        ["pu_c", "pu_f"],
+        [0, 1],
+        "reorder",
+        1,
+    )
+    r = _core.run_schedule(**cols, duration_ps=durations, config=config)
+    assert isinstance(r, _core.ScheduleResult)
+    assert r.window_limit == 1
+    assert r.window_used == 1
+    assert not r.start_ps.flags.writeable  # a view of the result's own memory
+    first, again = r.end_ps, r.end_ps
+    assert np.shares_memory(first, again)  # no copy: both view the same vector
+    assert r.makespan_ps == int(r.end_ps.max())
+    same = run(g, durations, "reorder", window=1)
+    np.testing.assert_array_equal(same.start_ps, r.start_ps)
+    with pytest.raises(TypeError):
+        _core.run_schedule(*cols.values(), durations, config)  # keyword-only
+    config.engine_of_class = [0, 2]
+    with pytest.raises(tnpu.ConfigError, match=r"engine_of_class\[1\]: engine 2 does not exist"):
+        config.validate()

@@ -20,7 +20,16 @@ import pytest
 import tnpu
 from tnpu.cli import main
 from tnpu.errors import ConfigError
-from tnpu.workloads import Network, TaskArrays, TrainingGraph, get_network, load_model, write_compute_trace
+from tnpu.workloads import (
+    LayerKind,
+    Network,
+    Phase,
+    TaskArrays,
+    TrainingGraph,
+    get_network,
+    load_model,
+    write_compute_trace,
+)
 from tnpu.workloads.resolve import parse_input_shape, spec_kind, split_spec, trace_network, trace_totals
 
 IDEAL = {"memory.model": "ideal"}
@@ -368,3 +377,38 @@ def test_sweep_command_takes_workloads(model_py, tmp_path, capsys):
     )
     rows = json.loads(capsys.readouterr().out)["rows"]
     assert [r["workload"] for r in rows] == [f"{model_py}:tiny"]
+
+
+STRIDED_PY = """
+from tnpu.workloads import NetworkBuilder
+
+
+def strided():
+    b = NetworkBuilder("strided", (3, 16, 16))
+    b.conv("conv1", 8, 3, stride=2)
+    b.relu("relu")
+    b.conv("conv2", 8, 3, padding=0)
+    b.flatten("flat")
+    b.linear("fc", 10)
+    return b.build()
+"""
+
+
+def test_a_trace_of_no_zoo_network_counts_the_traced_macs(tmp_path):
+    # conv BP lowers to a GEMM with slots that multiply zeros when the conv strides or does not pad: run as an
+    # equivalent linear GEMM, its time is that GEMM's, but its MACs are the trace's (BP MACs = FP MACs)
+    models = tmp_path / "strided.py"
+    models.write_text(STRIDED_PY)
+    net = load_model(f"{models}:strided")
+    graph = TrainingGraph(net, batch=2)
+    path = tmp_path / "strided.npz"
+    write_compute_trace(graph.to_arrays(), path)
+    assert trace_network(load_model(str(path))) is None
+    r = tnpu.simulate(str(path), overrides=IDEAL)
+    assert r.summary()["macs"] == 2 * net.training_macs
+    t = graph.to_arrays().tasks
+    conv_bp = t[(t["phase"] == int(Phase.BP)) & (t["layer_kind"] == int(LayerKind.CONV))]
+    assert len(conv_bp) > 0
+    simulated = {int(i): int(m) for i, m in zip(r.tasks["task_id"], r.tasks["macs"], strict=True)}
+    assert [simulated[int(i)] for i in conv_bp["id"]] == [int(m) for m in conv_bp["macs"]]
+    assert (conv_bp["m"] * conv_bp["n"] * conv_bp["k"] > conv_bp["macs"]).any()  # zero slots exist

@@ -20,15 +20,6 @@ namespace tnpu::bindings {
 
 namespace {
 
-// A read-only numpy view of a vector owned by the Python object `owner` (its base): no copy. Safe because the
-// owner's vectors are never resized after the run, and the view keeps the owner alive.
-template <class T>
-py::array_t<T> view(const py::object& owner, const std::vector<T>& v) {
-  py::array_t<T> a(static_cast<py::ssize_t>(v.size()), v.data(), owner);
-  py::detail::array_proxy(a.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
-  return a;
-}
-
 // A property of TrainingResult: a read-only view of the per-task (or per-engine) vector `field` of the result.
 template <class T, class Getter>
 void add_view(py::class_<AcceleratorResult>& cls, const char* name, Getter get, const char* doc) {
@@ -109,27 +100,20 @@ void bind_config(py::module_& m) {
       .def_readwrite("buffer_share", &AcceleratorEngine::buffer_share,
                      "fraction of the global buffer its tiles may use");
 
-  py::class_<AcceleratorConfig>(m, "AcceleratorConfig",
+  py::class_<AcceleratorConfig> config(m, "AcceleratorConfig",
                                 "The machine a training graph runs on (tnpu.accelerator.AcceleratorConfig.to_cpp()): "
                                 "engines, which engine runs each task class, scheduler, pass configuration (buffer, "
-                                "DMA, memory, clock, data type), dW accumulation and DRAM activation slots.")
-      .def(py::init<>())
+                                "DMA, memory, clock, data type), dW accumulation and DRAM activation slots.");
+  config.def(py::init<>())
       .def_readwrite("engines", &AcceleratorConfig::engines, "list of AcceleratorEngine (assign a whole list)")
       .def_readwrite("engine_of_class", &AcceleratorConfig::engine_of_class,
                      "engine index running matrix work and vector work")
-      .def_property(
-          "scheduler", [](const AcceleratorConfig& c) { return c.scheduler.name; },
-          [](AcceleratorConfig& c, std::string name) { c.scheduler.name = std::move(name); },
-          "registered scheduler name (inorder, split, reorder)")
-      .def_property(
-          "window", [](const AcceleratorConfig& c) { return c.scheduler.window; },
-          [](AcceleratorConfig& c, std::uint32_t w) { c.scheduler.window = w; },
-          "most instances in flight (0: unbounded)")
       .def_readwrite("pass_config", &AcceleratorConfig::pass, "a PassConfig (tnpu.config.ArchConfig.to_cpp())")
       .def_readwrite("gd_accumulate", &AcceleratorConfig::gd_accumulate,
                      "GD tasks add their weight gradient into dW in DRAM")
       .def_readwrite("address_slots", &AcceleratorConfig::address_slots, "activation slots in DRAM")
       .def("validate", &AcceleratorConfig::validate, "Raise ConfigError naming the first bad field.");
+  def_scheduler(config, &AcceleratorConfig::scheduler);
 
   py::class_<AcceleratorLayer>(m, "AcceleratorLayer", "A layer of a training graph: GEMM layers carry their shape.")
       .def(py::init([](std::string name, bool gemm, const workload::LayerShape& shape) {
@@ -175,15 +159,13 @@ void bind_result(py::module_& m) {
       .def_property_readonly("window_limit", [](const R& r) { return r.schedule.scheduler.window_limit; })
       .def_property_readonly("window_used", [](const R& r) { return r.schedule.scheduler.window_used; })
       .def_readonly("events", &R::events)
-      .def_readonly("dram_bytes_read", &R::dram_bytes_read)
-      .def_readonly("dram_bytes_written", &R::dram_bytes_written)
-      .def_readonly("dram_requests", &R::dram_requests)
       .def_readonly("dram_capacity_bytes", &R::dram_capacity_bytes)
       .def_readonly("address_bytes", &R::address_bytes)
       .def_readonly("plans", &R::plans)
       .def_property_readonly(
           "stats", [](const R& r) { return stats_to_list(r.stats); },
           "every statistic as (name, unit, description, value)");
+  def_dram_totals(cls);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // Bindings of the datapath: dataflows and the PE array, the vector unit, data types, the SRAM buffer, the DMA engine,
-// layer shapes, tiling and one layer pass end to end.
+// layer shapes, tiling and one layer pass end to end (a one-engine accelerator), its result a typed PassResult.
 #include <pybind11/stl.h>
 
 #include <memory>
@@ -7,6 +7,7 @@
 
 #include "bindings.hpp"
 #include "py_simulator.hpp"
+#include "tnpu/accelerator.hpp"
 #include "tnpu/compute/dataflow.hpp"
 #include "tnpu/compute/dtype.hpp"
 #include "tnpu/compute/pe_array.hpp"
@@ -25,87 +26,71 @@ namespace {
 template <class T>
 using Ref = std::unique_ptr<T, py::nodelete>;
 
-py::dict cost_dict(const compute::GemmCost& c, std::uint64_t pes) {
-  py::dict d;
-  d["folds"] = c.folds;
-  d["fold_cycles"] = c.fold_cycles;
-  d["cycles"] = c.cycles;
-  d["scalesim_total_cycles"] = c.scalesim_total_cycles();
-  d["macs"] = c.macs;
-  d["mapping_efficiency"] = c.mapping_efficiency;
-  d["compute_util"] = c.compute_util;
-  const auto total = c.scalesim_total_cycles();
-  d["overall_util"] = total ? static_cast<double>(c.macs) / (static_cast<double>(total) * static_cast<double>(pes))
-                            : 0.0;
-  d["sram_a_reads"] = c.a_reads;
-  d["sram_b_reads"] = c.b_reads;
-  d["sram_c_reads"] = c.c_reads;
-  d["sram_c_writes"] = c.c_writes;
-  return d;
-}
+// A GEMM's cost on an engine of `pes` processing elements (the utilisation over the whole run needs the count).
+struct GemmReport {
+  compute::GemmCost cost;
+  std::uint64_t pes = 1;
+};
 
-py::dict mapping_dict(const workload::Mapping& m) {
-  py::dict d;
-  d["tile_m"] = m.tile_m;
-  d["tile_k"] = m.tile_k;
-  d["tile_n"] = m.tile_n;
-  d["order"] = m.order;
-  d["tiles_m"] = m.tiles_m;
-  d["tiles_k"] = m.tiles_k;
-  d["tiles_n"] = m.tiles_n;
-  d["a_tile_bytes"] = m.a_tile_bytes;
-  d["b_tile_bytes"] = m.b_tile_bytes;
-  d["c_tile_bytes"] = m.c_tile_bytes;
-  d["buffer_bytes"] = m.buffer_bytes;
-  d["analytic_dram_bytes"] = m.dram_bytes();
-  d["analytic_a_read_bytes"] = m.a_read_bytes;
-  d["analytic_b_read_bytes"] = m.b_read_bytes;
-  d["analytic_c_read_bytes"] = m.c_read_bytes;
-  d["analytic_c_write_bytes"] = m.c_write_bytes;
-  return d;
-}
+void bind_cost_types(py::module_& m) {
+  py::class_<GemmReport>(m, "GemmCost",
+                         "What PeArray.gemm and VectorUnit.gemm return: folds, cycles, MACs, utilisation (SCALE-Sim's "
+                         "definitions) and the engine's SRAM element accesses.")
+      .def_property_readonly("folds", [](const GemmReport& r) { return r.cost.folds; })
+      .def_property_readonly("fold_cycles", [](const GemmReport& r) { return r.cost.fold_cycles; },
+                             "cycles of one fold")
+      .def_property_readonly("cycles", [](const GemmReport& r) { return r.cost.cycles; },
+                             "folds * fold_cycles: first operand in to last result out")
+      .def_property_readonly("scalesim_total_cycles", [](const GemmReport& r) { return r.cost.scalesim_total_cycles(); },
+                             "SCALE-Sim's Total Cycles (cycles - 1)")
+      .def_property_readonly("macs", [](const GemmReport& r) { return r.cost.macs; })
+      .def_property_readonly("mapping_efficiency", [](const GemmReport& r) { return r.cost.mapping_efficiency; },
+                             "mean fraction of the array mapped per fold (0..1)")
+      .def_property_readonly("compute_util", [](const GemmReport& r) { return r.cost.compute_util; },
+                             "mean fraction of PEs busy per cycle of a fold (0..1)")
+      .def_property_readonly(
+          "overall_util",
+          [](const GemmReport& r) {
+            const auto total = r.cost.scalesim_total_cycles();
+            return total ? static_cast<double>(r.cost.macs) / (static_cast<double>(total) * static_cast<double>(r.pes))
+                         : 0.0;
+          },
+          "macs / (scalesim_total_cycles * PEs)")
+      .def_property_readonly("sram_a_reads", [](const GemmReport& r) { return r.cost.a_reads; })
+      .def_property_readonly("sram_b_reads", [](const GemmReport& r) { return r.cost.b_reads; })
+      .def_property_readonly("sram_c_reads", [](const GemmReport& r) { return r.cost.c_reads; })
+      .def_property_readonly("sram_c_writes", [](const GemmReport& r) { return r.cost.c_writes; })
+      .def("__repr__", [](const GemmReport& r) {
+        return "GemmCost(folds=" + std::to_string(r.cost.folds) + ", cycles=" + std::to_string(r.cost.cycles) +
+               ", macs=" + std::to_string(r.cost.macs) + ")";
+      });
 
-py::dict result_dict(const workload::PassResult& r) {
-  py::dict d;
-  d["layer"] = r.layer;
-  d["phase"] = r.phase;
-  d["engine"] = r.engine;
-  d["dataflow"] = r.dataflow;
-  d["memory_model"] = r.memory_model;
-  d["gemm"] = py::make_tuple(r.gemm.m, r.gemm.k, r.gemm.n);
-  d["groups"] = r.groups;
-  d["operands"] = py::make_tuple(r.a_tensor, r.b_tensor, r.c_tensor);
-  d["mapping"] = mapping_dict(r.mapping);
-  d["tiles"] = r.tiles;
-  d["macs"] = r.macs;
-  d["total_cycles"] = r.total_cycles;
-  d["compute_cycles"] = r.compute_cycles;
-  d["stall_cycles"] = r.stall_cycles;
-  d["scalesim_total_cycles"] = r.scalesim_total_cycles();
-  d["total_ps"] = r.total_ps;
-  d["pes"] = r.pes;
-  d["utilization"] = r.utilization;
-  d["mapping_efficiency"] = r.mapping_efficiency;
-  d["compute_util"] = r.compute_util;
-  d["dram_bytes_read"] = r.dram_bytes_read;
-  d["dram_bytes_written"] = r.dram_bytes_written;
-  d["dram_requests"] = r.dram_requests;
-  py::dict by_operand;
-  by_operand["a_read"] = r.dram_a_read_bytes;
-  by_operand["b_read"] = r.dram_b_read_bytes;
-  by_operand["c_read"] = r.dram_c_read_bytes;
-  by_operand["c_write"] = r.dram_c_write_bytes;
-  d["dram_bytes_by_operand"] = by_operand;
-  py::dict sram;
-  for (std::size_t i = 0; i < mem::kNumOperands; ++i) {
-    py::dict o;
-    o["reads"] = r.sram_reads[i];
-    o["writes"] = r.sram_writes[i];
-    sram[py::str(std::string(mem::operand_name(static_cast<mem::Operand>(i))))] = o;
-  }
-  d["sram_accesses"] = sram;
-  d["events"] = r.events;
-  return d;
+  py::class_<compute::ElementwiseCost>(m, "ElementwiseCost", "What VectorUnit.elementwise returns.")
+      .def_readonly("cycles", &compute::ElementwiseCost::cycles)
+      .def_readonly("bytes_read", &compute::ElementwiseCost::bytes_read)
+      .def_readonly("bytes_written", &compute::ElementwiseCost::bytes_written)
+      .def("__repr__", [](const compute::ElementwiseCost& c) {
+        return "ElementwiseCost(cycles=" + std::to_string(c.cycles) + ", bytes_read=" + std::to_string(c.bytes_read) +
+               ", bytes_written=" + std::to_string(c.bytes_written) + ")";
+      });
+
+  py::class_<compute::DataTypeInfo>(m, "DataTypeInfo", "What data_type_info returns.")
+      .def_property_readonly("name", [](const compute::DataTypeInfo& i) { return std::string(i.name); })
+      .def_readonly("bytes", &compute::DataTypeInfo::bytes, "bytes per element")
+      .def_property_readonly("mac_energy_class",
+                             [](const compute::DataTypeInfo& i) { return std::string(i.mac_energy_class); },
+                             "key of the MAC energy in the energy table");
+
+  py::class_<workload::PassGemm>(m, "PassGemm", "What lower returns: one pass of a layer as a GEMM.")
+      .def_property_readonly(
+          "gemm", [](const workload::PassGemm& p) { return py::make_tuple(p.gemm.m, p.gemm.k, p.gemm.n); },
+          "(M, K, N) per group")
+      .def_readonly("groups", &workload::PassGemm::groups)
+      .def_property_readonly(
+          "operands",
+          [](const workload::PassGemm& p) { return py::make_tuple(p.a.tensor, p.b.tensor, p.c.tensor); },
+          "the tensors of A, B and C")
+      .def_readonly("macs", &workload::PassGemm::macs, "multiply-accumulates of the pass, all groups");
 }
 
 mem::Operand operand_by_name(const std::string& op) {
@@ -121,18 +106,87 @@ Command command_by_name(const std::string& s) {
   throw ConfigError("command: expected 'read' or 'write', got '" + s + "'");
 }
 
+// The figures of one pass as typed, read-only objects (tnpu.layer.LayerResult is built from them).
+void bind_pass_result(py::module_& m) {
+  using workload::Mapping;
+  py::class_<Mapping>(m, "Mapping", "A pass's tiling: tile sizes, loop order, tile counts and buffer footprint, and "
+                                    "the closed-form DRAM bytes of the pass before request rounding (analytic_*).")
+      .def_readonly("tile_m", &Mapping::tile_m)
+      .def_readonly("tile_k", &Mapping::tile_k)
+      .def_readonly("tile_n", &Mapping::tile_n)
+      .def_readonly("order", &Mapping::order, "loop order, outermost first")
+      .def_readonly("tiles_m", &Mapping::tiles_m)
+      .def_readonly("tiles_k", &Mapping::tiles_k)
+      .def_readonly("tiles_n", &Mapping::tiles_n)
+      .def_readonly("a_tile_bytes", &Mapping::a_tile_bytes)
+      .def_readonly("b_tile_bytes", &Mapping::b_tile_bytes)
+      .def_readonly("c_tile_bytes", &Mapping::c_tile_bytes)
+      .def_readonly("buffer_bytes", &Mapping::buffer_bytes, "what the mapping needs in the buffer")
+      .def_property_readonly("analytic_dram_bytes", &Mapping::dram_bytes)
+      .def_readonly("analytic_a_read_bytes", &Mapping::a_read_bytes)
+      .def_readonly("analytic_b_read_bytes", &Mapping::b_read_bytes)
+      .def_readonly("analytic_c_read_bytes", &Mapping::c_read_bytes)
+      .def_readonly("analytic_c_write_bytes", &Mapping::c_write_bytes);
+
+  using workload::PassResult;
+  std::vector<std::string> operands;
+  for (std::size_t i = 0; i < mem::kNumOperands; ++i) {
+    operands.emplace_back(mem::operand_name(static_cast<mem::Operand>(i)));
+  }
+  // The SRAM operands in the order of PassResult.sram_reads / sram_writes.
+  m.attr("SRAM_OPERANDS") = py::tuple(py::cast(operands));
+  auto per_operand = [](const std::uint64_t (&v)[mem::kNumOperands]) {
+    return py::make_tuple(v[0], v[1], v[2]);
+  };
+  static_assert(mem::kNumOperands == 3);
+  py::class_<PassResult> result(m, "PassResult",
+                         "What simulate_pass and simulate_elementwise return: the pass's lowering, mapping, cycles, "
+                         "DRAM traffic and SRAM accesses by name (tnpu.layer.LayerResult documents the fields).");
+  result.def_readonly("layer", &PassResult::layer)
+      .def_readonly("phase", &PassResult::phase)
+      .def_readonly("engine", &PassResult::engine)
+      .def_readonly("dataflow", &PassResult::dataflow)
+      .def_readonly("memory_model", &PassResult::memory_model)
+      .def_property_readonly("gemm", [](const PassResult& r) { return py::make_tuple(r.gemm.m, r.gemm.k, r.gemm.n); },
+                             "(M, K, N) per group")
+      .def_readonly("groups", &PassResult::groups)
+      .def_property_readonly(
+          "operands", [](const PassResult& r) { return py::make_tuple(r.a_tensor, r.b_tensor, r.c_tensor); },
+          "the tensors of A, B and C")
+      .def_readonly("mapping", &PassResult::mapping)
+      .def_readonly("tiles", &PassResult::tiles)
+      .def_readonly("macs", &PassResult::macs)
+      .def_readonly("total_cycles", &PassResult::total_cycles)
+      .def_readonly("compute_cycles", &PassResult::compute_cycles)
+      .def_readonly("stall_cycles", &PassResult::stall_cycles)
+      .def_property_readonly("scalesim_total_cycles", &PassResult::scalesim_total_cycles)
+      .def_readonly("total_ps", &PassResult::total_ps)
+      .def_readonly("pes", &PassResult::pes)
+      .def_readonly("utilization", &PassResult::utilization)
+      .def_readonly("mapping_efficiency", &PassResult::mapping_efficiency)
+      .def_readonly("compute_util", &PassResult::compute_util)
+      .def_readonly("dram_a_read_bytes", &PassResult::dram_a_read_bytes)
+      .def_readonly("dram_b_read_bytes", &PassResult::dram_b_read_bytes)
+      .def_readonly("dram_c_read_bytes", &PassResult::dram_c_read_bytes)
+      .def_readonly("dram_c_write_bytes", &PassResult::dram_c_write_bytes)
+      .def_property_readonly(
+          "sram_reads", [per_operand](const PassResult& r) { return per_operand(r.sram_reads); },
+          "words read per operand (SRAM_OPERANDS order)")
+      .def_property_readonly(
+          "sram_writes", [per_operand](const PassResult& r) { return per_operand(r.sram_writes); },
+          "words written per operand (SRAM_OPERANDS order)")
+      .def_readonly("events", &PassResult::events);
+  def_dram_totals(result);
+}
+
 }  // namespace
 
 void bind_compute(py::module_& m) {
+  bind_cost_types(m);
   m.def(
       "data_type_info",
       [](const std::string& name) {
-        const auto& i = compute::data_type_info(compute::data_type_by_name(name));
-        py::dict d;
-        d["name"] = std::string(i.name);
-        d["bytes"] = i.bytes;
-        d["mac_energy_class"] = std::string(i.mac_energy_class);
-        return d;
+        return compute::data_type_info(compute::data_type_by_name(name));
       },
       py::arg("name"), "Bytes per element and MAC energy class of a data type.");
 
@@ -152,7 +206,7 @@ void bind_compute(py::module_& m) {
       .def(
           "gemm",
           [](const compute::PeArray& a, std::uint64_t mm, std::uint64_t k, std::uint64_t n) {
-            return cost_dict(a.gemm({mm, k, n}), a.pes());
+            return GemmReport{a.gemm({mm, k, n}), a.pes()};
           },
           py::arg("m"), py::arg("k"), py::arg("n"),
           "Cycles and utilisation of C[m x n] = A[m x k] . B[k x n] on the array (SCALE-Sim's model).")
@@ -180,20 +234,15 @@ void bind_compute(py::module_& m) {
       .def(
           "gemm",
           [](const compute::VectorUnit& v, std::uint64_t mm, std::uint64_t k, std::uint64_t n) {
-            return cost_dict(v.gemm({mm, k, n}), v.lanes());
+            return GemmReport{v.gemm({mm, k, n}), v.lanes()};
           },
           py::arg("m"), py::arg("k"), py::arg("n"))
       .def(
           "elementwise",
           [](const compute::VectorUnit& v, const std::string& kind, std::uint64_t elements, std::uint64_t window,
              const std::string& dtype) {
-            const auto c = v.elementwise_cost(compute::elementwise_kind_by_name(kind), elements, window,
-                                              compute::data_type_info(compute::data_type_by_name(dtype)).bytes);
-            py::dict d;
-            d["cycles"] = c.cycles;
-            d["bytes_read"] = c.bytes_read;
-            d["bytes_written"] = c.bytes_written;
-            return d;
+            return v.elementwise_cost(compute::elementwise_kind_by_name(kind), elements, window,
+                                      compute::data_type_info(compute::data_type_by_name(dtype)).bytes);
           },
           py::arg("kind"), py::arg("elements"), py::kw_only(), py::arg("window") = 1, py::arg("dtype") = "fp32",
           "Cycles and bytes of element-wise work: relu, relu_backward, maxpool, avgpool, loss, weight_update.");
@@ -234,12 +283,7 @@ void bind_compute(py::module_& m) {
   m.def(
       "lower",
       [](const workload::LayerShape& s, const std::string& phase, const std::string& name) {
-        const auto p = workload::lower(s, workload::phase_by_name(phase), name);
-        py::dict d;
-        d["gemm"] = py::make_tuple(p.gemm.m, p.gemm.k, p.gemm.n);
-        d["groups"] = p.groups;
-        d["operands"] = py::make_tuple(p.a.tensor, p.b.tensor, p.c.tensor);
-        return d;
+        return workload::lower(s, workload::phase_by_name(phase), name);
       },
       py::arg("shape"), py::arg("phase"), py::arg("layer_name") = "layer",
       "The GEMM (M, K, N) per group, the group count and the operand tensors of one pass of a layer.");
@@ -312,37 +356,30 @@ void bind_compute(py::module_& m) {
       .def_readwrite("accumulate", &workload::PassConfig::accumulate)
       .def("validate", &workload::PassConfig::validate);
 
+  bind_pass_result(m);
   m.def(
       "simulate_pass",
       [](const workload::LayerShape& shape, const std::string& phase, const workload::PassConfig& config,
          const std::string& name) {
         const Phase ph = workload::phase_by_name(phase);
-        workload::PassResult r;
-        {
-          // Safe: the arguments are C++ copies/references owned by the caller's frame; nothing touches Python.
-          py::gil_scoped_release release;
-          r = workload::simulate_pass(shape, ph, config, name);
-        }
-        return result_dict(r);
+        // Safe: the arguments are C++ copies/references owned by the caller's frame; nothing touches Python.
+        py::gil_scoped_release release;
+        return simulate_pass(shape, ph, config, name);
       },
       py::arg("shape"), py::arg("phase"), py::arg("config"), py::arg("layer_name") = "layer",
-      "Run one pass of one layer (tiling, DMA, memory, engine) and return its figures as a dict.");
+      "Run one pass of one layer (tiling, DMA, memory, engine) as a one-engine accelerator; returns a PassResult.");
 
   m.def(
       "simulate_elementwise",
       [](const std::string& kind, std::uint64_t elements, std::uint64_t window, const workload::PassConfig& config,
          const std::string& name) {
         const auto k = compute::elementwise_kind_by_name(kind);
-        workload::PassResult r;
-        {
-          // Safe: only C++ values are used while the GIL is released.
-          py::gil_scoped_release release;
-          r = workload::simulate_elementwise(k, elements, window, config, name);
-        }
-        return result_dict(r);
+        // Safe: only C++ values are used while the GIL is released.
+        py::gil_scoped_release release;
+        return simulate_elementwise(k, elements, window, config, name);
       },
       py::arg("kind"), py::arg("elements"), py::arg("window"), py::arg("config"), py::arg("name") = "elementwise",
-      "Element-wise work on the vector unit as a pass through DMA and memory (same result dict as simulate_pass).");
+      "Element-wise work on the vector unit as a pass through DMA and memory (a PassResult, as simulate_pass).");
 
   py::class_<mem::SramBuffer>(m, "SramBuffer", "The global buffer: capacity check and per-operand access counts.")
       .def(py::init<const mem::SramBufferConfig&>(), py::arg("config"))

@@ -25,6 +25,15 @@ py::array_t<T> to_numpy(std::vector<T>&& v) {
   return py::array_t<T>(size, data, base);
 }
 
+// A read-only numpy view of a vector owned by the Python object `owner` (its base): no copy. Safe when the owner's
+// vectors are never resized after the run (results), and the view keeps the owner alive.
+template <class T>
+py::array_t<T> view(const py::object& owner, const std::vector<T>& v) {
+  py::array_t<T> a(static_cast<py::ssize_t>(v.size()), v.data(), owner);
+  py::detail::array_proxy(a.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+  return a;
+}
+
 template <class T>
 using InArray = py::array_t<T, py::array::c_style | py::array::forcecast>;
 

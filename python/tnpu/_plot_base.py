@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tnpu import _core
 from tnpu._optional import optional_import
 from tnpu.errors import ConfigError
 
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 
     from tnpu.results import Result
 
-PHASES = ("FP", "BP", "GD", "WU")
+PHASES: tuple[str, ...] = tuple(p.name for p in _core.Phase)
 #: Colour of each phase (colour-blind-safe Okabe-Ito hues).
 PHASE_COLOURS = {"FP": "#0072B2", "BP": "#E69F00", "GD": "#009E73", "WU": "#CC79A7"}
 #: Energy components of :func:`energy_figure` (:func:`tnpu.reproduce.energy_components`), bottom to top.

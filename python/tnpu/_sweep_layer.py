@@ -126,10 +126,14 @@ def _layer_options(params: Mapping[str, Scalar]) -> tuple[int, tuple[str, ...]]:
     text = params.get("phases", "FP,BP,GD")
     if not isinstance(text, str):
         raise ConfigError(f"space.phases: expected a string such as 'FP,BP,GD', got {text!r}")
+    from tnpu.layer import PHASES as GEMM_PHASES
+
     phases = tuple(p.strip().upper() for p in text.split(","))
-    bad = [p for p in phases if p not in ("FP", "BP", "GD")]
+    bad = [p for p in phases if p not in GEMM_PHASES]
     if bad or len(set(phases)) != len(phases):
-        raise ConfigError(f"space.phases: expected distinct FP, BP, GD separated by commas, got {text!r}")
+        raise ConfigError(
+            f"space.phases: expected distinct {', '.join(GEMM_PHASES)} separated by commas, got {text!r}"
+        )
     return batch, phases
 
 

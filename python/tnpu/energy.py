@@ -246,10 +246,12 @@ def training_energy(
     )
     task_bytes = tasks["dram_read_bytes"] + tasks["dram_write_bytes"]
     total_task_bytes = max(int(task_bytes.sum()), 1)
+    from tnpu import _core
+
     by_phase = {}
-    for code, phase in enumerate(("FP", "BP", "GD", "WU")):
-        sel = tasks["phase"] == code
-        by_phase[phase] = {
+    for ph in _core.Phase:
+        sel = tasks["phase"] == int(ph)
+        by_phase[ph.name] = {
             "mac_pj": float(tasks["macs"][sel].sum()) * table.mac_pj,
             "sram_pj": float(tasks["sram_reads"][sel].sum() + tasks["sram_writes"][sel].sum()) * sram_pj,
             "dram_pj": energy["dram"] * float(task_bytes[sel].sum()) / total_task_bytes,

@@ -7,6 +7,7 @@ PU-c (the PE array) for conv layers and PU-f (the vector unit) for linear layers
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,6 +85,52 @@ class LayerResult:
     def as_dict(self) -> dict[str, Any]:
         """Return every field as a plain dict (JSON-ready)."""
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+#: Fields of :attr:`LayerResult.mapping` (attributes of ``tnpu._core.Mapping``).
+MAPPING_FIELDS: tuple[str, ...] = (
+    "tile_m",
+    "tile_k",
+    "tile_n",
+    "order",
+    "tiles_m",
+    "tiles_k",
+    "tiles_n",
+    "a_tile_bytes",
+    "b_tile_bytes",
+    "c_tile_bytes",
+    "buffer_bytes",
+    "analytic_dram_bytes",
+    "analytic_a_read_bytes",
+    "analytic_b_read_bytes",
+    "analytic_c_read_bytes",
+    "analytic_c_write_bytes",
+)
+#: Fields a LayerResult takes as they are from ``tnpu._core.PassResult``.
+_SAME_FIELDS: tuple[str, ...] = tuple(
+    name
+    for name in LayerResult.__dataclass_fields__
+    if name not in ("dram_bytes_by_operand", "sram_accesses", "mapping")
+)
+_get_same = operator.attrgetter(*_SAME_FIELDS)
+_get_mapping = operator.attrgetter(*MAPPING_FIELDS)
+
+
+def _layer_result(r: _core.PassResult) -> LayerResult:
+    """Convert the bound result of one pass to the public :class:`LayerResult`."""
+    fields: dict[str, Any] = dict(zip(_SAME_FIELDS, _get_same(r), strict=True))
+    fields["dram_bytes_by_operand"] = {
+        "a_read": r.dram_a_read_bytes,
+        "b_read": r.dram_b_read_bytes,
+        "c_read": r.dram_c_read_bytes,
+        "c_write": r.dram_c_write_bytes,
+    }
+    reads, writes = r.sram_reads, r.sram_writes
+    fields["sram_accesses"] = {
+        op: {"reads": reads[i], "writes": writes[i]} for i, op in enumerate(_core.SRAM_OPERANDS)
+    }
+    fields["mapping"] = dict(zip(MAPPING_FIELDS, _get_mapping(r.mapping), strict=True))
+    return LayerResult(**fields)
 
 
 def to_layer_shape(layer: Any) -> _core.LayerShape:
@@ -210,10 +257,7 @@ def simulate_layer(
     if not isinstance(accumulate, bool):
         raise ConfigError(f"accumulate: expected True or False, got {accumulate!r}")
     cfg.accumulate = accumulate
-    out = _core.simulate_pass(shape, phase.upper(), cfg, _layer_name(layer, name))
-    out["gemm"] = tuple(out["gemm"])
-    out["operands"] = tuple(out["operands"])
-    return LayerResult(**out)
+    return _layer_result(_core.simulate_pass(shape, phase.upper(), cfg, _layer_name(layer, name)))
 
 
 #: Element-wise kinds of :func:`simulate_elementwise`.
@@ -265,10 +309,7 @@ def simulate_elementwise(
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**62:
             raise ConfigError(f"{label}: expected a whole number >= 1, got {value!r}")
     cfg = arch.to_cpp("vector_unit")
-    out = _core.simulate_elementwise(kind, elements, window, cfg, name or kind)
-    out["gemm"] = tuple(out["gemm"])
-    out["operands"] = tuple(out["operands"])
-    return LayerResult(**out)
+    return _layer_result(_core.simulate_elementwise(kind, elements, window, cfg, name or kind))
 
 
 def _with_memory(arch: ArchConfig, memory: str | MemoryConfig | None) -> ArchConfig:

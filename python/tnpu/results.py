@@ -19,9 +19,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from tnpu import _core
 from tnpu.errors import ConfigError
 
-PHASE_NAMES = ("FP", "BP", "GD", "WU")
+#: Phase names by code (the C++ enum ``tnpu._core.Phase``: FP, BP, GD, WU).
+PHASE_NAMES: tuple[str, ...] = tuple(p.name for p in _core.Phase)
 
 #: One row per executed task. ``instance`` is -1 for batch-level tasks (WU); ``engine`` indexes ``meta["engines"]``;
 #: ``task_class`` 0 matrix (conv GEMMs), 1 vector (FC, element-wise, WU); ``stall_ps`` = duration - compute time
@@ -77,7 +79,7 @@ def task_table(
     t = graph_tasks
     tasks = np.zeros(len(t), dtype=TASK_RESULT_DTYPE)
     tasks["task_id"] = t["id"]
-    tasks["instance"] = np.where(t["phase"] == PHASE_NAMES.index("WU"), -1, t["instance"])
+    tasks["instance"] = np.where(t["phase"] == int(_core.Phase.WU), -1, t["instance"])
     for name in ("phase", "layer", "layer_kind"):
         tasks[name] = t[name]
     tasks["task_class"] = task_class

@@ -342,27 +342,27 @@ def run_schedule(
             raise ConfigError(f"duration_ps: expected {len(cols['instance'])} entries, got {len(durations)}")
         table = policy_tasks(**cols, engine_of_class=engine_of_class, extra={"duration_ps": durations})
         run = bind_policy(chosen, table, tuple(engines))
+    config = _core.ScheduleConfig(
+        engines=list(engines), engine_of_class=list(engine_of_class), scheduler=name, window=window or 0
+    )
     out = _core.run_schedule(
-        cols["instance"],
-        cols["layer"],
-        cols["phase"],
-        cols["task_class"],
-        np.asarray(dep_offsets, dtype=np.uint64),
-        np.asarray(dep_ids, dtype=np.uint32),
-        durations,
-        list(engines),
-        list(engine_of_class),
-        name,
-        window or 0,
-        run,
+        instance=cols["instance"],
+        layer=cols["layer"],
+        phase=cols["phase"],
+        task_class=cols["task_class"],
+        dep_offsets=np.asarray(dep_offsets, dtype=np.uint64),
+        dep_ids=np.asarray(dep_ids, dtype=np.uint32),
+        duration_ps=durations,
+        config=config,
+        policy=run,
     )
     return Schedule(
-        start_ps=out["start_ps"],
-        end_ps=out["end_ps"],
-        engine=out["engine"],
+        start_ps=out.start_ps,
+        end_ps=out.end_ps,
+        engine=out.engine,
         engines=tuple(engines),
-        busy_ps=out["busy_ps"],
-        makespan_ps=int(out["makespan_ps"]),
-        window_limit=int(out["window_limit"]),
-        window_used=int(out["window_used"]),
+        busy_ps=out.busy_ps,
+        makespan_ps=out.makespan_ps,
+        window_limit=out.window_limit,
+        window_used=out.window_used,
     )

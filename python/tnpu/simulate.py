@@ -76,12 +76,14 @@ def _graph(
 
 def _trace_layers(
     t: np.ndarray, layer_names: Sequence[str]
-) -> tuple[np.ndarray, list[_core.AcceleratorLayer]]:
+) -> tuple[np.ndarray, list[_core.AcceleratorLayer], np.ndarray]:
     """Layers of a compute trace without its network: each GEMM task runs as the GEMM of an equivalent linear layer.
 
     A trace has no layer shapes. Each distinct (layer, phase, M, N, K) of a conv or linear task becomes a layer of
     its own, a linear layer whose pass lowers to that GEMM (as ``tnpu replay compute`` predicts a task); the other
-    tasks stream their bytes and vector work. Returns the layer index of every task for C++ and the layers.
+    tasks stream their bytes and vector work. Returns the layer index of every task for C++, the layers, and which
+    tasks run as such a GEMM (their MACs are the trace's: the linear GEMM counts every slot, and a conv BP GEMM has
+    slots that multiply zeros).
     """
     from tnpu.compute_replay import equivalent_linear
 
@@ -107,7 +109,7 @@ def _trace_layers(
                 )
             )
         index[i] = seen[key]
-    return index, layers
+    return index, layers, gemm
 
 
 def _dram_peak_gbps(cfg: AcceleratorConfig) -> float:
@@ -222,6 +224,7 @@ def simulate(
     samples = int(arrays.meta.get("instance_samples", cfg.instance_samples))
     layers: list[_core.AcceleratorLayer] = []
     task_layer = np.asarray(sched["layer"])
+    as_gemm = None  # trace tasks run as equivalent linear GEMMs
     if net is not None:
         for li, name in enumerate(layer_names):
             layer = net.layers[li]
@@ -230,7 +233,7 @@ def simulate(
             else:
                 layers.append(_core.AcceleratorLayer(name))
     else:  # a compute trace without its network: GEMM tasks as equivalent linear GEMMs
-        task_layer, layers = _trace_layers(t, layer_names)
+        task_layer, layers, as_gemm = _trace_layers(t, layer_names)
 
     if net is not None and cfg.elementwise == "producer":
         side = _producer_side(net)
@@ -298,6 +301,8 @@ def simulate(
     wall = time.perf_counter() - wall
 
     tasks = task_table(t, sched["task_class"], out)
+    if as_gemm is not None:  # the trace's MACs, not the equivalent GEMM's slots (conv BP: BP MACs = FP MACs)
+        tasks["macs"] = np.where(as_gemm, t["macs"], tasks["macs"])
     stats = {name: value for name, _unit, _desc, value in out.stats}
     makespan = int(out.makespan_ps)
     period = cfg.arch.clock.period_ps

@@ -14,7 +14,7 @@
 #include "tnpu/mem/memory_model.hpp"
 #include "tnpu/mem/sampled_memory.hpp"
 #include "tnpu/workload/stream_plan.hpp"
-#include "tnpu/workload/tile_pipeline.hpp"
+#include "tnpu/accelerator/tile_pipeline.hpp"
 
 namespace tnpu {
 
@@ -27,14 +27,19 @@ constexpr std::uint64_t kMaxOps = std::uint64_t{1} << 60;
 std::uint64_t align_up(std::uint64_t x, std::uint64_t a) noexcept { return (x + a - 1) / a * a; }
 
 // A task's work planned once and reused for every instance: tiles under the plan's own layout (operand regions
-// 0..2 at `base`), the tensor each operand region stands for, and the counts.
+// 0..2 at `base`), the tensor each operand region stands for, and its figures (AcceleratorResult::plan_results).
 struct TaskPlan {
   std::vector<workload::TileWork> tiles;
   std::array<std::uint64_t, 3> base{}, bytes{};
   std::array<std::string, 3> tensor;
-  std::uint64_t compute_cycles = 0, macs = 0, dram_read = 0, dram_write = 0, sram_reads = 0, sram_writes = 0;
-  std::uint64_t tile_count = 0, pes = 0;
+  std::uint32_t index = 0;  // into plan_results_
 };
+
+std::uint64_t sum(const std::uint64_t (&v)[mem::kNumOperands]) noexcept {
+  std::uint64_t s = 0;
+  for (const std::uint64_t x : v) s += x;
+  return s;
+}
 
 bool shared_tensor(const std::string& t) { return t == "W" || t == "dW"; }
 
@@ -69,6 +74,7 @@ class AcceleratorRunner final : public TaskRunner, public Module, private EventH
         sampled_(dynamic_cast<SampledMemory*>(target)) {
     progress_every_ = std::max<std::uint64_t>(1, workload.tasks.size() / 200);
     const std::size_t n = workload.tasks.size();
+    plan_of_task_.assign(n, 0);
     for (auto* v : {&macs_, &compute_ps_, &dram_read_, &dram_write_, &sram_reads_, &sram_writes_, &tiles_, &pes_}) {
       v->assign(n, 0);
     }
@@ -78,7 +84,7 @@ class AcceleratorRunner final : public TaskRunner, public Module, private EventH
         dc.source = static_cast<std::uint32_t>(e + 1);
         auto& dma = sim.make<mem::DmaEngine>("dma_" + config.engines[e].name, *target, dc);
         dmas_.push_back(&dma);
-        pipelines_.push_back(&sim.make<workload::TilePipeline>("pipeline_" + config.engines[e].name, dma,
+        pipelines_.push_back(&sim.make<accelerator::TilePipeline>("pipeline_" + config.engines[e].name, dma,
                                                                config.pass.clock_period_ps,
                                                                config.pass.buffer.double_buffering ? 2 : 1));
       }
@@ -108,14 +114,16 @@ class AcceleratorRunner final : public TaskRunner, public Module, private EventH
       progress_(started_, workload_.tasks.size());
     }
     const TaskPlan& plan = plan_for(task, engine);
-    macs_[task] = plan.macs;
-    compute_ps_[task] = plan.compute_cycles * config_.pass.clock_period_ps;
-    dram_read_[task] = plan.dram_read;
-    dram_write_[task] = plan.dram_write;
-    sram_reads_[task] = plan.sram_reads;
-    sram_writes_[task] = plan.sram_writes;
-    tiles_[task] = plan.tile_count;
-    pes_[task] = plan.pes;
+    const workload::PassResult& figures = plan_results_[plan.index];
+    plan_of_task_[task] = plan.index;
+    macs_[task] = figures.macs;
+    compute_ps_[task] = figures.compute_cycles * config_.pass.clock_period_ps;
+    dram_read_[task] = figures.dram_bytes_read;
+    dram_write_[task] = figures.dram_bytes_written;
+    sram_reads_[task] = sum(figures.sram_reads);
+    sram_writes_[task] = sum(figures.sram_writes);
+    tiles_[task] = figures.tiles;
+    pes_[task] = figures.pes;
     if (ideal_) {
       kernel().schedule_in(compute_ps_[task], *this, task, Priority::kCompletion);
       return;
@@ -129,14 +137,14 @@ class AcceleratorRunner final : public TaskRunner, public Module, private EventH
       const bool hold = !detailed_.empty() && detailed_[task] != 0;
       if (hold) sampled_->hold_detailed(true);
       sampled_->set_context(engine, fine_key(info), coarse);
-      pipelines_[engine]->run(relocate(plan, task), [this, task, engine, hold] {
+      pipelines_[engine]->run(plan.tiles, relocation(plan, task), [this, task, engine, hold] {
         if (hold) sampled_->hold_detailed(false);  // first: the episode set_context begins is not held
         sampled_->set_context(engine, 0, 0);
         executor_->finish(task);
       });
       return;
     }
-    pipelines_[engine]->run(relocate(plan, task), [this, task] { executor_->finish(task); });
+    pipelines_[engine]->run(plan.tiles, relocation(plan, task), [this, task] { executor_->finish(task); });
   }
 
   void fill(AcceleratorResult& r) {
@@ -149,6 +157,8 @@ class AcceleratorRunner final : public TaskRunner, public Module, private EventH
     r.tiles = std::move(tiles_);
     r.pes = std::move(pes_);
     r.plans = plans_.size();
+    r.plan_results = std::move(plan_results_);
+    r.plan_of_task = std::move(plan_of_task_);
     r.address_bytes = layout_.bytes();
     if (ideal_) {
       for (std::size_t i = 0; i < r.dram_read_bytes.size(); ++i) {
@@ -179,32 +189,20 @@ class AcceleratorRunner final : public TaskRunner, public Module, private EventH
     return instance == kBatchInstance ? 0 : instance % config_.address_slots;
   }
 
-  std::vector<workload::TileWork> relocate(const TaskPlan& plan, std::uint32_t task) {
+  // Where the plan's operand regions live for this task: its instance's tensors (weights and gradients once).
+  workload::Relocation relocation(const TaskPlan& plan, std::uint32_t task) {
     const TaskInfo& info = workload_.tasks.tasks[task];
-    std::array<std::uint64_t, 3> to{};
+    workload::Relocation r;
+    r.from = plan.base;
+    r.bytes = plan.bytes;
     for (std::size_t o = 0; o < 3; ++o) {
       if (plan.bytes[o] == 0) continue;
       const bool shared = shared_tensor(plan.tensor[o]) || info.instance == kBatchInstance;
-      to[o] = layout_.base(info.layer, plan.tensor[o], shared ? kBatchInstance : slot_of(info.instance),
-                           plan.bytes[o]);
+      r.to[o] = layout_.base(info.layer, plan.tensor[o], shared ? kBatchInstance : slot_of(info.instance),
+                             plan.bytes[o]);
+      r.identity = r.identity && r.to[o] == r.from[o];
     }
-    std::vector<workload::TileWork> tiles = plan.tiles;
-    auto move = [&](workload::Transfer& t) {
-      for (std::size_t o = 0; o < 3; ++o) {
-        if (plan.bytes[o] != 0 && t.region_base >= plan.base[o] && t.region_base < plan.base[o] + plan.bytes[o]) {
-          t.address = t.address - plan.base[o] + to[o];
-          t.region_base = t.region_base - plan.base[o] + to[o];
-          return;
-        }
-      }
-      throw SimulationError("accelerator: a transfer of " + workload_.tasks.describe(task) +
-                            " lies outside its operands (a bug)");
-    };
-    for (auto& tw : tiles) {
-      for (auto& t : tw.loads) move(t);
-      for (auto& t : tw.stores) move(t);
-    }
-    return tiles;
+    return r;
   }
 
   const TaskPlan& plan_for(std::uint32_t task, std::uint32_t engine) {
@@ -219,7 +217,8 @@ class AcceleratorRunner final : public TaskRunner, public Module, private EventH
                                             w.bytes_in, w.bytes_out);
     const auto it = plans_.find(key);
     if (it != plans_.end()) return it->second;
-    TaskPlan plan = gemm ? plan_gemm(info, layer, config_.engines[engine]) : plan_stream(w, config_.engines[engine]);
+    TaskPlan plan = gemm ? plan_gemm(info, layer, config_.engines[engine])
+                         : plan_stream(w, layer, config_.engines[engine]);
     return plans_.emplace(key, std::move(plan)).first->second;
   }
 
@@ -229,7 +228,7 @@ class AcceleratorRunner final : public TaskRunner, public Module, private EventH
     return std::max<std::uint64_t>(cap, 1);
   }
 
-  TaskPlan plan_gemm(const TaskInfo& info, const AcceleratorLayer& layer, const AcceleratorEngine& e) const {
+  TaskPlan plan_gemm(const TaskInfo& info, const AcceleratorLayer& layer, const AcceleratorEngine& e) {
     workload::PassConfig pc = config_.pass;
     // Matrix work runs on the engine's PE array; vector work (FC) on its lanes; an engine with only one of the two
     // runs everything on it.
@@ -242,32 +241,29 @@ class AcceleratorRunner final : public TaskRunner, public Module, private EventH
     }
     pc.vector_unit.lanes = std::max<std::uint64_t>(e.lanes, 1);
     pc.buffer.capacity_bytes = engine_buffer_bytes(e);
-    pc.buffer.name = config_.pass.buffer.name + "." + e.name;
-    pc.accumulate = config_.gd_accumulate && info.phase == Phase::kGD;
-    pc.tile_m = pc.tile_k = pc.tile_n = 0;
+    if (e.buffer_share < 1.0) pc.buffer.name = config_.pass.buffer.name + "." + e.name;  // its share, named
+    pc.accumulate = layer.accumulate || (config_.gd_accumulate && info.phase == Phase::kGD);
+    pc.tile_m = layer.tile_m;
+    pc.tile_k = layer.tile_k;
+    pc.tile_n = layer.tile_n;
+    pc.order = layer.order;
     workload::PassPlan p = workload::plan_pass(layer.shape, info.phase, pc, layer.name, !ideal_);
     TaskPlan plan;
     plan.tiles = std::move(p.tiles);
     plan.base = p.operand_base;
     plan.bytes = p.operand_bytes;
     plan.tensor = {p.result.a_tensor, p.result.b_tensor, p.result.c_tensor};
-    plan.compute_cycles = p.result.compute_cycles;
-    plan.macs = p.result.macs;
-    plan.dram_read = p.result.dram_bytes_read;
-    plan.dram_write = p.result.dram_bytes_written;
-    for (std::size_t i = 0; i < mem::kNumOperands; ++i) {
-      plan.sram_reads += p.result.sram_reads[i];
-      plan.sram_writes += p.result.sram_writes[i];
-    }
-    plan.tile_count = p.result.tiles;
-    plan.pes = p.result.pes;
+    plan.index = static_cast<std::uint32_t>(plan_results_.size());
+    plan_results_.push_back(std::move(p.result));
     return plan;
   }
 
   // Element-wise work: the bytes stream through the engine's buffer share (workload/stream_plan.hpp), each chunk
   // computing its share of the operations on the lanes (an engine without lanes uses its PEs as lanes).
-  TaskPlan plan_stream(const AcceleratorTaskWork& w, const AcceleratorEngine& e) const {
+  TaskPlan plan_stream(const AcceleratorTaskWork& w, const AcceleratorLayer& layer, const AcceleratorEngine& e) {
     TaskPlan plan;
+    plan.index = static_cast<std::uint32_t>(plan_results_.size());
+    workload::PassResult& r = plan_results_.emplace_back();
     workload::StreamRequest req;
     req.bytes_in = w.bytes_in;
     req.bytes_out = w.bytes_out;
@@ -277,19 +273,36 @@ class AcceleratorRunner final : public TaskRunner, public Module, private EventH
     req.double_buffering = config_.pass.buffer.double_buffering;
     req.request_bytes = config_.pass.dma.request_bytes;
     req.word_bytes = config_.pass.buffer.word_bytes;
-    plan.pes = req.lanes;
+    r.layer = layer.name;
+    r.phase = "elementwise";
+    r.a_tensor = "in";
+    r.c_tensor = "out";
+    r.engine = e.lanes > 0 ? "vector_unit" : "pe_array";
+    r.dataflow = "vector";
+    r.memory_model = config_.pass.memory.model;
+    r.pes = req.lanes;
     workload::StreamPlan s = workload::plan_stream(req, !ideal_);
     if (s.chunks == 0) return plan;
     plan.base = {0, 0, s.out_base};
     plan.bytes = {s.region_bytes[0], 0, s.region_bytes[1]};
     plan.tensor = {"in", "", "out"};
     plan.tiles = std::move(s.tiles);
-    plan.compute_cycles = s.compute_cycles;
-    plan.dram_read = s.dram_read;
-    plan.dram_write = s.dram_write;
-    plan.sram_writes = s.sram_in_words + s.sram_out_words;
-    plan.sram_reads = s.sram_in_words + s.sram_out_words;
-    plan.tile_count = s.chunks;
+    r.mapping.tiles_m = s.chunks;
+    r.mapping.order.assign(1, 'm');  // (not = "m": GCC 12 -Wrestrict false positive)
+    r.mapping.buffer_bytes = (req.double_buffering ? 2 : 1) * s.max_chunk_bytes;
+    r.tiles = s.chunks;
+    r.compute_cycles = s.compute_cycles;
+    r.dram_a_read_bytes = s.dram_read;
+    r.dram_c_write_bytes = s.dram_write;
+    const auto in = static_cast<std::size_t>(mem::Operand::kIfmap), out = static_cast<std::size_t>(mem::Operand::kOfmap);
+    r.sram_reads[in] = r.sram_writes[in] = s.sram_in_words;
+    r.sram_reads[out] = r.sram_writes[out] = s.sram_out_words;
+    // Timing without memory time, as plan_pass gives it for a GEMM.
+    r.total_cycles = r.compute_cycles;
+    r.total_ps = r.total_cycles * config_.pass.clock_period_ps;
+    r.dram_bytes_read = s.dram_read;
+    r.dram_bytes_written = s.dram_write;
+    r.dram_requests = (s.dram_read + s.dram_write) / config_.pass.dma.request_bytes;
     return plan;
   }
 
@@ -304,9 +317,11 @@ class AcceleratorRunner final : public TaskRunner, public Module, private EventH
   std::vector<char> detailed_;      // per task: drawn to run wholly in detail
   TaskExecutor* executor_ = nullptr;
   std::vector<mem::DmaEngine*> dmas_;
-  std::vector<workload::TilePipeline*> pipelines_;
+  std::vector<accelerator::TilePipeline*> pipelines_;
   std::map<std::tuple<std::uint32_t, int, std::uint32_t, int, std::uint64_t, std::uint64_t, std::uint64_t>, TaskPlan>
       plans_;
+  std::vector<workload::PassResult> plan_results_;
+  std::vector<std::uint32_t> plan_of_task_;
   Layout layout_;
   std::vector<std::uint64_t> macs_, compute_ps_, dram_read_, dram_write_, sram_reads_, sram_writes_, tiles_, pes_;
 };

@@ -1,13 +1,11 @@
 #include "tnpu/workload/layer_pass.hpp"
 
 #include <algorithm>
-#include <memory>
 #include <string>
 
 #include "tnpu/compute/dtype.hpp"
 #include "tnpu/error.hpp"
-#include "tnpu/workload/stream_plan.hpp"
-#include "tnpu/workload/tile_pipeline.hpp"
+#include "tnpu/workload/tile_plan.hpp"
 
 namespace tnpu::workload {
 
@@ -47,26 +45,6 @@ std::uint64_t round_up(std::uint64_t bytes, std::uint64_t unit) noexcept { retur
 struct Region {
   std::uint64_t base = 0, bytes_per_group = 0;
 };
-
-// Runs the tiles event by event on a fresh Simulation with the chosen memory model; fills the timing and DRAM
-// fields of `res`.
-void run_tiles(const mem::MemoryModel& memory, const PassConfig& config, std::vector<TileWork> work,
-               PassResult& res) {
-  Simulation sim("tnpu");
-  Target& target = memory.make(sim, config.memory);
-  auto& dma = sim.make<mem::DmaEngine>("dma", target, config.dma);
-  auto& pipeline =
-      sim.make<TilePipeline>("pass", dma, config.clock_period_ps, config.buffer.double_buffering ? 2 : 1);
-  bool done = false;
-  pipeline.run(std::move(work), [&done] { done = true; });
-  res.events = sim.kernel().run();
-  if (!done) throw SimulationError("layer pass did not finish: the memory model stopped answering");
-  res.total_ps = pipeline.end_ps();
-  res.total_cycles = res.total_ps / config.clock_period_ps + (res.total_ps % config.clock_period_ps != 0 ? 1 : 0);
-  res.dram_bytes_read = dma.bytes_read();
-  res.dram_bytes_written = dma.bytes_written();
-  res.dram_requests = dma.requests();
-}
 
 }  // namespace
 
@@ -217,84 +195,6 @@ PassPlan plan_pass(const LayerShape& shape, Phase phase, const PassConfig& confi
   out.operand_base = {ra.base, rb.base, rc.base};
   out.operand_bytes = {rb.base - ra.base, rc.base - rb.base, next_base - rc.base};
   return out;
-}
-
-PassResult simulate_pass(const LayerShape& shape, Phase phase, const PassConfig& config, std::string_view layer_name) {
-  const auto& memory = mem::memory_models().at(config.memory.model, "memory.model");
-  PassPlan plan = plan_pass(shape, phase, config, layer_name, !memory.factory.ideal);
-  PassResult res = std::move(plan.result);
-  if (!memory.factory.ideal) run_tiles(memory.factory, config, std::move(plan.tiles), res);
-  res.stall_cycles = res.total_cycles - res.compute_cycles;
-  res.utilization = res.total_cycles ? static_cast<double>(res.macs) /
-                                           (static_cast<double>(res.total_cycles) * static_cast<double>(res.pes))
-                                     : 0.0;
-  return res;
-}
-
-PassResult simulate_elementwise(compute::ElementwiseKind kind, std::uint64_t elements, std::uint64_t window,
-                                const PassConfig& config, std::string_view name) {
-  config.validate();
-  const std::uint32_t bpe = compute::data_type_info(compute::data_type_by_name(config.dtype, "dtype")).bytes;
-  const auto& memory = mem::memory_models().at(config.memory.model, "memory.model");
-  const compute::VectorUnit vu(config.vector_unit);
-  if (elements == 0) throw ConfigError("elementwise '" + std::string(name) + "': elements must be at least 1");
-  if (elements > (std::uint64_t{1} << 40)) {
-    throw ConfigError("elementwise '" + std::string(name) + "': at most 2^40 elements");
-  }
-  // bytes per element from the unit's own cost of one element; the stream is chunked by the one rule
-  // (stream_plan.hpp) the accelerator uses for its element-wise tasks.
-  const compute::ElementwiseCost one = vu.elementwise_cost(kind, 1, window, bpe);
-  const std::uint64_t per_elem = one.bytes_read + one.bytes_written;
-  const std::uint64_t copies = config.buffer.double_buffering ? 2 : 1;
-  if (config.buffer.capacity_bytes < copies * per_elem) {
-    throw ConfigError("elementwise '" + std::string(name) + "': buffer '" + config.buffer.name + "' (capacity_bytes=" +
-                      std::to_string(config.buffer.capacity_bytes) + ") cannot hold one element (" +
-                      std::to_string(copies) + " x " + std::to_string(per_elem) + " B)");
-  }
-  StreamRequest req;
-  req.bytes_in = elements * one.bytes_read;
-  req.bytes_out = elements * one.bytes_written;
-  req.ops = elements * compute::elementwise_ops_per_element(kind, window);
-  req.lanes = vu.lanes();
-  req.capacity_bytes = config.buffer.capacity_bytes;
-  req.double_buffering = config.buffer.double_buffering;
-  req.request_bytes = config.dma.request_bytes;
-  req.word_bytes = config.buffer.word_bytes;
-  const bool simulate = !memory.factory.ideal;
-  StreamPlan plan = plan_stream(req, simulate);
-
-  PassResult res;
-  res.layer = std::string(name);
-  res.phase = "elementwise";
-  res.a_tensor = "in";
-  res.c_tensor = "out";
-  res.engine = "vector_unit";
-  res.dataflow = "vector";
-  res.memory_model = memory.info.name;
-  res.pes = vu.lanes();
-  res.mapping.tile_m = elements / plan.chunks + (elements % plan.chunks != 0 ? 1 : 0);  // elements per chunk (max)
-  res.mapping.tiles_m = plan.chunks;
-  res.mapping.order.assign(1, 'm');  // (not = "m": GCC 12 -Wrestrict false positive)
-  res.mapping.buffer_bytes = copies * plan.max_chunk_bytes;
-  res.tiles = plan.chunks;
-  res.compute_cycles = plan.compute_cycles;
-  res.macs = 0;
-  res.dram_a_read_bytes = plan.dram_read;
-  res.dram_c_write_bytes = plan.dram_write;
-  const auto in = static_cast<std::size_t>(mem::Operand::kIfmap), out = static_cast<std::size_t>(mem::Operand::kOfmap);
-  res.sram_reads[in] = res.sram_writes[in] = plan.sram_in_words;
-  res.sram_reads[out] = res.sram_writes[out] = plan.sram_out_words;
-  if (!simulate) {
-    res.total_cycles = res.compute_cycles;
-    res.total_ps = res.total_cycles * config.clock_period_ps;
-    res.dram_bytes_read = plan.dram_read;
-    res.dram_bytes_written = plan.dram_write;
-    res.dram_requests = (plan.dram_read + plan.dram_write) / config.dma.request_bytes;
-  } else {
-    run_tiles(memory.factory, config, std::move(plan.tiles), res);
-  }
-  res.stall_cycles = res.total_cycles - res.compute_cycles;
-  return res;
 }
 
 }  // namespace tnpu::workload

@@ -85,11 +85,11 @@ def layer_cycles(topology: Path | str, config: Path | str) -> list[dict[str, Any
         rows.append(
             {
                 "layer": layer.name,
-                "total_cycles": c["scalesim_total_cycles"],
+                "total_cycles": c.scalesim_total_cycles,
                 "stall_cycles": 0,
-                "overall_util_pct": c["overall_util"] * 100.0,
-                "mapping_efficiency_pct": c["mapping_efficiency"] * 100.0,
-                "compute_util_pct": c["compute_util"] * 100.0,
+                "overall_util_pct": c.overall_util * 100.0,
+                "mapping_efficiency_pct": c.mapping_efficiency * 100.0,
+                "compute_util_pct": c.compute_util * 100.0,
             }
         )
     return rows

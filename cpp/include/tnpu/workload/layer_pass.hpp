@@ -1,20 +1,10 @@
 #pragma once
-// One pass (FP, BP or GD) of one layer end to end: lower to a GEMM, choose a mapping under the buffer capacity, then
-// run the tiles through the DMA engine, a memory model and an engine (PE array or vector unit) with double
-// buffering, in one Simulation.
-//
-// Timing: a tile's compute starts when its operands are loaded, the engine is free and at most one output store is
-// in flight; with double buffering the loads of tile i+2 start when tile i's compute ends (tile i+1 loads meanwhile).
-// Cycles are durations in engine clock cycles: compute_cycles = sum of the tiles' engine cycles, total_cycles =
-// ceil(end / period), stall_cycles = total - compute (the engine idle, waiting for memory). SCALE-Sim counts the
-// index of the last cycle: scalesim_total_cycles = total_cycles - 1, equal to its "Total Cycles" for the same array,
-// dataflow and layer when memory is ideal and the layer is one tile.
+// One pass (FP, BP or GD) of one layer planned: lowered to a GEMM, a mapping chosen under the buffer capacity (or
+// checked), and its tiles with their DMA transfers and engine cycles. Running it is the accelerator's (a one-engine
+// accelerator running one task: tnpu::simulate_pass in accelerator.hpp), so that one code assembles every machine.
 //
 // The memory model is chosen by name from mem::memory_models() (mem/memory_model.hpp) and the engine from
 // compute::engines() (compute/engine.hpp).
-//
-// Contract: simulate_pass() is deterministic and self-contained (its own Simulation); it throws ConfigError for a
-// bad configuration or a layer that does not fit the buffer (the message names the layer and the buffer).
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -30,7 +20,7 @@
 #include "tnpu/mem/memory_model.hpp"
 #include "tnpu/mem/sram_buffer.hpp"
 #include "tnpu/sim/module.hpp"
-#include "tnpu/workload/tile_pipeline.hpp"
+#include "tnpu/workload/tile_plan.hpp"
 #include "tnpu/workload/tiling.hpp"
 
 namespace tnpu::workload {
@@ -77,14 +67,14 @@ struct PassResult {
   std::uint64_t dram_a_read_bytes = 0, dram_b_read_bytes = 0, dram_c_read_bytes = 0, dram_c_write_bytes = 0;
   std::uint64_t sram_reads[mem::kNumOperands] = {0, 0, 0};   // words, per operand (ifmap, filter, ofmap)
   std::uint64_t sram_writes[mem::kNumOperands] = {0, 0, 0};
-  std::uint64_t events = 0;
+  std::uint64_t events = 0;  // kernel events of the run (tnpu::simulate_pass)
   [[nodiscard]] std::uint64_t scalesim_total_cycles() const noexcept { return total_cycles ? total_cycles - 1 : 0; }
 };
 
 // A pass planned but not run: every field of PassResult but the timing (which is the memory-free one: total =
 // compute cycles) and, if asked for, its tiles with DRAM addresses under the pass's own layout: the operand regions
 // A, B, C one after the other from address 0 (operand_base / operand_bytes, 4 KiB aligned). The accelerator moves
-// the regions to where its tensors live; simulate_pass() runs the tiles as they are.
+// the regions to where its tensors live.
 struct PassPlan {
   PassResult result;
   std::vector<TileWork> tiles;
@@ -92,17 +82,5 @@ struct PassPlan {
 };
 [[nodiscard]] PassPlan plan_pass(const LayerShape& shape, Phase phase, const PassConfig& config,
                                  std::string_view layer_name, bool with_tiles);
-
-[[nodiscard]] PassResult simulate_pass(const LayerShape& shape, Phase phase, const PassConfig& config,
-                                       std::string_view layer_name = "layer");
-
-// Element-wise work on the vector unit (ReLU, pooling, loss, weight update) as a pass: its bytes (the unit's bytes
-// per element times the elements) stream through the buffer by the accelerator's chunking rule (stream_plan.hpp);
-// each chunk loads its inputs, computes its share of the operations on the lanes and stores its outputs, through
-// the same DMA, memory and double buffering as simulate_pass. Throws ConfigError when the buffer cannot hold one
-// element (double-buffered). Fields of PassResult that concern GEMMs stay 0.
-[[nodiscard]] PassResult simulate_elementwise(compute::ElementwiseKind kind, std::uint64_t elements,
-                                              std::uint64_t window, const PassConfig& config,
-                                              std::string_view name = "elementwise");
 
 }  // namespace tnpu::workload

@@ -1,7 +1,6 @@
 #pragma once
 // Element-wise work as a stream: the one chunking rule for work that is not a GEMM (ReLU, pooling, batch norm, loss,
-// weight update...), used by the accelerator for every element-wise task and by simulate_elementwise for a single
-// pass.
+// weight update...), used by the accelerator for every element-wise task (simulate_elementwise is one such task).
 //
 // Rule: the bytes read and written stream through the buffer in `chunks` = ceil((bytes_in + bytes_out) * copies /
 // capacity) near-equal parts (copies = 2 with double buffering), at least one. Chunk i reads bytes [in_lo, in_hi) of
@@ -13,7 +12,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "tnpu/workload/tile_pipeline.hpp"
+#include "tnpu/workload/tile_plan.hpp"
 
 namespace tnpu::workload {
 

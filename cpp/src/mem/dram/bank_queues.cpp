@@ -20,7 +20,8 @@ BankQueueScheduler::BankQueueScheduler(const DramSpec& spec, TimingState& timing
   bank_q_.assign(nbanks, {});
   nonempty_.assign((nbanks + 63) / 64, 0);
   full_.assign((nbanks + 63) / 64, 0);
-  examine_.assign(nonempty_.size(), 0);
+  words_ = nonempty_.size();
+  examine_.assign(words_, 0);
   changed_.assign(nonempty_.size(), 0);
   wheel_.assign(kWheel * nonempty_.size(), 0);
   parked_slot_.assign(nbanks, 0);

@@ -36,11 +36,12 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
   bank_waiting_.assign(nbanks, 0);
   read_q_.reserve(spec.read_queue_size);
   write_q_.reserve(spec.write_queue_size);
+  q_bank_[0].reserve(spec.read_queue_size);
+  q_bank_[1].reserve(spec.write_queue_size);
   act_q_.reserve(std::size_t{spec.read_queue_size} + spec.write_queue_size);
   const std::size_t pool = std::size_t{spec.read_queue_size} * 2 + spec.write_queue_size * 2 +
                            (per_bank_ ? nbanks * spec.bank_queue_size : 0) + 64;
   slots_.resize(pool);
-  slot_bank_.resize(pool);
   free_.reserve(pool);
   for (std::size_t i = pool; i-- > 0;) free_.push_back(static_cast<std::uint32_t>(i));
 }
@@ -151,19 +152,21 @@ bool DramChannel::arrival_matters() const noexcept {
 
 bool DramChannel::move_transaction() {
   if (!movable_exists()) return false;
-  auto& q = drain_.write_mode() ? write_q_ : read_q_;
-  for (std::size_t i = 0; i < q.size(); ++i) {
-    const std::uint32_t id = q[i];
-    const std::size_t qi = slot_bank_[id];
-    if (bank_queues_.full(qi)) continue;
-    bank_queues_.push(qi, dram::BankEntry{slots_[id].row, id, slots_[id].is_write});
-    q.erase(q.begin() + static_cast<std::ptrdiff_t>(i));
-    bank_queues_.txn_removed(drain_.write_mode() ? 1 : 0, static_cast<std::uint32_t>(qi));
-    if (drain_.write_mode()) drain_.write_served();
-    queue_freed();
-    return true;
-  }
-  return false;  // not reached: movable_exists() found a bank with an entry and room
+  const std::size_t which = drain_.write_mode() ? 1 : 0;
+  auto& q = which != 0 ? write_q_ : read_q_;
+  auto& banks = q_bank_[which];
+  // The oldest transaction whose bank queue has room (the banks are kept beside the queue: one pass over them).
+  const std::size_t i = bank_queues_.first_with_room(banks.data(), banks.size());
+  if (i == banks.size()) return false;  // not reached: movable_exists() found a bank with an entry and room
+  const std::uint32_t id = q[i];
+  const std::uint32_t qi = banks[i];
+  bank_queues_.push(qi, dram::BankEntry{slots_[id].row, id, slots_[id].is_write});
+  q.erase(q.begin() + static_cast<std::ptrdiff_t>(i));
+  banks.erase(banks.begin() + static_cast<std::ptrdiff_t>(i));
+  bank_queues_.txn_removed(which, qi);
+  if (which != 0) drain_.write_served();
+  queue_freed();
+  return true;
 }
 
 void DramChannel::push_done(CompletionFifo& fifo, std::uint64_t kind, std::uint64_t cycle, std::uint32_t id) {

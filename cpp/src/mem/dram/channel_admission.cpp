@@ -17,7 +17,6 @@ std::uint32_t DramChannel::alloc_slot() {
   if (free_.empty()) {
     const auto s = static_cast<std::uint32_t>(slots_.size());
     slots_.emplace_back();
-    slot_bank_.push_back(0);
     ++live_;
     return s;
   }
@@ -114,7 +113,6 @@ void DramChannel::accept_line(const Request& request, Initiator& from, const Dra
   s.row = a.row;
   s.flat_group = timing_.flat_group(a.rank, a.bankgroup);
   s.flat_bank = timing_.flat_bank(a.rank, a.bankgroup, a.bank);
-  slot_bank_[id] = s.flat_bank;
   s.burst = burst;
   s.is_write = is_write;
   s.classified = false;
@@ -134,7 +132,10 @@ void DramChannel::accept_line(const Request& request, Initiator& from, const Dra
     }
   }
   q.push_back(id);
-  if (per_bank_) bank_queues_.txn_added(is_write ? 1 : 0, s.flat_bank);
+  if (per_bank_) {
+    bank_queues_.txn_added(is_write ? 1 : 0, s.flat_bank);
+    q_bank_[is_write ? 1 : 0].push_back(s.flat_bank);
+  }
   if (bank_waiting_[s.flat_bank]++ == 0) ++banks_waiting_;
   // Seen by this cycle's step, or the next one's if the channel has stepped already in this cycle.
   const std::uint64_t next = last_step_cycle_ == c ? c + 1 : c;

@@ -12,7 +12,7 @@ RefreshPolicy::RefreshPolicy(const DramSpec& spec, std::uint32_t ranks, std::uin
       per_bank_pre_(precharge == RefreshPrecharge::kPerBank),
       period_(kind == RefreshKind::kAllRanks ? spec.tREFI : std::uint64_t{spec.tREFI / spec.ranks} * spec.ranks) {
   next_.assign(ranks_, kNever);
-  pending_.assign(ranks_, false);
+  pending_.assign(ranks_, 0);
   block_.assign((std::size_t{ranks_} * banks_per_rank_ + 63) / 64, 0);
   if (on_) {
     const std::uint32_t interval = spec.tREFI;
@@ -24,7 +24,7 @@ RefreshPolicy::RefreshPolicy(const DramSpec& spec, std::uint32_t ranks, std::uin
 }
 
 void RefreshPolicy::set_pending(std::uint32_t rank, bool pending) {
-  pending_[rank] = pending;
+  pending_[rank] = pending ? 1 : 0;
   if (pending) {
     ++pending_count_;
   } else {
@@ -56,7 +56,7 @@ std::uint64_t RefreshPolicy::close_bank(const TimingState& t, std::uint32_t rank
 std::uint64_t RefreshPolicy::next_legal(const TimingState& t, std::uint64_t c) const noexcept {
   std::uint64_t wake = kNever;
   for (std::uint32_t r = 0; r < ranks_; ++r) {
-    if (!pending_[r]) continue;
+    if (pending_[r] == 0) continue;
     if (per_bank_pre_ && t.open_banks(r) > 0) {
       std::uint32_t b = 0;
       wake = std::min(wake, close_bank(t, r, c, b));

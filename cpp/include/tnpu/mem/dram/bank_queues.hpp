@@ -53,6 +53,20 @@ class BankQueueScheduler {
   [[nodiscard]] std::size_t total() const noexcept { return total_; }  // commands in all bank queues
   [[nodiscard]] const std::vector<BankEntry>& queue(std::size_t qi) const noexcept { return bank_q_[qi]; }
   [[nodiscard]] bool full(std::size_t qi) const noexcept { return ((full_[qi / 64] >> (qi % 64)) & 1) != 0; }
+  // The first of n flat banks whose queue has room (n if none).
+  [[nodiscard]] std::size_t first_with_room(const std::uint32_t* banks, std::size_t n) const noexcept {
+    if (full_.size() == 1) {  // up to 64 banks: the full bits in one register
+      const std::uint64_t f = full_[0];
+      for (std::size_t i = 0; i < n; ++i) {
+        if (((f >> banks[i]) & 1) == 0) return i;
+      }
+      return n;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!full(banks[i])) return i;
+    }
+    return n;
+  }
   // Appends a transaction to its bank's queue (which has room).
   void push(std::size_t qi, const BankEntry& e);
   // Removes entry pos of queue qi (its command finished it).
@@ -106,7 +120,10 @@ class BankQueueScheduler {
   std::vector<std::uint64_t> changed_;          // marked since the last step's end (a subset of examine_)
   std::vector<std::uint64_t> wheel_;            // kWheel slots x words of queues
   std::uint64_t wheel_slots_ = 0;               // a bit per non-empty slot
-  std::vector<std::uint8_t> parked_slot_;       // per queue: its slot + 1 when it was last parked (0: never)
+  // Per queue: its slot + 1 when it was last parked (0: never). 32-bit, not a char type: a store through a char
+  // type may alias anything, which made the compiler reload every vector's bounds after each park().
+  std::vector<std::uint32_t> parked_slot_;
+  std::size_t words_ = 0;                       // 64-queue words of each bit set (examine_.size())
   std::uint64_t wheel_cursor_ = kNever;         // the cycle up to which slots have been popped
   std::size_t total_ = 0;
   std::size_t rr_ = 0;  // round-robin position over bank queues
@@ -153,10 +170,10 @@ inline void BankQueueScheduler::mark(std::size_t qi) noexcept {
   if (parked_slot_[qi] != 0) {
     const std::size_t slot = parked_slot_[qi] - 1u;
     parked_slot_[qi] = 0;
-    std::uint64_t* words = &wheel_[slot * examine_.size()];
+    std::uint64_t* words = &wheel_[slot * words_];
     words[w] &= ~bit;
     bool empty = true;
-    for (std::size_t i = 0; i < examine_.size(); ++i) empty = empty && words[i] == 0;
+    for (std::size_t i = 0; i < words_; ++i) empty = empty && words[i] == 0;
     if (empty) wheel_slots_ &= ~(std::uint64_t{1} << slot);
   }
   examine_[w] |= bit;
@@ -167,9 +184,9 @@ inline void BankQueueScheduler::park(std::size_t qi, std::uint64_t t, std::uint6
   const std::size_t slot = std::min(t, c + kWheel) % kWheel;
   const std::size_t w = qi / 64;
   const std::uint64_t bit = std::uint64_t{1} << (qi % 64);
-  wheel_[slot * examine_.size() + w] |= bit;
+  wheel_[slot * words_ + w] |= bit;
   wheel_slots_ |= std::uint64_t{1} << slot;
-  parked_slot_[qi] = static_cast<std::uint8_t>(slot + 1);
+  parked_slot_[qi] = static_cast<std::uint32_t>(slot + 1);
   examine_[w] &= ~bit;
 }
 
@@ -184,8 +201,8 @@ inline void BankQueueScheduler::pop_wheel(std::uint64_t c) noexcept {
   wheel_slots_ &= ~slots;
   for (; slots != 0; slots &= slots - 1) {
     const auto slot = static_cast<std::size_t>(std::countr_zero(slots));
-    std::uint64_t* words = &wheel_[slot * examine_.size()];
-    for (std::size_t w = 0; w < examine_.size(); ++w) {
+    std::uint64_t* words = &wheel_[slot * words_];
+    for (std::size_t w = 0; w < words_; ++w) {
       examine_[w] |= words[w];
       words[w] = 0;
     }
@@ -204,7 +221,7 @@ inline std::uint64_t BankQueueScheduler::next_cycle(std::uint64_t c) noexcept {
   // The queues that changed in this step (the one that issued, one that received a transaction) are examined and
   // parked now. Queues that were due but not reached by the round robin are looked at in the next cycle.
   bool pending = false;
-  for (std::size_t w = 0; w < examine_.size(); ++w) {
+  for (std::size_t w = 0; w < words_; ++w) {
     examine_[w] &= nonempty_[w];
     for (std::uint64_t b = changed_[w] & eligible(w); b != 0; b &= b - 1) {
       const std::size_t qi = w * 64 + static_cast<std::size_t>(std::countr_zero(b));
@@ -222,8 +239,8 @@ inline std::uint64_t BankQueueScheduler::next_cycle(std::uint64_t c) noexcept {
     const std::size_t slot = s % kWheel;
     wheel_slots_ &= ~(std::uint64_t{1} << slot);
     bool exact = false;
-    for (std::size_t w = 0; w < examine_.size(); ++w) {
-      std::uint64_t& word = wheel_[slot * examine_.size() + w];
+    for (std::size_t w = 0; w < words_; ++w) {
+      std::uint64_t& word = wheel_[slot * words_ + w];
       const std::uint64_t bits = word & nonempty_[w];
       word = 0;
       for (std::uint64_t b = bits; b != 0; b &= b - 1) {

@@ -103,6 +103,11 @@ class DramChannel final : private EventHandler {
     return drain_.next(read_q_.size(), write_q_.size(), bank_queues_.total() == 0 && act_q_.empty(), drain_left);
   }
   void update_write_mode() noexcept {
+    // No write queued and no drain under way: read mode, whatever the rest (what update() computes then).
+    if (write_q_.empty() && drain_.drain_left() == 0) {
+      drain_.read_mode();
+      return;
+    }
     drain_.update(read_q_.size(), write_q_.size(), bank_queues_.total() == 0 && act_q_.empty());
   }
   [[nodiscard]] bool movable_exists(bool write_mode) const noexcept { return bank_queues_.movable(write_mode); }
@@ -131,12 +136,13 @@ class DramChannel final : private EventHandler {
   std::vector<Slot> slots_;
   std::vector<Burst> bursts_;
   std::vector<std::uint32_t> free_bursts_;
-  std::vector<std::uint32_t> slot_bank_;  // flat bank of each slot, packed for the transaction-queue scans
   std::vector<std::uint32_t> free_;
   std::uint64_t live_ = 0;
   std::vector<std::uint32_t> bank_waiting_;  // per flat bank: requests queued and not yet served by their column cmd
   std::uint32_t banks_waiting_ = 0;          // banks with bank_waiting_ > 0
   std::vector<std::uint32_t> read_q_, write_q_, act_q_;
+  // Per-bank scheduling: the flat bank of each entry of read_q_ (0) and write_q_ (1), in the same order.
+  std::array<std::vector<std::uint32_t>, 2> q_bank_;
   std::uint32_t line_shift_ = 0;  // log2(line_bytes): burst index of an address
 
   dram::CompletionFifo read_done_, write_done_, forward_done_;

@@ -27,7 +27,7 @@ class RefreshPolicy {
                 RefreshPrecharge precharge);
 
   [[nodiscard]] bool blocking() const noexcept { return blocking_; }
-  [[nodiscard]] bool pending(std::uint32_t rank) const noexcept { return pending_[rank]; }
+  [[nodiscard]] bool pending(std::uint32_t rank) const noexcept { return pending_[rank] != 0; }
   [[nodiscard]] std::uint32_t pending_count() const noexcept { return pending_count_; }
   // A bit per flat bank (64 a word) whose rank has a refresh pending.
   [[nodiscard]] std::uint64_t block_word(std::size_t w) const noexcept { return block_[w]; }
@@ -42,7 +42,7 @@ class RefreshPolicy {
         const std::uint64_t due = next_[r];
         next_[r] += period_;
         // Due in an idle stretch (or before a later due in this catch-up): it happened at its time.
-        if ((idle ? due < c : next_[r] <= c) && !pending_[r] && due >= t.cmd_bus_next()) {
+        if ((idle ? due < c : next_[r] <= c) && pending_[r] == 0 && due >= t.cmd_bus_next()) {
           if (per_bank_pre_) {
             // One PRE per open bank, in bank order, each at its earliest legal cycle (as stepping would issue them).
             std::uint64_t at_least = due;
@@ -57,7 +57,7 @@ class RefreshPolicy {
                 std::max({due, t.cmd_bus_next(), t.earliest_rank(DramCommand::kREF, r)}));
           continue;
         }
-        if (!pending_[r]) set_pending(r, true);
+        if (pending_[r] == 0) set_pending(r, true);
       }
       wake = std::min(wake, next_[r]);
     }
@@ -68,7 +68,7 @@ class RefreshPolicy {
   template <class Issue>
   bool try_issue(const TimingState& t, std::uint64_t c, std::uint64_t& wake, Issue&& issue) {
     for (std::uint32_t r = 0; r < ranks_; ++r) {
-      if (!pending_[r]) continue;
+      if (pending_[r] == 0) continue;
       if (per_bank_pre_ && t.open_banks(r) > 0) {
         std::uint32_t b = 0;
         const std::uint64_t at = close_bank(t, r, c, b);
@@ -105,7 +105,7 @@ class RefreshPolicy {
   bool on_, blocking_, per_bank_pre_;
   std::uint64_t period_;                // of one rank's refreshes: tREFI, or tREFI / ranks x ranks when staggered
   std::vector<std::uint64_t> next_;     // per rank: cycle the next refresh falls due
-  std::vector<bool> pending_;
+  std::vector<std::uint32_t> pending_;  // per rank: 1 if its refresh is pending (a word each: no bit access per step)
   std::vector<std::uint64_t> block_;    // a bit per flat bank whose rank has a refresh pending
   std::uint32_t pending_count_ = 0;
 };

@@ -47,6 +47,8 @@ class WriteDrain {
   void update(std::size_t reads, std::size_t writes, bool others_idle) noexcept {
     write_mode_ = next(reads, writes, others_idle, drain_left_);
   }
+  // What update() sets when no write is queued and no drain is under way (drain_left() == 0), for any kind.
+  void read_mode() noexcept { write_mode_ = false; }
   // A write of the drain was served (moved to its bank queue, or issued from the shared queue).
   void write_served() noexcept {
     if (drain_left_ > 0) --drain_left_;

@@ -1,7 +1,7 @@
 #pragma once
-// TilePipeline: runs the tiles of one job (a layer pass, or one task of the accelerator) on one engine, event by
-// event: DMA loads, engine compute, DMA stores, with double buffering. Used by simulate_pass() and by the
-// accelerator (one pipeline per engine, all DMA engines sharing one memory target).
+// TilePipeline: runs the tiles of one job (one task of the accelerator: a layer pass or element-wise work) on one
+// engine, event by event: DMA loads, engine compute, DMA stores, with double buffering. The accelerator has one per
+// engine, all DMA engines sharing one memory target (a single pass is a one-engine accelerator).
 //
 // Timing: a tile's compute starts when its operands are loaded, the engine is free and at most one output store is
 // in flight; with `depth` = 2 (double buffering) the loads of tile i+2 start when tile i's compute ends (tile i+1
@@ -14,27 +14,20 @@
 
 #include "tnpu/mem/dma_engine.hpp"
 #include "tnpu/sim/module.hpp"
-#include "tnpu/sim/request.hpp"
+#include "tnpu/workload/tile_plan.hpp"
 
-namespace tnpu::workload {
+namespace tnpu::accelerator {
 
-// One DMA transfer of a tile: `bytes` from `address`, wrapping inside [region_base, region_base + region_bytes).
-struct Transfer {
-  Command command = Command::kRead;
-  std::uint64_t address = 0, bytes = 0, region_base = 0, region_bytes = 0;
-};
-
-struct TileWork {
-  std::vector<Transfer> loads;   // operand reads (and partial-sum reads)
-  std::vector<Transfer> stores;  // result writes
-  std::uint64_t cycles = 0;      // engine cycles of the tile's compute
-};
+using workload::Relocation;
+using workload::TileWork;
+using workload::Transfer;
 
 class TilePipeline final : public Module, private EventHandler {
  public:
   TilePipeline(Simulation& sim, std::string_view name, mem::DmaEngine& dma, Picoseconds period_ps,
                std::uint64_t depth, Module* parent = nullptr);
-  void run(std::vector<TileWork> tiles, std::function<void()> on_done);
+  // Runs `tiles` (kept by reference: they must outlive the job) at the addresses `where` gives.
+  void run(const std::vector<TileWork>& tiles, const Relocation& where, std::function<void()> on_done);
   [[nodiscard]] bool busy() const noexcept { return active_; }
   // End of the last job: its last compute or store, whichever is later.
   [[nodiscard]] Picoseconds end_ps() const noexcept { return std::max(last_compute_end_, last_store_end_); }
@@ -49,7 +42,8 @@ class TilePipeline final : public Module, private EventHandler {
   mem::DmaEngine& dma_;
   Picoseconds period_ps_;
   std::uint64_t depth_;
-  std::vector<TileWork> tiles_;
+  const std::vector<TileWork>* tiles_ = nullptr;
+  Relocation where_;
   std::function<void()> on_done_;
   std::vector<std::uint64_t> loads_left_;
   std::vector<std::uint8_t> loaded_;
@@ -59,4 +53,4 @@ class TilePipeline final : public Module, private EventHandler {
   Picoseconds last_compute_end_ = 0, last_store_end_ = 0;
 };
 
-}  // namespace tnpu::workload
+}  // namespace tnpu::accelerator
