@@ -229,12 +229,12 @@ void SampledMemory::dram_done(Source& s, std::uint64_t lines) {
 
 double SampledMemory::line_ps(std::size_t src, std::uint32_t cls) const {
   const auto& c = classes_[cls];
-  if (src < c.src.size() && c.src[src].sum_l >= kMinLines) return c.src[src].sum_a / c.src[src].sum_l;
+  if (src < c.src.size() && c.src[src].ep.l >= kMinLines) return c.src[src].ep.a / c.src[src].ep.l;
   double a = 0, l = 0;  // pooled over the classes of this source
   for (const auto& k : classes_) {
     if (src < k.src.size()) {
-      a += k.src[src].sum_a;
-      l += k.src[src].sum_l;
+      a += k.src[src].ep.a;
+      l += k.src[src].ep.l;
     }
   }
   if (l >= 1.0) return a / l;
@@ -254,13 +254,10 @@ bool SampledMemory::precise(std::uint32_t cls) const {
   double rel2 = 0;
   bool any = false;
   for (const LineTime& st : c.src) {
-    if (st.sum_l <= 0 && st.fast_lines == 0) continue;  // the source sends nothing in this class
-    const auto n = static_cast<double>(st.windows);
-    if (n < kMinWindows || st.win_l < kMinLines || st.win_a <= 0) return false;
-    const double r = st.win_a / st.win_l;
-    const double e2 = std::max(0.0, st.win_aa - 2.0 * r * st.win_al + r * r * st.win_ll);
-    const double lbar = st.win_l / n;
-    rel2 += e2 / (n * (n - 1.0) * lbar * lbar) / (r * r);
+    if (st.ep.l <= 0 && st.fast_lines == 0) continue;  // the source sends nothing in this class
+    if (static_cast<double>(st.win.n) < kMinWindows || st.win.l < kMinLines || st.win.a <= 0) return false;
+    const double r = st.win.a / st.win.l;
+    rel2 += st.win.ratio_variance() / (r * r);
     any = true;
   }
   const double target = config_.target_rel_se * std::sqrt(static_cast<double>(now()) / t_c);
@@ -275,8 +272,8 @@ SampledMemory::Pipe SampledMemory::pipe(std::size_t src, std::uint32_t cls) cons
   const auto take = [&](const LineTime& lt) {
     b += lt.sum_b;
     lat += lt.sum_lat;
-    a += lt.sum_a;
-    l += lt.sum_l;
+    a += lt.ep.a;
+    l += lt.ep.l;
   };
   const auto& c = classes_[cls];
   if (src < c.src.size()) take(c.src[src]);
@@ -403,12 +400,7 @@ void SampledMemory::end_episode() {
     st.sum_lat += s->ep_lat;
     s->ep_a = s->ep_l = s->ep_b = s->ep_lat = 0;
     if (a <= 0 && l <= 0) continue;
-    st.sum_a += a;
-    st.sum_l += l;
-    st.sum_aa += a * a;
-    st.sum_ll += l * l;
-    st.sum_al += a * l;
-    ++st.episodes;
+    st.ep.add(a, l);
     if (st.open_a <= 0 && st.open_l <= 0) {
       window_touched_.emplace_back(cur_, static_cast<std::uint32_t>(s->index));
     }
@@ -544,12 +536,7 @@ void SampledMemory::close_window() {
     LineTime& st = classes_[ci].src[si];
     const double a = st.open_a, l = st.open_l;
     st.open_a = st.open_l = 0;
-    st.win_a += a;
-    st.win_l += l;
-    st.win_aa += a * a;
-    st.win_ll += l * l;
-    st.win_al += a * l;
-    ++st.windows;
+    st.win.add(a, l);
   }
   window_touched_.clear();
 }
@@ -599,13 +586,7 @@ double SampledMemory::sampling_sigma_ps() const {
       if (st.fast_lines == 0) continue;
       const double t = line_ps(si, ci);
       double se = config_.fallback_rel_se * t;
-      if (st.episodes >= 2 && st.sum_l > 0) {
-        const double n = static_cast<double>(st.episodes);
-        const double r = st.sum_a / st.sum_l;
-        const double e2 = std::max(0.0, st.sum_aa - 2.0 * r * st.sum_al + r * r * st.sum_ll);
-        const double lbar = st.sum_l / n;
-        se = std::sqrt(e2 / (n * (n - 1.0) * lbar * lbar));
-      }
+      if (st.ep.n >= 2 && st.ep.l > 0) se = std::sqrt(st.ep.ratio_variance());
       const double x = static_cast<double>(st.fast_lines) * se;
       var += x * x;
     }

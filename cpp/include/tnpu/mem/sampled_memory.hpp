@@ -36,6 +36,7 @@
 // - energy_pj(): the controller's command energy (detailed traffic, refresh excluded), the fast lines at their
 //   class's measured command energy per line, refreshes at the measured rate over the whole run, and per class the
 //   measured background power over all the class's time.
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -125,15 +126,35 @@ class SampledMemory final : public Module, public Target {
   enum class Mode : std::uint8_t { kDetailed, kFast };
   // One source in one class: per measured episode its active time (lines in the controller) and lines completed
   // (a ratio estimator of its time per line), its busy periods and their first line's latency; its fast lines.
+  // Sums of n samples (a = active time, l = lines) for the ratio estimator r = sum(a) / sum(l) and its variance
+  // from the samples' residuals a - r l.
+  struct RatioMoments {
+    double a = 0, l = 0, aa = 0, ll = 0, al = 0;
+    std::uint64_t n = 0;
+    void add(double sa, double sl) noexcept {
+      a += sa;
+      l += sl;
+      aa += sa * sa;
+      ll += sl * sl;
+      al += sa * sl;
+      ++n;
+    }
+    // Variance of r (needs n >= 2 and l > 0).
+    [[nodiscard]] double ratio_variance() const noexcept {
+      const double dn = static_cast<double>(n);
+      const double r = a / l;
+      const double e2 = std::max(0.0, aa - 2.0 * r * al + r * r * ll);
+      const double lbar = l / dn;
+      return e2 / (dn * (dn - 1.0) * lbar * lbar);
+    }
+  };
   struct LineTime {
-    double sum_a = 0, sum_l = 0, sum_aa = 0, sum_ll = 0, sum_al = 0;
+    RatioMoments ep;  // per measured episode
     double sum_b = 0, sum_lat = 0;
-    std::uint64_t episodes = 0;
     // the same per measured window (a detailed stretch: its episodes are consecutive, so not independent), for
-    // the stopping rule: the open window's sums, and the closed windows' sums, squares and count
+    // the stopping rule: the open window's sums, and the closed windows' moments
     double open_a = 0, open_l = 0;
-    double win_a = 0, win_l = 0, win_aa = 0, win_ll = 0, win_al = 0;
-    std::uint64_t windows = 0;
+    RatioMoments win;
     std::uint64_t fast_lines = 0;
   };
   struct ClassStats {
