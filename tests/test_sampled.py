@@ -106,11 +106,39 @@ def test_cli_prints_the_interval(capsys: pytest.CaptureFixture[str]) -> None:
         ({"memory.sampling_fraction": 1.5}, r"memory\.sampling_fraction: must be in \(0, 1\]"),
         ({"memory.sampling_design": "random"}, r"memory\.sampling_design: .*'random'"),
         ({"memory.sampling_window_ps": 0}, r"memory\.sampling_window_ps: must be at least 1"),
+        ({"memory.sampling_target_rel_se": 2}, r"memory\.sampling_target_rel_se: must be in \[0, 1\]"),
     ],
 )
 def test_bad_sampling_settings_are_named(overrides: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         tnpu.simulate("lenet5", "tnpu", batch=1, overrides={**SAMPLED, **overrides})
+
+
+def test_the_stopping_rule_thins_the_windows_and_keeps_the_estimate() -> None:
+    """AlexNet b4 on TNPU: once a class's line times are precise enough (memory.sampling_target_rel_se), its windows
+    thin to a tenth. Fewer windows, the same draw of paired occurrences, and an estimate inside the interval of the
+    run without the rule (and the other way round). The switch counters add up by reason.
+    """
+
+    def run(target: float) -> tuple[dict, dict]:
+        r = tnpu.simulate(
+            "alexnet", "tnpu", batch=4, overrides={**SAMPLED, "memory.sampling_target_rel_se": target}
+        )
+        stats = {k.rsplit(".", 1)[1]: v for k, v in r.stats.items() if k.startswith("tnpu.sampled.switches")}
+        return stats, r.summary()
+
+    never, never_s = run(0.0)
+    rule, rule_s = run(0.005)
+    for st in (never, rule):
+        reasons = st["switches_for_paired"] + st["switches_for_min_class"] + st["switches_for_window"]
+        assert st["switches_to_detailed"] == reasons
+    assert rule["switches_for_window"] < 0.5 * never["switches_for_window"]
+    assert rule["switches_for_paired"] > 0
+    assert never["switches_for_paired"] > 0
+    low, high = never_s["time_s_ci95"]
+    assert low <= rule_s["time_s_estimate"] <= high
+    low, high = rule_s["time_s_ci95"]
+    assert low <= never_s["time_s_estimate"] <= high
 
 
 def test_a_setting_the_memory_model_does_not_read_is_an_error() -> None:
