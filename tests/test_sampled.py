@@ -114,6 +114,7 @@ def test_bad_sampling_settings_are_named(overrides: dict, message: str) -> None:
         tnpu.simulate("lenet5", "tnpu", batch=1, overrides={**SAMPLED, **overrides})
 
 
+@pytest.mark.slow  # two AlexNet batches: about 8 s, several times that under the sanitizers
 def test_the_stopping_rule_thins_the_windows_and_keeps_the_estimate() -> None:
     """AlexNet b4 on TNPU: once a class's line times are precise enough (memory.sampling_target_rel_se), its windows
     thin to a tenth. Fewer windows, the same draw of paired occurrences, and an estimate inside the interval of the
