@@ -27,13 +27,6 @@ TimingState::TimingState(const DramSpec& spec)
       same->latency = std::max(same->latency, r.latency);  // max(v, c + a), max(v, c + b): one max with the larger
     }
   }
-  for (std::size_t k = 0; k < kCmds; ++k) {
-    const Updates& u = updates_[k];
-    for (const auto* list : {&u.channel, &u.rank, &u.sibling_rank, &u.group}) {
-      for (const Update& x : *list) shared_moves_[k] |= std::uint32_t{1} << x.following;
-    }
-  }
-  if (!act_windows_.empty()) shared_moves_[ci(DramCommand::kACT)] |= std::uint32_t{1} << ci(DramCommand::kACT);
   rank_next_.assign(ranks_, {});
   group_next_.assign(std::size_t{ranks_} * groups_per_rank_, {});
   bank_next_.assign(std::size_t{ranks_} * banks_per_rank_, {});

@@ -151,9 +151,9 @@ class BankQueueScheduler {
   std::vector<std::uint64_t> gate_nonempty_;
   std::vector<std::uint32_t> gate_of_;
   std::vector<std::uint64_t> open_;
-  std::vector<std::uint64_t> gate_times_;  // per gate with queues waiting: its time (current after update_gate_times)
+  std::vector<std::uint64_t> gate_times_;  // per gate with queues waiting: its time as of gate_issues_ commands
+  std::uint64_t gate_issues_ = 0;
   std::uint64_t gate_min_ = kNever;  // the earliest of gate_times_ over the gates with queues waiting
-  bool gate_min_stale_ = false;      // a gate emptied since gate_min_ was computed
   std::size_t words_ = 0;                       // 64-queue words of each bit set (examine_.size())
   std::uint64_t wheel_cursor_ = kNever;         // the cycle up to which slots have been popped
   std::size_t total_ = 0;
@@ -231,20 +231,18 @@ inline void BankQueueScheduler::gate_remove(std::size_t qi) noexcept {
   for (std::size_t i = 0; i < words_; ++i) empty = empty && words[i] == 0;
   if (empty) {
     gate_nonempty_[g / 64] &= ~(std::uint64_t{1} << (g % 64));
-    gate_min_stale_ = true;  // gate_min_ may have been this gate's: recomputed when next needed
+    gate_issues_ = kNever;  // gate_min_ may have been this gate's: recomputed when next needed
   }
 }
 
 inline void BankQueueScheduler::update_gate_times() noexcept {
-  // Only the gates of the commands whose shared constraints the commands issued since have moved.
-  const std::uint32_t moved = t_.take_shared_moved();
-  if (moved == 0 && !gate_min_stale_) return;
-  gate_min_stale_ = false;
+  if (gate_issues_ == t_.issues()) return;
+  gate_issues_ = t_.issues();
   std::uint64_t first = kNever;
   for (std::size_t gw = 0; gw < gate_nonempty_.size(); ++gw) {
     for (std::uint64_t bits = gate_nonempty_[gw]; bits != 0; bits &= bits - 1) {
       const std::size_t g = gw * 64 + static_cast<std::size_t>(std::countr_zero(bits));
-      if (((moved >> (g % kCmds)) & 1) != 0) gate_times_[g] = gate_time(g);
+      gate_times_[g] = gate_time(g);
       first = std::min(first, gate_times_[g]);
     }
   }

@@ -95,12 +95,6 @@ class TimingState {
   [[nodiscard]] std::size_t groups() const noexcept { return group_next_.size(); }
   // Commands issued so far: no earliest cycle has changed while this has not.
   [[nodiscard]] std::uint64_t issues() const noexcept { return issues_; }
-  // A bit per command (1 << ci(cmd)) whose group_earliest may have moved since the last call (for any group).
-  [[nodiscard]] std::uint32_t take_shared_moved() noexcept {
-    const std::uint32_t m = shared_moved_;
-    shared_moved_ = 0;
-    return m;
-  }
 
   // Applies cmd at cycle c: the timing constraints it sets and the bank state it changes (ACT's open row is the
   // caller's: open(flat_bank, row)). Rank-level commands (PREA, REF) come with group 0 and bank 0.
@@ -108,7 +102,6 @@ class TimingState {
     cmd_bus_next_ = std::max(cmd_bus_next_, c + 1);
     last_column_ = is_column(cmd);
     ++issues_;
-    shared_moved_ |= shared_moves_[ci(cmd)];
     const Updates& up = updates_[ci(cmd)];
     const auto apply = [c](const std::vector<Update>& list, std::array<std::uint64_t, kCmds>& next) noexcept {
       for (const Update& u : list) next[u.following] = std::max(next[u.following], c + u.latency);
@@ -204,12 +197,8 @@ class TimingState {
   std::vector<std::array<std::uint64_t, kActHistory>> act_history_;  // per rank: the last ACT cycles (tFAW, t32AW)
   std::vector<std::uint64_t> act_count_;
   std::uint64_t cmd_bus_next_ = 0;
-  bool last_column_ = false;  // the last command issued was a column command (RD, WR, RDA, WRA)
-  std::uint64_t issues_ = 0;
-  // Per command: a bit per following command whose channel, rank or bank-group earliest cycle it moves; and the
-  // union of those bits over the commands issued since take_shared_moved().
-  std::array<std::uint32_t, kCmds> shared_moves_{};
-  std::uint32_t shared_moved_ = 0;
+  bool last_column_ = false;
+  std::uint64_t issues_ = 0;  // the last command issued was a column command (RD, WR, RDA, WRA)
 };
 
 }  // namespace tnpu::dram
