@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tnpu import _core, traces
+from tnpu import _core
 from tnpu.dram import load_dram_config, replay_dram
 
 
@@ -168,19 +168,6 @@ def test_event_driven_skips_idle_cycles(tmp_path):
     res = replay_dram(trace, "ddr4-2400")
     assert res.cycles > 1_000_000
     assert res.wakeups < 100
-
-
-def test_queues_waiting_on_shared_constraints_do_not_wake_the_channel(tmp_path):
-    # Random reads keep most bank queues waiting on constraints their banks share (tRRD, tFAW, tCCD, the data bus).
-    # They wait at their bank group's gate, which moves with every command at no cost and wakes the channel only
-    # when it opens: 3.37 wake-ups per request (3.72 when every such queue was re-examined and re-parked on the
-    # timing wheel whenever an intervening command moved its constraint, and some of those looks woke the channel
-    # for nothing). Exactness is test_dram_identity's (event-driven == stepping every cycle).
-    path = tmp_path / "random.trace"
-    traces.generate_dram_trace_file(path, "random", 20_000, "dramsim3", seed=1)
-    res = replay_dram(path, "ddr4-2400")
-    assert res.requests == 20_000
-    assert res.wakeups / res.requests < 3.5
 
 
 def test_five_activations_wait_for_tfaw(tmp_path):

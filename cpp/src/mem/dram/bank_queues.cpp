@@ -25,12 +25,6 @@ BankQueueScheduler::BankQueueScheduler(const DramSpec& spec, TimingState& timing
   changed_.assign(nonempty_.size(), 0);
   wheel_.assign(kWheel * nonempty_.size(), 0);
   parked_slot_.assign(nbanks, 0);
-  const std::size_t gates = t_.groups() * kCmds;
-  gate_members_.assign(gates * words_, 0);
-  gate_nonempty_.assign((gates + 63) / 64, 0);
-  gate_of_.assign(nbanks, 0);
-  open_.assign(words_, 0);
-  gate_times_.assign(gates, kNever);
   for (std::size_t w = 0; w < 2; ++w) {
     txn_count_[w].assign(nbanks, 0);
     txn_mask_[w].assign((nbanks + 63) / 64, 0);

@@ -35,7 +35,6 @@ TimingState::TimingState(const DramSpec& spec)
     const std::uint32_t rank = b / banks_per_rank_;
     bank_index_.push_back(BankIndex{rank, rank * groups_per_rank_ + (b % banks_per_rank_) / banks_per_group_});
   }
-  for (std::uint32_t g = 0; g < ranks_ * groups_per_rank_; ++g) group_rank_.push_back(g / groups_per_rank_);
   open_banks_.assign(ranks_, 0);
   active_since_.assign(ranks_, 0);
   active_total_.assign(ranks_, 0);

@@ -3,18 +3,11 @@
 // over the banks; in each queue DRAMsim3's order (first_ready_scan). The queues wait on a timing wheel, so that a
 // step examines only the queues whose bank or entries changed, or whose parked lower bound has come.
 //
-// Every non-empty bank queue is either to be examined (a bit in examine_), or waits at a gate, or is parked on the
-// wheel at a lower bound of the cycle at which one of its commands becomes legal. Bounds stay valid until the queue
-// or its bank changes (mark()): timing constraints only ever move later. The wheel has 64 slots, one per cycle
-// modulo 64, holding the cycles after the last step up to 64 ahead; a bound further ahead is parked at 64 cycles (an
-// early look is harmless: the result equals stepping every cycle).
-//
-// A gate is a (bank group, command) pair: a queue whose only candidate command is that command, and whose earliest
-// cycle is set by the rules its bank shares with the other banks of its group (channel, rank, bank group: tCCD,
-// tRRD, tFAW, the data bus), not by its bank's own, waits at that gate instead of the wheel. Its earliest cycle is
-// then exactly the gate's time (TimingState::group_earliest, read live), until its queue or bank changes (mark()
-// takes it out). So a command that moves a shared constraint moves every queue waiting on it at once, with no queue
-// re-examined; when a gate's time comes, its queues are legal as they stand.
+// Every non-empty bank queue is either to be examined (a bit in examine_) or parked on the wheel at a lower bound of
+// the cycle at which one of its commands becomes legal. Bounds stay valid until the queue or its bank changes
+// (mark()): timing constraints only ever move later. The wheel has 64 slots, one per cycle modulo 64, holding the
+// cycles after the last step up to 64 ahead; a bound further ahead is parked at 64 cycles (an early look is
+// harmless: the result equals stepping every cycle).
 //
 // It also keeps, per transaction queue (0 read, 1 write), how many entries wait for each bank, so that whether a
 // transaction can move into a bank queue with room is one AND per 64 banks. The channel owns the transaction queues
@@ -106,27 +99,12 @@ class BankQueueScheduler {
   static constexpr std::size_t kNotReady = std::numeric_limits<std::size_t>::max();
   static constexpr std::size_t kWheel = 64;
 
-  static constexpr std::uint32_t kNoGate = std::numeric_limits<std::uint32_t>::max();
-
   // Bank queues of word w (64 flat banks) that may issue: non-empty, in a rank with no refresh pending.
   [[nodiscard]] std::uint64_t eligible(std::size_t w) const noexcept {
     return refresh_.pending_count() == 0 ? nonempty_[w] : nonempty_[w] & ~refresh_.block_word(w);
   }
-  // The exact earliest cycle at which some command of bank queue qi is legal (given the current state). gate: the
-  // gate qi may wait at (its only candidate command's earliest cycle is set by shared rules), else kNoGate.
-  [[nodiscard]] std::uint64_t queue_earliest(std::size_t qi, std::uint32_t& gate) const noexcept;
-  // qi (examined, not legal at c: earliest t) waits at its gate, or on the wheel.
-  void wait(std::size_t qi, std::uint64_t t, std::uint32_t gate, std::uint64_t c) noexcept;
-  void gate_remove(std::size_t qi) noexcept;
-  [[nodiscard]] std::uint64_t gate_time(std::size_t g) const noexcept {
-    return t_.group_earliest(g / kCmds, g % kCmds);
-  }
-  // The times of the gates with queues waiting, recomputed once per command issued (gate_times_).
-  void update_gate_times() noexcept;
-  // The queues (per word) waiting at gates whose time is at or before c (legal at c, but for the command bus).
-  void open_gates(std::uint64_t c) noexcept;
-  // The earliest time of a gate with an eligible queue waiting (kNever if none).
-  [[nodiscard]] std::uint64_t gates_next() noexcept;
+  // The exact earliest cycle at which some command of bank queue qi is legal (given the current state).
+  [[nodiscard]] std::uint64_t queue_earliest(std::size_t qi) const noexcept;
   [[nodiscard]] std::size_t first_ready_scan(std::size_t qi, std::uint64_t c, DramCommand& cmd_out) const noexcept;
   void park(std::size_t qi, std::uint64_t t, std::uint64_t c) noexcept;
   [[nodiscard]] std::uint64_t next_parked(std::uint64_t c) const noexcept;
@@ -145,15 +123,6 @@ class BankQueueScheduler {
   // Per queue: its slot + 1 when it was last parked (0: never). 32-bit, not a char type: a store through a char
   // type may alias anything, which made the compiler reload every vector's bounds after each park().
   std::vector<std::uint32_t> parked_slot_;
-  // Gates (flat bank group x command): the queues waiting at each (words_ words per gate), a bit per gate with any,
-  // and per queue its gate + 1 (0: none). open_: open_gates()'s answer.
-  std::vector<std::uint64_t> gate_members_;
-  std::vector<std::uint64_t> gate_nonempty_;
-  std::vector<std::uint32_t> gate_of_;
-  std::vector<std::uint64_t> open_;
-  std::vector<std::uint64_t> gate_times_;  // per gate with queues waiting: its time as of gate_issues_ commands
-  std::uint64_t gate_issues_ = 0;
-  std::uint64_t gate_min_ = kNever;  // the earliest of gate_times_ over the gates with queues waiting
   std::size_t words_ = 0;                       // 64-queue words of each bit set (examine_.size())
   std::uint64_t wheel_cursor_ = kNever;         // the cycle up to which slots have been popped
   std::size_t total_ = 0;
@@ -175,116 +144,29 @@ inline void BankQueueScheduler::push(std::size_t qi, const BankEntry& e) {
   mark(qi);
 }
 
-inline std::uint64_t BankQueueScheduler::queue_earliest(std::size_t qi, std::uint32_t& gate) const noexcept {
+inline std::uint64_t BankQueueScheduler::queue_earliest(std::size_t qi) const noexcept {
   // Every entry of a bank queue targets the same bank, so each command kind has one earliest cycle per queue: a
   // closed bank needs ACT (for the first entry); an open bank serves its row hits (reads and writes each have one
   // earliest cycle), and its first entry may precharge under DRAMsim3's arbitration (first_ready_scan).
   const auto& q = bank_q_[qi];
   const BankState& b = t_.bank(qi);
-  DramCommand only = DramCommand::kACT;
-  gate = kNoGate;
-  if (b.open_row != kNoRow) {
+  const auto at = [&](DramCommand cmd) noexcept { return t_.bank_earliest(qi, cmd); };
+  std::uint64_t t = kNever;
+  if (b.open_row == kNoRow) {
+    t = at(DramCommand::kACT);
+  } else {
     const bool rd = b.queued_hits[0] > 0;
     const bool wr = b.queued_hits[1] > 0;
-    const bool pre = q.front().row != b.open_row && (b.hits >= 4 || !(rd || wr));
-    if (int{rd} + int{wr} + int{pre} != 1) {  // several candidates: the earliest of them (no gate)
-      const auto at = [&](DramCommand cmd) noexcept { return t_.bank_earliest(qi, cmd); };
-      std::uint64_t t = kNever;
-      if (rd) t = at(closed_page_ ? DramCommand::kRDA : DramCommand::kRD);
-      if (wr) t = std::min(t, at(closed_page_ ? DramCommand::kWRA : DramCommand::kWR));
-      if (pre) t = std::min(t, at(DramCommand::kPRE));
-      return std::max(t, t_.cmd_bus_next());
-    }
-    only = rd ? (closed_page_ ? DramCommand::kRDA : DramCommand::kRD)
-         : wr ? (closed_page_ ? DramCommand::kWRA : DramCommand::kWR)
-              : DramCommand::kPRE;
+    if (rd) t = at(closed_page_ ? DramCommand::kRDA : DramCommand::kRD);
+    if (wr) t = std::min(t, at(closed_page_ ? DramCommand::kWRA : DramCommand::kWR));
+    if (q.front().row != b.open_row && (b.hits >= 4 || !(rd || wr))) t = std::min(t, at(DramCommand::kPRE));
   }
-  const std::size_t group = t_.bank_index(qi).group;
-  const std::uint64_t shared = t_.group_earliest(group, ci(only));
-  const std::uint64_t own = t_.own_earliest(qi, ci(only));
-  if (shared >= own) gate = static_cast<std::uint32_t>(group * kCmds + ci(only));
-  return std::max({shared, own, t_.cmd_bus_next()});
-}
-
-inline void BankQueueScheduler::wait(std::size_t qi, std::uint64_t t, std::uint32_t gate, std::uint64_t c) noexcept {
-  if (gate == kNoGate) {
-    park(qi, t, c);
-    return;
-  }
-  const std::size_t w = qi / 64;
-  const std::uint64_t bit = std::uint64_t{1} << (qi % 64);
-  gate_members_[std::size_t{gate} * words_ + w] |= bit;
-  gate_nonempty_[gate / 64] |= std::uint64_t{1} << (gate % 64);
-  gate_of_[qi] = gate + 1;
-  gate_times_[gate] = gate_time(gate);  // (current: an older value may be stale if the gate was empty)
-  gate_min_ = std::min(gate_min_, gate_times_[gate]);
-  parked_slot_[qi] = 0;  // (a slot popped since it was parked: nothing of it is on the wheel)
-  examine_[w] &= ~bit;
-}
-
-inline void BankQueueScheduler::gate_remove(std::size_t qi) noexcept {
-  const std::size_t g = gate_of_[qi] - 1u;
-  gate_of_[qi] = 0;
-  std::uint64_t* words = &gate_members_[g * words_];
-  words[qi / 64] &= ~(std::uint64_t{1} << (qi % 64));
-  bool empty = true;
-  for (std::size_t i = 0; i < words_; ++i) empty = empty && words[i] == 0;
-  if (empty) {
-    gate_nonempty_[g / 64] &= ~(std::uint64_t{1} << (g % 64));
-    gate_issues_ = kNever;  // gate_min_ may have been this gate's: recomputed when next needed
-  }
-}
-
-inline void BankQueueScheduler::update_gate_times() noexcept {
-  if (gate_issues_ == t_.issues()) return;
-  gate_issues_ = t_.issues();
-  std::uint64_t first = kNever;
-  for (std::size_t gw = 0; gw < gate_nonempty_.size(); ++gw) {
-    for (std::uint64_t bits = gate_nonempty_[gw]; bits != 0; bits &= bits - 1) {
-      const std::size_t g = gw * 64 + static_cast<std::size_t>(std::countr_zero(bits));
-      gate_times_[g] = gate_time(g);
-      first = std::min(first, gate_times_[g]);
-    }
-  }
-  gate_min_ = first;
-}
-
-inline void BankQueueScheduler::open_gates(std::uint64_t c) noexcept {
-  for (std::size_t w = 0; w < words_; ++w) open_[w] = 0;
-  update_gate_times();
-  if (gate_min_ > c) return;  // no gate open
-  for (std::size_t gw = 0; gw < gate_nonempty_.size(); ++gw) {
-    for (std::uint64_t bits = gate_nonempty_[gw]; bits != 0; bits &= bits - 1) {
-      const std::size_t g = gw * 64 + static_cast<std::size_t>(std::countr_zero(bits));
-      if (gate_times_[g] > c) continue;
-      const std::uint64_t* words = &gate_members_[g * words_];
-      for (std::size_t w = 0; w < words_; ++w) open_[w] |= words[w];
-    }
-  }
-}
-
-inline std::uint64_t BankQueueScheduler::gates_next() noexcept {
-  update_gate_times();
-  const bool all_eligible = refresh_.pending_count() == 0;  // (every waiting queue is non-empty)
-  if (all_eligible) return gate_min_;
-  std::uint64_t next = kNever;
-  for (std::size_t gw = 0; gw < gate_nonempty_.size(); ++gw) {
-    for (std::uint64_t bits = gate_nonempty_[gw]; bits != 0; bits &= bits - 1) {
-      const std::size_t g = gw * 64 + static_cast<std::size_t>(std::countr_zero(bits));
-      if (gate_times_[g] >= next) continue;
-      bool any = false;
-      const std::uint64_t* words = &gate_members_[g * words_];
-      for (std::size_t w = 0; w < words_ && !any; ++w) any = (words[w] & eligible(w)) != 0;
-      if (any) next = gate_times_[g];
-    }
-  }
-  return next;
+  return std::max(t, t_.cmd_bus_next());
 }
 
 inline void BankQueueScheduler::mark(std::size_t qi) noexcept {
   const std::size_t w = qi / 64;
   const std::uint64_t bit = std::uint64_t{1} << (qi % 64);
-  if (gate_of_[qi] != 0) gate_remove(qi);
   if (parked_slot_[qi] != 0) {
     const std::size_t slot = parked_slot_[qi] - 1u;
     parked_slot_[qi] = 0;
@@ -343,21 +225,17 @@ inline std::uint64_t BankQueueScheduler::next_cycle(std::uint64_t c) noexcept {
     examine_[w] &= nonempty_[w];
     for (std::uint64_t b = changed_[w] & eligible(w); b != 0; b &= b - 1) {
       const std::size_t qi = w * 64 + static_cast<std::size_t>(std::countr_zero(b));
-      std::uint32_t gate = kNoGate;
-      const std::uint64_t t = queue_earliest(qi, gate);
-      wait(qi, std::max(t, c + 1), gate, c);
+      park(qi, std::max(queue_earliest(qi), c + 1), c);
     }
     changed_[w] = 0;
     pending = pending || (examine_[w] & eligible(w)) != 0;
   }
   if (pending) return c + 1;
-  // Otherwise the earlier of the first gate's time (exact) and the first parked cycle, made exact: the queues parked
-  // there are examined now, and re-parked later (or gated) if the commands issued since have moved them (so the
-  // channel does not wake for nothing).
-  std::uint64_t gated = gates_next();
+  // Otherwise the first parked cycle, made exact: the queues parked there are examined now, and re-parked later if
+  // the commands issued since have moved them (so the channel does not wake for nothing).
   for (;;) {
     const std::uint64_t s = next_parked(c);
-    if (s >= gated) return gated;  // (also when both are kNever)
+    if (s == kNever) return kNever;
     const std::size_t slot = s % kWheel;
     wheel_slots_ &= ~(std::uint64_t{1} << slot);
     bool exact = false;
@@ -372,17 +250,12 @@ inline std::uint64_t BankQueueScheduler::next_cycle(std::uint64_t c) noexcept {
           examine_[w] |= std::uint64_t{1} << (qi % 64);  // waits for its rank's refresh (which marks it)
           continue;
         }
-        std::uint32_t gate = kNoGate;
-        const std::uint64_t t = std::max(queue_earliest(qi, gate), c + 1);
-        if (gate != kNoGate) {
-          gated = std::min(gated, t);
-        } else {
-          exact = exact || std::min(t, c + kWheel) <= s;  // (a bound beyond the wheel is parked at its end)
-        }
-        wait(qi, t, gate, c);
+        const std::uint64_t t = std::max(queue_earliest(qi), c + 1);
+        exact = exact || std::min(t, c + kWheel) <= s;  // (a bound beyond the wheel is parked at its end)
+        park(qi, t, c);
       }
     }
-    if (exact) return std::min(s, gated);
+    if (exact) return s;
   }
 }
 
@@ -435,25 +308,19 @@ inline bool BankQueueScheduler::select(std::uint64_t c, bool second, bool first_
   // parked at their earliest cycle if it has not come.
   const std::size_t nq = bank_q_.size();
   const std::size_t start = (rr_ + 1) % nq;
-  open_gates(c);
   for (std::size_t pass = 0; pass < 2; ++pass) {
     const std::size_t lo = pass == 0 ? start : 0;
     const std::size_t hi = pass == 0 ? nq : start;
     for (std::size_t w = lo / 64; w * 64 < hi; ++w) {
-      std::uint64_t bits = (examine_[w] | open_[w]) & eligible(w);
+      std::uint64_t bits = examine_[w] & eligible(w);
       if (w == lo / 64) bits &= ~std::uint64_t{0} << (lo % 64);
       if (hi - w * 64 < 64) bits &= (std::uint64_t{1} << (hi - w * 64)) - 1;
       for (; bits != 0; bits &= bits - 1) {
         const std::size_t qi = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
-        // A queue at an open gate is legal as it stands (the command bus is free: the channel checked).
-        std::uint64_t t = c;
-        if (((open_[w] >> (qi % 64)) & 1) == 0) {
-          std::uint32_t gate = kNoGate;
-          t = queue_earliest(qi, gate);
-          if (t > c) {
-            wait(qi, t, gate, c);
-            continue;
-          }
+        const std::uint64_t t = queue_earliest(qi);
+        if (t > c) {
+          park(qi, t, c);
+          continue;
         }
         DramCommand cmd = DramCommand::kACT;
         const std::size_t i = first_ready_scan(qi, c, cmd);

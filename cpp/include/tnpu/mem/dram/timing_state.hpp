@@ -83,25 +83,11 @@ class TimingState {
     return std::max({chan_next_[k], rank_next_[x.rank][k], group_next_[x.group][k], bank_next_[flat_bank][k]});
   }
 
-  // The part of bank_earliest that the banks of a bank group share (channel, rank and bank-group rules), and the
-  // bank's own part: bank_earliest(b, cmd) == max(group_earliest(group of b, cmd), own_earliest(b, cmd)). A bank's
-  // own part changes only when a command issues to that bank (or to its whole rank).
-  [[nodiscard]] std::uint64_t group_earliest(std::size_t flat_group, std::size_t k) const noexcept {
-    return std::max({chan_next_[k], rank_next_[group_rank_[flat_group]][k], group_next_[flat_group][k]});
-  }
-  [[nodiscard]] std::uint64_t own_earliest(std::size_t flat_bank, std::size_t k) const noexcept {
-    return bank_next_[flat_bank][k];
-  }
-  [[nodiscard]] std::size_t groups() const noexcept { return group_next_.size(); }
-  // Commands issued so far: no earliest cycle has changed while this has not.
-  [[nodiscard]] std::uint64_t issues() const noexcept { return issues_; }
-
   // Applies cmd at cycle c: the timing constraints it sets and the bank state it changes (ACT's open row is the
   // caller's: open(flat_bank, row)). Rank-level commands (PREA, REF) come with group 0 and bank 0.
   void issue(DramCommand cmd, std::uint32_t rank, std::uint32_t group, std::uint32_t flat_bank, std::uint64_t c) {
     cmd_bus_next_ = std::max(cmd_bus_next_, c + 1);
     last_column_ = is_column(cmd);
-    ++issues_;
     const Updates& up = updates_[ci(cmd)];
     const auto apply = [c](const std::vector<Update>& list, std::array<std::uint64_t, kCmds>& next) noexcept {
       for (const Update& u : list) next[u.following] = std::max(next[u.following], c + u.latency);
@@ -190,15 +176,13 @@ class TimingState {
   std::vector<std::array<std::uint64_t, kCmds>> rank_next_, group_next_, bank_next_;
   std::vector<BankState> banks_;
   std::vector<BankIndex> bank_index_;
-  std::vector<std::uint32_t> group_rank_;    // per flat bank group: its rank
   std::vector<std::uint32_t> open_banks_;    // per rank
   std::vector<std::uint64_t> active_since_;  // per rank: cycle the first bank opened
   std::vector<std::uint64_t> active_total_;  // per rank: cycles with at least one bank open (closed intervals)
   std::vector<std::array<std::uint64_t, kActHistory>> act_history_;  // per rank: the last ACT cycles (tFAW, t32AW)
   std::vector<std::uint64_t> act_count_;
   std::uint64_t cmd_bus_next_ = 0;
-  bool last_column_ = false;
-  std::uint64_t issues_ = 0;  // the last command issued was a column command (RD, WR, RDA, WRA)
+  bool last_column_ = false;  // the last command issued was a column command (RD, WR, RDA, WRA)
 };
 
 }  // namespace tnpu::dram
