@@ -44,9 +44,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="sampled (default): the cycle-level DRAM model in detailed windows, measured per-class pipes between "
         "them, with an error estimate (docs/sampling.md); each bandwidth-sweep point is a real memory system of the "
         "preset DRAM's devices at that peak (more channels above it, a narrower bus below: "
-        "tnpu.dram.dram_at_peak_bandwidth), intervals of sampling error only; stream: bandwidth model calibrated "
-        "on the DRAM model, the sweep scaling its bandwidth (seconds; docs/sampling.md has its error); dram: "
-        "cycle-level for every request, the sweep on the sampled model's memory systems (slow)",
+        "tnpu.dram.dram_at_peak_bandwidth), run without the paired check: its interval covers the sampling error "
+        "only; stream: bandwidth model calibrated on the DRAM model, the sweep scaling its bandwidth (seconds; "
+        "docs/sampling.md has its error); dram: cycle-level for every request, the sweep's points too (slow)",
     )
     p.add_argument(
         "--no-sweep",
