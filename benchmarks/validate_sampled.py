@@ -34,6 +34,8 @@ def _row(ref: tnpu.Result, r: tnpu.Result, ref_wall: float, wall: float) -> dict
     s, rs = r.summary(), ref.summary()
     ci = s.get("time_s_ci95")
     est = s.get("time_s_estimate")
+    dram_est = (r.meta.get("energy_estimate") or {}).get("dram_j")
+    dram_est = None if dram_est is None else dram_est * 1e12  # pJ, as r.energy
     return {
         "time_err": s["time_s"] / rs["time_s"] - 1,  # the simulated schedule's end
         "estimate_err": None if est is None else est / rs["time_s"] - 1,  # the bias-corrected batch time
@@ -42,9 +44,37 @@ def _row(ref: tnpu.Result, r: tnpu.Result, ref_wall: float, wall: float) -> dict
         "busy_diff": max(abs(s["busy"][k] - rs["busy"][k]) for k in rs["busy"]),
         "bytes_equal": s["dram_bytes"] == rs["dram_bytes"],
         "energy_err": r.energy["dram"] / ref.energy["dram"] - 1,
+        # the DRAM energy at the bias-corrected time (docs/sampling.md), when the run gives one
+        "energy_estimate_err": None if dram_est is None else dram_est / ref.energy["dram"] - 1,
         "speedup": ref_wall / wall,
         "time_s": s["time_s"],
+        "time_s_estimate": est,
+        "energy_paper_j": s["energy_paper_j"],
+        "energy_paper_j_estimate": s.get("energy_paper_j_estimate"),
     }
+
+
+def speedup_errors(rows: list[dict], model: str) -> list[tuple[str, float, float]]:
+    """TNPU's speedup over each baseline from ``model``'s batch times against the cycle-level ratio.
+
+    Returns ``(case, error of the speedup from the simulated times, error from the estimates)`` per (network, DRAM,
+    batch, baseline) where TNPU and the baseline both ran; an estimate falls back to the simulated time.
+    """
+    by = {(r["network"], r["dram"], r["batch"], r["preset"]): r for r in rows if model in r}
+    out = []
+    for (net, dram, batch, preset), t in by.items():
+        if preset != "tnpu":
+            continue
+        for base in ("dadiannao", "dnpu"):
+            b = by.get((net, dram, batch, base))
+            if b is None:
+                continue
+            ref = b["reference_time_s"] / t["reference_time_s"]
+            sim = b[model]["time_s"] / t[model]["time_s"]
+            te, be = t[model].get("time_s_estimate"), b[model].get("time_s_estimate")
+            est = (be or b[model]["time_s"]) / (te or t[model]["time_s"])
+            out.append((f"{net} {dram} b{batch} vs {base}", sim / ref - 1, est / ref - 1))
+    return out
 
 
 def summary(rows: list[dict]) -> list[str]:
@@ -75,10 +105,27 @@ def summary(rows: list[dict]) -> list[str]:
                 if ests
                 else ""
             )
+            e_ests = [
+                abs(r[m]["energy_estimate_err"]) for r in sel if r[m].get("energy_estimate_err") is not None
+            ]
+            e_est = (
+                f"; DRAM energy at the estimated time: mean |error| {sum(e_ests) / len(e_ests) * 100:.2f} %,"
+                f" max {max(e_ests) * 100:.2f} %"
+                if e_ests
+                else ""
+            )
             out.append(
                 f"{m}, {label} ({len(sel)}): mean |time error| {sum(errs) / len(errs) * 100:.2f} %, "
                 f"max {max(errs) * 100:.2f} %, max busy difference {max(r[m]['busy_diff'] for r in sel):.3f}, "
-                f"max |DRAM energy error| {max(abs(r[m]['energy_err']) for r in sel) * 100:.1f} %{est}{ci}"
+                f"max |DRAM energy error| {max(abs(r[m]['energy_err']) for r in sel) * 100:.1f} %{est}{e_est}{ci}"
+            )
+        sp = speedup_errors(rows, m)
+        if sp:
+            sims, ests = [abs(x[1]) for x in sp], [abs(x[2]) for x in sp]
+            out.append(
+                f"{m}, TNPU's speedups ({len(sp)}): from the simulated times mean |error| "
+                f"{sum(sims) / len(sims) * 100:.2f} %, max {max(sims) * 100:.2f} %; from the estimates mean "
+                f"{sum(ests) / len(ests) * 100:.2f} %, max {max(ests) * 100:.2f} %"
             )
     return out
 
@@ -107,7 +154,9 @@ def markdown(rows: list[dict]) -> str:
                 )
             else:
                 line += f" {c['time_err'] * 100:+.2f} %{ci} |"
-            line += f" {c['busy_diff']:.3f} | {c['energy_err'] * 100:+.1f} % |"
+            ee = c.get("energy_estimate_err")
+            ee_text = "" if ee is None else f" (at the estimate {ee * 100:+.1f} %)"
+            line += f" {c['busy_diff']:.3f} | {c['energy_err'] * 100:+.1f} %{ee_text} |"
         out.append(line)
     for line in summary(rows):
         out += ["", line]
@@ -168,7 +217,13 @@ def main() -> None:
                     e = "" if e is None else f" est {e * 100:+6.2f}% +-{c['ci_half'] * 100:.2f}%"
                     line += (
                         f" | {name}: {c['time_err'] * 100:+6.2f}%{e}{ci} busy {c['busy_diff']:.3f}"
-                        f" E {c['energy_err'] * 100:+5.1f}% {c['speedup']:5.1f}x"
+                        f" E {c['energy_err'] * 100:+5.1f}%"
+                        + (
+                            ""
+                            if c.get("energy_estimate_err") is None
+                            else f" (est {c['energy_estimate_err'] * 100:+5.1f}%)"
+                        )
+                        + f" {c['speedup']:5.1f}x"
                     )
                 print(line, flush=True)
                 if args.json:  # after every case: a long run stopped early keeps what it measured

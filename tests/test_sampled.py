@@ -59,6 +59,25 @@ def test_sampled_time_is_close_to_the_cycle_level_run(net: str, arch: str) -> No
     assert r.stats["tnpu.sampled.critical_policy_tasks"] > 0
 
 
+def test_energy_at_the_estimated_time(lenet_dadiannao) -> None:
+    # the energy at the bias-corrected time (docs/sampling.md): what grows with time (static power, the DRAM's
+    # background and refresh power as this run measured it) over the estimated time, the per-access energy as is
+    ref, r = lenet_dadiannao
+    s = r.summary()
+    est = r.meta["energy_estimate"]
+    power_w = r.stats["tnpu.sampled.dram_time_power"]
+    # between the devices' precharged standby power and a few times it (DDR4-2133: two ranks of eight x8 devices,
+    # IDD2N 33 mA at 1.2 V: 0.63 W)
+    assert 0.5 < power_w < 3.0
+    dt_ps = (s["time_s_estimate"] - s["time_s"]) * 1e12
+    assert est["dram_j"] * 1e12 == pytest.approx(r.energy["dram"] + power_w * dt_ps, rel=1e-9)
+    assert (s["energy_j_estimate"] - s["energy_j"]) * dt_ps > 0  # the whole energy moves with the time
+    assert s["energy_paper_j_estimate"] != s["energy_paper_j"]
+    # measured: DRAM energy -0.63 % at the simulated time, -0.27 % at the estimated one
+    assert est["dram_j"] * 1e12 == pytest.approx(ref.energy["dram"], rel=0.01)
+    assert ref.summary()["energy_j_estimate"] is None  # the cycle-level run has no estimate
+
+
 def test_a_cheap_batch_is_simulated_wholly_in_detail_by_default() -> None:
     ref = tnpu.simulate("lenet5", "dnpu", batch=4)
     r = tnpu.simulate("lenet5", "dnpu", batch=4, overrides={"memory.model": "sampled"})
@@ -76,6 +95,8 @@ def test_all_detailed_is_the_cycle_level_run_exactly() -> None:
     assert r.stats["tnpu.sampled.time_sigma"] == 0
     # the refreshes are counted at the rate measured after the first warm-up: 0.15 % on this short run
     assert r.energy["dram"] == pytest.approx(ref.energy["dram"], rel=3e-3)
+    # no correction to make: the energy at the estimated time is the simulated energy
+    assert r.summary()["energy_j_estimate"] == pytest.approx(r.summary()["energy_j"], rel=1e-12)
 
 
 @pytest.mark.parametrize("design", ["periodic", "mix"])

@@ -190,6 +190,8 @@ class Result:
             "memory_model": self.meta["memory_model"],
             "time_s_ci95": self.meta.get("time_s_ci95"),
             "time_s_estimate": self.meta.get("time_s_estimate"),
+            "energy_j_estimate": (self.meta.get("energy_estimate") or {}).get("energy_j"),
+            "energy_paper_j_estimate": (self.meta.get("energy_estimate") or {}).get("energy_paper_j"),
             "events": self.meta["events"],
             "wall_s": self.meta["wall_s"],
         }

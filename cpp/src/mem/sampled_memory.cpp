@@ -132,6 +132,9 @@ SampledMemory::SampledMemory(Simulation& sim, std::string_view name, DramControl
               [this] { return static_cast<double>(paired_.critical_policy_tasks); });
   add_formula("dram_energy", "pJ", "DRAM energy: the controller's plus the fast lines' measured energy",
               [this] { return energy_pj(); });
+  add_formula("dram_time_power", "W",
+              "DRAM power that grows with the run's time (background and refresh), averaged over the run",
+              [this] { return time_power_w(); });
   add_formula("classes", "count", "traffic classes seen", [this] { return static_cast<double>(classes_.size()); });
   add_formula("measured_fraction", "ratio", "share of the run's time measured in detail", [this] {
     double m = 0, all = 0;
@@ -594,15 +597,18 @@ double SampledMemory::sampling_sigma_ps() const {
   return std::sqrt(var);
 }
 
-double SampledMemory::energy_pj() const {
+bool SampledMemory::any_fast() const {
   bool fast = false;
   for (const auto& c : classes_) fast = fast || c.fast_ps > 0 || c.fast_lines > 0;
-  if (!fast) return dram_.energy_pj();  // everything ran in detail: the controller's own figure
+  return fast;
+}
+
+SampledMemory::EnergySplit SampledMemory::energy_split() const {
   // Commands: the controller's (detailed traffic) without refresh, plus the fast lines at their class's measured
   // command energy per line. Refresh: at the rate measured, over the whole run (the idle controller catches up on
   // the refreshes of a fast stretch only when it next works). Background: per class, the power measured in its
   // episodes over all its time (the idle controller keeps rows open through a fast stretch, so its own background
-  // figure is not the run's).
+  // figure is not the run's). Refresh and background grow with time; the commands do not.
   double pooled_cmd = 0, pooled_lines = 0, pooled_bg = 0, pooled_ps = 0, classed_ps = 0;
   for (const auto& c : classes_) {
     pooled_cmd += c.cmd_pj;
@@ -611,19 +617,34 @@ double SampledMemory::energy_pj() const {
     pooled_ps += c.bg_ps;
     classed_ps += static_cast<double>(c.measured_ps + c.fast_ps);
   }
-  double e = dram_.command_energy_pj() - dram_.refresh_energy_pj();
-  e += pooled_ps > 0 ? measured_refreshes_ / pooled_ps * static_cast<double>(now()) * dram_.refresh_command_pj()
-                     : dram_.refresh_energy_pj();
+  EnergySplit e;
+  e.per_line_pj = dram_.command_energy_pj() - dram_.refresh_energy_pj();
+  e.per_time_pj = pooled_ps > 0
+                      ? measured_refreshes_ / pooled_ps * static_cast<double>(now()) * dram_.refresh_command_pj()
+                      : dram_.refresh_energy_pj();
   const double pooled_w = pooled_ps > 0 ? pooled_bg / pooled_ps : idle_background_w();
   for (const auto& c : classes_) {
     const double per_line = c.cmd_lines >= 1 ? c.cmd_pj / c.cmd_lines
                             : pooled_lines >= 1 ? pooled_cmd / pooled_lines
                                                 : 0.0;
     const double bg_w = c.bg_ps > 0 ? c.bg_pj / c.bg_ps : pooled_w;
-    e += static_cast<double>(c.fast_lines) * per_line + static_cast<double>(c.measured_ps + c.fast_ps) * bg_w;
+    e.per_line_pj += static_cast<double>(c.fast_lines) * per_line;
+    e.per_time_pj += static_cast<double>(c.measured_ps + c.fast_ps) * bg_w;
   }
-  e += std::max(0.0, static_cast<double>(now()) - classed_ps) * pooled_w;  // warm-ups
+  e.per_time_pj += std::max(0.0, static_cast<double>(now()) - classed_ps) * pooled_w;  // warm-ups
   return e;
+}
+
+double SampledMemory::energy_pj() const {
+  if (!any_fast()) return dram_.energy_pj();  // everything ran in detail: the controller's own figure
+  const EnergySplit e = energy_split();
+  return e.per_line_pj + e.per_time_pj;
+}
+
+double SampledMemory::time_power_w() const {
+  if (now() == 0) return 0.0;
+  if (!any_fast()) return (dram_.refresh_energy_pj() + dram_.background_energy_pj()) / static_cast<double>(now());
+  return energy_split().per_time_pj / static_cast<double>(now());
 }
 
 }  // namespace tnpu

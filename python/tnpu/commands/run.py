@@ -155,8 +155,14 @@ def run(args: argparse.Namespace) -> int:
         else ""
     )
     print(f"  time per batch      {s['time_s'] * 1e3:12.3f} ms{ci_text}", file=out)
-    print(f"  energy (full)       {s['energy_j'] * 1e3:12.3f} mJ", file=out)
-    print(f"  energy (no DRAM)    {s['energy_paper_j'] * 1e3:12.3f} mJ   (the paper's accounting)", file=out)
+    e_est, p_est = s.get("energy_j_estimate"), s.get("energy_paper_j_estimate")
+    e_text = f"   (at the estimated time {e_est * 1e3:.3f} mJ)" if e_est is not None else ""
+    p_text = f"   (at the estimated time {p_est * 1e3:.3f} mJ)" if p_est is not None else ""
+    print(f"  energy (full)       {s['energy_j'] * 1e3:12.3f} mJ{e_text}", file=out)
+    print(
+        f"  energy (no DRAM)    {s['energy_paper_j'] * 1e3:12.3f} mJ   (the paper's accounting){p_text}",
+        file=out,
+    )
     print(f"  PU-c MAC util       {s['pu_c_util']:12.3f}   (conv MACs / PE capacity)", file=out)
     print(
         f"  PU-f MAC util       {s['pu_f_util']:12.3f}   (FC and element-wise MACs / lane capacity)", file=out

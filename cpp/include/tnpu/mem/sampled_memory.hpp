@@ -121,8 +121,17 @@ class SampledMemory final : public Module, public Target {
   [[nodiscard]] double time_sigma_ps() const;
   [[nodiscard]] double sampling_sigma_ps() const;
   [[nodiscard]] double energy_pj() const;
+  // The DRAM power that grows with the run's time (background and refresh), averaged over the run so far: what a
+  // change of the batch time changes the DRAM energy by, to first order (the bias-corrected energy, docs/sampling.md).
+  [[nodiscard]] double time_power_w() const;
 
  private:
+  struct EnergySplit {
+    double per_line_pj = 0;  // commands (refresh excluded): the controller's and the fast lines' measured ones
+    double per_time_pj = 0;  // refresh at its measured rate and each class's measured background power
+  };
+  [[nodiscard]] EnergySplit energy_split() const;
+  [[nodiscard]] bool any_fast() const;
   enum class Mode : std::uint8_t { kDetailed, kFast };
   // One source in one class: per measured episode its active time (lines in the controller) and lines completed
   // (a ratio estimator of its time per line), its busy periods and their first line's latency; its fast lines.
