@@ -111,3 +111,10 @@ def test_a_peak_between_the_doublings_is_refused_unless_the_tolerance_takes_it()
         dram_at_peak_bandwidth("ddr4-2133", 17.06 * 2048)
     with pytest.raises(ConfigError, match="unknown DRAM preset 'ddr9'"):
         dram_at_peak_bandwidth("ddr9", 17.06)
+
+
+def test_reproduce_refuses_a_sweep_peak_no_memory_system_has_before_it_runs() -> None:
+    from tnpu.reproduce import reproduce
+
+    with pytest.raises(ConfigError, match=r"^peak_gbps: 12 GB/s is not within 10% "):
+        reproduce(["lenet5"], batch=1, bandwidths=(12.0,), sweep_networks=("lenet5",), workers=1)
