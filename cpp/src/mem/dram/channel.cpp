@@ -179,6 +179,7 @@ void DramChannel::push_done(CompletionFifo& fifo, std::uint64_t kind, std::uint6
     visible = --burst.unfinished == 0 || burst.notify;
   }
   fifo.push(cycle, id, visible);
+  silent_ += visible ? 0 : 1;
   // With every item visible this is the original rule: an event when the FIFO was empty (none pending).
   if (visible && fifo.event_cycle == kNever) {
     fifo.event_cycle = cycle;
@@ -188,6 +189,7 @@ void DramChannel::push_done(CompletionFifo& fifo, std::uint64_t kind, std::uint6
 
 void DramChannel::process_done(const CompletionFifo::Item& item) {
   Slot& s = slots_[item.slot];
+  silent_ -= item.visible ? 0 : 1;
   if (!s.is_write) k_.read_latency->add(static_cast<double>(item.cycle - s.arrive_cycle));
   Initiator* from = s.from;
   const std::uint32_t b = s.burst;
@@ -266,6 +268,7 @@ void DramChannel::handle_event(std::uint64_t arg) {
   // Lines of bursts that completed silently (no event of their own): processed here, by whichever completion
   // event comes at or after them (no callback, so their order does not matter).
   for (CompletionFifo* other : {&read_done_, &write_done_, &forward_done_}) {
+    if (silent_ == 0) break;  // (none queued: only lines of bursts are silent)
     while (!other->empty() && other->front().cycle <= c && !other->front().visible) {
       const CompletionFifo::Item item = other->front();
       other->pop();

@@ -1,6 +1,8 @@
 // The refresh policy of one DRAM channel (see refresh_policy.hpp).
 #include "tnpu/mem/dram/refresh_policy.hpp"
 
+#include <algorithm>
+
 namespace tnpu::dram {
 
 RefreshPolicy::RefreshPolicy(const DramSpec& spec, std::uint32_t ranks, std::uint32_t banks_per_rank, RefreshKind kind,
@@ -19,6 +21,7 @@ RefreshPolicy::RefreshPolicy(const DramSpec& spec, std::uint32_t ranks, std::uin
     for (std::uint32_t r = 0; r < ranks_; ++r) {
       // DRAMsim3 RANK_LEVEL_STAGGERED: one rank every tREFI / ranks; Ramulator: every rank every tREFI, together.
       next_[r] = blocking_ ? interval : std::uint64_t{interval / ranks_} * (r + 1);
+      first_due_ = std::min(first_due_, next_[r]);
     }
   }
 }
@@ -55,6 +58,7 @@ std::uint64_t RefreshPolicy::close_bank(const TimingState& t, std::uint32_t rank
 
 std::uint64_t RefreshPolicy::next_legal(const TimingState& t, std::uint64_t c) const noexcept {
   std::uint64_t wake = kNever;
+  if (pending_count_ == 0) return wake;
   for (std::uint32_t r = 0; r < ranks_; ++r) {
     if (pending_[r] == 0) continue;
     if (per_bank_pre_ && t.open_banks(r) > 0) {

@@ -146,6 +146,7 @@ class DramChannel final : private EventHandler {
   std::uint32_t line_shift_ = 0;  // log2(line_bytes): burst index of an address
 
   dram::CompletionFifo read_done_, write_done_, forward_done_;
+  std::uint64_t silent_ = 0;  // items in the three FIFOs that call nobody back (lines of bursts)
   std::vector<Initiator*> waiting_;
   std::vector<Initiator*> retrying_;  // those being called back now (waiting_ collects the ones rejected again)
   bool retry_scheduled_ = false;

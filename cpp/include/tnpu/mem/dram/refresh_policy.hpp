@@ -36,7 +36,11 @@ class RefreshPolicy {
   // (or before a later due in this catch-up), are issued at their time. wake: lowered to the next due cycle.
   template <class Issue>
   void fall_due(const TimingState& t, std::uint64_t c, bool idle, std::uint64_t& wake, Issue&& issue) {
-    if (!on_) return;
+    if (c < first_due_) {  // (also when refresh is off: kNever)
+      wake = std::min(wake, first_due_);
+      return;
+    }
+    std::uint64_t first = kNever;
     for (std::uint32_t r = 0; r < ranks_; ++r) {
       while (next_[r] <= c) {
         const std::uint64_t due = next_[r];
@@ -59,8 +63,10 @@ class RefreshPolicy {
         }
         if (pending_[r] == 0) set_pending(r, true);
       }
-      wake = std::min(wake, next_[r]);
+      first = std::min(first, next_[r]);
     }
+    first_due_ = first;
+    wake = std::min(wake, first);
   }
 
   // Issues the next command of a pending refresh if one is legal at c (returns true), else lowers wake to the
@@ -105,6 +111,7 @@ class RefreshPolicy {
   bool on_, blocking_, per_bank_pre_;
   std::uint64_t period_;                // of one rank's refreshes: tREFI, or tREFI / ranks x ranks when staggered
   std::vector<std::uint64_t> next_;     // per rank: cycle the next refresh falls due
+  std::uint64_t first_due_ = kNever;    // the earliest of next_
   std::vector<std::uint32_t> pending_;  // per rank: 1 if its refresh is pending (a word each: no bit access per step)
   std::vector<std::uint64_t> block_;    // a bit per flat bank whose rank has a refresh pending
   std::uint32_t pending_count_ = 0;
