@@ -269,13 +269,47 @@ def test_reproduce_quick_report_and_bandwidth_sweep():
         )
     assert set(rep["average"]) >= set(PAPER)
     sweep = rep["bandwidth_sweep"]["mpcnn"]
+    # the sweep runs on the sampled model too, each point a real memory system of DDR4-2133 devices
+    assert rep["setup"]["sweep_memory"] == "sampled"
+    assert rep["setup"]["sweep_paired"] is False
     for preset in PRESETS:
         times = [sweep[preset]["time_s"][str(b)] for b in (4.0, 17.06, 68.0)]
         assert times[0] >= times[1] >= times[2]  # less bandwidth is never faster
+        peaks = [sweep[preset]["peak_gbps"][str(b)] for b in (4.0, 17.06, 68.0)]
+        assert peaks == pytest.approx([4.264, 17.058, 68.230], abs=1e-3)  # actual peaks: x16, x64, 4 channels
+        assert "x16 data bus" in sweep[preset]["dram"]["4.0"]
+        assert "4 channels" in sweep[preset]["dram"]["68.0"]
+        for b in ("4.0", "17.06", "68.0"):
+            lo, hi = sweep[preset]["time_s_ci95"][b]
+            assert lo <= sweep[preset]["time_s"][b] <= hi
     text = format_report(rep)
     assert "speedup over DNPU" in text
     assert "bandwidth sensitivity, mpcnn" in text
+    assert "bandwidth sweep: memory sampled (95 % intervals of the sampling error only" in text
+    assert "    4.26 GB/s: preset:ddr4-2133 at 4.26 GB/s peak (a x16 data bus" in text
+    assert "  peak GB/s        4.26    17.06    68.23" in text
     json.dumps(rep)
+
+
+def test_reproduce_on_the_stream_model_scales_the_sweep_bandwidth():
+    from tnpu.reproduce import format_report, reproduce
+
+    rep = reproduce(
+        ["lenet5"],
+        batch=2,
+        memory="stream",
+        bandwidths=(4.0, 17.06),
+        sweep_networks=("lenet5",),
+        sweep_batch=2,
+    )
+    assert rep["setup"]["sweep_memory"] == "stream"
+    assert rep["setup"]["sweep_paired"] is None
+    per = rep["bandwidth_sweep"]["lenet5"]["tnpu"]
+    assert per["peak_gbps"] == {"4.0": 4.0, "17.06": 17.06}  # the bandwidth model takes the requested peak
+    assert per["time_s_ci95"] == {"4.0": None, "17.06": None}
+    assert "ddr4-2133: sustained" in per["dram"]["4.0"]
+    assert per["time_s"]["4.0"] > per["time_s"]["17.06"]
+    assert "bandwidth sweep: memory stream (the calibrated sustained bandwidth scaled" in format_report(rep)
 
 
 def test_accelerator_runs_are_deterministic_across_threads():

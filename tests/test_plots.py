@@ -243,6 +243,12 @@ def test_bandwidth_figure_plots_the_sweep(rep, tmp_path: Path):
     }
     assert set(slow) == {"TNPU", "DaDianNao", "DNPU"}
     assert np.allclose(slow["DNPU"], [sweep["dnpu"]["slowdown"][b] for b in ("4.0", "17.06")])
+    # each point at its memory system's actual peak (sampled: a x16 bus of DDR4-2133 for 4 GB/s), with error bars
+    xs = next(line.get_xdata() for line in ax_d.get_lines() if line.get_label() == "DNPU")
+    assert np.allclose(xs, [sweep["dnpu"]["peak_gbps"][b] for b in ("4.0", "17.06")])
+    assert xs[0] == pytest.approx(4.264, abs=1e-3)
+    assert len(ax_d.containers) == 3  # one error bar set per preset
+    assert "on the sampled model" in fig._suptitle.get_text()
     _legends_clear_of_axes(fig)
 
 

@@ -117,6 +117,11 @@ def test_page_holds_the_tables_figures_and_assumptions(rep, figures):
     busy = rep["networks"]["mpcnn"]["presets"]["dnpu"]["busy"]
     assert f"{1 / max(busy.values()):.2f}x" in body  # the bound, from DNPU's busy fractions
     # the assumptions, with the names the figures use
+    # the sweep says its memory model and each point's memory system, and carries the points' intervals
+    assert "Bandwidth sweep: memory sampled (95 % intervals of the sampling error only" in body
+    assert "a x16 data bus instead of x64" in body
+    assert "4.26" in body
+    assert " ±" in body
     for words in ("sampled", "95 %", "MAC util", "Busy", "Why the speedups are lower", "Why the energy"):
         assert words in body
     for name in plots.FIGURE_FILES:

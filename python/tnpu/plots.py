@@ -268,7 +268,8 @@ def bandwidth_figure(source: Mapping[str, Any], *, path: str | Path | None = Non
 
     ``source``: what :func:`tnpu.reproduce.reproduce` returned (its ``bandwidth_sweep``), or the sweep itself.
     One row per network: the speedup (baseline time / TNPU time) on the left, each preset's batch time relative to
-    its fastest point on the right; the bandwidth axis is logarithmic.
+    its fastest point on the right, with its 95 % interval as an error bar where the memory model gives one; the
+    bandwidth axis is logarithmic, at each point's actual peak (``peak_gbps``, else the requested one).
     """
     sweep = source.get("bandwidth_sweep", source)
     nets = [n for n, d in sweep.items() if isinstance(d, Mapping) and "tnpu" in d]
@@ -280,7 +281,8 @@ def bandwidth_figure(source: Mapping[str, Any], *, path: str | Path | None = Non
     for row, ((ax_s, ax_d), net) in enumerate(zip(axes, nets, strict=True)):
         per = sweep[net]
         bws = sorted(per["tnpu"]["time_s"], key=float)
-        x = np.array([float(b) for b in bws])
+        peaks = per["tnpu"].get("peak_gbps", {})
+        x = np.array([float(peaks.get(b, b)) for b in bws])
         for base in ("dnpu", "dadiannao"):
             key = f"speedup_vs_{base}"
             if key in per:
@@ -296,28 +298,44 @@ def bandwidth_figure(source: Mapping[str, Any], *, path: str | Path | None = Non
         ax_s.set_ylabel("speedup (baseline time / TNPU time)")
         for preset, label in PRESET_LABELS.items():
             if preset in per:
-                ax_d.plot(
-                    x,
-                    [per[preset]["slowdown"][b] for b in bws],
-                    marker="o",
-                    color=PRESET_COLOURS[preset],
-                    label=label,
-                )
+                slow = np.array([per[preset]["slowdown"][b] for b in bws])
+                cis = per[preset].get("time_s_ci95", {})
+                err = None
+                if any(cis.get(b) for b in bws):  # each time's interval, scaled as the time is
+                    times = [per[preset]["time_s"][b] for b in bws]
+                    lo = np.array(
+                        [cis[b][0] / t if cis.get(b) else 1.0 for b, t in zip(bws, times, strict=True)]
+                    )
+                    hi = np.array(
+                        [cis[b][1] / t if cis.get(b) else 1.0 for b, t in zip(bws, times, strict=True)]
+                    )
+                    err = np.clip(np.vstack([slow * (1 - lo), slow * (hi - 1)]), 0, None)
+                ax_d.plot(x, slow, marker="o", color=PRESET_COLOURS[preset], label=label)
+                if err is not None:
+                    ax_d.errorbar(x, slow, yerr=err, fmt="none", capsize=3, color=PRESET_COLOURS[preset])
         ax_d.axhline(1.0, color="black", linewidth=0.8, linestyle=":")
         ax_d.set_title(f"{net}: slowdown against bandwidth", loc="left", fontsize=11)
         ax_d.set_ylabel("time / time at the fastest point")
         for ax in (ax_s, ax_d):
             ax.set_xscale("log")
-            ax.set_xticks(x, [f"{v:g}" for v in x])
+            ax.set_xticks(x, [f"{v:.3g}" for v in x])
             ax.xaxis.set_minor_formatter(ticker.NullFormatter())
             ax.set_xlabel("peak DRAM bandwidth (GB/s)")
             ax.grid(alpha=0.3)
             if row == 0:  # the same lines in every row: one legend per column, beside the plot
                 ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    batch = source.get("setup", {}).get("sweep_batch")
+    setup = source.get("setup", {})
+    batch = setup.get("sweep_batch")
+    memory = setup.get("sweep_memory", "stream" if setup else None)
     fig.suptitle(
-        "Bandwidth sensitivity (the paper's Figure 8) on the stream model"
-        + (f", batch {batch}" if batch else ""),
+        "Bandwidth sensitivity (the paper's Figure 8)"
+        + (f" on the {memory} model" if memory else "")
+        + (f", batch {batch}" if batch else "")
+        + (
+            ", error bars: 95 % intervals" + ("" if setup.get("sweep_paired") else " (sampling error)")
+            if memory == "sampled"
+            else ""
+        ),
         fontsize=12,
     )
     return _finish(fig, path)

@@ -57,8 +57,9 @@ CAPTIONS = {
     ),
     "bandwidth.png": (
         "The paper's Figure 8: TNPU's speedup over each baseline (left) and each design's batch time relative to its "
-        "fastest point (right) against peak DRAM bandwidth, on the stream model (a peak bandwidth is not a free "
-        "parameter of a DRAM configuration)."
+        "fastest point (right) against peak DRAM bandwidth, with each point's 95 % interval as an error bar where "
+        "the memory model gives one. The bandwidth sweep section says which memory model and memory system each "
+        "point ran on."
     ),
 }
 
@@ -337,23 +338,37 @@ def _sweep_section(rep: Mapping[str, Any]) -> str:
     sweep = rep.get("bandwidth_sweep") or {}
     if not sweep:
         return "<p>No bandwidth sweep in this run.</p>"
+    from tnpu.reproduce import sweep_setup_lines
+
+    head, *points = sweep_setup_lines(dict(rep))
     out = [
         (
-            f"<p>Batch {rep['setup']['sweep_batch']} on the stream model at each peak bandwidth: each design's batch "
-            "time relative to its fastest point, and TNPU's speedups.</p>"
-        )
+            f"<p>Batch {rep['setup']['sweep_batch']} at each peak bandwidth: each design's batch time relative to "
+            f"its fastest point, and TNPU's speedups. {_e(head[0].upper() + head[1:].rstrip(':'))}:</p>"
+        ),
+        "<ul>" + "".join(f"<li>{_e(line.strip())}</li>" for line in points) + "</ul>",
     ]
     for net, per in sweep.items():
         bws = sorted(per["tnpu"]["time_s"], key=float)
+        peaks = per["tnpu"].get("peak_gbps", {})
         rows = [
-            [_e(PRESET_LABELS.get(p, p))] + [f"{per[p]['slowdown'][b]:.2f}" for b in bws]
+            [_e(PRESET_LABELS.get(p, p))]
+            + [
+                f"{per[p]['slowdown'][b]:.2f}"
+                + (
+                    f" ±{(ci[1] - ci[0]) / 2 / per[p]['time_s'][b] * 100:.1f} %"
+                    if (ci := per[p].get("time_s_ci95", {}).get(b))
+                    else ""
+                )
+                for b in bws
+            ]
             for p in PRESET_LABELS
             if p in per
         ]
         rows.append(["TNPU / DNPU speedup"] + [f"{per['speedup_vs_dnpu'][b]:.2f}x" for b in bws])
         rows.append(["TNPU / DaDianNao speedup"] + [f"{per['speedup_vs_dadiannao'][b]:.2f}x" for b in bws])
         out.append(f"<h3>{_e(net)}</h3>")
-        out.append(_table(["peak GB/s", *[f"{float(b):g}" for b in bws]], rows))
+        out.append(_table(["peak GB/s", *[f"{float(peaks.get(b, b)):.2f}" for b in bws]], rows))
     return "\n".join(out)
 
 

@@ -7,14 +7,18 @@ Memory models (``memory=``):
 
 * ``"sampled"`` (default): the cycle-level DRAM controller in detailed windows and, between them, per-source pipes at
   the line times it measured for the same traffic class (``docs/sampling.md``); each run reports a 95 % interval of
-  its batch time (sampling error). The bandwidth sweep varies a peak bandwidth and so runs on the stream model.
+  its batch time. Each point of the bandwidth sweep is a real memory system of the preset DRAM's devices with that
+  peak (:func:`tnpu.dram.dram_at_peak_bandwidth`: more channels above, a narrower bus below), run without the paired
+  check, so its interval covers the sampling error only.
 * ``"stream"``: the fixed-latency bandwidth model fed by the preset's DRAM: its *sustained* streaming
   bandwidth (measured at start-up by replaying a sequential read stream through the cycle-level DRAM controller
   with the preset's address mapping) and its unloaded read latency (tRCD + tCL + burst). Transfers go in 4 KiB
   bursts (whole 64-byte lines, one completion each), so a VGG-16 batch of 50 runs in seconds. Its DRAM energy is
   the DRAM model's too: command energy per bit and background power measured on a DMA-tile-like stream.
 * ``"dram"``: the cycle-level DRAM controller itself for every 64-byte request (slow for the big networks; see
-  ``benchmarks/bench_batch.py``).
+  ``benchmarks/bench_batch.py``); the sweep's points are the same memory systems as on ``"sampled"``.
+
+On ``"stream"`` the sweep scales the calibrated sustained bandwidth to each peak (same efficiency, same latency).
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ PAPER = {
 BANDWIDTHS: tuple[float, ...] = (4.0, 8.0, 17.06, 34.1, 68.0)
 #: Networks of the sensitivity sweep by default (the FC-heavy and the conv-heavy extreme of the five).
 SWEEP_NETWORKS: tuple[str, ...] = ("alexnet", "vgg16")
+#: Batch of each sweep point by default (docs/reproduction.md section 3: what it costs).
+SWEEP_BATCH = 10
 STREAM_REQUEST_BYTES = 4096
 
 
@@ -106,13 +112,27 @@ def _calibrate_stream(dram: Any, requests: int) -> StreamCalibration:
 
 
 def memory_overrides(
-    memory: str, calibration: StreamCalibration | None, peak_gbps: float | None = None
+    memory: str,
+    calibration: StreamCalibration | None,
+    peak_gbps: float | None = None,
+    *,
+    dram: Any = None,
 ) -> dict[str, Any]:
-    """Preset overrides for a memory model; ``peak_gbps`` scales the stream model's bandwidth (the sweep)."""
+    """Preset overrides for a memory model at a sweep point's peak bandwidth ``peak_gbps`` (``None``: as preset).
+
+    ``"stream"`` scales the calibrated bandwidth to ``peak_gbps``; ``"dram"`` and ``"sampled"`` run the memory
+    system of ``dram``'s devices with that peak (:func:`tnpu.dram.dram_at_peak_bandwidth`; ``dram`` is needed then).
+    """
     if memory in ("dram", "sampled"):
-        if peak_gbps is not None:
-            raise ConfigError("reproduce: the bandwidth sweep runs on the stream model")
-        return {"memory.model": memory}
+        if peak_gbps is None:
+            return {"memory.model": memory}
+        if dram is None:
+            raise ConfigError(
+                "memory_overrides: a peak bandwidth on the dram or sampled model needs dram= (a DRAM)"
+            )
+        from tnpu.dram import dram_at_peak_bandwidth
+
+        return {"memory.model": memory, "memory.dram": dram_at_peak_bandwidth(dram, peak_gbps)}
     if memory != "stream" or calibration is None:
         raise ConfigError(f"memory: expected 'stream', 'sampled' or 'dram', got {memory!r}")
     peak = calibration.peak_gbps if peak_gbps is None else peak_gbps
@@ -179,6 +199,29 @@ def _compare(per_preset: dict[str, dict[str, Any]]) -> dict[str, float]:
     return out
 
 
+def sweep_point(
+    memory: str, dram: Any, peak_gbps: float, calibration: StreamCalibration | None = None
+) -> dict[str, Any]:
+    """Return what one point of the bandwidth sweep runs: its memory model, DRAM, actual peak and overrides.
+
+    Returns ``{"memory", "dram", "peak_gbps", "overrides"}``: on ``"stream"`` the calibration scaled to
+    ``peak_gbps`` (``dram`` names the calibrated DRAM); on ``"sampled"`` and ``"dram"`` the memory system of
+    ``dram``'s devices nearest ``peak_gbps`` (:func:`tnpu.dram.dram_at_peak_bandwidth`), ``dram`` its ``source``
+    (how it was made) and ``peak_gbps`` its actual peak.
+    """
+    if memory == "stream":
+        cal = calibration or calibrate_stream(dram)
+        return {
+            "memory": "stream",
+            "dram": f"{dram}: sustained {cal.efficiency:.1%} of the peak",
+            "peak_gbps": float(peak_gbps),
+            "overrides": memory_overrides("stream", cal, peak_gbps),
+        }
+    ov = memory_overrides(memory, None, peak_gbps, dram=dram)
+    cfg = ov["memory.dram"]
+    return {"memory": memory, "dram": cfg.source, "peak_gbps": cfg.peak_bandwidth_gbps, "overrides": ov}
+
+
 def reproduce(
     networks: Sequence[str] = NETWORKS,
     *,
@@ -186,16 +229,18 @@ def reproduce(
     memory: str = "sampled",
     bandwidths: Sequence[float] = BANDWIDTHS,
     sweep_networks: Sequence[str] = SWEEP_NETWORKS,
-    sweep_batch: int = 10,
+    sweep_batch: int = SWEEP_BATCH,
     workers: int = 2,
     progress: Callable[[str], None] | None = None,
     paired: bool = True,
+    sweep_paired: bool = False,
 ) -> dict[str, Any]:
     """Run the experiment and return it as one JSON-ready dict.
 
     ``paired`` (sampled memory): run the paired-occurrence check that makes each interval cover the pipes' model
     error (docs/sampling.md); without it the intervals cover the sampling error only, at a fraction of the cost on
-    small batches.
+    small batches. ``sweep_paired``: the same for the bandwidth sweep's points (off by default: the check runs a
+    share of each batch wholly in detail, which the 30 points cannot afford within the experiment's 5 minutes).
 
     Returns
     -------
@@ -204,12 +249,16 @@ def reproduce(
         ``pu_c_util`` and ``pu_f_util``: MAC utilisation of conv and FC/element-wise work, ``busy``: each engine's
         busy fraction, ``dram_util``, ``energy_pj``: MAC/SRAM/static/DRAM pJ...) and the speedups and energy
         reductions of TNPU;
-        ``average``: their arithmetic means beside ``paper``; ``bandwidth_sweep``: per network and preset the batch
-        time at each peak bandwidth and the slowdown relative to the fastest point; ``setup``: what ran.
+        ``average``: their arithmetic means beside ``paper``; ``bandwidth_sweep``: per network and preset, keyed by
+        the requested peak bandwidth (``str(float)``), the batch time (``time_s``), its 95 % interval where the
+        model gives one (``time_s_ci95``), the slowdown relative to the fastest point, the actual peak
+        (``peak_gbps``) and the memory system (``dram``) of each point, and TNPU's speedups; ``setup``: what ran
+        (``sweep_memory``, ``sweep_paired``).
     """
     for p in PRESETS:
         load_accelerator(p)  # fail early on a broken preset
-    dram = str(load_accelerator("tnpu").arch.memory.dram)
+    drams = {p: load_accelerator(p).arch.memory.dram for p in PRESETS}
+    dram = str(drams["tnpu"])
     calibration = calibrate_stream(dram) if memory == "stream" else None
     base = memory_overrides(memory, calibration)
     if memory == "sampled" and not paired:
@@ -218,30 +267,42 @@ def reproduce(
     for net in networks:
         for preset in PRESETS:
             jobs.append(("main", net, preset, batch, base, None))
-    sweep_mem = "stream"
-    sweep_cal = calibration or (calibrate_stream(dram) if bandwidths else None)
+    points: dict[tuple[str, float], dict[str, Any]] = {}
+    for preset in PRESETS if bandwidths and sweep_networks else ():
+        for bw in bandwidths:
+            pt = sweep_point(memory, drams[preset] if memory != "stream" else dram, bw, calibration)
+            if memory == "sampled" and not sweep_paired:
+                pt["overrides"] = {**pt["overrides"], "memory.sampling_paired_fraction": 0.0}
+            points[(preset, bw)] = pt
     for net in sweep_networks if bandwidths else ():
         for preset in PRESETS:
             for bw in bandwidths:
-                jobs.append(
-                    ("sweep", net, preset, sweep_batch, memory_overrides(sweep_mem, sweep_cal, bw), bw)
-                )
+                jobs.append(("sweep", net, preset, sweep_batch, points[(preset, bw)]["overrides"], bw))
     done = 0
 
     def work(job: tuple[str, str, str, int, dict[str, Any], float | None]) -> dict[str, Any]:
-        peak = job[5] if job[5] is not None else (calibration.peak_gbps if calibration else None)
-        return _run(job[1], job[2], job[3], job[4], peak)
+        if memory != "stream":
+            return _run(job[1], job[2], job[3], job[4], None)
+        # the stream model's bandwidth is the sustained one: utilisation is against the point's peak
+        assert calibration is not None
+        return _run(job[1], job[2], job[3], job[4], job[5] if job[5] is not None else calibration.peak_gbps)
 
     from tnpu.commands._args import min_dram_lines
 
     # Longest first (LPT): on two workers a long simulation started last runs alone at the end. The cost is the
-    # DRAM lines a batch moves at least (every model but the stream one simulates them); the stream runs go last.
-    lines_of = {net: min_dram_lines(net, batch) for net in networks} if memory != "stream" else {}
+    # DRAM requests a batch moves at least (every model but the stream one simulates them: a sweep point of a
+    # narrower bus has smaller bursts, so more of them); the stream runs go last.
+    def cost(job: tuple[str, str, str, int, dict[str, Any], float | None]) -> float:
+        if memory == "stream":
+            return 0.0
+        lines = float(min_dram_lines(job[1], job[3]))
+        if job[0] == "sweep":
+            lines *= 64 / job[4]["memory.dram"].to_spec().line_bytes
+        return lines
+
     preset_rank = {p: i for i, p in enumerate(PRESETS)}  # TNPU first: the paired check details two engines
-    order = sorted(
-        range(len(jobs)),
-        key=lambda i: (-lines_of.get(jobs[i][1], 0) if jobs[i][0] == "main" else 1, preset_rank[jobs[i][2]]),
-    )
+    costs = [cost(j) for j in jobs]
+    order = sorted(range(len(jobs)), key=lambda i: (-costs[i], jobs[i][0] != "main", preset_rank[jobs[i][2]]))
     results: list[dict[str, Any]] = [{} for _ in jobs]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:  # simulations release the GIL
         futures = {pool.submit(work, jobs[i]): i for i in order}
@@ -261,15 +322,24 @@ def reproduce(
         if kind == "main":
             out_nets.setdefault(net, {"presets": {}})["presets"][preset] = res
         else:
-            sweep.setdefault(net, {}).setdefault(preset, {})[str(peak)] = res["time_s"]
+            assert peak is not None
+            per = sweep.setdefault(net, {}).setdefault(
+                preset, {"time_s": {}, "time_s_ci95": {}, "peak_gbps": {}, "dram": {}}
+            )
+            key = str(peak)
+            per["time_s"][key] = res["time_s"]
+            per["time_s_ci95"][key] = res["time_s_ci95"]
+            per["peak_gbps"][key] = points[(preset, peak)]["peak_gbps"]
+            per["dram"][key] = points[(preset, peak)]["dram"]
     for net in out_nets.values():
         net.update(_compare(net["presets"]))
     keys = [*list(PAPER), "energy_reduction_full_vs_dnpu", "energy_reduction_full_vs_dadiannao"]
     average = {k: sum(n[k] for n in out_nets.values()) / len(out_nets) for k in keys} if out_nets else {}
     for net, per in sweep.items():
-        for preset, times in per.items():
+        for preset in PRESETS:
+            times = per[preset]["time_s"]
             fastest = min(times.values())
-            per[preset] = {"time_s": times, "slowdown": {bw: t / fastest for bw, t in times.items()}}
+            per[preset]["slowdown"] = {bw: t / fastest for bw, t in times.items()}
         sweep[net]["speedup_vs_dnpu"] = {
             bw: per["dnpu"]["time_s"][bw] / per["tnpu"]["time_s"][bw] for bw in per["tnpu"]["time_s"]
         }
@@ -285,17 +355,19 @@ def reproduce(
             "paired": bool(paired) if memory == "sampled" else None,
             "dram": dram,
             "stream": None
-            if sweep_cal is None
+            if calibration is None
             else {
-                "peak_gbps": sweep_cal.peak_gbps,
-                "sustained_gbps": sweep_cal.sustained_gbps,
-                "efficiency": sweep_cal.efficiency,
-                "latency_ps": sweep_cal.latency_ps,
-                "command_pj_per_bit": sweep_cal.command_pj_per_bit,
-                "background_w": sweep_cal.background_w,
+                "peak_gbps": calibration.peak_gbps,
+                "sustained_gbps": calibration.sustained_gbps,
+                "efficiency": calibration.efficiency,
+                "latency_ps": calibration.latency_ps,
+                "command_pj_per_bit": calibration.command_pj_per_bit,
+                "background_w": calibration.background_w,
             },
             "sweep_networks": list(sweep_networks) if bandwidths else [],
             "sweep_batch": sweep_batch,
+            "sweep_memory": memory,
+            "sweep_paired": bool(sweep_paired) if memory == "sampled" else None,
             "bandwidths_gbps": list(bandwidths),
         },
         "networks": out_nets,
@@ -380,17 +452,65 @@ def format_report(rep: dict[str, Any]) -> str:
             f" {p['energy_reduction_vs_dadiannao'] * 100:>7.1f}%   (full:"
             f" {a['energy_reduction_full_vs_dadiannao'] * 100:.1f}%)"
         )
+    if rep["bandwidth_sweep"]:
+        lines.append("")
+        lines.extend(sweep_setup_lines(rep))
     for net, per in rep["bandwidth_sweep"].items():
         bws = sorted(per["tnpu"]["time_s"], key=float)
+        peaks = per["tnpu"].get("peak_gbps", {})
         lines.append("")
         lines.append(
             f"bandwidth sensitivity, {net} (batch {setup['sweep_batch']}): time per batch relative to the fastest"
         )
-        lines.append(f"  {'peak GB/s':<12}" + "".join(f"{float(b):>9.1f}" for b in bws))
+        lines.append(f"  {'peak GB/s':<12}" + "".join(f"{float(peaks.get(b, b)):>9.2f}" for b in bws))
         for preset in PRESETS:
             lines.append(f"  {preset:<12}" + "".join(f"{per[preset]['slowdown'][b]:>9.2f}" for b in bws))
         lines.append(f"  {'TNPU/DNPU':<12}" + "".join(f"{per['speedup_vs_dnpu'][b]:>8.2f}x" for b in bws))
         lines.append(
             f"  {'TNPU/DaDN':<12}" + "".join(f"{per['speedup_vs_dadiannao'][b]:>8.2f}x" for b in bws)
         )
+        if any(per[p].get("time_s_ci95", {}).get(b) for p in PRESETS for b in bws):
+            lines.append("  95 % interval of each batch time, +- % of it:")
+            for preset in PRESETS:
+                cis = per[preset].get("time_s_ci95", {})
+                lines.append(
+                    f"  {preset:<12}"
+                    + "".join(f"{_half_width_pct(cis.get(b), per[preset]['time_s'][b]):>9}" for b in bws)
+                )
     return "\n".join(lines)
+
+
+def _half_width_pct(ci: Sequence[float] | None, t: float) -> str:
+    return "-" if not ci or t <= 0 else f"{(ci[1] - ci[0]) / 2 / t * 100:.2f}"
+
+
+def sweep_setup_lines(rep: dict[str, Any]) -> list[str]:
+    """Say which memory model and DRAM each point of the bandwidth sweep ran on, and what its intervals cover."""
+    setup = rep["setup"]
+    sweep = rep["bandwidth_sweep"]
+    mem = setup.get("sweep_memory", "stream")
+    first = next(iter(sweep.values()))
+    out = [f"bandwidth sweep: memory {mem}" + _sweep_interval_words(setup) + "; each point's memory system:"]
+    seen: set[tuple[str, str]] = set()
+    for preset in PRESETS:
+        drams = first[preset].get("dram", {})
+        peaks = first[preset].get("peak_gbps", {})
+        for b in sorted(drams, key=float):
+            if (b, drams[b]) in seen:
+                continue
+            seen.add((b, drams[b]))
+            others = [p for p in PRESETS if first[p].get("dram", {}).get(b) == drams[b]]
+            who = "" if len(others) == len(PRESETS) else f" ({', '.join(others)})"
+            out.append(f"  {float(peaks.get(b, b)):>7.2f} GB/s{who}: {drams[b]}")
+    return out
+
+
+def _sweep_interval_words(setup: dict[str, Any]) -> str:
+    mem = setup.get("sweep_memory", "stream")
+    if mem == "sampled":
+        if setup.get("sweep_paired"):
+            return " (95 % intervals with the paired check: sampling and pipe model error)"
+        return " (95 % intervals of the sampling error only: no paired check, docs/reproduction.md section 3)"
+    if mem == "stream":
+        return " (the calibrated sustained bandwidth scaled to each peak; no intervals)"
+    return " (every request cycle-level: exact, no intervals)"

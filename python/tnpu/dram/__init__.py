@@ -5,6 +5,7 @@ the files users already have (DRAMsim3 ``.ini``, Ramulator 1 ``.cfg``, our TOML 
 """
 
 from tnpu.dram.config import DramConfig
+from tnpu.dram.derive import dram_at_peak_bandwidth
 from tnpu.dram.presets import list_dram_presets, load_dram_config
 from tnpu.dram.readers import read_dramsim3_ini, read_ramulator1_cfg
 from tnpu.dram.replay import DramReplayResult, register_replay_target, replay_dram
@@ -15,6 +16,7 @@ from tnpu.dram.replay import DramReplayResult, register_replay_target, replay_dr
 __all__ = [
     "DramConfig",
     "DramReplayResult",
+    "dram_at_peak_bandwidth",
     "list_dram_presets",
     "load_dram_config",
     "read_dramsim3_ini",
