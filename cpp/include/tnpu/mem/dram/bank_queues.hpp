@@ -221,11 +221,14 @@ inline std::uint64_t BankQueueScheduler::next_cycle(std::uint64_t c) noexcept {
   // The queues that changed in this step (the one that issued, one that received a transaction) are examined and
   // parked now. Queues that were due but not reached by the round robin are looked at in the next cycle.
   bool pending = false;
+  std::uint64_t fresh = kNever;  // the earliest of the changed queues' cycles (exact: computed now)
   for (std::size_t w = 0; w < words_; ++w) {
     examine_[w] &= nonempty_[w];
     for (std::uint64_t b = changed_[w] & eligible(w); b != 0; b &= b - 1) {
       const std::size_t qi = w * 64 + static_cast<std::size_t>(std::countr_zero(b));
-      park(qi, std::max(queue_earliest(qi), c + 1), c);
+      const std::uint64_t t = std::max(queue_earliest(qi), c + 1);
+      fresh = std::min(fresh, t);
+      park(qi, t, c);
     }
     changed_[w] = 0;
     pending = pending || (examine_[w] & eligible(w)) != 0;
@@ -235,7 +238,8 @@ inline std::uint64_t BankQueueScheduler::next_cycle(std::uint64_t c) noexcept {
   // the commands issued since have moved them (so the channel does not wake for nothing).
   for (;;) {
     const std::uint64_t s = next_parked(c);
-    if (s == kNever) return kNever;
+    // A changed queue parked at s is legal at s: exact without looking at the slot's other queues.
+    if (s == kNever || s == fresh) return s;
     const std::size_t slot = s % kWheel;
     wheel_slots_ &= ~(std::uint64_t{1} << slot);
     bool exact = false;
