@@ -256,6 +256,7 @@ inline std::uint64_t BankQueueScheduler::next_cycle(std::uint64_t c) noexcept {
         }
         const std::uint64_t t = std::max(queue_earliest(qi), c + 1);
         exact = exact || std::min(t, c + kWheel) <= s;  // (a bound beyond the wheel is parked at its end)
+        fresh = std::min(fresh, t);  // (exact too: if a later slot holds it first, that slot is not looked at)
         park(qi, t, c);
       }
     }
