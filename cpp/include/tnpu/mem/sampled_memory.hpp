@@ -84,7 +84,7 @@ struct PairedEstimate {
 PairedEstimate paired_estimate(const std::vector<std::uint64_t>& key, const std::vector<char>& detailed,
                                const std::vector<Picoseconds>& start, const std::vector<Picoseconds>& end,
                                const std::vector<std::uint32_t>& engine, const std::vector<std::uint64_t>& dep_offsets,
-                               const std::vector<std::uint32_t>& dep_ids);
+                               const std::vector<std::uint32_t>& dep_ids, bool work_conserving = false);
 
 // Which occurrences of each key run wholly in detail: per key, ceil(fraction * n) of its n occurrences (all of a
 // key that occurs once), the ones with the smallest seeded hash of (key, instance). Deterministic.
