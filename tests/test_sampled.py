@@ -265,7 +265,7 @@ def test_paired_estimate_counts_only_the_critical_path() -> None:
     assert e["variance_ps2"] == pytest.approx(50**2)
 
 
-def test_the_work_conserving_replay_lets_a_ready_task_pass_one_that_waits_on_a_lengthened_dependency() -> None:
+def test_the_work_conserving_replay_lets_a_ready_task_pass_one_waiting_on_a_lengthened_dependency() -> None:
     # engine 0: key 1 detailed A0 (0-100), then policy A1 (100-150): bias -50, so A1 ends at 200 in the replay.
     # engine 1: Z (0-150), then X (150-160, waits for A1), then Y (160-300, ready since A0 ended at 100, waited for
     # its engine). Keeping the run's order, X starts at 200 and Y behind it (batch +50); as the reorder scheduler
