@@ -63,6 +63,13 @@ class Target : public CopyableInterface<Target> {
   virtual std::uint64_t send_prefix(const Request& request, Initiator& from) {
     return send(request, from) ? request.size_bytes : 0;
   }
+  // Offers the target knows it would refuse (a protocol shortcut; exact). Called by an initiator right after
+  // `from`'s send() was accepted, with the request it will offer next and that offer's time in next.issue_ps:
+  // true if that send is certain to be rejected whatever happens before then (every way the target could make
+  // room lies after it). The target then counts that rejection now, as the send would have, and calls
+  // from.retry() when it can accept again; the initiator skips the offer and waits for retry() as after a
+  // rejected send, with next.issue_ps as the time of its last offer. false (the default): offer as usual.
+  virtual bool refuse_ahead(const Request& /*next*/, Initiator& /*from*/) { return false; }
 };
 
 }  // namespace tnpu
