@@ -158,4 +158,14 @@ void DmaEngine::retry() {
   schedule_issue();
 }
 
+void DmaEngine::retry_tail() {
+  waiting_retry_ = false;
+  // The issue event would be due now with nothing before it: its work here instead (exactly what it would do).
+  if (!issue_scheduled_ && kernel().run_now(Priority::kDefault)) {
+    handle_event(0);
+    return;
+  }
+  schedule_issue();
+}
+
 }  // namespace tnpu::mem

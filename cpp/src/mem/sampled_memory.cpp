@@ -56,6 +56,7 @@ class SampledMemory::Proxy final : public Initiator {
   void complete(const Request& request) override;
   void line_completed(const Request& request) override;
   void retry() override;
+  void retry_tail() override;
 
  private:
   SampledMemory& m_;
@@ -100,6 +101,8 @@ void SampledMemory::Proxy::line_completed(const Request& request) {
 }
 
 void SampledMemory::Proxy::retry() { s_.up->retry(); }
+
+void SampledMemory::Proxy::retry_tail() { s_.up->retry_tail(); }
 
 SampledMemory::SampledMemory(Simulation& sim, std::string_view name, DramController& dram,
                              const SampledMemoryConfig& config)

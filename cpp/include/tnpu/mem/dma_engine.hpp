@@ -43,6 +43,7 @@ class DmaEngine final : public Module, public Initiator, private EventHandler {
   void complete(const Request& request) override;
   void line_completed(const Request& request) override;
   void retry() override;
+  void retry_tail() override;
 
   [[nodiscard]] std::uint64_t outstanding() const noexcept { return outstanding_; }
   [[nodiscard]] bool idle() const noexcept { return outstanding_ == 0 && queue_.empty(); }

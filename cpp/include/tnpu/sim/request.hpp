@@ -37,6 +37,9 @@ class Initiator : public CopyableInterface<Initiator> {
   virtual void complete(const Request& request) = 0;
   // Called once by a target that rejected a request from this initiator, when it can accept again.
   virtual void retry() {}
+  // retry() called in the tail of the target's event (the target does nothing after it returns): the initiator may
+  // do at once, when Kernel::run_now says nothing would come first, the work it would otherwise schedule for now.
+  virtual void retry_tail() { retry(); }
   // For a multi-line request sent with Request::kNotifyLines: called at the completion time of each of its lines
   // but the last one (which gets complete()), with the request as sent.
   virtual void line_completed(const Request& /*request*/) {}

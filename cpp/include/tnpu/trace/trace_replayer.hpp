@@ -49,6 +49,7 @@ class TraceReplayer final : public Module, public Initiator, private EventHandle
 
   void complete(const Request& request) override;
   void retry() override;
+  void retry_tail() override;
 
   // Every request of the trace was accepted and completed.
   [[nodiscard]] bool done() const noexcept { return exhausted_ && completed_.value == requests_.value; }
