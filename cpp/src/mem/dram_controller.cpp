@@ -112,11 +112,9 @@ std::uint64_t DramController::send_prefix(const Request& request, Initiator& fro
 
 bool DramController::refuse_ahead(const Request& next, Initiator& from) {
   // Single lines that keep the contract, at an address decode() takes, only: anything else is offered (and refused,
-  // or fails, at the time of its offer) as usual. Called after every accepted send: the cheap tests first. It looks
-  // further only when an acceptance filled a queue since the last call (a stream into one channel); otherwise the
-  // offer is made as usual: at most a shortcut missed, never a wrong answer.
-  if (!queue_full_seen_) return false;
-  queue_full_seen_ = false;
+  // or fails, at the time of its offer) as usual. The hint (may_refuse_ahead) is cleared here; an acceptance that
+  // fills a queue after its channel's step sets it again.
+  may_refuse_ahead_ = false;
   const std::uint64_t line = spec_.line_bytes();
   if (next.size_bytes == 0 || (next.address & (line - 1)) + next.size_bytes > line) return false;
   if (next.address >= map_.capacity_bytes() && !spec_.wrap_addresses) return false;

@@ -157,7 +157,7 @@ void TraceReplayer::handle_event(std::uint64_t /*arg*/) {
   // An offer the target knows it would refuse (Target::refuse_ahead) is not made: it is counted, and retry() follows.
   while (offer() && fetch()) {
     const Picoseconds next = offer_time(now() + config_.tck_ps);
-    if (refused_ahead(next)) return;
+    if (target_.may_refuse_ahead() && refused_ahead(next)) return;
     if (!kernel().continue_at(next, *this, 0, Priority::kDefault)) return;
   }
 }

@@ -77,8 +77,9 @@ class DramController final : public Module, public Target {
   // has already stepped in this cycle, its queue is full and the offer comes before its next step (only a step
   // frees a queue entry), and `from` is the only initiator that ever sent to that channel.
   bool refuse_ahead(const Request& next, Initiator& from) override;
-  // A channel's queue became full on an acceptance (refuse_ahead looks further only then: it runs after every send).
-  void note_queue_full() noexcept { queue_full_seen_ = true; }
+  // A channel's queue became full on an acceptance after its step in that cycle: the next offer to it may be refused
+  // ahead (Target::may_refuse_ahead; refuse_ahead checks everything anyway).
+  void note_queue_full() noexcept { may_refuse_ahead_ = true; }
   [[nodiscard]] std::uint64_t max_request_bytes(std::uint64_t address) const override;
   [[nodiscard]] std::uint64_t line_bytes() const override { return spec_.line_bytes(); }
   // log2(line_bytes()) (a power of two): bytes >> line_shift() lines.
@@ -109,7 +110,6 @@ class DramController final : public Module, public Target {
   dram::EnergyModel energy_;
   DramCounters counters_{};
   std::uint32_t line_shift_ = 0;
-  bool queue_full_seen_ = false;  // note_queue_full() since the last refuse_ahead()
   std::vector<std::unique_ptr<DramChannel>> channels_;
 };
 

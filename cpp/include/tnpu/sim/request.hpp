@@ -73,6 +73,12 @@ class Target : public CopyableInterface<Target> {
   // from.retry() when it can accept again; the initiator skips the offer and waits for retry() as after a
   // rejected send, with next.issue_ps as the time of its last offer. false (the default): offer as usual.
   virtual bool refuse_ahead(const Request& /*next*/, Initiator& /*from*/) { return false; }
+  // A hint: true when refuse_ahead() is worth asking now. An initiator may skip the call while it is false (and
+  // then offers as usual, which is always exact); refuse_ahead() itself checks everything.
+  [[nodiscard]] bool may_refuse_ahead() const noexcept { return may_refuse_ahead_; }
+
+ protected:
+  bool may_refuse_ahead_ = false;  // set by a target that implements refuse_ahead()
 };
 
 }  // namespace tnpu

@@ -149,7 +149,9 @@ void DramChannel::accept_line(const Request& request, Initiator& from, const Dra
     }
   }
   q.push_back(id);
-  if (q.size() == (is_write ? spec_.write_queue_size : spec_.read_queue_size)) owner_.note_queue_full();
+  if (last_step_cycle_ == c && q.size() == (is_write ? spec_.write_queue_size : spec_.read_queue_size)) {
+    owner_.note_queue_full();  // the next offer, one cycle later, may be refused ahead (refuse_ahead)
+  }
   if (per_bank_) {
     bank_queues_.txn_added(is_write ? 1 : 0, s.flat_bank);
     q_bank_[is_write ? 1 : 0].push_back(s.flat_bank);
