@@ -208,7 +208,7 @@ def test_reproduce_runs_on_the_sampled_model_and_reports_intervals() -> None:
 
 # The interval's construction (docs/sampling.md, "Error estimate"): the paired-occurrence estimator on schedules
 # whose answer is worked out by hand.
-def _estimate(key, detailed, spans, engine, deps=None) -> dict:
+def _estimate(key, detailed, spans, engine, deps=None, work_conserving=False) -> dict:
     from tnpu._core import _testing
 
     n = len(key)
@@ -224,6 +224,7 @@ def _estimate(key, detailed, spans, engine, deps=None) -> dict:
         engine,
         offsets,
         [i for d in deps for i in d],
+        work_conserving=work_conserving,
     )
 
 
@@ -262,6 +263,27 @@ def test_paired_estimate_counts_only_the_critical_path() -> None:
     assert e["critical_policy_tasks"] == 1
     assert e["correction_ps"] == pytest.approx(50)
     assert e["variance_ps2"] == pytest.approx(50**2)
+
+
+def test_the_work_conserving_replay_lets_a_ready_task_pass_one_waiting_on_a_lengthened_dependency() -> None:
+    # engine 0: key 1 detailed A0 (0-100), then policy A1 (100-150): bias -50, so A1 ends at 200 in the replay.
+    # engine 1: Z (0-150), then X (150-160, waits for A1), then Y (160-300, ready since A0 ended at 100, waited for
+    # its engine). Keeping the run's order, X starts at 200 and Y behind it (batch +50); as the reorder scheduler
+    # runs, engine 1 takes Y when Z ends and X after it: the batch time does not move.
+    key = [1, 1, 5, 3, 4]
+    detailed = [True, False, True, True, True]
+    spans = [(0, 100), (100, 150), (0, 150), (150, 160), (160, 300)]
+    engine = [0, 0, 1, 1, 1]
+    deps = [[], [0], [], [1], [0]]
+    kept = _estimate(key, detailed, spans, engine, deps)
+    assert kept["correction_ps"] == pytest.approx(-50)
+    free = _estimate(key, detailed, spans, engine, deps, work_conserving=True)
+    assert free["correction_ps"] == pytest.approx(0)
+    assert free["critical_tasks"] == 3  # X after Y after Z: no policy occurrence on the path
+    assert free["critical_policy_tasks"] == 0
+    assert free["variance_ps2"] == 0
+    # with no bias (every occurrence detailed) the replay is the run's schedule
+    assert _estimate(key, [True] * 5, spans, engine, deps, work_conserving=True)["correction_ps"] == 0
 
 
 def test_the_draw_is_seeded_and_runs_every_single_occurrence_in_detail() -> None:

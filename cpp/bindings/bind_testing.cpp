@@ -196,16 +196,17 @@ void bind_testing(py::module_& m) {
       [](const std::vector<std::uint64_t>& key, const std::vector<bool>& detailed,
          const std::vector<Picoseconds>& start, const std::vector<Picoseconds>& end,
          const std::vector<std::uint32_t>& engine, const std::vector<std::uint64_t>& dep_offsets,
-         const std::vector<std::uint32_t>& dep_ids) {
+         const std::vector<std::uint32_t>& dep_ids, bool work_conserving) {
         const std::vector<char> d(detailed.begin(), detailed.end());
-        const PairedEstimate e = paired_estimate(key, d, start, end, engine, dep_offsets, dep_ids);
+        const PairedEstimate e = paired_estimate(key, d, start, end, engine, dep_offsets, dep_ids, work_conserving);
         return py::dict(py::arg("correction_ps") = e.correction_ps, py::arg("variance_ps2") = e.variance_ps2,
                         py::arg("keys") = e.keys, py::arg("critical_tasks") = e.critical_tasks,
                         py::arg("critical_policy_tasks") = e.critical_policy_tasks);
       },
       py::arg("key"), py::arg("detailed"), py::arg("start_ps"), py::arg("end_ps"), py::arg("engine"),
-      py::arg("dep_offsets"), py::arg("dep_ids"),
-      "The paired-occurrence bias estimate of a schedule: correction_ps, variance_ps2, keys, critical tasks.");
+      py::arg("dep_offsets"), py::arg("dep_ids"), py::arg("work_conserving") = false,
+      "The paired-occurrence bias estimate of a schedule: correction_ps, variance_ps2, keys, critical tasks; "
+      "work_conserving: replay it as the reorder scheduler runs (a free engine takes the earliest released task).");
   m.def(
       "draw_detailed_occurrences",
       [](const std::vector<std::uint64_t>& key, const std::vector<std::uint32_t>& instance, double fraction,

@@ -104,8 +104,11 @@ class AcceleratorRunner final : public TaskRunner, public Module, private EventH
   // After the run: the paired-occurrence estimate of the fast pipes' bias on the batch time.
   void finish_sampling(const ScheduleResult& s) {
     if (sampled_ == nullptr || detailed_.empty()) return;
+    // reorder lets a free engine take any ready task: the replay does the same (docs/sampling.md, "Batch time")
+    const bool work_conserving = config_.scheduler.name == "reorder" && !config_.scheduler.external;
     sampled_->set_paired_estimate(paired_estimate(key_, detailed_, s.start_ps, s.end_ps, s.engine,
-                                                  workload_.tasks.dep_offsets, workload_.tasks.dep_ids));
+                                                  workload_.tasks.dep_offsets, workload_.tasks.dep_ids,
+                                                  work_conserving));
   }
 
   void start(std::uint32_t task, std::uint32_t engine, TaskExecutor& executor) override {

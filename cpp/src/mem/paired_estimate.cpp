@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <map>
+#include <queue>
+#include <tuple>
 #include <vector>
 
 #include "tnpu/mem/sampled_memory.hpp"
@@ -17,6 +20,100 @@ std::uint64_t splitmix64(std::uint64_t x) noexcept {
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
   return x ^ (x >> 31);
+}
+
+// The replay of a work-conserving scheduler (reorder: a free engine takes the oldest ready task): an engine that
+// is free runs, of the tasks released to it (every release predecessor ended, plus the gap the task had after the
+// later of them and its engine's previous task), the one earliest in the run's order; so a task that waited for its
+// engine, not for a lengthened predecessor, does not wait behind one that did. With no bias it is the run's
+// schedule: each task is released when it started or, if it waited for its engine, when that engine became free.
+constexpr auto kNoTask = std::numeric_limits<std::uint32_t>::max();
+using Released = std::tuple<double, std::uint32_t, std::uint32_t>;  // (time, rank, task)
+using ByRank = std::pair<std::uint32_t, std::uint32_t>;             // (rank, task)
+struct ReplayEngine {
+  std::priority_queue<Released, std::vector<Released>, std::greater<>> waiting;  // release time not reached
+  std::priority_queue<ByRank, std::vector<ByRank>, std::greater<>> ready;
+  bool busy = false;
+  double free_at = 0;
+  std::uint32_t last = kNoTask;
+};
+
+void replay_work_conserving(const std::vector<Picoseconds>& start, const std::vector<Picoseconds>& end,
+                            const std::vector<std::uint32_t>& engine, const std::vector<std::uint32_t>& prev_on_engine,
+                            const std::vector<std::uint32_t>& rank,
+                            const std::vector<std::vector<std::uint32_t>>& release, const std::vector<double>& duration,
+                            std::vector<double>& new_end, std::vector<std::uint32_t>& binding) {
+  constexpr auto kNone = kNoTask;
+  const std::size_t n = start.size();
+  std::vector<double> gap(n, 0), released_at(n, 0);
+  std::vector<std::uint32_t> missing(n, 0), released_by(n, kNone);
+  std::vector<std::vector<std::uint32_t>> successors(n);
+  std::map<std::uint32_t, std::size_t> slot;  // engine id -> index
+  for (std::uint32_t t = 0; t < n; ++t) {
+    Picoseconds latest = 0;
+    for (const std::uint32_t p : release[t]) {
+      latest = std::max(latest, end[p]);
+      successors[p].push_back(t);
+    }
+    if (prev_on_engine[t] != kNone) latest = std::max(latest, end[prev_on_engine[t]]);
+    gap[t] = static_cast<double>(start[t] - latest);
+    missing[t] = static_cast<std::uint32_t>(release[t].size());
+    slot.emplace(engine[t], slot.size());
+  }
+  std::vector<ReplayEngine> engines(slot.size());
+  std::priority_queue<Released, std::vector<Released>, std::greater<>> running;  // (new end, rank, task)
+  const auto release_task = [&](std::uint32_t t) {
+    double at = 0;
+    std::uint32_t by = kNone;
+    for (const std::uint32_t p : release[t]) {
+      if (by == kNone || new_end[p] > at || (new_end[p] == at && rank[p] > rank[by])) {
+        at = new_end[p];
+        by = p;
+      }
+    }
+    released_at[t] = at + gap[t];
+    released_by[t] = by;
+    engines[slot[engine[t]]].waiting.emplace(released_at[t], rank[t], t);
+  };
+  for (std::uint32_t t = 0; t < n; ++t) {
+    if (missing[t] == 0) release_task(t);
+  }
+  double now = 0;
+  for (std::size_t finished = 0; finished < n;) {
+    for (auto& e : engines) {  // start what can start now
+      while (!e.waiting.empty() && std::get<0>(e.waiting.top()) <= now) {
+        e.ready.emplace(std::get<1>(e.waiting.top()), std::get<2>(e.waiting.top()));
+        e.waiting.pop();
+      }
+      if (e.busy || e.ready.empty()) continue;
+      const std::uint32_t t = e.ready.top().second;
+      e.ready.pop();
+      // bound by its engine if that freed now, after the task was released; else by its latest release predecessor
+      binding[t] = e.last != kNone && e.free_at == now && e.free_at >= released_at[t] ? e.last : released_by[t];
+      new_end[t] = now + duration[t];
+      e.busy = true;
+      running.emplace(new_end[t], rank[t], t);
+    }
+    double next = std::numeric_limits<double>::infinity();  // the next event: an end, or a release
+    if (!running.empty()) next = std::get<0>(running.top());
+    for (const auto& e : engines) {
+      if (!e.waiting.empty() && (!e.busy || e.ready.empty())) next = std::min(next, std::get<0>(e.waiting.top()));
+    }
+    if (next == std::numeric_limits<double>::infinity()) throw SimulationError("paired_estimate: the replay stalled");
+    now = std::max(now, next);
+    while (!running.empty() && std::get<0>(running.top()) <= now) {
+      const std::uint32_t t = std::get<2>(running.top());
+      running.pop();
+      ++finished;
+      ReplayEngine& e = engines[slot[engine[t]]];
+      e.busy = false;
+      e.free_at = new_end[t];
+      e.last = t;
+      for (const std::uint32_t s : successors[t]) {
+        if (--missing[s] == 0) release_task(s);
+      }
+    }
+  }
 }
 }  // namespace
 
@@ -43,7 +140,7 @@ std::vector<char> draw_detailed_occurrences(const std::vector<std::uint64_t>& ke
 PairedEstimate paired_estimate(const std::vector<std::uint64_t>& key, const std::vector<char>& detailed,
                                const std::vector<Picoseconds>& start, const std::vector<Picoseconds>& end,
                                const std::vector<std::uint32_t>& engine, const std::vector<std::uint64_t>& dep_offsets,
-                               const std::vector<std::uint32_t>& dep_ids) {
+                               const std::vector<std::uint32_t>& dep_ids, bool work_conserving) {
   const std::size_t n = key.size();
   if (detailed.size() != n || start.size() != n || end.size() != n || engine.size() != n ||
       dep_offsets.size() != n + 1) {
@@ -84,10 +181,11 @@ PairedEstimate paired_estimate(const std::vector<std::uint64_t>& key, const std:
     }
     bias[k] = b;
   }
-  // The schedule replayed with each policy occurrence shortened by its key's bias, in the same order: a task
-  // starts when the last of its predecessors (dependencies, the task before it on its engine, any task that
-  // ended exactly when it started: a window slot or a dispatch it waited for) ends, plus whatever gap it had
-  // after them. With no bias this is the run's own schedule; the batch time's bias is the makespan's change.
+  // The schedule replayed with each policy occurrence shortened by its key's bias (docs/sampling.md, "Batch
+  // time"). A task's predecessors: its dependencies, the task before it on its engine, and any task that ended
+  // exactly when it started (a window slot or a dispatch it waited for), each earlier in the run's order (start,
+  // end, id) so that zero-length tasks cannot wait on each other. With no bias both replays are the run's schedule;
+  // the batch time's bias is the makespan's change.
   constexpr auto kNone = std::numeric_limits<std::uint32_t>::max();
   std::vector<std::uint32_t> prev_on_engine(n, kNone);
   std::vector<std::uint32_t> order(n);
@@ -103,33 +201,61 @@ PairedEstimate paired_estimate(const std::vector<std::uint64_t>& key, const std:
   std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
     return std::tie(start[a], end[a], a) < std::tie(start[b], end[b], b);
   });
-  std::vector<double> new_end(n, 0);
-  std::vector<std::uint32_t> binding(n, kNone);
-  std::vector<char> done(n, 0);
-  for (const std::uint32_t t : order) {
-    double latest_new = 0;
-    Picoseconds latest_raw = 0;
-    std::uint32_t bind = kNone;
-    const auto consider = [&](std::uint32_t p) {
-      if (p == kNone || p == t || end[p] > start[t]) return;
-      const double pe = done[p] != 0 ? new_end[p] : static_cast<double>(end[p]);
-      latest_raw = std::max(latest_raw, end[p]);
-      if (bind == kNone || pe > latest_new) {
-        latest_new = pe;
-        bind = p;
-      }
+  std::vector<std::uint32_t> rank(n);
+  for (std::uint32_t j = 0; j < n; ++j) rank[order[j]] = j;
+  // per task: its release predecessors (all but the engine's previous task, unless that is also a dependency)
+  std::vector<std::vector<std::uint32_t>> release(n);
+  for (std::uint32_t t = 0; t < n; ++t) {
+    std::vector<std::uint32_t>& r = release[t];
+    const auto add = [&](std::uint32_t p) {
+      if (p != kNone && p != t && end[p] <= start[t] && rank[p] < rank[t]) r.push_back(p);
     };
-    for (std::uint64_t d = dep_offsets[t]; d < dep_offsets[t + 1]; ++d) consider(dep_ids[d]);
-    consider(prev_on_engine[t]);
+    for (std::uint64_t d = dep_offsets[t]; d < dep_offsets[t + 1]; ++d) add(dep_ids[d]);
     const auto [lo, hi] = by_end.equal_range(start[t]);
-    for (auto it = lo; it != hi; ++it) consider(it->second);
-    const double gap = static_cast<double>(start[t] - latest_raw);  // start[t] >= every considered end
-    const double new_start = bind == kNone ? static_cast<double>(start[t]) : latest_new + gap;
+    for (auto it = lo; it != hi; ++it) {
+      if (it->second != prev_on_engine[t]) add(it->second);
+    }
+    std::sort(r.begin(), r.end());
+    r.erase(std::unique(r.begin(), r.end()), r.end());
+  }
+  const auto shortened = [&](std::uint32_t t) {
     const Bias& b = bias[key[t]];
     const double shorten = detailed[t] == 0 && b.known ? b.b : 0.0;
-    new_end[t] = new_start + std::max(0.0, static_cast<double>(end[t] - start[t]) - shorten);
-    binding[t] = bind;
-    done[t] = 1;
+    return std::max(0.0, static_cast<double>(end[t] - start[t]) - shorten);
+  };
+  std::vector<double> new_end(n, 0);
+  std::vector<std::uint32_t> binding(n, kNone);
+  if (work_conserving) {
+    std::vector<double> duration(n);
+    for (std::uint32_t t = 0; t < n; ++t) duration[t] = shortened(t);
+    replay_work_conserving(start, end, engine, prev_on_engine, rank, release, duration, new_end, binding);
+  } else {
+    // In the run's order on every engine: a task starts when the last of its predecessors ends, plus the gap it
+    // had after them (the order-keeping schedulers: in order, per-engine instance order).
+    std::vector<char> done(n, 0);
+    for (const std::uint32_t t : order) {
+      double latest_new = 0;
+      Picoseconds latest_raw = 0;
+      std::uint32_t bind = kNone;
+      const auto consider = [&](std::uint32_t p) {
+        if (p == kNone || p == t || end[p] > start[t]) return;
+        const double pe = done[p] != 0 ? new_end[p] : static_cast<double>(end[p]);
+        latest_raw = std::max(latest_raw, end[p]);
+        if (bind == kNone || pe > latest_new) {
+          latest_new = pe;
+          bind = p;
+        }
+      };
+      for (std::uint64_t d = dep_offsets[t]; d < dep_offsets[t + 1]; ++d) consider(dep_ids[d]);
+      consider(prev_on_engine[t]);
+      const auto [lo, hi] = by_end.equal_range(start[t]);
+      for (auto it = lo; it != hi; ++it) consider(it->second);
+      const double gap = static_cast<double>(start[t] - latest_raw);  // start[t] >= every considered end
+      const double new_start = bind == kNone ? static_cast<double>(start[t]) : latest_new + gap;
+      new_end[t] = new_start + shortened(t);
+      binding[t] = bind;
+      done[t] = 1;
+    }
   }
   std::uint32_t last = 0, new_last = 0;
   for (std::uint32_t i = 1; i < n; ++i) {

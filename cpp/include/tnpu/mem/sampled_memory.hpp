@@ -71,10 +71,12 @@ struct SampledMemoryConfig {
 // policy occurrence is estimated by (mean policy duration - mean detailed duration); its variance by the pooled
 // variance of the durations times (1/s + 1/f) (the randomisation variance of a difference of means), or, with one
 // occurrence in each group, by the squared difference (an upper bound in expectation). The batch time's bias is
-// the sum of these over the policy occurrences on the critical path (first order: the path does not change),
-// found backwards from the last task through each task's binding predecessor (the dependency or same-engine
-// predecessor that ended last, else any task that ended exactly when it started). Keys are drawn independently,
-// so the variances add.
+// the makespan's change when the schedule is replayed with each policy occurrence shortened by its key's bias:
+// in the run's order on every engine, or, with `work_conserving` (the reorder scheduler), with a free engine taking
+// the earliest (in the run) of the tasks whose other predecessors have ended, so that a task that waited for its
+// engine does not queue behind one whose dependency the correction lengthened. Its variance: the policy
+// occurrences on the replayed critical path, found backwards from the last task through each task's binding
+// predecessor, times their keys' variances (keys are drawn independently, so the variances add).
 struct PairedEstimate {
   double correction_ps = 0;  // estimated bias of the batch time (sampled minus cycle-level)
   double variance_ps2 = 0;   // its variance
@@ -84,7 +86,7 @@ struct PairedEstimate {
 PairedEstimate paired_estimate(const std::vector<std::uint64_t>& key, const std::vector<char>& detailed,
                                const std::vector<Picoseconds>& start, const std::vector<Picoseconds>& end,
                                const std::vector<std::uint32_t>& engine, const std::vector<std::uint64_t>& dep_offsets,
-                               const std::vector<std::uint32_t>& dep_ids);
+                               const std::vector<std::uint32_t>& dep_ids, bool work_conserving = false);
 
 // Which occurrences of each key run wholly in detail: per key, ceil(fraction * n) of its n occurrences (all of a
 // key that occurs once), the ones with the smallest seeded hash of (key, instance). Deterministic.
