@@ -280,7 +280,9 @@ def _refuse_ahead_fingerprint(
     finally:
         _core._testing.set_dram_modes(refuse_ahead=True)
     for i, path in enumerate(paths):  # several replayers compete for the same controller
-        _core.TraceReplayer(sim, f"replay{i}", ctrl, str(path), tck_ps=tck_ps, size_bytes=int(spec.line_bytes), source=i)
+        _core.TraceReplayer(
+            sim, f"replay{i}", ctrl, str(path), tck_ps=tck_ps, size_bytes=int(spec.line_bytes), source=i
+        )
     sim.run()
     fp = {k: repr(v) for k, v in sim.stats().items()}
     fp["end_ps"] = repr(sim.now)
