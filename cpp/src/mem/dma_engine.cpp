@@ -1,6 +1,7 @@
 #include "tnpu/mem/dma_engine.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <string>
 
 #include "tnpu/error.hpp"
@@ -23,14 +24,17 @@ DmaEngine::DmaEngine(Simulation& sim, std::string_view name, Target& target, con
       bytes_read_(add_counter("bytes_read", "B", "bytes read from memory (whole requests)")),
       bytes_written_(add_counter("bytes_written", "B", "bytes written to memory (whole requests)")),
       transfers_(add_counter("transfers", "count", "tile transfers started")),
-      rejections_(add_counter("rejections", "count", "requests rejected by the memory (back-pressure)")) {}
+      rejections_(add_counter("rejections", "count", "requests rejected by the memory (back-pressure)")) {
+  if (std::has_single_bit(config_.request_bytes)) rq_shift_ = std::countr_zero(config_.request_bytes);
+  max_burst_lines_ = config_.max_burst_bytes / config_.request_bytes;
+}
 
 void DmaEngine::transfer(Command command, std::uint64_t address, std::uint64_t bytes, Callback on_done,
                          std::uint64_t region_base, std::uint64_t region_bytes) {
   const std::uint64_t id = next_job_++;
   transfers_.inc();
   const std::uint64_t count = bytes / config_.request_bytes + (bytes % config_.request_bytes != 0 ? 1 : 0);
-  pending_.emplace(id, Pending{0, count == 0, std::move(on_done)});
+  pending_.push_back(Pending{0, count == 0, true, std::move(on_done)});
   if (count == 0) {
     zero_byte_jobs_.push_back(id);
     schedule_issue();
@@ -71,10 +75,11 @@ void DmaEngine::issue() {
     std::uint64_t lines = 1;
     if (config_.max_burst_bytes > rq && job.remaining > 1 && target_.line_bytes() == rq) {
       const std::uint64_t target_max = target_.max_request_bytes(r.address);
-      if (target_max > rq && r.address % rq == 0) {
-        lines = std::min({job.remaining, std::uint64_t{config_.max_burst_bytes} / rq, target_max / rq});
+      const bool aligned = rq_shift_ >= 0 ? (r.address & (rq - 1)) == 0 : r.address % rq == 0;
+      if (target_max > rq && aligned) {
+        lines = std::min({job.remaining, max_burst_lines_, in_requests(target_max)});
         if (job.region_bytes != 0) {
-          lines = std::min(lines, (job.region_base + job.region_bytes - job.next_address) / rq);
+          lines = std::min(lines, in_requests(job.region_base + job.region_bytes - job.next_address));
         }
         const std::uint64_t budget = std::uint64_t{config_.max_outstanding} - outstanding_;
         if ((!config_.notify_lines || target_.whole_bursts()) && lines > budget && outstanding_ > 0) {
@@ -90,20 +95,21 @@ void DmaEngine::issue() {
     } else {
       r.size_bytes = static_cast<std::uint32_t>(lines * rq);
       r.flags = config_.notify_lines ? Request::kNotifyLines : 0;
-      accepted = target_.send_prefix(r, *this) / rq;
+      accepted = in_requests(target_.send_prefix(r, *this));
     }
     if (accepted > 0) {
       outstanding_ += accepted;
       requests_.inc(accepted);
       (job.command == Command::kRead ? bytes_read_ : bytes_written_).inc(accepted * rq);
-      pending_[job.id].in_flight += accepted;
+      Pending& p = pending_[job.id - pending_base_];
+      p.in_flight += accepted;
       job.next_address += accepted * rq;
       if (job.region_bytes != 0 && job.next_address >= job.region_base + job.region_bytes) {
         job.next_address = job.region_base + (job.next_address - job.region_base) % job.region_bytes;
       }
       job.remaining -= accepted;
       if (job.remaining == 0) {
-        pending_[job.id].fully_issued = true;
+        p.fully_issued = true;
         queue_.pop_front();
       }
     }
@@ -116,20 +122,25 @@ void DmaEngine::issue() {
 }
 
 void DmaEngine::finish(std::uint64_t job_id) {
-  auto it = pending_.find(job_id);
-  Callback cb = std::move(it->second.on_done);
-  pending_.erase(it);
+  Pending& p = pending_[job_id - pending_base_];
+  Callback cb = std::move(p.on_done);
+  p.on_done = nullptr;
+  p.live = false;
+  while (!pending_.empty() && !pending_.front().live) {
+    pending_.pop_front();
+    ++pending_base_;
+  }
   if (cb) cb();
 }
 
 void DmaEngine::line_done(std::uint64_t job_id, std::uint64_t lines) {
-  auto it = pending_.find(job_id);
-  if (it == pending_.end() || it->second.in_flight < lines || outstanding_ < lines) {
+  Pending* p = pending(job_id);
+  if (p == nullptr || p->in_flight < lines || outstanding_ < lines) {
     throw SimulationError("dma: completion of an unknown transfer or of more lines than are in flight");
   }
   outstanding_ -= lines;
-  it->second.in_flight -= lines;
-  if (it->second.in_flight == 0 && it->second.fully_issued) finish(job_id);
+  p->in_flight -= lines;
+  if (p->in_flight == 0 && p->fully_issued) finish(job_id);
   if (!queue_.empty() && !waiting_retry_) schedule_issue();
 }
 
@@ -137,13 +148,23 @@ void DmaEngine::complete(const Request& request) {
   // A multi-line request whose lines were not reported one by one completes all of them now.
   const std::uint64_t rq = config_.request_bytes;
   const bool whole = (request.flags & Request::kNotifyLines) == 0 && request.size_bytes > rq;
-  line_done(request.tag, whole ? request.size_bytes / rq : 1);
+  line_done(request.tag, whole ? in_requests(request.size_bytes) : 1);
 }
 
 void DmaEngine::line_completed(const Request& request) { line_done(request.tag, 1); }
 
 void DmaEngine::retry() {
   waiting_retry_ = false;
+  schedule_issue();
+}
+
+void DmaEngine::retry_tail() {
+  waiting_retry_ = false;
+  // The issue event would be due now with nothing before it: its work here instead (exactly what it would do).
+  if (!issue_scheduled_ && kernel().run_now(Priority::kDefault)) {
+    handle_event(0);
+    return;
+  }
   schedule_issue();
 }
 

@@ -3,6 +3,7 @@
 #include "tnpu/mem/dram_controller.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstdio>
 #include <string>
 
@@ -46,6 +47,7 @@ DramController::DramController(Simulation& sim, std::string_view name, const Dra
     return background_energy_pj();
   });
   add_formula("energy", "pJ", "total DRAM energy up to now", [this] { return energy_pj(); });
+  line_shift_ = static_cast<std::uint32_t>(std::countr_zero(spec_.line_bytes()));  // a power of two (AddressMap)
   channels_.reserve(spec_.channels);
   for (std::uint32_t c = 0; c < spec_.channels; ++c) {
     channels_.push_back(std::make_unique<DramChannel>(*this, spec_, counters_));
@@ -77,11 +79,12 @@ std::uint32_t DramController::burst_lines(const Request& request) const {
     }
     return 1;
   }
-  const std::uint64_t lines = request.size_bytes / line;
+  const std::uint64_t lines = request.size_bytes >> line_shift_;  // (shifts and masks: line is a power of two)
   const std::uint64_t room = map_.lines_in_row(request.address);
   const std::uint32_t queue =
       request.command == Command::kWrite ? spec_.write_queue_size : spec_.read_queue_size;
-  if (request.address % line != 0 || request.size_bytes % line != 0 || lines > room || lines > queue) {
+  if ((request.address & (line - 1)) != 0 || (request.size_bytes & (line - 1)) != 0 || lines > room ||
+      lines > queue) {
     throw ConfigError("DramController " + name() + ": a multi-line request must start on a " +
                       std::to_string(line) + " B line, be a whole number of lines, stay in one row of one bank and "
                       "fit the " + std::string(command_name(request.command)) + " queue (max_request_bytes), got " +
@@ -105,6 +108,18 @@ std::uint64_t DramController::send_prefix(const Request& request, Initiator& fro
     return channels_[a.channel]->send(request, from, a) ? request.size_bytes : 0;
   }
   return std::uint64_t{channels_[a.channel]->send_burst(request, from, a, lines, true)} * spec_.line_bytes();
+}
+
+bool DramController::refuse_ahead(const Request& next, Initiator& from) {
+  // Single lines that keep the contract, at an address decode() takes, only: anything else is offered (and refused,
+  // or fails, at the time of its offer) as usual. The hint (may_refuse_ahead) is cleared here; an acceptance that
+  // fills a queue after its channel's step sets it again.
+  may_refuse_ahead_ = false;
+  const std::uint64_t line = spec_.line_bytes();
+  if (next.size_bytes == 0 || (next.address & (line - 1)) + next.size_bytes > line) return false;
+  if (next.address >= map_.capacity_bytes() && !spec_.wrap_addresses) return false;
+  if (channels_.size() == 1) return channels_[0]->refuse_ahead(next, from);
+  return channels_[map_.decode(next.address).channel]->refuse_ahead(next, from);
 }
 
 std::uint64_t DramController::max_request_bytes(std::uint64_t address) const {

@@ -56,6 +56,7 @@ class SampledMemory::Proxy final : public Initiator {
   void complete(const Request& request) override;
   void line_completed(const Request& request) override;
   void retry() override;
+  void retry_tail() override;
 
  private:
   SampledMemory& m_;
@@ -100,6 +101,8 @@ void SampledMemory::Proxy::line_completed(const Request& request) {
 }
 
 void SampledMemory::Proxy::retry() { s_.up->retry(); }
+
+void SampledMemory::Proxy::retry_tail() { s_.up->retry_tail(); }
 
 SampledMemory::SampledMemory(Simulation& sim, std::string_view name, DramController& dram,
                              const SampledMemoryConfig& config)
@@ -191,8 +194,7 @@ bool SampledMemory::send(const Request& request, Initiator& from) {
   Source& s = source(request, from);
   if (mode_ == Mode::kFast) return send_fast(request, s) > 0;
   if (!dram_.send(request, *s.proxy)) return false;
-  const std::uint64_t line = dram_.line_bytes();
-  dram_issued(s, std::max<std::uint64_t>(1, request.size_bytes / line));
+  dram_issued(s, std::max<std::uint64_t>(1, request.size_bytes >> dram_.line_shift()));
   return true;
 }
 
@@ -201,7 +203,7 @@ std::uint64_t SampledMemory::send_prefix(const Request& request, Initiator& from
   Source& s = source(request, from);
   if (mode_ == Mode::kFast) return send_fast(request, s);
   const std::uint64_t bytes = dram_.send_prefix(request, *s.proxy);
-  if (bytes > 0) dram_issued(s, std::max<std::uint64_t>(1, bytes / dram_.line_bytes()));
+  if (bytes > 0) dram_issued(s, std::max<std::uint64_t>(1, bytes >> dram_.line_shift()));
   return bytes;
 }
 

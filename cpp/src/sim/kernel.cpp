@@ -61,15 +61,19 @@ bool Kernel::continue_at(Picoseconds t, EventHandler& handler, std::uint64_t arg
   // What run_while would do before reaching the event: run every event ordered before it (all of them have a time
   // <= t <= limit), checking for a stop request before each, as its loop does.
   const EventQueue::Key mine = EventQueue::key(t, order);
+  const EventQueue::Key outer_limit = inline_limit_;
+  inline_limit_ = mine;
   ++inline_depth_;
   try {
     while (!queue_.empty() && queue_.top_key() < mine && !stop_requested_) execute_next();
   } catch (...) {
     --inline_depth_;
+    inline_limit_ = outer_limit;
     queue_.push_ordered(t, order, &handler, arg);
     throw;
   }
   --inline_depth_;
+  inline_limit_ = outer_limit;
   if (stop_requested_) {
     queue_.push_ordered(t, order, &handler, arg);
     return false;

@@ -111,14 +111,28 @@ void TraceReplayer::schedule_offer(Picoseconds earliest) {
   kernel().schedule_at(clock_.next_edge(offer_time(earliest)), *this, 0, Priority::kDefault);
 }
 
-bool TraceReplayer::offer() {
+Request TraceReplayer::pending_request(Picoseconds at) const {
   Request r;
   r.command = pending_.command;
   r.address = pending_.address;
   r.size_bytes = config_.size_bytes;
   r.source = config_.source;
   r.tag = pending_.line;
-  r.issue_ps = now();
+  r.issue_ps = at;
+  return r;
+}
+
+bool TraceReplayer::refused_ahead(Picoseconds at) {
+  if (!target_.refuse_ahead(pending_request(at), *this)) return false;
+  // The offer at `at` is refused for certain: counted as the rejected offer it stands for, and retry() follows.
+  rejections_.inc();
+  waiting_retry_ = true;
+  last_offer_ps_ = at;
+  return true;
+}
+
+bool TraceReplayer::offer() {
+  const Request r = pending_request(now());
   last_offer_ps_ = now();
   if (!target_.send(r, *this)) {
     rejections_.inc();
@@ -140,8 +154,11 @@ void TraceReplayer::handle_event(std::uint64_t /*arg*/) {
   // (Kernel::continue_at runs whatever comes first, e.g. the completions due by then, in order); otherwise the next
   // offer is an ordinary event in the place it would have had. now() is always a clock edge here (every offer is
   // scheduled on one), so offer_time(now + tCK) is an edge too: the next_edge() of schedule_offer would return it.
+  // An offer the target knows it would refuse (Target::refuse_ahead) is not made: it is counted, and retry() follows.
   while (offer() && fetch()) {
-    if (!kernel().continue_at(offer_time(now() + config_.tck_ps), *this, 0, Priority::kDefault)) return;
+    const Picoseconds next = offer_time(now() + config_.tck_ps);
+    if (target_.may_refuse_ahead() && refused_ahead(next)) return;
+    if (!kernel().continue_at(next, *this, 0, Priority::kDefault)) return;
   }
 }
 
@@ -164,6 +181,18 @@ void TraceReplayer::retry() {
   if (!waiting_retry_) return;  // not ours to act on: nothing was rejected
   waiting_retry_ = false;
   schedule_offer(last_offer_ps_ + config_.tck_ps);
+}
+
+void TraceReplayer::retry_tail() {
+  if (!waiting_retry_) return;
+  waiting_retry_ = false;
+  const Picoseconds t = clock_.next_edge(offer_time(last_offer_ps_ + config_.tck_ps));
+  // The offer is due now and nothing would run before its event: make it here (the event's work, in its place).
+  if (t == now() && kernel().run_now(Priority::kDefault)) {
+    handle_event(0);
+    return;
+  }
+  kernel().schedule_at(t, *this, 0, Priority::kDefault);
 }
 
 }  // namespace tnpu

@@ -14,7 +14,6 @@
 #include <deque>
 #include <functional>
 #include <string_view>
-#include <unordered_map>
 
 #include "tnpu/sim/module.hpp"
 #include "tnpu/sim/request.hpp"
@@ -44,6 +43,7 @@ class DmaEngine final : public Module, public Initiator, private EventHandler {
   void complete(const Request& request) override;
   void line_completed(const Request& request) override;
   void retry() override;
+  void retry_tail() override;
 
   [[nodiscard]] std::uint64_t outstanding() const noexcept { return outstanding_; }
   [[nodiscard]] bool idle() const noexcept { return outstanding_ == 0 && queue_.empty(); }
@@ -65,8 +65,19 @@ class DmaEngine final : public Module, public Initiator, private EventHandler {
   struct Pending {
     std::uint64_t in_flight = 0;
     bool fully_issued = false;
+    bool live = true;  // not finished yet
     Callback on_done;
   };
+  // The pending transfer `id`, or nullptr if it is unknown or finished.
+  [[nodiscard]] Pending* pending(std::uint64_t id) noexcept {
+    const std::uint64_t i = id - pending_base_;
+    if (id < pending_base_ || i >= pending_.size() || !pending_[i].live) return nullptr;
+    return &pending_[i];
+  }
+  // bytes / request_bytes (a shift when request_bytes is a power of two: no division per request).
+  [[nodiscard]] std::uint64_t in_requests(std::uint64_t bytes) const noexcept {
+    return rq_shift_ >= 0 ? bytes >> rq_shift_ : bytes / config_.request_bytes;
+  }
   void handle_event(std::uint64_t arg) override;
   void issue();
   void schedule_issue();
@@ -76,7 +87,11 @@ class DmaEngine final : public Module, public Initiator, private EventHandler {
   Target& target_;
   DmaEngineConfig config_;
   std::deque<Job> queue_;
-  std::unordered_map<std::uint64_t, Pending> pending_;
+  // Transfers by id (ids are consecutive): pending_[id - pending_base_]; finished ones leave from the front.
+  std::deque<Pending> pending_;
+  std::uint64_t pending_base_ = 0;
+  int rq_shift_ = -1;               // log2(request_bytes) if a power of two, else -1
+  std::uint64_t max_burst_lines_ = 1;  // max_burst_bytes / request_bytes
   std::uint64_t next_job_ = 0;
   std::uint64_t outstanding_ = 0;
   bool waiting_retry_ = false;

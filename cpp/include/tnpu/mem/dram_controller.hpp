@@ -73,8 +73,17 @@ class DramController final : public Module, public Target {
 
   bool send(const Request& request, Initiator& from) override;
   std::uint64_t send_prefix(const Request& request, Initiator& from) override;
+  // Target::refuse_ahead for single-line requests offered at Priority::kDefault: certain when the request's channel
+  // has already stepped in this cycle, its queue is full and the offer comes before its next step (only a step
+  // frees a queue entry), and `from` is the only initiator that ever sent to that channel.
+  bool refuse_ahead(const Request& next, Initiator& from) override;
+  // A channel's queue became full on an acceptance after its step in that cycle: the next offer to it may be refused
+  // ahead (Target::may_refuse_ahead; refuse_ahead checks everything anyway).
+  void note_queue_full() noexcept { may_refuse_ahead_ = true; }
   [[nodiscard]] std::uint64_t max_request_bytes(std::uint64_t address) const override;
   [[nodiscard]] std::uint64_t line_bytes() const override { return spec_.line_bytes(); }
+  // log2(line_bytes()) (a power of two): bytes >> line_shift() lines.
+  [[nodiscard]] std::uint32_t line_shift() const noexcept { return line_shift_; }
 
   [[nodiscard]] const DramSpec& spec() const noexcept { return spec_; }
   [[nodiscard]] const AddressMap& address_map() const noexcept { return map_; }
@@ -100,6 +109,7 @@ class DramController final : public Module, public Target {
   AddressMap map_;
   dram::EnergyModel energy_;
   DramCounters counters_{};
+  std::uint32_t line_shift_ = 0;
   std::vector<std::unique_ptr<DramChannel>> channels_;
 };
 

@@ -79,6 +79,19 @@ class Kernel {
   // true nothing but the work of the event it stands for. Throws std::invalid_argument if t < now().
   bool continue_at(Picoseconds t, EventHandler& handler, std::uint64_t arg = 0,
                    Priority priority = Priority::kDefault);
+  // For a handler's tail (the same precondition as continue_at): true if the work of an event that would be
+  // scheduled now at (now(), priority) can be done right away instead, in the caller, because nothing would run
+  // before that event: the kernel is running, inline running is enabled, no stop was requested, no pending event
+  // comes first (one at the same time and priority was scheduled earlier, so it would), and neither does the event
+  // an enclosing continue_at() is running ahead to. Counts as an inline advance when true.
+  [[nodiscard]] bool run_now(Priority priority) noexcept {
+    if (!inline_enabled_ || !running_ || stop_requested_) return false;
+    const EventQueue::Key last = EventQueue::key(now_, (std::uint64_t{static_cast<std::uint8_t>(priority)} << 56) |
+                                                           EventQueue::kMaxSequence);
+    if ((!queue_.empty() && queue_.top_key() <= last) || inline_limit_ <= last) return false;
+    ++inline_advances_;
+    return true;
+  }
   // With false, continue_at() never runs anything inline: every event goes through the queue (the
   // same simulation, slower; tests and benchmarks compare both paths). Default true.
   void set_inline_enabled(bool enabled) noexcept { inline_enabled_ = enabled; }
@@ -110,6 +123,8 @@ class Kernel {
   std::uint64_t inline_advances_ = 0;
   Picoseconds limit_ = 0;  // the running loop's time limit (run: max, run_until: t, step: the step's time)
   std::uint32_t inline_depth_ = 0;  // continue_at calls running nested events
+  // The key of the event the innermost continue_at() is running ahead to (none: the maximum): run_now() stays before.
+  EventQueue::Key inline_limit_ = ~EventQueue::Key{0};
   bool inline_enabled_ = true;
   bool running_ = false;
   bool stop_requested_ = false;

@@ -37,6 +37,9 @@ class Initiator : public CopyableInterface<Initiator> {
   virtual void complete(const Request& request) = 0;
   // Called once by a target that rejected a request from this initiator, when it can accept again.
   virtual void retry() {}
+  // retry() called in the tail of the target's event (the target does nothing after it returns): the initiator may
+  // do at once, when Kernel::run_now says nothing would come first, the work it would otherwise schedule for now.
+  virtual void retry_tail() { retry(); }
   // For a multi-line request sent with Request::kNotifyLines: called at the completion time of each of its lines
   // but the last one (which gets complete()), with the request as sent.
   virtual void line_completed(const Request& /*request*/) {}
@@ -63,6 +66,19 @@ class Target : public CopyableInterface<Target> {
   virtual std::uint64_t send_prefix(const Request& request, Initiator& from) {
     return send(request, from) ? request.size_bytes : 0;
   }
+  // Offers the target knows it would refuse (a protocol shortcut; exact). Called by an initiator right after
+  // `from`'s send() was accepted, with the request it will offer next and that offer's time in next.issue_ps:
+  // true if that send is certain to be rejected whatever happens before then (every way the target could make
+  // room lies after it). The target then counts that rejection now, as the send would have, and calls
+  // from.retry() when it can accept again; the initiator skips the offer and waits for retry() as after a
+  // rejected send, with next.issue_ps as the time of its last offer. false (the default): offer as usual.
+  virtual bool refuse_ahead(const Request& /*next*/, Initiator& /*from*/) { return false; }
+  // A hint: true when refuse_ahead() is worth asking now. An initiator may skip the call while it is false (and
+  // then offers as usual, which is always exact); refuse_ahead() itself checks everything.
+  [[nodiscard]] bool may_refuse_ahead() const noexcept { return may_refuse_ahead_; }
+
+ protected:
+  bool may_refuse_ahead_ = false;  // set by a target that implements refuse_ahead()
 };
 
 }  // namespace tnpu

@@ -49,6 +49,7 @@ class TraceReplayer final : public Module, public Initiator, private EventHandle
 
   void complete(const Request& request) override;
   void retry() override;
+  void retry_tail() override;
 
   // Every request of the trace was accepted and completed.
   [[nodiscard]] bool done() const noexcept { return exhausted_ && completed_.value == requests_.value; }
@@ -77,6 +78,11 @@ class TraceReplayer final : public Module, public Initiator, private EventHandle
   void schedule_offer(Picoseconds earliest);
   // Offers pending_ to the target now; false if it was rejected (retry() then schedules the next offer).
   bool offer();
+  // pending_ as the request offered at `at`.
+  [[nodiscard]] Request pending_request(Picoseconds at) const;
+  // The target refuses the offer of pending_ at `at` for certain (Target::refuse_ahead): counted as rejected now,
+  // retry() schedules the next offer. false: offer it as usual.
+  bool refused_ahead(Picoseconds at);
 
   Target& target_;
   DramTraceReader reader_;

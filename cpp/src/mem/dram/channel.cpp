@@ -258,8 +258,13 @@ void DramChannel::handle_event(std::uint64_t arg) {
   if (kind == kRetry) {
     retry_scheduled_ = false;
     retrying_.swap(waiting_);  // both keep their capacity: no allocation per retry
-    for (Initiator* w : retrying_) w->retry();  // a retry() that is rejected again re-registers in waiting_
+    // A retry() that is rejected again re-registers in waiting_. The last one is this event's tail (retry_tail: it
+    // may send at once, and run nested events, so retrying_ is emptied first).
+    const std::size_t n = retrying_.size();
+    for (std::size_t i = 0; i + 1 < n; ++i) retrying_[i]->retry();
+    Initiator* const last = n > 0 ? retrying_[n - 1] : nullptr;
     retrying_.clear();
+    if (last != nullptr) last->retry_tail();
     return;
   }
   CompletionFifo& fifo = kind == kReadDone ? read_done_ : kind == kWriteDone ? write_done_ : forward_done_;

@@ -27,8 +27,24 @@ std::uint32_t DramChannel::alloc_slot() {
 }
 
 void DramChannel::reject(Initiator& from) {
+  note_initiator(from);
   k_.rejections->inc();
   if (std::find(waiting_.begin(), waiting_.end(), &from) == waiting_.end()) waiting_.push_back(&from);
+}
+
+bool DramChannel::refuse_ahead(const Request& next, Initiator& from) {
+  // The offer is refused for certain if no step of this channel can run before it: this cycle's step has run (the
+  // send just accepted came after it) and the offer, at kDefault, comes before the next cycle's step (kMemory). Only
+  // a step frees a queue entry. With another initiator, its rejections before that offer would be registered (and
+  // retried) in another order than the skipped offer's: not done then.
+  const bool is_write = next.command == Command::kWrite;
+  const std::uint32_t cap = is_write ? spec_.write_queue_size : spec_.read_queue_size;
+  if ((is_write ? write_q_ : read_q_).size() < cap) return false;  // (the common case first)
+  if (shared_ || sole_ != &from || !refuse_ahead_enabled_) return false;
+  const std::uint64_t c = now_cycle();
+  if (last_step_cycle_ != c || next.issue_ps <= owner_.now() || next.issue_ps > (c + 1) * tck_) return false;
+  reject(from);
+  return true;
 }
 
 bool DramChannel::send(const Request& request, Initiator& from, const DramAddress& a) {
@@ -100,6 +116,7 @@ std::uint32_t DramChannel::send_burst(const Request& request, Initiator& from, c
 
 void DramChannel::accept_line(const Request& request, Initiator& from, const DramAddress& a, std::uint64_t c,
                               std::uint32_t burst) {
+  note_initiator(from);
   const bool is_write = request.command == Command::kWrite;
   auto& q = is_write ? write_q_ : read_q_;
   const std::uint32_t id = alloc_slot();
@@ -132,6 +149,9 @@ void DramChannel::accept_line(const Request& request, Initiator& from, const Dra
     }
   }
   q.push_back(id);
+  if (last_step_cycle_ == c && q.size() == (is_write ? spec_.write_queue_size : spec_.read_queue_size)) {
+    owner_.note_queue_full();  // the next offer, one cycle later, may be refused ahead (refuse_ahead)
+  }
   if (per_bank_) {
     bank_queues_.txn_added(is_write ? 1 : 0, s.flat_bank);
     q_bank_[is_write ? 1 : 0].push_back(s.flat_bank);

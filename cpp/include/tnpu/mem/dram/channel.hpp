@@ -39,6 +39,8 @@ class DramChannel final : private EventHandler {
   // that per-line sends would accept; else all lines or none. Returns the lines accepted.
   std::uint32_t send_burst(const Request& request, Initiator& from, const DramAddress& a, std::uint32_t lines,
                            bool prefix);
+  // DramController::refuse_ahead for a single line (contract checked by the controller).
+  bool refuse_ahead(const Request& next, Initiator& from);
   [[nodiscard]] std::uint64_t outstanding() const noexcept { return live_; }
   [[nodiscard]] std::uint64_t wakeups() const noexcept { return wakeups_; }
   [[nodiscard]] double active_cycles(std::size_t rank) const noexcept;
@@ -85,6 +87,15 @@ class DramChannel final : private EventHandler {
   // Queues line `line` (a request of its own, or a line of a burst) at cycle c; the capacity was checked.
   void accept_line(const Request& line, Initiator& from, const DramAddress& a, std::uint64_t c, std::uint32_t burst);
   void reject(Initiator& from);
+  // Keeps track of whether one initiator only has ever sent to this channel (refuse_ahead needs it).
+  void note_initiator(Initiator& from) noexcept {
+    if (&from == sole_) return;
+    if (sole_ == nullptr) {
+      sole_ = &from;
+    } else {
+      shared_ = true;
+    }
+  }
   // A finished line's completion at `cycle`: a kernel event only if someone is called back.
   void push_done(dram::CompletionFifo& fifo, std::uint64_t kind, std::uint64_t cycle, std::uint32_t id);
   void process_done(const dram::CompletionFifo::Item& item);
@@ -147,6 +158,10 @@ class DramChannel final : private EventHandler {
 
   dram::CompletionFifo read_done_, write_done_, forward_done_;
   std::uint64_t silent_ = 0;  // items in the three FIFOs that call nobody back (lines of bursts)
+  Initiator* sole_ = nullptr;  // the first initiator that sent to this channel
+  bool shared_ = false;         // another one has sent too
+  // Off with tnpu._core._testing.set_dram_modes(refuse_ahead=False): every offer is made (tests compare both).
+  bool refuse_ahead_enabled_ = dram::testing_modes().refuse_ahead.load();
   std::vector<Initiator*> waiting_;
   std::vector<Initiator*> retrying_;  // those being called back now (waiting_ collects the ones rejected again)
   bool retry_scheduled_ = false;

@@ -11,6 +11,9 @@ struct TestingModes {
   std::atomic<bool> every_cycle{false};
   // Run ahead inside a wake-up without a kernel event per wake-up (off: the previous path, for benchmarks).
   std::atomic<bool> run_ahead{true};
+  // Tell an initiator that its next offer is refused for certain (Target::refuse_ahead) instead of letting it make
+  // the offer (off: every offer is made; tests compare both).
+  std::atomic<bool> refuse_ahead{true};
 };
 
 inline TestingModes& testing_modes() {
