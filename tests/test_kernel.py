@@ -218,7 +218,7 @@ def _chain_program(sim: tnpu.Simulator, mode: str, seed: int, hook_error_at: int
 @pytest.mark.parametrize("driver", ["run", "run_until", "step"])
 def test_continue_at_and_reserved_places_keep_the_exact_event_order(seed: int, driver: str) -> None:
     logs = {}
-    for mode in ("schedule", "continue", "reserved"):
+    for mode in ("schedule", "continue", "reserved", "run_now"):
         sim = tnpu.Simulator()
         probe, seen = _chain_program(sim, mode, seed)
         if driver == "run":
@@ -232,9 +232,12 @@ def test_continue_at_and_reserved_places_keep_the_exact_event_order(seed: int, d
         logs[mode] = (probe.log, seen, sim.now if driver != "run_until" else None)
         if mode == "continue" and driver != "step":  # step() runs one time point: nothing later can go inline
             assert sim.inline_advances > 0
+        if mode == "run_now":  # Kernel::run_now (DMA and replayer retries): zero delays inline
+            assert sim.inline_advances > 0
     assert len(logs["schedule"][0]) > 500
     assert logs["continue"] == logs["schedule"]
     assert logs["reserved"] == logs["schedule"]
+    assert logs["run_now"] == logs["schedule"]
 
 
 def test_continue_at_runs_inline_only_when_enabled() -> None:

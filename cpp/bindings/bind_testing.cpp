@@ -37,12 +37,14 @@ class EventRecorder final : public Module, private EventHandler {
 // ps later at its own priority. mode "schedule": the next element is an ordinary schedule_at event; "continue":
 // Kernel::continue_at, the element running inline when it can; "reserved": its place in the order is reserved when
 // element i runs (Kernel::reserve) and the event is scheduled later, by a helper event at the end of that time point
-// (only for a positive delay: the helper must run before the element is due). The three must log the same order.
+// (only for a positive delay: the helper must run before the element is due); "run_now": a next element due now runs
+// in the same handler when Kernel::run_now says nothing would come before its event (else it is scheduled), a later
+// one as in "continue". The four must log the same order.
 class ChainProbe final : public Module, private EventHandler {
  public:
   ChainProbe(Simulation& sim, std::string_view name, std::string mode) : Module(sim, name), mode_(std::move(mode)) {
-    if (mode_ != "schedule" && mode_ != "continue" && mode_ != "reserved") {
-      throw py::value_error("ChainProbe: mode must be 'schedule', 'continue' or 'reserved'");
+    if (mode_ != "schedule" && mode_ != "continue" && mode_ != "reserved" && mode_ != "run_now") {
+      throw py::value_error("ChainProbe: mode must be 'schedule', 'continue', 'reserved' or 'run_now'");
     }
   }
   // Adds a chain; its first element runs at `start_ps`. Each element: (delay from the previous one, priority, label)
@@ -86,6 +88,14 @@ class ChainProbe final : public Module, private EventHandler {
       if (e.next == kNone) return;
       const Elem& n = elems_[e.next];
       const Picoseconds t = now() + n.delay;
+      if (mode_ == "run_now" && n.delay == 0) {
+        if (!kernel().run_now(n.priority)) {
+          kernel().schedule_at(t, *this, e.next, n.priority);
+          return;
+        }
+        arg = e.next;
+        continue;
+      }
       if (mode_ == "schedule" || (mode_ == "reserved" && n.delay == 0)) {
         kernel().schedule_at(t, *this, e.next, n.priority);
         return;
