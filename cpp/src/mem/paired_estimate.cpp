@@ -201,23 +201,6 @@ PairedEstimate paired_estimate(const std::vector<std::uint64_t>& key, const std:
   std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
     return std::tie(start[a], end[a], a) < std::tie(start[b], end[b], b);
   });
-  std::vector<std::uint32_t> rank(n);
-  for (std::uint32_t j = 0; j < n; ++j) rank[order[j]] = j;
-  // per task: its release predecessors (all but the engine's previous task, unless that is also a dependency)
-  std::vector<std::vector<std::uint32_t>> release(n);
-  for (std::uint32_t t = 0; t < n; ++t) {
-    std::vector<std::uint32_t>& r = release[t];
-    const auto add = [&](std::uint32_t p) {
-      if (p != kNone && p != t && end[p] <= start[t] && rank[p] < rank[t]) r.push_back(p);
-    };
-    for (std::uint64_t d = dep_offsets[t]; d < dep_offsets[t + 1]; ++d) add(dep_ids[d]);
-    const auto [lo, hi] = by_end.equal_range(start[t]);
-    for (auto it = lo; it != hi; ++it) {
-      if (it->second != prev_on_engine[t]) add(it->second);
-    }
-    std::sort(r.begin(), r.end());
-    r.erase(std::unique(r.begin(), r.end()), r.end());
-  }
   const auto shortened = [&](std::uint32_t t) {
     const Bias& b = bias[key[t]];
     const double shorten = detailed[t] == 0 && b.known ? b.b : 0.0;
@@ -226,6 +209,23 @@ PairedEstimate paired_estimate(const std::vector<std::uint64_t>& key, const std:
   std::vector<double> new_end(n, 0);
   std::vector<std::uint32_t> binding(n, kNone);
   if (work_conserving) {
+    std::vector<std::uint32_t> rank(n);
+    for (std::uint32_t j = 0; j < n; ++j) rank[order[j]] = j;
+    // per task: its release predecessors (all but the engine's previous task, unless that is also a dependency)
+    std::vector<std::vector<std::uint32_t>> release(n);
+    for (std::uint32_t t = 0; t < n; ++t) {
+      std::vector<std::uint32_t>& r = release[t];
+      const auto add = [&](std::uint32_t p) {
+        if (p != kNone && p != t && end[p] <= start[t] && rank[p] < rank[t]) r.push_back(p);
+      };
+      for (std::uint64_t d = dep_offsets[t]; d < dep_offsets[t + 1]; ++d) add(dep_ids[d]);
+      const auto [lo, hi] = by_end.equal_range(start[t]);
+      for (auto it = lo; it != hi; ++it) {
+        if (it->second != prev_on_engine[t]) add(it->second);
+      }
+      std::sort(r.begin(), r.end());
+      r.erase(std::unique(r.begin(), r.end()), r.end());
+    }
     std::vector<double> duration(n);
     for (std::uint32_t t = 0; t < n; ++t) duration[t] = shortened(t);
     replay_work_conserving(start, end, engine, prev_on_engine, rank, release, duration, new_end, binding);

@@ -108,7 +108,7 @@ Picoseconds TraceReplayer::offer_time(Picoseconds earliest) const {
 }
 
 void TraceReplayer::schedule_offer(Picoseconds earliest) {
-  kernel().schedule_at(clock_.next_edge(offer_time(earliest)), *this, 0, Priority::kDefault);
+  kernel().schedule_at(offer_edge(earliest), *this, 0, Priority::kDefault);
 }
 
 Request TraceReplayer::pending_request(Picoseconds at) const {
@@ -186,7 +186,7 @@ void TraceReplayer::retry() {
 void TraceReplayer::retry_tail() {
   if (!waiting_retry_) return;
   waiting_retry_ = false;
-  const Picoseconds t = clock_.next_edge(offer_time(last_offer_ps_ + config_.tck_ps));
+  const Picoseconds t = offer_edge(last_offer_ps_ + config_.tck_ps);  // as retry() would schedule it
   // The offer is due now and nothing would run before its event: make it here (the event's work, in its place).
   if (t == now() && kernel().run_now(Priority::kDefault)) {
     handle_event(0);

@@ -74,7 +74,9 @@ class TraceReplayer final : public Module, public Initiator, private EventHandle
   bool fetch();
   // max(now, earliest, the stamp's time) for pending_ (throws if the stamp's time does not fit).
   [[nodiscard]] Picoseconds offer_time(Picoseconds earliest) const;
-  // Schedules the offer of pending_ at the first edge >= offer_time(earliest).
+  // The first clock edge >= offer_time(earliest): when the offer of pending_ is made.
+  [[nodiscard]] Picoseconds offer_edge(Picoseconds earliest) const { return clock_.next_edge(offer_time(earliest)); }
+  // Schedules the offer of pending_ at offer_edge(earliest).
   void schedule_offer(Picoseconds earliest);
   // Offers pending_ to the target now; false if it was rejected (retry() then schedules the next offer).
   bool offer();
