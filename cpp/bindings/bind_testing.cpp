@@ -145,22 +145,24 @@ char* volatile g_leak_sink = nullptr;
 void bind_testing(py::module_& m) {
   m.def(
       "set_dram_modes",
-      [](std::optional<bool> every_cycle, std::optional<bool> run_ahead, std::optional<bool> refuse_ahead) {
+      [](std::optional<bool> every_cycle, std::optional<bool> run_ahead, std::optional<bool> refuse_ahead,
+         std::optional<bool> paced) {
         auto& modes = dram::testing_modes();
         if (every_cycle) modes.every_cycle = *every_cycle;
         if (run_ahead) modes.run_ahead = *run_ahead;
         if (refuse_ahead) modes.refuse_ahead = *refuse_ahead;
+        if (paced) modes.paced = *paced;
       },
       py::arg("every_cycle") = py::none(), py::arg("run_ahead") = py::none(), py::arg("refuse_ahead") = py::none(),
-      "Set the DRAM channel's verification/benchmark modes for channels built from now on (None: unchanged).");
+      py::arg("paced") = py::none(), "Set the DRAM channel's verification/benchmark modes for channels built from now on (None: unchanged).");
   m.def(
       "dram_modes",
       [] {
         const auto& modes = dram::testing_modes();
         return py::dict(py::arg("every_cycle") = modes.every_cycle.load(), py::arg("run_ahead") = modes.run_ahead.load(),
-                        py::arg("refuse_ahead") = modes.refuse_ahead.load());
+                        py::arg("refuse_ahead") = modes.refuse_ahead.load(), py::arg("paced") = modes.paced.load());
       },
-      "The DRAM channel's verification/benchmark modes: every_cycle (step in every cycle), run_ahead, refuse_ahead.");
+      "The DRAM channel's verification/benchmark modes: every_cycle (step in every cycle), run_ahead, refuse_ahead, paced.");
   py::class_<EventRecorder, Module, Ref<EventRecorder>>(m, "EventRecorder")
       .def(py::init([](PySimulator& s, const std::string& name) {
              return Ref<EventRecorder>(&s.sim().make<EventRecorder>(name));

@@ -232,7 +232,7 @@ void bind_trace(py::module_& m) {
       .def(py::init([](PySimulator& s, const std::string& name, Target& target, const std::string& path,
                        const std::string& format, Picoseconds tck_ps, std::uint32_t size_bytes,
                        std::uint64_t capacity_bytes, bool wrap, bool monotonic_stamps, std::uint32_t source,
-                       Module* parent) {
+                       bool paced, Module* parent) {
              DramTraceOptions o;
              o.format = format;
              o.monotonic_stamps = monotonic_stamps;
@@ -242,6 +242,7 @@ void bind_trace(py::module_& m) {
              c.capacity_bytes = capacity_bytes;
              c.wrap = wrap;
              c.source = source;
+             c.paced = paced;
              c.validate();
              std::optional<DramTraceReader> reader;
              {
@@ -255,7 +256,9 @@ void bind_trace(py::module_& m) {
            py::arg("sim"), py::arg("name"), py::arg("target"), py::arg("path"), py::kw_only(),
            py::arg("format") = "auto", py::arg("tck_ps"), py::arg("size_bytes") = 64, py::arg("capacity_bytes") = 0,
            py::arg("wrap") = false, py::arg("monotonic_stamps") = false, py::arg("source") = 0,
-           py::arg("parent") = nullptr, py::keep_alive<1, 2>(), py::keep_alive<1, 4>())
+           py::arg("paced") = false, py::arg("parent") = nullptr, py::keep_alive<1, 2>(), py::keep_alive<1, 4>())
+      .def_property_readonly("paced", &TraceReplayer::paced,
+                             "The target pulls the requests (paced=True and the target can: a DRAM controller).")
       .def_property_readonly("done", &TraceReplayer::done)
       .def_property_readonly("requests", &TraceReplayer::requests)
       .def_property_readonly("reads", &TraceReplayer::reads)

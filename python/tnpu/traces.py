@@ -498,6 +498,7 @@ def replay_trace(
         capacity_bytes=capacity_bytes,
         wrap=wrap,
         monotonic_stamps=monotonic_stamps,
+        paced=True,  # a target that can pull the requests does (the DRAM controller): the same results
     )
     t0 = time.perf_counter()
     sim.run()

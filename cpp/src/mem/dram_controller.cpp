@@ -9,6 +9,7 @@
 
 #include "tnpu/error.hpp"
 #include "tnpu/mem/dram/channel.hpp"
+#include "tnpu/mem/dram/testing_modes.hpp"
 
 namespace tnpu {
 
@@ -94,7 +95,16 @@ std::uint32_t DramController::burst_lines(const Request& request) const {
   return static_cast<std::uint32_t>(lines);
 }
 
+void DramController::check_not_paced() const {
+  if (source_ != nullptr) {
+    throw ConfigError("DramController " + name() +
+                      ": it pulls the requests of a paced source (a trace replayer) and takes no other initiator's "
+                      "requests");
+  }
+}
+
 bool DramController::send(const Request& request, Initiator& from) {
+  if (source_ != nullptr) check_not_paced();
   const std::uint32_t lines = burst_lines(request);
   const DramAddress a = map_.decode(request.address);
   if (lines == 1 && request.size_bytes <= spec_.line_bytes()) return channels_[a.channel]->send(request, from, a);
@@ -102,6 +112,7 @@ bool DramController::send(const Request& request, Initiator& from) {
 }
 
 std::uint64_t DramController::send_prefix(const Request& request, Initiator& from) {
+  if (source_ != nullptr) check_not_paced();
   const std::uint32_t lines = burst_lines(request);
   const DramAddress a = map_.decode(request.address);
   if (lines == 1 && request.size_bytes <= spec_.line_bytes()) {
@@ -120,6 +131,66 @@ bool DramController::refuse_ahead(const Request& next, Initiator& from) {
   if (next.address >= map_.capacity_bytes() && !spec_.wrap_addresses) return false;
   if (channels_.size() == 1) return channels_[0]->refuse_ahead(next, from);
   return channels_[map_.decode(next.address).channel]->refuse_ahead(next, from);
+}
+
+bool DramController::pace(PacedSource& source, Picoseconds tck_ps, std::uint32_t size_bytes) {
+  if (source_ != nullptr || !dram::testing_modes().paced.load() || tck_ps != spec_.tck_ps || size_bytes == 0 ||
+      size_bytes > spec_.line_bytes()) {
+    return false;
+  }
+  for (const auto& c : channels_) {
+    if (c->has_initiator()) return false;
+  }
+  source_ = &source;
+  source_initiator_ = &source.initiator();
+  kernel().schedule_at(now(), *this, 0, Priority::kDefault);  // the first request is pulled in the simulation
+  return true;
+}
+
+void DramController::handle_event(std::uint64_t /*arg*/) {
+  // The initiator's first offer would come at the first edge at or after now (and its stamp).
+  const Picoseconds t = now();
+  if (pull_next(t / spec_.tck_ps + (t % spec_.tck_ps != 0 ? 1 : 0))) feed();
+}
+
+bool DramController::pull_next(std::uint64_t earliest) {
+  std::uint64_t stamp = 0;
+  pend_valid_ = source_->pull(pend_, stamp);
+  if (!pend_valid_) return false;
+  (void)burst_lines(pend_);  // the request contract, as send() checks it (throws ConfigError)
+  pend_addr_ = map_.decode(pend_.address);
+  pend_channel_ = channels_[pend_addr_.channel].get();
+  pend_due_ = std::max(earliest, stamp);
+  return true;
+}
+
+void DramController::feed() {
+  // The source's offers in order. Offer d to channel X is decided once no step of X comes before it: X's next step
+  // is at d or later (an offer at d comes before the step at d) and X has not stepped at d. After a refusal, X's
+  // first step that frees a queue entry (at r) is the retry: the offer is made again at max(last offer + 1, r) (at
+  // r itself right after that step, which is where this is called from).
+  while (pend_valid_) {
+    DramChannel& ch = *pend_channel_;
+    std::uint64_t d = pend_due_;
+    if (pend_waiting_) {
+      const std::uint64_t r = ch.paced_retry_cycle();
+      if (r == dram::kNever) return;  // no entry freed yet
+      d = std::max(last_offer_ + 1, r);
+      if (d != r && !ch.offer_decidable(d)) return;
+      pend_waiting_ = false;
+    } else if (!ch.offer_decidable(d)) {
+      return;
+    }
+    pend_.issue_ps = d * spec_.tck_ps;
+    if (!ch.offer_paced(pend_, *source_initiator_, pend_addr_, d)) {
+      last_offer_ = d;
+      pend_waiting_ = true;
+      source_->refused();
+      return;  // the retry comes from a later step of the channel
+    }
+    source_->accepted(pend_);
+    pull_next(d + 1);
+  }
 }
 
 std::uint64_t DramController::max_request_bytes(std::uint64_t address) const {

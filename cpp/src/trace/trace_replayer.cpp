@@ -60,8 +60,45 @@ TraceReplayer::TraceReplayer(Simulation& sim, std::string_view name, Target& tar
               [this] { return static_cast<double>(cycles()); });
   add_formula("bandwidth_gbps", "GB/s", "bytes / (time from the first issue to the last completion)",
               [this] { return bandwidth_gbps(); });
-  if (fetch()) schedule_offer(now());
+  if (fetch()) {
+    paced_ = config_.paced && target_.pace(*this, config_.tck_ps, config_.size_bytes);
+    if (!paced_) schedule_offer(now());
+  }
 }
+
+std::uint64_t TraceReplayer::checked_stamp() const {
+  if (!pending_.has_stamp) return 0;
+  if (pending_.stamp_cycles > max_stamp_cycles_) {
+    throw TraceFormatError(reader_.path() + ":" + std::to_string(pending_.line) +
+                           ": expected a stamp whose time (stamp x tCK) fits in 64-bit picoseconds, got '" +
+                           std::to_string(pending_.stamp_cycles) + "'");
+  }
+  return pending_.stamp_cycles;
+}
+
+bool TraceReplayer::pull(Request& request, std::uint64_t& stamp_cycle) {
+  // The first request was read by the constructor; each later one after its predecessor's acceptance, as offers do.
+  if (pulled_first_) {
+    if (!fetch()) return false;
+  } else {
+    pulled_first_ = true;
+  }
+  stamp_cycle = checked_stamp();
+  request = pending_request(0);
+  return true;
+}
+
+void TraceReplayer::accepted(const Request& r) {
+  if (!any_accepted_) {
+    any_accepted_ = true;
+    first_issue_ps_ = r.issue_ps;
+  }
+  requests_.inc();
+  (r.command == Command::kRead ? reads_ : writes_).inc();
+  bytes_.inc(r.size_bytes);
+}
+
+void TraceReplayer::refused() { rejections_.inc(); }
 
 Cycles TraceReplayer::cycles() const noexcept {
   if (completed_.value == 0) return 0;
@@ -96,14 +133,7 @@ bool TraceReplayer::fetch() {
 
 Picoseconds TraceReplayer::offer_time(Picoseconds earliest) const {
   Picoseconds t = std::max(earliest, now());
-  if (pending_.has_stamp) {
-    if (pending_.stamp_cycles > max_stamp_cycles_) {
-      throw TraceFormatError(reader_.path() + ":" + std::to_string(pending_.line) +
-                             ": expected a stamp whose time (stamp x tCK) fits in 64-bit picoseconds, got '" +
-                             std::to_string(pending_.stamp_cycles) + "'");
-    }
-    t = std::max(t, pending_.stamp_cycles * config_.tck_ps);
-  }
+  if (pending_.has_stamp) t = std::max(t, checked_stamp() * config_.tck_ps);
   return t;
 }
 

@@ -121,6 +121,7 @@ def replay_dram(
         size_bytes=min(int(spec.line_bytes), TRACE_REQUEST_BYTES),
         capacity_bytes=int(spec.capacity_bytes),
         wrap=wrap,
+        paced=True,  # the controller pulls the requests (no kernel event per offer; the same results)
     )
     t0 = time.perf_counter()
     sim.run()

@@ -39,7 +39,9 @@
 #include "tnpu/mem/address_map.hpp"
 #include "tnpu/mem/dram/energy_model.hpp"
 #include "tnpu/mem/dram_spec.hpp"
+#include "tnpu/sim/event_queue.hpp"
 #include "tnpu/sim/module.hpp"
+#include "tnpu/sim/paced_source.hpp"
 #include "tnpu/sim/request.hpp"
 
 namespace tnpu {
@@ -62,7 +64,7 @@ struct DramCounters {
   Accumulator* occupancy;
 };
 
-class DramController final : public Module, public Target {
+class DramController final : public Module, public Target, private EventHandler {
  public:
   static constexpr double kLatencyHistogramCycles = 65536.0;
 
@@ -80,6 +82,17 @@ class DramController final : public Module, public Target {
   // A channel's queue became full on an acceptance after its step in that cycle: the next offer to it may be refused
   // ahead (Target::may_refuse_ahead; refuse_ahead checks everything anyway).
   void note_queue_full() noexcept { may_refuse_ahead_ = true; }
+  // The paced feeder (tnpu/sim/paced_source.hpp): accepted for single-line requests on this controller's clock,
+  // when no initiator has sent to it yet (and tnpu._core._testing.set_dram_modes(paced=False) is not set). The
+  // source's offers are then decided inside the controller: an offer at cycle d to channel X (before X's step at d,
+  // or right after X's step at d for the offer that follows a retry at d) is decided as soon as X has no step left
+  // before it, with X's queues as that offer would see them (only X's steps change them). Every statistic equals the
+  // replay with offers; the controller takes no request from any other initiator afterwards (ConfigError).
+  bool pace(PacedSource& source, Picoseconds tck_ps, std::uint32_t size_bytes) override;
+  [[nodiscard]] bool paced() const noexcept { return source_ != nullptr; }
+  // Decides every offer of the paced source that no channel step can come before (called when pacing starts and
+  // after every step of a channel).
+  void feed();
   [[nodiscard]] std::uint64_t max_request_bytes(std::uint64_t address) const override;
   [[nodiscard]] std::uint64_t line_bytes() const override { return spec_.line_bytes(); }
   // log2(line_bytes()) (a power of two): bytes >> line_shift() lines.
@@ -104,6 +117,12 @@ class DramController final : public Module, public Target {
  private:
   // Lines of a request after checking the contract above (throws ConfigError).
   [[nodiscard]] std::uint32_t burst_lines(const Request& request) const;
+  // The paced feeder's start (an event at the time pace() was called).
+  void handle_event(std::uint64_t arg) override;
+  // Pulls the source's next request into pend_, offered no earlier than cycle `earliest` (false: none left).
+  bool pull_next(std::uint64_t earliest);
+  // A sender when paced: an error (the controller is fed by its source only).
+  void check_not_paced() const;
 
   DramSpec spec_;
   AddressMap map_;
@@ -111,6 +130,17 @@ class DramController final : public Module, public Target {
   DramCounters counters_{};
   std::uint32_t line_shift_ = 0;
   std::vector<std::unique_ptr<DramChannel>> channels_;
+
+  // The paced feeder's state: the source, its pending request and where that request's offer stands.
+  PacedSource* source_ = nullptr;
+  Initiator* source_initiator_ = nullptr;
+  Request pend_{};
+  DramAddress pend_addr_{};
+  DramChannel* pend_channel_ = nullptr;
+  std::uint64_t pend_due_ = 0;     // the cycle of its next offer (not waiting)
+  std::uint64_t last_offer_ = 0;   // the cycle of its last (refused) offer
+  bool pend_valid_ = false;
+  bool pend_waiting_ = false;      // refused: offered again after its channel's retry
 };
 
 }  // namespace tnpu

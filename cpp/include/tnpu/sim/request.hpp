@@ -31,6 +31,8 @@ struct Request {
 [[nodiscard]] std::uint64_t request_lines(const Request& request, std::uint64_t line_bytes,
                                           std::uint64_t max_request_bytes, std::string_view target);
 
+class PacedSource;
+
 class Initiator : public CopyableInterface<Initiator> {
  public:
   // Called by the target at the completion time of an accepted request, exactly once per request.
@@ -73,6 +75,10 @@ class Target : public CopyableInterface<Target> {
   // from.retry() when it can accept again; the initiator skips the offer and waits for retry() as after a
   // rejected send, with next.issue_ps as the time of its last offer. false (the default): offer as usual.
   virtual bool refuse_ahead(const Request& /*next*/, Initiator& /*from*/) { return false; }
+  // The paced feeder (tnpu/sim/paced_source.hpp): true if this target pulls `source`'s requests itself from now on,
+  // emulating the offers the initiator would make on the edges of a clock of period tck_ps (requests of size_bytes
+  // each); the initiator then sends nothing. false (the default): the initiator offers as usual.
+  virtual bool pace(PacedSource& /*source*/, Picoseconds /*tck_ps*/, std::uint32_t /*size_bytes*/) { return false; }
   // A hint: true when refuse_ahead() is worth asking now. An initiator may skip the call while it is false (and
   // then offers as usual, which is always exact); refuse_ahead() itself checks everything.
   [[nodiscard]] bool may_refuse_ahead() const noexcept { return may_refuse_ahead_; }

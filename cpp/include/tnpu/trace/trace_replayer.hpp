@@ -24,6 +24,7 @@
 #include <string_view>
 
 #include "tnpu/sim/module.hpp"
+#include "tnpu/sim/paced_source.hpp"
 #include "tnpu/sim/request.hpp"
 #include "tnpu/sim/time.hpp"
 #include "tnpu/trace/dram_trace.hpp"
@@ -36,10 +37,13 @@ struct TraceReplayerConfig {
   std::uint64_t capacity_bytes = 0;  // 0: no limit; else addresses must stay below it (or wrap)
   bool wrap = false;                 // wrap addresses beyond capacity_bytes instead of failing
   std::uint32_t source = 0;          // Request::source of every request
+  // Let the target pull the requests if it can (Target::pace, tnpu/sim/paced_source.hpp): the same replay without
+  // a kernel event per offer. Only for a target that nobody else sends to.
+  bool paced = false;
   void validate() const;             // throws ConfigError naming the field
 };
 
-class TraceReplayer final : public Module, public Initiator, private EventHandler {
+class TraceReplayer final : public Module, public Initiator, private EventHandler, private PacedSource {
  public:
   static constexpr double kLatencyHistogramCycles = 32768.0;
 
@@ -67,9 +71,18 @@ class TraceReplayer final : public Module, public Initiator, private EventHandle
   [[nodiscard]] const Histogram& read_latency_cycles() const noexcept { return read_latency_; }
   [[nodiscard]] const TraceReplayerConfig& config() const noexcept { return config_; }
   [[nodiscard]] const DramTraceReader& reader() const noexcept { return reader_; }
+  // The target pulls the requests (config.paced and the target accepted).
+  [[nodiscard]] bool paced() const noexcept { return paced_; }
 
  private:
   void handle_event(std::uint64_t arg) override;
+  // PacedSource: the target pulls pending_ and reports each offer's outcome.
+  bool pull(Request& request, std::uint64_t& stamp_cycle) override;
+  void accepted(const Request& request) override;
+  void refused() override;
+  Initiator& initiator() override { return *this; }
+  // The stamp of pending_ in cycles (throws if its time does not fit in 64-bit picoseconds).
+  [[nodiscard]] std::uint64_t checked_stamp() const;
   // Reads the next record into pending_ (address checked); false at the end of the trace.
   bool fetch();
   // max(now, earliest, the stamp's time) for pending_ (throws if the stamp's time does not fit).
@@ -95,6 +108,8 @@ class TraceReplayer final : public Module, public Initiator, private EventHandle
   bool exhausted_ = false;        // the reader has no more records (pending_ is stale)
   bool any_accepted_ = false;
   bool waiting_retry_ = false;    // pending_ was rejected; retry() schedules its next offer
+  bool paced_ = false;            // the target pulls (PacedSource)
+  bool pulled_first_ = false;     // pending_ (read by the constructor) has been pulled
   Picoseconds last_offer_ps_ = 0;
   Picoseconds first_issue_ps_ = 0;
   Picoseconds last_complete_ps_ = 0;

@@ -222,6 +222,10 @@ void DramChannel::schedule_wake(std::uint64_t cycle) {
 }
 
 void DramChannel::queue_freed() {
+  if (paced_waiting_) {  // (only steps free entries: this is the step's cycle)
+    paced_waiting_ = false;
+    paced_retry_ = last_step_cycle_;
+  }
   if (waiting_.empty() || retry_scheduled_) return;
   retry_scheduled_ = true;
   owner_.kernel().schedule_at(owner_.now(), *this, kRetry, Priority::kRetry);
@@ -237,6 +241,7 @@ void DramChannel::handle_event(std::uint64_t arg) {
       ++wakeups_;
       run_ahead_ = true;  // schedule_wake() inside the step only records the cycle
       step(now);
+      if (owner_.paced()) owner_.feed();  // the offers this step decided (inside the run-ahead: wakes it asks are kept)
       run_ahead_ = false;
       if (!virtual_wake_) return;
       virtual_wake_ = false;

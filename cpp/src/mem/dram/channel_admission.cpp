@@ -47,6 +47,21 @@ bool DramChannel::refuse_ahead(const Request& next, Initiator& from) {
   return true;
 }
 
+bool DramChannel::offer_paced(const Request& request, Initiator& from, const DramAddress& a, std::uint64_t d) {
+  const bool is_write = request.command == Command::kWrite;
+  const auto& q = is_write ? write_q_ : read_q_;
+  const std::uint32_t cap = is_write ? spec_.write_queue_size : spec_.read_queue_size;
+  if (q.size() >= cap) {  // reject() but for the retry, which the controller's feed() takes from paced_retry_
+    note_initiator(from);
+    k_.rejections->inc();
+    paced_waiting_ = true;
+    paced_retry_ = kNever;
+    return false;
+  }
+  accept_line(request, from, a, d, kNoBurst);
+  return true;
+}
+
 bool DramChannel::send(const Request& request, Initiator& from, const DramAddress& a) {
   const bool is_write = request.command == Command::kWrite;
   const auto& q = is_write ? write_q_ : read_q_;

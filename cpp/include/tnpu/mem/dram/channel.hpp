@@ -41,6 +41,16 @@ class DramChannel final : private EventHandler {
                            bool prefix);
   // DramController::refuse_ahead for a single line (contract checked by the controller).
   bool refuse_ahead(const Request& next, Initiator& from);
+  // The paced feeder (DramController::feed): whether an offer at cycle d can be decided now (no step of this
+  // channel comes before it), the offer itself (accepted, or refused and counted), and the cycle of the step that
+  // freed a queue entry after the last refusal (kNever: none yet).
+  [[nodiscard]] bool offer_decidable(std::uint64_t d) const noexcept {
+    return wake_cycle_ >= d && (last_step_cycle_ == dram::kNever || last_step_cycle_ < d);
+  }
+  bool offer_paced(const Request& request, Initiator& from, const DramAddress& a, std::uint64_t d);
+  [[nodiscard]] std::uint64_t paced_retry_cycle() const noexcept { return paced_retry_; }
+  // Some initiator has sent to this channel.
+  [[nodiscard]] bool has_initiator() const noexcept { return sole_ != nullptr; }
   [[nodiscard]] std::uint64_t outstanding() const noexcept { return live_; }
   [[nodiscard]] std::uint64_t wakeups() const noexcept { return wakeups_; }
   [[nodiscard]] double active_cycles(std::size_t rank) const noexcept;
@@ -165,6 +175,8 @@ class DramChannel final : private EventHandler {
   std::vector<Initiator*> waiting_;
   std::vector<Initiator*> retrying_;  // those being called back now (waiting_ collects the ones rejected again)
   bool retry_scheduled_ = false;
+  bool paced_waiting_ = false;                // the paced source's offer was refused: the next freed entry retries
+  std::uint64_t paced_retry_ = dram::kNever;  // the cycle of that step
 
   bool idle_ = true;  // the last step ended with nothing queued (refreshes since then are caught up lazily)
   std::uint64_t last_step_cycle_ = dram::kNever;  // a channel steps at most once per cycle

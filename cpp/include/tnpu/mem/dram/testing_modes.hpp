@@ -14,6 +14,9 @@ struct TestingModes {
   // Tell an initiator that its next offer is refused for certain (Target::refuse_ahead) instead of letting it make
   // the offer (off: every offer is made; tests compare both).
   std::atomic<bool> refuse_ahead{true};
+  // The paced feeder: a controller pulls a trace replayer's requests itself (DramController::pace) instead of being
+  // sent them (off: the replayer offers every request through the kernel; tests compare both).
+  std::atomic<bool> paced{true};
 };
 
 inline TestingModes& testing_modes() {
