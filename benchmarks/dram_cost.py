@@ -44,7 +44,9 @@ PROFILE_INSTALL = (
 )
 
 
-def _child(path: str, target: str) -> None:
+def _child(path: str, target: str, unpaced: bool) -> None:
+    if unpaced:  # the replayer offers every request through the kernel (the path before the paced feeder)
+        _core._testing.set_dram_modes(paced=False)
     # The floor's target is bench_dram.py's fixed-latency memory, with its parameters.
     r = traces.replay_trace(path, target=target, **TARGET_PARAMS.get(target, {}))  # type: ignore[arg-type]
     print(f"{r.requests} {r.wall_s}")
@@ -66,15 +68,19 @@ def _run(cmd: list[str]) -> str:
     return done.stdout
 
 
-def _native_rate(path: Path, runs: int) -> float:
+def _child_args(unpaced: bool) -> list[str]:
+    return ["--unpaced"] if unpaced else []
+
+
+def _native_rate(path: Path, runs: int, unpaced: bool) -> float:
     best = 0.0
     for _ in range(runs):
-        out = _run([sys.executable, __file__, "--child", str(path), "dram"]).split()
+        out = _run([sys.executable, __file__, "--child", str(path), "dram", *_child_args(unpaced)]).split()
         best = max(best, int(out[0]) / float(out[1]))
     return best
 
 
-def _instructions_in(path: Path, function: str, out: Path, target: str = "dram") -> int:
+def _instructions_in(path: Path, function: str, out: Path, unpaced: bool, target: str = "dram") -> int:
     """Instructions executed inside ``function`` (and what it calls) while replaying ``path``, by callgrind."""
     _run(
         [
@@ -88,6 +94,7 @@ def _instructions_in(path: Path, function: str, out: Path, target: str = "dram")
             "--child",
             str(path),
             target,
+            *_child_args(unpaced),
         ]
     )
     for line in out.read_text().splitlines():
@@ -96,13 +103,13 @@ def _instructions_in(path: Path, function: str, out: Path, target: str = "dram")
     raise SystemExit(f"dram_cost: no instruction count in callgrind's output {out}")
 
 
-def _callgrind(path: Path, out_dir: Path, pattern: str) -> tuple[int, int, int]:
-    run = _instructions_in(path, "tnpu::Kernel::run()", out_dir / f"{pattern}-run.callgrind")
+def _callgrind(path: Path, out_dir: Path, pattern: str, unpaced: bool) -> tuple[int, int, int]:
+    run = _instructions_in(path, "tnpu::Kernel::run()", out_dir / f"{pattern}-run.callgrind", unpaced)
     step = _instructions_in(
-        path, "tnpu::DramChannel::step(unsigned long)", out_dir / f"{pattern}-step.callgrind"
+        path, "tnpu::DramChannel::step(unsigned long)", out_dir / f"{pattern}-step.callgrind", unpaced
     )
     floor = _instructions_in(
-        path, "tnpu::Kernel::run()", out_dir / f"{pattern}-floor.callgrind", target="fixed_latency"
+        path, "tnpu::Kernel::run()", out_dir / f"{pattern}-floor.callgrind", unpaced, target="fixed_latency"
     )
     if run == 0 or step == 0 or floor == 0:
         raise SystemExit(
@@ -124,10 +131,15 @@ def main() -> int:
         metavar="DIR",
         help="keep the callgrind profiles in DIR (e.g. callgrind_annotate --auto=yes DIR/sequential-step.callgrind)",
     )
+    parser.add_argument(
+        "--unpaced",
+        action="store_true",
+        help="replay without the paced feeder (the replayer offers every request through the kernel, as before it)",
+    )
     parser.add_argument("--child", nargs=2, metavar=("PATH", "TARGET"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        _child(args.child[0], args.child[1])
+        _child(args.child[0], args.child[1], args.unpaced)
         return 0
     if args.requests < 1000:
         parser.error(f"--requests: expected at least 1000, got {args.requests}")
@@ -144,7 +156,8 @@ def main() -> int:
         )
 
     print(
-        f"build_type={_core.build_type}, profile_build=True, {args.requests:,} requests per trace, preset ddr4-2400"
+        f"build_type={_core.build_type}, profile_build=True, {args.requests:,} requests per trace, preset ddr4-2400, "
+        f"{'unpaced (offers through the kernel)' if args.unpaced else 'paced feeder'}"
     )
     print(
         f"{'pattern':<11} {'Mreq/s':>7} {'total':>7} {'step':>7} {'rest':>7} {'floor':>7} {'G instr/s':>10} "
@@ -154,8 +167,8 @@ def main() -> int:
         for pattern, goal in GOALS.items():
             path = Path(tmp) / f"{pattern}.trace"
             traces.generate_dram_trace_file(path, pattern, args.requests, "ramulator2")
-            rate = _native_rate(path, args.runs)
-            run, step, floor = _callgrind(path, args.keep or Path(tmp), pattern)
+            rate = _native_rate(path, args.runs, args.unpaced)
+            run, step, floor = _callgrind(path, args.keep or Path(tmp), pattern, args.unpaced)
             total = run / args.requests
             per_step = step / args.requests
             per_floor = floor / args.requests
