@@ -63,6 +63,20 @@ def _gaps_trace(path: Path, count: int, seed: int) -> Path:
     return path
 
 
+def _forwarding_trace(path: Path, count: int, seed: int) -> Path:
+    # Reads and writes, half each, to 64 addresses with stamps and gaps: reads are served from a queued write
+    # (forwarded on acceptance, the only completion a step does not produce), also while the channel is idle.
+    rng = random.Random(seed)
+    lines = []
+    t = 0
+    for _ in range(count):
+        t += rng.choice([0, 1, 3, 50, 2000])
+        op = "WRITE" if rng.random() < 0.5 else "READ"
+        lines.append(f"0x{rng.randrange(0, 64) * 65536:x} {op} {t}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def _traces(tmp_path: Path, count: int) -> list[Path]:
     out: list[Path] = []
     for pattern, fmt, cfg in [
@@ -76,6 +90,7 @@ def _traces(tmp_path: Path, count: int) -> list[Path]:
         traces.generate_dram_trace_file(p, pattern, count, fmt, seed=len(out) + 1, config=cfg)
         out.append(p)
     out.append(_gaps_trace(tmp_path / "gaps.trace", count, seed=7))
+    out.append(_forwarding_trace(tmp_path / "forwarding.trace", count, seed=3))
     return out
 
 

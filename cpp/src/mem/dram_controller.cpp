@@ -143,6 +143,7 @@ bool DramController::pace(PacedSource& source, Picoseconds tck_ps, std::uint32_t
   }
   source_ = &source;
   source_initiator_ = &source.initiator();
+  for (const auto& c : channels_) c->set_paced(source);
   kernel().schedule_at(now(), *this, 0, Priority::kDefault);  // the first request is pulled in the simulation
   return true;
 }

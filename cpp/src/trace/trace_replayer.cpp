@@ -192,13 +192,16 @@ void TraceReplayer::handle_event(std::uint64_t /*arg*/) {
   }
 }
 
-void TraceReplayer::complete(const Request& request) {
+void TraceReplayer::complete(const Request& request) { request_done(request, now()); }
+
+void TraceReplayer::request_done(const Request& request, Picoseconds at) {
+  // (A paced target may report completions late and out of order: the last completion is the latest one.)
   completed_.inc();
-  last_complete_ps_ = now();
+  last_complete_ps_ = std::max(last_complete_ps_, at);
   if (request.command == Command::kRead) {
     // The division's result is remembered for the last latency seen: with a fixed-latency target it is always the
     // same, and the same division of the same operands gives the same value.
-    const Picoseconds latency_ps = now() - request.issue_ps;
+    const Picoseconds latency_ps = at - request.issue_ps;
     if (latency_ps != last_latency_ps_) {
       last_latency_ps_ = latency_ps;
       last_latency_cycles_ = static_cast<double>(latency_ps) / static_cast<double>(config_.tck_ps);

@@ -11,8 +11,8 @@
 // Protocol (Target::pace): the target accepts to pull (returns true) or declines (the initiator then offers as
 // usual). Once it has accepted, it calls pull() for the next request, then exactly one of accepted() / refused()
 // for each offer it emulates (a refused request is offered again later: no new pull() until it is accepted), and
-// complete() on initiator() as for a sent request. Cycles are the target's clock cycles (the source's clock must
-// be the target's).
+// request_done() once per accepted request, with its completion time. Cycles are the target's clock cycles (the
+// source's clock must be the target's).
 #include <cstdint>
 
 #include "tnpu/sim/interface.hpp"
@@ -30,7 +30,11 @@ class PacedSource : public CopyableInterface<PacedSource> {
   virtual void accepted(const Request& request) = 0;
   // That offer was refused (it is made again later).
   virtual void refused() = 0;
-  // Whom the target completes the requests to.
+  // The request (as accepted) completed at `at`. Called instead of initiator().complete(), exactly once per accepted
+  // request, possibly later than `at` and not in completion order, but before the simulation runs out of events
+  // (the target keeps an event at its last completion time, so the simulation ends when it would have).
+  virtual void request_done(const Request& request, Picoseconds at) = 0;
+  // Whom the target names as the requests' initiator.
   [[nodiscard]] virtual Initiator& initiator() = 0;
 };
 

@@ -80,6 +80,7 @@ class TraceReplayer final : public Module, public Initiator, private EventHandle
   bool pull(Request& request, std::uint64_t& stamp_cycle) override;
   void accepted(const Request& request) override;
   void refused() override;
+  void request_done(const Request& request, Picoseconds at) override;
   Initiator& initiator() override { return *this; }
   // The stamp of pending_ in cycles (throws if its time does not fit in 64-bit picoseconds).
   [[nodiscard]] std::uint64_t checked_stamp() const;

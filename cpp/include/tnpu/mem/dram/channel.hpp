@@ -49,6 +49,9 @@ class DramChannel final : private EventHandler {
   }
   bool offer_paced(const Request& request, Initiator& from, const DramAddress& a, std::uint64_t d);
   [[nodiscard]] std::uint64_t paced_retry_cycle() const noexcept { return paced_retry_; }
+  // From now on every request comes from `source` (DramController::pace): completions are reported to it without a
+  // kernel event each (deliver_paced).
+  void set_paced(PacedSource& source) noexcept { paced_source_ = &source; }
   // Some initiator has sent to this channel.
   [[nodiscard]] bool has_initiator() const noexcept { return sole_ != nullptr; }
   [[nodiscard]] std::uint64_t outstanding() const noexcept { return live_; }
@@ -56,7 +59,14 @@ class DramChannel final : private EventHandler {
   [[nodiscard]] double active_cycles(std::size_t rank) const noexcept;
 
  private:
-  enum EventKind : std::uint64_t { kWake = 0, kReadDone = 1, kWriteDone = 2, kForwardDone = 3, kRetry = 4 };
+  enum EventKind : std::uint64_t {
+    kWake = 0,
+    kReadDone = 1,
+    kWriteDone = 2,
+    kForwardDone = 3,
+    kRetry = 4,
+    kPacedSweep = 5,  // (cycle << 3): the paced source's completions up to that cycle
+  };
   struct Slot {
     Request request;
     Initiator* from = nullptr;
@@ -109,6 +119,10 @@ class DramChannel final : private EventHandler {
   // A finished line's completion at `cycle`: a kernel event only if someone is called back.
   void push_done(dram::CompletionFifo& fifo, std::uint64_t kind, std::uint64_t cycle, std::uint32_t id);
   void process_done(const dram::CompletionFifo::Item& item);
+  // The paced source's completions: those due by cycle c are reported (each with its own time); if the channel has
+  // no wake-up left (sweep), one event at the last one's cycle reports the rest (and ends the simulation when the
+  // completion events would have).
+  void deliver_paced(std::uint64_t c, bool sweep);
 
   // FR-FCFS's pick from q (issued; a finished request leaves q, an activated one moves to act_q_ if promoted).
   bool pick_shared(std::vector<std::uint32_t>& q, std::uint64_t c, std::uint64_t& wake, bool is_act_q);
@@ -175,6 +189,7 @@ class DramChannel final : private EventHandler {
   std::vector<Initiator*> waiting_;
   std::vector<Initiator*> retrying_;  // those being called back now (waiting_ collects the ones rejected again)
   bool retry_scheduled_ = false;
+  PacedSource* paced_source_ = nullptr;     // every request comes from it (completions without events)
   bool paced_waiting_ = false;                // the paced source's offer was refused: the next freed entry retries
   std::uint64_t paced_retry_ = dram::kNever;  // the cycle of that step
 

@@ -24,6 +24,7 @@ class CompletionFifo {
     ++size_;
   }
   [[nodiscard]] const Item& front() const noexcept { return items_[head_]; }
+  [[nodiscard]] const Item& back() const noexcept { return items_[(head_ + size_ - 1) & (items_.size() - 1)]; }
   void pop() noexcept {
     head_ = (head_ + 1) & (items_.size() - 1);
     --size_;
