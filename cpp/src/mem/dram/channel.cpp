@@ -172,6 +172,9 @@ bool DramChannel::move_transaction() {
 void DramChannel::push_done(CompletionFifo& fifo, std::uint64_t kind, std::uint64_t cycle, std::uint32_t id) {
   if (paced_source_ != nullptr) {  // single lines only; reported by deliver_paced, without an event each
     fifo.push(cycle, id, true);
+    ++paced_pending_;
+    paced_next_ = std::min(paced_next_, cycle);
+    paced_last_ = std::max(paced_last_, cycle);
     // A read forwarded on acceptance to a channel with no step ahead: nothing else would report it. (A safety net:
     // not reached in the tested configurations, where the queued write it was served from keeps a step ahead.)
     if (kind == kForwardDone && wake_cycle_ == kNever) {
@@ -220,9 +223,8 @@ void DramChannel::process_done(const CompletionFifo::Item& item) {
   }
 }
 
-void DramChannel::deliver_paced(std::uint64_t c, bool sweep) {
-  std::uint64_t last = 0;
-  bool left = false;
+void DramChannel::deliver_paced(std::uint64_t c) {
+  std::uint64_t next = kNever;
   for (CompletionFifo* fifo : {&read_done_, &write_done_, &forward_done_}) {
     while (!fifo->empty() && fifo->front().cycle <= c) {
       const CompletionFifo::Item item = fifo->front();
@@ -231,16 +233,12 @@ void DramChannel::deliver_paced(std::uint64_t c, bool sweep) {
       if (!s.is_write) k_.read_latency->add(static_cast<double>(item.cycle - s.arrive_cycle));
       const Request req = s.request;
       free_slot(item.slot);
+      --paced_pending_;
       paced_source_->request_done(req, item.cycle * tck_);
     }
-    if (!fifo->empty()) {
-      last = std::max(last, fifo->back().cycle);
-      left = true;
-    }
+    if (!fifo->empty()) next = std::min(next, fifo->front().cycle);
   }
-  if (sweep && left && wake_cycle_ == kNever) {
-    owner_.kernel().schedule_at(last * tck_, *this, (last << 3) | kPacedSweep, Priority::kCompletion);
-  }
+  paced_next_ = next;
 }
 
 void DramChannel::schedule_wake(std::uint64_t cycle) {
@@ -275,7 +273,12 @@ void DramChannel::handle_event(std::uint64_t arg) {
       step(now);
       if (paced_source_ != nullptr) {
         owner_.feed();  // the offers this step decided (inside the run-ahead: wakes it asks are kept)
-        deliver_paced(now, true);
+        if (paced_next_ <= now) deliver_paced(now);
+        // No step ahead: one event at the last completion reports the rest (and ends the simulation then).
+        if (paced_pending_ != 0 && wake_cycle_ == kNever) {
+          owner_.kernel().schedule_at(paced_last_ * tck_, *this, (paced_last_ << 3) | kPacedSweep,
+                                      Priority::kCompletion);
+        }
       }
       run_ahead_ = false;
       if (!virtual_wake_) return;
@@ -296,7 +299,7 @@ void DramChannel::handle_event(std::uint64_t arg) {
     }
   }
   if (kind == kPacedSweep) {
-    deliver_paced(arg >> 3, false);
+    if (paced_next_ <= (arg >> 3)) deliver_paced(arg >> 3);
     return;
   }
   if (kind == kRetry) {

@@ -119,10 +119,10 @@ class DramChannel final : private EventHandler {
   // A finished line's completion at `cycle`: a kernel event only if someone is called back.
   void push_done(dram::CompletionFifo& fifo, std::uint64_t kind, std::uint64_t cycle, std::uint32_t id);
   void process_done(const dram::CompletionFifo::Item& item);
-  // The paced source's completions: those due by cycle c are reported (each with its own time); if the channel has
-  // no wake-up left (sweep), one event at the last one's cycle reports the rest (and ends the simulation when the
-  // completion events would have).
-  void deliver_paced(std::uint64_t c, bool sweep);
+  // The paced source's completions due by cycle c, reported each with its own time (after a step, and by the event
+  // a step with no step ahead schedules at the last one's cycle, which ends the simulation when the completion
+  // events would have).
+  void deliver_paced(std::uint64_t c);
 
   // FR-FCFS's pick from q (issued; a finished request leaves q, an activated one moves to act_q_ if promoted).
   bool pick_shared(std::vector<std::uint32_t>& q, std::uint64_t c, std::uint64_t& wake, bool is_act_q);
@@ -190,6 +190,9 @@ class DramChannel final : private EventHandler {
   std::vector<Initiator*> retrying_;  // those being called back now (waiting_ collects the ones rejected again)
   bool retry_scheduled_ = false;
   PacedSource* paced_source_ = nullptr;     // every request comes from it (completions without events)
+  std::uint64_t paced_pending_ = 0;         // its completions queued and not yet reported
+  std::uint64_t paced_next_ = dram::kNever;  // the earliest of their cycles (kNever: none)
+  std::uint64_t paced_last_ = 0;            // the latest cycle of any of its completions so far
   bool paced_waiting_ = false;                // the paced source's offer was refused: the next freed entry retries
   std::uint64_t paced_retry_ = dram::kNever;  // the cycle of that step
 
