@@ -86,8 +86,9 @@ class DramController final : public Module, public Target, private EventHandler 
   // when no initiator has sent to it yet (and tnpu._core._testing.set_dram_modes(paced=False) is not set). The
   // source's offers are then decided inside the controller: an offer at cycle d to channel X (before X's step at d,
   // or right after X's step at d for the offer that follows a retry at d) is decided as soon as X has no step left
-  // before it, with X's queues as that offer would see them (only X's steps change them). Every statistic equals the
-  // replay with offers; the controller takes no request from any other initiator afterwards (ConfigError).
+  // before it, with X's queues as that offer would see them (only X's steps change them). Completions go to the
+  // source's request_done() after the channel's next step (no event each). Every statistic equals the replay with
+  // offers; the controller takes no request from any other initiator afterwards (ConfigError).
   bool pace(PacedSource& source, Picoseconds tck_ps, std::uint32_t size_bytes) override;
   [[nodiscard]] bool paced() const noexcept { return source_ != nullptr; }
   // Decides every offer of the paced source that no channel step can come before (called when pacing starts and

@@ -5,7 +5,7 @@
 // stamp, and after a refusal waits for the target's retry. A target that knows when its own state changes (a DRAM
 // channel's queues change only in its steps) can emulate those offers itself: it pulls the next request, decides
 // the offer the initiator would have made at its cycle as soon as nothing the target does can come between, and
-// tells the source what the offer's outcome was. There is no kernel event per offer and no retry event; every
+// tells the source what the offer's outcome was. There is no kernel event per offer, retry or completion; every
 // result (acceptance times, refusals counted, completions) is the one the offers would have given.
 //
 // Protocol (Target::pace): the target accepts to pull (returns true) or declines (the initiator then offers as
