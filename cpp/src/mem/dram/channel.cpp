@@ -109,6 +109,8 @@ bool DramChannel::pick_shared(std::vector<std::uint32_t>& q, std::uint64_t c, st
   if (!fr_fcfs_.select(q, slots_, c, wake, best, best_cmd)) return false;
   const std::uint32_t id = q[best];
   const bool finished = issue_for(id, best_cmd, c);
+  // (Leaving write_q_: finished, or promoted to act_q_ below.)
+  if (&q == &write_q_ && (finished || (best_cmd == DramCommand::kACT && promote_))) fwd_note(id, false);
   if (finished) {
     q.erase(q.begin() + static_cast<std::ptrdiff_t>(best));
     if (!is_act_q) queue_freed();
@@ -161,6 +163,7 @@ bool DramChannel::move_transaction() {
   const std::uint32_t id = q[i];
   const std::uint32_t qi = banks[i];
   bank_queues_.push(qi, dram::BankEntry{slots_[id].row, id, slots_[id].is_write});
+  if (which != 0) fwd_note(id, false);
   q.erase(q.begin() + static_cast<std::ptrdiff_t>(i));
   banks.erase(banks.begin() + static_cast<std::ptrdiff_t>(i));
   bank_queues_.txn_removed(which, qi);

@@ -125,6 +125,26 @@ class DramChannel final : private EventHandler {
   // Whether a request just queued can change what the next step does (else no wake-up is needed for it).
   [[nodiscard]] bool arrival_matters() const noexcept;
 
+  // The forwarding filter: writes in write_q_ counted per bucket of their address (line index modulo kFwdBuckets),
+  // so that a read whose bucket holds none is known not to match any write without reading the write slots.
+  static constexpr std::size_t kFwdBuckets = 512;
+  [[nodiscard]] std::size_t fwd_bucket(std::uint64_t address) const noexcept {
+    return static_cast<std::size_t>(address >> line_shift_) & (kFwdBuckets - 1);
+  }
+  // A write slot enters (+1) or leaves (-1) write_q_.
+  void fwd_note(std::uint32_t slot, bool enters) noexcept {
+    std::uint32_t& n = fwd_count_[fwd_bucket(slots_[slot].request.address)];
+    n = enters ? n + 1 : n - 1;
+  }
+  // A read of `address` is served from the write queue (a write to the same address waits there).
+  [[nodiscard]] bool forwarded(std::uint64_t address) const noexcept {
+    if (fwd_count_[fwd_bucket(address)] == 0) return false;  // (the common case: no write in its bucket)
+    for (const std::uint32_t w : write_q_) {
+      if (slots_[w].request.address == address) return true;
+    }
+    return false;
+  }
+
   std::uint32_t alloc_slot();
   void free_slot(std::uint32_t s) { free_.push_back(s); --live_; }
   void queue_freed();
@@ -155,6 +175,7 @@ class DramChannel final : private EventHandler {
   // Per-bank scheduling: the flat bank of each entry of read_q_ (0) and write_q_ (1), in the same order.
   std::array<std::vector<std::uint32_t>, 2> q_bank_;
   std::uint32_t line_shift_ = 0;  // log2(line_bytes): burst index of an address
+  std::array<std::uint32_t, kFwdBuckets> fwd_count_{};  // writes in write_q_ per fwd_bucket()
 
   dram::CompletionFifo read_done_, write_done_, forward_done_;
   std::uint64_t silent_ = 0;  // items in the three FIFOs that call nobody back (lines of bursts)
