@@ -227,6 +227,11 @@ void DramChannel::schedule_wake(std::uint64_t cycle) {
 void DramChannel::queue_freed() {
   if (waiting_.empty() || retry_scheduled_) return;
   retry_scheduled_ = true;
+  if (run_ahead_ && run_ahead_enabled_) {  // inside a wake-up's step: the event's place now, the event at its end
+    retry_ticket_ = owner_.kernel().reserve(Priority::kRetry);
+    retry_deferred_ = true;
+    return;
+  }
   owner_.kernel().schedule_at(owner_.now(), *this, kRetry, Priority::kRetry);
 }
 
@@ -241,7 +246,12 @@ void DramChannel::handle_event(std::uint64_t arg) {
       run_ahead_ = true;  // schedule_wake() inside the step only records the cycle
       step(now);
       run_ahead_ = false;
-      if (!virtual_wake_) return;
+      const bool retry = retry_deferred_;  // a queue entry freed in the step, with initiators waiting
+      retry_deferred_ = false;
+      if (!virtual_wake_) {
+        if (retry) owner_.kernel().schedule_reserved(owner_.now(), *this, kRetry, retry_ticket_);
+        return;
+      }
       virtual_wake_ = false;
       // The next wake-up as a tail continuation: the kernel runs, nested and in their order, the events that come
       // before it (requests arriving, completions, which may wake the channel earlier: that supersedes this one),
@@ -253,7 +263,12 @@ void DramChannel::handle_event(std::uint64_t arg) {
         owner_.kernel().schedule_at(w * tck_, *this, next_arg, Priority::kMemory);
         return;
       }
-      if (!owner_.kernel().continue_at(w * tck_, *this, next_arg, Priority::kMemory)) return;
+      // (With a retry due, its event and this one: the retry runs first, without a trip through the queue when
+      // nothing comes before it.)
+      const bool ahead = retry ? owner_.kernel().continue_at_after(*this, kRetry, retry_ticket_, w * tck_, *this,
+                                                                   next_arg, Priority::kMemory)
+                               : owner_.kernel().continue_at(w * tck_, *this, next_arg, Priority::kMemory);
+      if (!ahead) return;
       if (seq != wake_seq_) return;  // an earlier wake-up was scheduled (and has run) meanwhile
       now = w;
     }

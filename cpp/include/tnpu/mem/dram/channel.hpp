@@ -21,6 +21,7 @@
 #include "tnpu/mem/dram/write_drain.hpp"
 #include "tnpu/mem/dram_controller.hpp"
 #include "tnpu/sim/event_queue.hpp"
+#include "tnpu/sim/kernel.hpp"
 
 #if defined(TNPU_PROFILE) && defined(__GNUC__)
 #define TNPU_PROFILE_BOUNDARY [[gnu::noinline]]
@@ -186,6 +187,10 @@ class DramChannel final : private EventHandler {
   std::vector<Initiator*> waiting_;
   std::vector<Initiator*> retrying_;  // those being called back now (waiting_ collects the ones rejected again)
   bool retry_scheduled_ = false;
+  // A retry due from a wake-up's step: its event's place (taken when the queue entry was freed), scheduled at the
+  // step's end, or run there as the first event the wake-up's continuation runs ahead (Kernel::continue_at_after).
+  bool retry_deferred_ = false;
+  EventTicket retry_ticket_{};
 
   bool idle_ = true;  // the last step ended with nothing queued (refreshes since then are caught up lazily)
   std::uint64_t last_step_cycle_ = dram::kNever;  // a channel steps at most once per cycle
