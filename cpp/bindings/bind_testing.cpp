@@ -39,12 +39,14 @@ class EventRecorder final : public Module, private EventHandler {
 // element i runs (Kernel::reserve) and the event is scheduled later, by a helper event at the end of that time point
 // (only for a positive delay: the helper must run before the element is due); "run_now": a next element due now runs
 // in the same handler when Kernel::run_now says nothing would come before its event (else it is scheduled), a later
-// one as in "continue". The four must log the same order.
+// one as in "continue"; "after": a next element due now takes its place in the order (Kernel::reserve) and goes
+// with a no-op event 50 ps later through Kernel::continue_at_after (a later one as in "continue"). All must log the
+// same order.
 class ChainProbe final : public Module, private EventHandler {
  public:
   ChainProbe(Simulation& sim, std::string_view name, std::string mode) : Module(sim, name), mode_(std::move(mode)) {
-    if (mode_ != "schedule" && mode_ != "continue" && mode_ != "reserved" && mode_ != "run_now") {
-      throw py::value_error("ChainProbe: mode must be 'schedule', 'continue', 'reserved' or 'run_now'");
+    if (mode_ != "schedule" && mode_ != "continue" && mode_ != "reserved" && mode_ != "run_now" && mode_ != "after") {
+      throw py::value_error("ChainProbe: mode must be 'schedule', 'continue', 'reserved', 'run_now' or 'after'");
     }
   }
   // Adds a chain; its first element runs at `start_ps`. Each element: (delay from the previous one, priority, label)
@@ -96,6 +98,12 @@ class ChainProbe final : public Module, private EventHandler {
         arg = e.next;
         continue;
       }
+      if (mode_ == "after" && n.delay == 0) {
+        const EventTicket ticket = kernel().reserve(n.priority);
+        // true: the no-op event's work (nothing) is this handler's; it ends here either way.
+        kernel().continue_at_after(*this, e.next, ticket, now() + 50, noop_, 0, Priority::kDefault);
+        return;
+      }
       if (mode_ == "schedule" || (mode_ == "reserved" && n.delay == 0)) {
         kernel().schedule_at(t, *this, e.next, n.priority);
         return;
@@ -113,6 +121,11 @@ class ChainProbe final : public Module, private EventHandler {
   std::vector<Elem> elems_;
   std::unordered_map<std::size_t, std::pair<Picoseconds, EventTicket>> reserved_;
   Pusher pusher_{*this};
+  class Noop final : public EventHandler {
+   public:
+    void handle_event(std::uint64_t /*arg*/) override {}
+  };
+  Noop noop_;
   std::vector<std::pair<Picoseconds, std::string>> log_;
 };
 

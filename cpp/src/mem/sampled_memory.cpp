@@ -168,6 +168,15 @@ std::uint64_t SampledMemory::max_request_bytes(std::uint64_t address) const {
 
 SampledMemory::Source& SampledMemory::source(const Request& request, Initiator& from) {
   const std::size_t i = request.source;
+  if (i < sources_.size()) {
+    Source* s = sources_[i].get();
+    if (s != nullptr && s->up == &from) return *s;
+  }
+  return add_source(request, from);
+}
+
+SampledMemory::Source& SampledMemory::add_source(const Request& request, Initiator& from) {
+  const std::size_t i = request.source;
   if (i >= sources_.size()) sources_.resize(i + 1);
   auto& s = sources_[i];
   if (!s) {

@@ -180,6 +180,7 @@ class SampledMemory final : public Module, public Target {
   class FastCompletion;
 
   Source& source(const Request& request, Initiator& from);
+  Source& add_source(const Request& request, Initiator& from);  // source()'s first use of an id, and its errors
   [[nodiscard]] double line_ps(std::size_t src, std::uint32_t cls) const;
   // Class `cls` has its line times measured precisely enough for its share of the run (the stopping rule).
   [[nodiscard]] bool precise(std::uint32_t cls) const;

@@ -81,6 +81,16 @@ std::uint32_t DramChannel::send_burst(const Request& request, Initiator& from, c
     reject(from);
     return 0;
   }
+  const std::uint64_t c = now_cycle();
+  if (accepted == 1) {
+    // One line: what a send() of it does (no burst record). Its completion is the same call with the same request
+    // (the burst as accepted: this line, the request's flags), and a one-line burst's completion is always seen.
+    Request line = request;
+    line.size_bytes = static_cast<std::uint32_t>(line_bytes);
+    accept_line(line, from, a, c, kNoBurst);
+    if (accepted < lines) reject(from);
+    return 1;
+  }
   std::uint32_t b;
   if (!free_bursts_.empty()) {
     b = free_bursts_.back();
@@ -97,7 +107,6 @@ std::uint32_t DramChannel::send_burst(const Request& request, Initiator& from, c
   burst.unfinished = accepted;
   burst.done = 0;
   burst.notify = (request.flags & Request::kNotifyLines) != 0;
-  const std::uint64_t c = now_cycle();
   Request line = request;
   line.size_bytes = static_cast<std::uint32_t>(line_bytes);
   for (std::uint32_t i = 0; i < accepted; ++i) {
