@@ -103,19 +103,19 @@ bool DramChannel::issue_for(std::uint32_t id, DramCommand cmd, std::uint64_t c) 
   return true;
 }
 
-bool DramChannel::pick_shared(std::vector<std::uint32_t>& q, std::uint64_t c, std::uint64_t& wake, bool is_act_q) {
+bool DramChannel::pick_shared(dram::TxnQueue& q, std::uint64_t c, std::uint64_t& wake, bool is_act_q) {
   std::size_t best = 0;
   DramCommand best_cmd = DramCommand::kACT;
-  if (!fr_fcfs_.select(q, slots_, c, wake, best, best_cmd)) return false;
+  if (!fr_fcfs_.select(q.view(), slots_, c, wake, best, best_cmd)) return false;
   const std::uint32_t id = q[best];
   const bool finished = issue_for(id, best_cmd, c);
   // (Leaving write_q_: finished, or promoted to act_q_ below.)
   if (&q == &write_q_ && (finished || (best_cmd == DramCommand::kACT && promote_))) fwd_note(id, false);
   if (finished) {
-    q.erase(q.begin() + static_cast<std::ptrdiff_t>(best));
+    q.erase(best);
     if (!is_act_q) queue_freed();
   } else if (best_cmd == DramCommand::kACT && promote_ && !is_act_q) {
-    q.erase(q.begin() + static_cast<std::ptrdiff_t>(best));
+    q.erase(best);
     act_q_.push_back(id);
     queue_freed();
   }
@@ -126,9 +126,9 @@ std::uint64_t DramChannel::next_legal_cycle(std::uint64_t c) noexcept {
   // The earliest cycle at which any command the scheduler could pick becomes legal (c if one is legal now).
   std::uint64_t wake = refresh_.next_legal(timing_, c);
   if (per_bank_) return std::min(wake, bank_queues_.next_cycle(c));
-  if (promote_) fr_fcfs_.fold_earliest(act_q_, slots_, c, wake);
+  if (promote_) fr_fcfs_.fold_earliest(act_q_.view(), slots_, c, wake);
   if (wake > c && !(refresh_.blocking() && refresh_.pending_count() > 0)) {
-    fr_fcfs_.fold_earliest(drain_.write_mode() ? write_q_ : read_q_, slots_, c, wake);
+    fr_fcfs_.fold_earliest((drain_.write_mode() ? write_q_ : read_q_).view(), slots_, c, wake);
   }
   return wake;
 }
@@ -164,8 +164,8 @@ bool DramChannel::move_transaction() {
   const std::uint32_t qi = banks[i];
   bank_queues_.push(qi, dram::BankEntry{slots_[id].row, id, slots_[id].is_write});
   if (which != 0) fwd_note(id, false);
-  q.erase(q.begin() + static_cast<std::ptrdiff_t>(i));
-  banks.erase(banks.begin() + static_cast<std::ptrdiff_t>(i));
+  q.erase(i);
+  banks.erase(i);
   bank_queues_.txn_removed(which, qi);
   if (which != 0) drain_.write_served();
   queue_freed();

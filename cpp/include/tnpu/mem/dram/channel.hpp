@@ -18,6 +18,7 @@
 #include "tnpu/mem/dram/refresh_policy.hpp"
 #include "tnpu/mem/dram/testing_modes.hpp"
 #include "tnpu/mem/dram/timing_state.hpp"
+#include "tnpu/mem/dram/txn_queue.hpp"
 #include "tnpu/mem/dram/write_drain.hpp"
 #include "tnpu/mem/dram_controller.hpp"
 #include "tnpu/sim/event_queue.hpp"
@@ -102,7 +103,7 @@ class DramChannel final : private EventHandler {
   void process_done(const dram::CompletionFifo::Item& item);
 
   // FR-FCFS's pick from q (issued; a finished request leaves q, an activated one moves to act_q_ if promoted).
-  bool pick_shared(std::vector<std::uint32_t>& q, std::uint64_t c, std::uint64_t& wake, bool is_act_q);
+  bool pick_shared(dram::TxnQueue& q, std::uint64_t c, std::uint64_t& wake, bool is_act_q);
   // Issues the first legal command in round-robin order. second: the dual-command pick (dual_command) after a
   // first command of kind first_column in this cycle: the next legal command in that order issues only if it is of
   // the other kind (row vs column), as DRAMsim3's hbm_dual_cmd; either way the round robin moves to its queue.
@@ -172,9 +173,9 @@ class DramChannel final : private EventHandler {
   std::uint64_t live_ = 0;
   std::vector<std::uint32_t> bank_waiting_;  // per flat bank: requests queued and not yet served by their column cmd
   std::uint32_t banks_waiting_ = 0;          // banks with bank_waiting_ > 0
-  std::vector<std::uint32_t> read_q_, write_q_, act_q_;
+  dram::TxnQueue read_q_, write_q_, act_q_;
   // Per-bank scheduling: the flat bank of each entry of read_q_ (0) and write_q_ (1), in the same order.
-  std::array<std::vector<std::uint32_t>, 2> q_bank_;
+  std::array<dram::TxnQueue, 2> q_bank_;
   std::uint32_t line_shift_ = 0;  // log2(line_bytes): burst index of an address
   std::array<std::uint32_t, kFwdBuckets> fwd_count_{};  // writes in write_q_ per fwd_bucket()
 
