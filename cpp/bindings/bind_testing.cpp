@@ -219,26 +219,34 @@ void bind_testing(py::module_& m) {
       [](const std::vector<std::uint64_t>& key, const std::vector<bool>& detailed,
          const std::vector<Picoseconds>& start, const std::vector<Picoseconds>& end,
          const std::vector<std::uint32_t>& engine, const std::vector<std::uint64_t>& dep_offsets,
-         const std::vector<std::uint32_t>& dep_ids, bool work_conserving) {
+         const std::vector<std::uint32_t>& dep_ids, bool work_conserving, const std::vector<std::uint64_t>& stratum,
+         const std::vector<std::uint32_t>& instance) {
         const std::vector<char> d(detailed.begin(), detailed.end());
-        const PairedEstimate e = paired_estimate(key, d, start, end, engine, dep_offsets, dep_ids, work_conserving);
+        const PairedEstimate e =
+            paired_estimate(key, d, start, end, engine, dep_offsets, dep_ids, work_conserving, stratum, instance);
         return py::dict(py::arg("correction_ps") = e.correction_ps, py::arg("variance_ps2") = e.variance_ps2,
-                        py::arg("keys") = e.keys, py::arg("critical_tasks") = e.critical_tasks,
+                        py::arg("keys") = e.keys, py::arg("matched_strata") = e.matched_strata,
+                        py::arg("critical_tasks") = e.critical_tasks,
                         py::arg("critical_policy_tasks") = e.critical_policy_tasks);
       },
       py::arg("key"), py::arg("detailed"), py::arg("start_ps"), py::arg("end_ps"), py::arg("engine"),
       py::arg("dep_offsets"), py::arg("dep_ids"), py::arg("work_conserving") = false,
-      "The paired-occurrence bias estimate of a schedule: correction_ps, variance_ps2, keys, critical tasks; "
-      "work_conserving: replay it as the reorder scheduler runs (a free engine takes the earliest released task).");
+      py::arg("stratum") = std::vector<std::uint64_t>{}, py::arg("instance") = std::vector<std::uint32_t>{},
+      "The paired-occurrence bias estimate of a schedule: correction_ps, variance_ps2, keys, matched_strata, "
+      "critical tasks; work_conserving: replay it as the reorder scheduler runs (a free engine takes the earliest "
+      "released task); stratum (per task; default: its key) and instance (per task; default: none) compare the "
+      "occurrences of a stratum within instances where both groups occur.");
   m.def(
       "draw_detailed_occurrences",
       [](const std::vector<std::uint64_t>& key, const std::vector<std::uint32_t>& instance, double fraction,
-         std::uint64_t seed) {
-        const std::vector<char> d = draw_detailed_occurrences(key, instance, fraction, seed);
+         std::uint64_t seed, const std::vector<std::uint64_t>& stratum) {
+        const std::vector<char> d = draw_detailed_occurrences(key, instance, fraction, seed, stratum);
         return std::vector<bool>(d.begin(), d.end());
       },
       py::arg("key"), py::arg("instance"), py::arg("fraction"), py::arg("seed"),
-      "Which task occurrences the sampled memory runs wholly in detail (per task: drawn or not).");
+      py::arg("stratum") = std::vector<std::uint64_t>{},
+      "Which task occurrences the sampled memory runs wholly in detail (per task: drawn or not); stratum (per "
+      "task; default: its key) spreads the held occurrences of a stratum's keys over different instances.");
 }
 
 }  // namespace tnpu::bindings
