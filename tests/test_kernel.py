@@ -234,7 +234,8 @@ def test_continue_at_and_reserved_places_keep_the_exact_event_order(seed: int, d
             assert sim.inline_advances > 0
         if mode == "run_now":  # Kernel::run_now (DMA and replayer retries): zero delays inline
             assert sim.inline_advances > 0
-        if mode == "after" and driver != "step":  # Kernel::continue_at_after (the DRAM channel's retries): reserved, then continued
+        # Kernel::continue_at_after (the DRAM channel's retries): a reserved event, then a continuation
+        if mode == "after" and driver != "step":
             assert sim.inline_advances > 0
     assert len(logs["schedule"][0]) > 500
     assert logs["continue"] == logs["schedule"]
