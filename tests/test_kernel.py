@@ -218,7 +218,7 @@ def _chain_program(sim: tnpu.Simulator, mode: str, seed: int, hook_error_at: int
 @pytest.mark.parametrize("driver", ["run", "run_until", "step"])
 def test_continue_at_and_reserved_places_keep_the_exact_event_order(seed: int, driver: str) -> None:
     logs = {}
-    for mode in ("schedule", "continue", "reserved", "run_now"):
+    for mode in ("schedule", "continue", "reserved", "run_now", "after"):
         sim = tnpu.Simulator()
         probe, seen = _chain_program(sim, mode, seed)
         if driver == "run":
@@ -234,10 +234,14 @@ def test_continue_at_and_reserved_places_keep_the_exact_event_order(seed: int, d
             assert sim.inline_advances > 0
         if mode == "run_now":  # Kernel::run_now (DMA and replayer retries): zero delays inline
             assert sim.inline_advances > 0
+        # Kernel::continue_at_after (the DRAM channel's retries): a reserved event, then a continuation
+        if mode == "after" and driver != "step":
+            assert sim.inline_advances > 0
     assert len(logs["schedule"][0]) > 500
     assert logs["continue"] == logs["schedule"]
     assert logs["reserved"] == logs["schedule"]
     assert logs["run_now"] == logs["schedule"]
+    assert logs["after"][:2] == logs["schedule"][:2]  # (its no-op events may end the run up to 50 ps later)
 
 
 def test_continue_at_runs_inline_only_when_enabled() -> None:

@@ -208,7 +208,9 @@ def test_reproduce_runs_on_the_sampled_model_and_reports_intervals() -> None:
 
 # The interval's construction (docs/sampling.md, "Error estimate"): the paired-occurrence estimator on schedules
 # whose answer is worked out by hand.
-def _estimate(key, detailed, spans, engine, deps=None, work_conserving=False) -> dict:
+def _estimate(
+    key, detailed, spans, engine, deps=None, work_conserving=False, stratum=(), instance=()
+) -> dict:
     from tnpu._core import _testing
 
     n = len(key)
@@ -225,6 +227,8 @@ def _estimate(key, detailed, spans, engine, deps=None, work_conserving=False) ->
         offsets,
         [i for d in deps for i in d],
         work_conserving=work_conserving,
+        stratum=list(stratum),
+        instance=list(instance),
     )
 
 
@@ -299,3 +303,56 @@ def test_the_draw_is_seeded_and_runs_every_single_occurrence_in_detail() -> None
     assert a != _testing.draw_detailed_occurrences(keys, inst, 0.04, 2)
     assert a[:50] != a[50:100]  # keys are drawn independently
     assert not any(_testing.draw_detailed_occurrences(keys, inst, 0.0, 1))
+
+
+def test_signature_strata_compare_occurrences_within_instances() -> None:
+    # Keys 1 and 2 have identical traffic (stratum 1). Every task runs 20 longer in instance 0 than in instance 1
+    # (its company), and the pipes add 10: in detail A and B take 100 in instance 0 and 80 in instance 1. Held:
+    # A0 and B1. Engine 0 runs instance 0 (A0 held 100, B0 policy 110), off the critical path; engine 1 runs X (a
+    # key of its own, held, 200), then instance 1 (A1 policy 90, B1 held 80): the batch ends at 370, 360 in detail.
+    key = [1, 2, 9, 1, 2]
+    detailed = [True, False, True, False, True]
+    spans = [(0, 100), (100, 210), (0, 200), (200, 290), (290, 370)]
+    engine = [0, 0, 1, 1, 1]
+    inst = [0, 0, 0, 1, 1]
+    deps: list[list[int]] = [[], [0], [], [2], [3]]
+    # per key, A1's only partner is A0, held in the slower instance: b = 90 - 100 = -10 lengthens A1 to 100
+    by_key = _estimate(key, detailed, spans, engine, deps, work_conserving=True)
+    assert by_key["correction_ps"] == pytest.approx(-10)
+    assert by_key["variance_ps2"] == pytest.approx(10**2)
+    # the stratum compares within instances: (110 - 100) and (90 - 80), weights 1/2 each: b = 10, as in truth
+    stratum = [1, 1, 9, 1, 1]
+    for wc in (False, True):
+        e = _estimate(key, detailed, spans, engine, deps, work_conserving=wc, stratum=stratum, instance=inst)
+        assert e["correction_ps"] == pytest.approx(10)
+        assert e["matched_strata"] == 1
+        # no spread within the cells (one occurrence per group): the bound sum w^2 d^2 / (sum w)^2 = 50, and A1
+        # is the stratum's one policy occurrence on the critical path
+        assert e["variance_ps2"] == pytest.approx((0.25 * 100 + 0.25 * 100) / 1.0)
+    # the stratum without instances: whole groups, (110 + 90) / 2 - (100 + 80) / 2 = 10 as well, pooled variance
+    whole = _estimate(key, detailed, spans, engine, deps, work_conserving=True, stratum=stratum)
+    assert whole["matched_strata"] == 0
+    assert whole["correction_ps"] == pytest.approx(10)
+    # a stratum of one key with instances is the key's estimate
+    alone = _estimate(key, detailed, spans, engine, deps, work_conserving=True, stratum=key, instance=inst)
+    assert alone == by_key
+
+
+def test_the_signature_draw_holds_a_stratums_keys_in_different_instances() -> None:
+    from tnpu._core import _testing
+
+    # stratum 1: keys 1, 2 and 3 over four instances, one held each (0.25): three different instances; key 7
+    # alone is drawn exactly as without strata
+    keys = [1] * 4 + [2] * 4 + [3] * 4 + [7] * 4
+    inst = list(range(4)) * 4
+    stratum = [1] * 12 + [7] * 4
+    held_instances = []
+    for seed in range(1, 41):
+        d = _testing.draw_detailed_occurrences(keys, inst, 0.25, seed, stratum)
+        assert d[12:] == _testing.draw_detailed_occurrences(keys, inst, 0.25, seed)[12:]
+        assert [sum(d[4 * k : 4 * k + 4]) for k in range(4)] == [1, 1, 1, 1]
+        held = [d.index(True, 4 * k) - 4 * k for k in range(3)]
+        assert len(set(held)) == 3
+        held_instances.append(held[0])
+    # each key's held instance is still a random draw
+    assert set(held_instances) == {0, 1, 2, 3}

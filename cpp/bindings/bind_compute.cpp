@@ -327,7 +327,8 @@ void bind_compute(py::module_& m) {
       .def_readwrite("fallback_rel_se", &SampledMemoryConfig::fallback_rel_se)
       .def_readwrite("paired_fraction", &SampledMemoryConfig::paired_fraction)
       .def_readwrite("target_rel_se", &SampledMemoryConfig::target_rel_se)
-      .def_readwrite("paired_seed", &SampledMemoryConfig::paired_seed);
+      .def_readwrite("paired_seed", &SampledMemoryConfig::paired_seed)
+      .def_readwrite("paired_strata", &SampledMemoryConfig::paired_strata);
   py::class_<workload::MemoryModelConfig>(m, "MemoryModelConfig")
       .def(py::init<>())
       .def_readwrite("model", &workload::MemoryModelConfig::model)

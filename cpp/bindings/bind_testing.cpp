@@ -39,12 +39,14 @@ class EventRecorder final : public Module, private EventHandler {
 // element i runs (Kernel::reserve) and the event is scheduled later, by a helper event at the end of that time point
 // (only for a positive delay: the helper must run before the element is due); "run_now": a next element due now runs
 // in the same handler when Kernel::run_now says nothing would come before its event (else it is scheduled), a later
-// one as in "continue". The four must log the same order.
+// one as in "continue"; "after": a next element due now takes its place in the order (Kernel::reserve) and goes
+// with a no-op event 50 ps later through Kernel::continue_at_after (a later one as in "continue"). All must log the
+// same order.
 class ChainProbe final : public Module, private EventHandler {
  public:
   ChainProbe(Simulation& sim, std::string_view name, std::string mode) : Module(sim, name), mode_(std::move(mode)) {
-    if (mode_ != "schedule" && mode_ != "continue" && mode_ != "reserved" && mode_ != "run_now") {
-      throw py::value_error("ChainProbe: mode must be 'schedule', 'continue', 'reserved' or 'run_now'");
+    if (mode_ != "schedule" && mode_ != "continue" && mode_ != "reserved" && mode_ != "run_now" && mode_ != "after") {
+      throw py::value_error("ChainProbe: mode must be 'schedule', 'continue', 'reserved', 'run_now' or 'after'");
     }
   }
   // Adds a chain; its first element runs at `start_ps`. Each element: (delay from the previous one, priority, label)
@@ -96,6 +98,12 @@ class ChainProbe final : public Module, private EventHandler {
         arg = e.next;
         continue;
       }
+      if (mode_ == "after" && n.delay == 0) {
+        const EventTicket ticket = kernel().reserve(n.priority);
+        // true: the no-op event's work (nothing) is this handler's; it ends here either way.
+        kernel().continue_at_after(*this, e.next, ticket, now() + 50, noop_, 0, Priority::kDefault);
+        return;
+      }
       if (mode_ == "schedule" || (mode_ == "reserved" && n.delay == 0)) {
         kernel().schedule_at(t, *this, e.next, n.priority);
         return;
@@ -113,6 +121,11 @@ class ChainProbe final : public Module, private EventHandler {
   std::vector<Elem> elems_;
   std::unordered_map<std::size_t, std::pair<Picoseconds, EventTicket>> reserved_;
   Pusher pusher_{*this};
+  class Noop final : public EventHandler {
+   public:
+    void handle_event(std::uint64_t /*arg*/) override {}
+  };
+  Noop noop_;
   std::vector<std::pair<Picoseconds, std::string>> log_;
 };
 
@@ -208,26 +221,34 @@ void bind_testing(py::module_& m) {
       [](const std::vector<std::uint64_t>& key, const std::vector<bool>& detailed,
          const std::vector<Picoseconds>& start, const std::vector<Picoseconds>& end,
          const std::vector<std::uint32_t>& engine, const std::vector<std::uint64_t>& dep_offsets,
-         const std::vector<std::uint32_t>& dep_ids, bool work_conserving) {
+         const std::vector<std::uint32_t>& dep_ids, bool work_conserving, const std::vector<std::uint64_t>& stratum,
+         const std::vector<std::uint32_t>& instance) {
         const std::vector<char> d(detailed.begin(), detailed.end());
-        const PairedEstimate e = paired_estimate(key, d, start, end, engine, dep_offsets, dep_ids, work_conserving);
+        const PairedEstimate e =
+            paired_estimate(key, d, start, end, engine, dep_offsets, dep_ids, work_conserving, stratum, instance);
         return py::dict(py::arg("correction_ps") = e.correction_ps, py::arg("variance_ps2") = e.variance_ps2,
-                        py::arg("keys") = e.keys, py::arg("critical_tasks") = e.critical_tasks,
+                        py::arg("keys") = e.keys, py::arg("matched_strata") = e.matched_strata,
+                        py::arg("critical_tasks") = e.critical_tasks,
                         py::arg("critical_policy_tasks") = e.critical_policy_tasks);
       },
       py::arg("key"), py::arg("detailed"), py::arg("start_ps"), py::arg("end_ps"), py::arg("engine"),
       py::arg("dep_offsets"), py::arg("dep_ids"), py::arg("work_conserving") = false,
-      "The paired-occurrence bias estimate of a schedule: correction_ps, variance_ps2, keys, critical tasks; "
-      "work_conserving: replay it as the reorder scheduler runs (a free engine takes the earliest released task).");
+      py::arg("stratum") = std::vector<std::uint64_t>{}, py::arg("instance") = std::vector<std::uint32_t>{},
+      "The paired-occurrence bias estimate of a schedule: correction_ps, variance_ps2, keys, matched_strata, "
+      "critical tasks; work_conserving: replay it as the reorder scheduler runs (a free engine takes the earliest "
+      "released task); stratum (per task; default: its key) and instance (per task; default: none) compare the "
+      "occurrences of a stratum within instances where both groups occur.");
   m.def(
       "draw_detailed_occurrences",
       [](const std::vector<std::uint64_t>& key, const std::vector<std::uint32_t>& instance, double fraction,
-         std::uint64_t seed) {
-        const std::vector<char> d = draw_detailed_occurrences(key, instance, fraction, seed);
+         std::uint64_t seed, const std::vector<std::uint64_t>& stratum) {
+        const std::vector<char> d = draw_detailed_occurrences(key, instance, fraction, seed, stratum);
         return std::vector<bool>(d.begin(), d.end());
       },
       py::arg("key"), py::arg("instance"), py::arg("fraction"), py::arg("seed"),
-      "Which task occurrences the sampled memory runs wholly in detail (per task: drawn or not).");
+      py::arg("stratum") = std::vector<std::uint64_t>{},
+      "Which task occurrences the sampled memory runs wholly in detail (per task: drawn or not); stratum (per "
+      "task; default: its key) spreads the held occurrences of a stratum's keys over different instances.");
 }
 
 }  // namespace tnpu::bindings

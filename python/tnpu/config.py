@@ -169,6 +169,7 @@ MEMORY_MODEL_FIELDS: dict[str, frozenset[str]] = {
             "sampling_burst_lines",
             "sampling_paired_fraction",
             "sampling_seed",
+            "sampling_strata",
             "sampling_target_rel_se",
         }
     ),
@@ -227,6 +228,9 @@ class MemoryConfig:
     #: random with ``sampling_seed``; the others' durations against theirs estimate the fast pipes' bias (0: off)
     sampling_paired_fraction: float = 0.04
     sampling_seed: int = 1
+    #: "sampled": the strata of that draw and of the estimate: "signature" (the task keys of identical traffic,
+    #: held in different instances and compared within instances) or "key" (each task key alone)
+    sampling_strata: str = "signature"
     #: "sampled", design "mix": the stopping rule of the windows: a class's windows thin to a tenth once its line
     #: times are precise enough for the run's sampling standard error to stay within this share of its time
     #: (docs/sampling.md; 0: windows at sampling_fraction always)
@@ -280,6 +284,9 @@ class MemoryConfig:
                 f"{path}.sampling_paired_fraction: must be in [0, 1], got {self.sampling_paired_fraction}"
             )
         _check_int(f"{path}.sampling_seed", self.sampling_seed, 0, (1 << 63) - 1)
+        _check_choice(
+            f"{path}.sampling_strata", self.sampling_strata, ["signature", "key"], "sampling strata"
+        )
         _check_number(f"{path}.sampling_target_rel_se", self.sampling_target_rel_se, positive=False)
         if not 0 <= self.sampling_target_rel_se <= 1:
             raise ConfigError(
@@ -425,6 +432,7 @@ class ArchConfig:
             smp.burst_lines = self.memory.sampling_burst_lines
             smp.paired_fraction = float(self.memory.sampling_paired_fraction)
             smp.paired_seed = self.memory.sampling_seed
+            smp.paired_strata = self.memory.sampling_strata
             smp.target_rel_se = float(self.memory.sampling_target_rel_se)
             m.sampled = smp
         cfg.memory = m

@@ -90,14 +90,15 @@ class AcceleratorRunner final : public TaskRunner, public Module, private EventH
       }
     }
     if (sampled_ != nullptr && sampled_->config().paired_fraction > 0 && sampled_->config().detail_fraction < 1) {
-      std::vector<std::uint32_t> instance(n);  // occurrences drawn to run wholly in detail (docs/sampling.md)
+      instance_.resize(n);  // occurrences drawn to run wholly in detail (docs/sampling.md)
       key_.resize(n);
       for (std::size_t i = 0; i < n; ++i) {
         key_[i] = fine_key(workload.tasks.tasks[i]);
-        instance[i] = workload.tasks.tasks[i].instance;
+        instance_[i] = workload.tasks.tasks[i].instance;
       }
-      detailed_ = draw_detailed_occurrences(key_, instance, sampled_->config().paired_fraction,
-                                            sampled_->config().paired_seed);
+      if (sampled_->config().paired_strata == "signature") stratum_ = signature_strata();
+      detailed_ = draw_detailed_occurrences(key_, instance_, sampled_->config().paired_fraction,
+                                            sampled_->config().paired_seed, stratum_);
     }
   }
 
@@ -106,9 +107,10 @@ class AcceleratorRunner final : public TaskRunner, public Module, private EventH
     if (sampled_ == nullptr || detailed_.empty()) return;
     // reorder lets a free engine take any ready task: the replay does the same (docs/sampling.md, "Batch time")
     const bool work_conserving = config_.scheduler.name == "reorder" && !config_.scheduler.external;
+    const std::vector<std::uint32_t> no_cells;
     sampled_->set_paired_estimate(paired_estimate(key_, detailed_, s.start_ps, s.end_ps, s.engine,
                                                   workload_.tasks.dep_offsets, workload_.tasks.dep_ids,
-                                                  work_conserving));
+                                                  work_conserving, stratum_, stratum_.empty() ? no_cells : instance_));
   }
 
   void start(std::uint32_t task, std::uint32_t engine, TaskExecutor& executor) override {
@@ -186,6 +188,33 @@ class AcceleratorRunner final : public TaskRunner, public Module, private EventH
     const auto phase = static_cast<std::uint64_t>(info.phase);
     const auto cls = static_cast<std::uint64_t>(info.task_class);
     return (std::uint64_t{info.layer} + 1) << 16 | phase << 4 | cls << 1 | 1;
+  }
+
+  // Per task, its stratum of the paired draw: the smallest key of the tasks of identical traffic (phase, class,
+  // the layer's shape and mapping, and an element-wise task's work), so that ResNet's repeated blocks share one.
+  [[nodiscard]] std::vector<std::uint64_t> signature_strata() const {
+    using Signature = std::tuple<int, int, bool, std::vector<std::uint64_t>, std::string, bool>;
+    std::map<Signature, std::uint64_t> smallest;
+    std::vector<Signature> sig;
+    sig.reserve(workload_.tasks.size());
+    for (std::size_t i = 0; i < workload_.tasks.size(); ++i) {
+      const TaskInfo& info = workload_.tasks.tasks[i];
+      const AcceleratorLayer& layer = workload_.layers[info.layer];
+      const workload::LayerShape& sh = layer.shape;
+      const AcceleratorTaskWork& w = workload_.work[i];
+      std::vector<std::uint64_t> fields{static_cast<std::uint64_t>(sh.kind),
+                                        sh.n, sh.c, sh.k, sh.h, sh.w, sh.r, sh.s, sh.stride_h, sh.stride_w,
+                                        sh.pad_h, sh.pad_w, sh.dilation_h, sh.dilation_w, sh.groups,
+                                        layer.tile_m, layer.tile_k, layer.tile_n, w.vector_ops, w.bytes_in,
+                                        w.bytes_out};
+      sig.emplace_back(static_cast<int>(info.phase), static_cast<int>(info.task_class), layer.gemm,
+                       std::move(fields), layer.order, layer.accumulate);
+      const auto [it, fresh] = smallest.emplace(sig.back(), key_[i]);
+      if (!fresh) it->second = std::min(it->second, key_[i]);
+    }
+    std::vector<std::uint64_t> out(sig.size());
+    for (std::size_t i = 0; i < sig.size(); ++i) out[i] = smallest.at(sig[i]);
+    return out;
   }
 
   [[nodiscard]] std::uint32_t slot_of(std::uint32_t instance) const noexcept {
@@ -318,6 +347,8 @@ class AcceleratorRunner final : public TaskRunner, public Module, private EventH
   SampledMemory* sampled_ = nullptr;
   std::vector<std::uint64_t> key_;  // per task: its traffic key (sampled, paired occurrences)
   std::vector<char> detailed_;      // per task: drawn to run wholly in detail
+  std::vector<std::uint32_t> instance_;  // per task: its training instance (paired occurrences)
+  std::vector<std::uint64_t> stratum_;   // per task: its stratum (paired_strata = "signature"; empty: its key)
   TaskExecutor* executor_ = nullptr;
   std::vector<mem::DmaEngine*> dmas_;
   std::vector<accelerator::TilePipeline*> pipelines_;

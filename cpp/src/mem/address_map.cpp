@@ -106,19 +106,15 @@ AddressMap::AddressMap(const DramSpec& spec) : wrap_(spec.wrap_addresses) {
   capacity_bytes_ = std::uint64_t{1} << shift;
 }
 
-DramAddress AddressMap::decode(std::uint64_t address) const {
-  if (address >= capacity_bytes_) {
-    if (!wrap_) {
-      char buf[160];
-      std::snprintf(buf, sizeof buf, "address 0x%llx is beyond the DRAM capacity of %llu bytes (set wrap_addresses "
-                    "to wrap it)", static_cast<unsigned long long>(address),
-                    static_cast<unsigned long long>(capacity_bytes_));
-      throw ConfigError(buf);
-    }
-    address &= capacity_bytes_ - 1;
+std::uint64_t AddressMap::wrapped(std::uint64_t address) const {
+  if (!wrap_) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "address 0x%llx is beyond the DRAM capacity of %llu bytes (set wrap_addresses "
+                  "to wrap it)", static_cast<unsigned long long>(address),
+                  static_cast<unsigned long long>(capacity_bytes_));
+    throw ConfigError(buf);
   }
-  const auto field = [&](Field f) { return static_cast<std::uint32_t>((address >> shift_[f]) & mask_[f]); };
-  return DramAddress{field(kCh), field(kRa), field(kBg), field(kBa), field(kRo), field(kCo)};
+  return address & (capacity_bytes_ - 1);
 }
 
 std::string AddressMap::describe() const {

@@ -101,7 +101,7 @@ void DmaEngine::issue() {
       outstanding_ += accepted;
       requests_.inc(accepted);
       (job.command == Command::kRead ? bytes_read_ : bytes_written_).inc(accepted * rq);
-      Pending& p = pending_[job.id - pending_base_];
+      Pending& p = pending_[pending_head_ + (job.id - pending_base_)];
       p.in_flight += accepted;
       job.next_address += accepted * rq;
       if (job.region_bytes != 0 && job.next_address >= job.region_base + job.region_bytes) {
@@ -122,15 +122,22 @@ void DmaEngine::issue() {
 }
 
 void DmaEngine::finish(std::uint64_t job_id) {
-  Pending& p = pending_[job_id - pending_base_];
+  Pending& p = pending_[pending_head_ + (job_id - pending_base_)];
   Callback cb = std::move(p.on_done);
   p.on_done = nullptr;
   p.live = false;
-  while (!pending_.empty() && !pending_.front().live) {
-    pending_.pop_front();
+  while (pending_head_ < pending_.size() && !pending_[pending_head_].live) {
+    ++pending_head_;
     ++pending_base_;
   }
-  if (cb) cb();
+  if (pending_head_ == pending_.size()) {
+    pending_.clear();
+    pending_head_ = 0;
+  } else if (pending_head_ >= 64 && 2 * pending_head_ >= pending_.size()) {
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(pending_head_));
+    pending_head_ = 0;
+  }
+  if (cb) cb();  // (after the bookkeeping: it may start transfers, which append to pending_)
 }
 
 void DmaEngine::line_done(std::uint64_t job_id, std::uint64_t lines) {

@@ -67,7 +67,7 @@ std::string hex_address(std::uint64_t v) {
 
 }  // namespace
 
-std::uint32_t DramController::burst_lines(const Request& request) const {
+std::uint32_t DramController::checked_burst_lines(const Request& request) const {
   const std::uint64_t line = spec_.line_bytes();
   if (request.size_bytes == 0) {
     throw ConfigError("DramController " + name() + ": request of 0 B at " + hex_address(request.address));

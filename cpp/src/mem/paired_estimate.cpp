@@ -119,20 +119,38 @@ void replay_work_conserving(const std::vector<Picoseconds>& start, const std::ve
 
 std::vector<char> draw_detailed_occurrences(const std::vector<std::uint64_t>& key,
                                             const std::vector<std::uint32_t>& instance, double fraction,
-                                            std::uint64_t seed) {
+                                            std::uint64_t seed, const std::vector<std::uint64_t>& stratum) {
   if (key.size() != instance.size()) throw SimulationError("draw_detailed_occurrences: key/instance sizes differ");
+  if (!stratum.empty() && stratum.size() != key.size()) {
+    throw SimulationError("draw_detailed_occurrences: key/stratum sizes differ");
+  }
   std::vector<char> out(key.size(), 0);
   if (!(fraction > 0.0)) return out;
-  std::map<std::uint64_t, std::vector<std::pair<std::uint64_t, std::size_t>>> by_key;  // key -> (hash, task)
+  // stratum -> key -> (hash, task). Within a stratum every key orders its instances by the same seeded hash of
+  // (stratum, instance), so one key's occurrences are a uniformly random order of its instances (alone in its
+  // stratum, the key's own order: the stratum's id is its smallest key); the stratum's keys, ranked by a seeded
+  // hash, take consecutive runs of that order, so that they are held in different instances where they can be.
+  std::map<std::uint64_t, std::map<std::uint64_t, std::vector<std::pair<std::uint64_t, std::size_t>>>> by_stratum;
   for (std::size_t i = 0; i < key.size(); ++i) {
-    const std::uint64_t h = splitmix64(seed ^ splitmix64(key[i] ^ splitmix64(instance[i])));
-    by_key[key[i]].emplace_back(h, i);
+    const std::uint64_t st = stratum.empty() ? key[i] : stratum[i];
+    const std::uint64_t h = splitmix64(seed ^ splitmix64(st ^ splitmix64(instance[i])));
+    by_stratum[st][key[i]].emplace_back(h, i);
   }
-  for (auto& [k, occ] : by_key) {
-    std::sort(occ.begin(), occ.end());
-    const auto n = static_cast<double>(occ.size());
-    const auto s = static_cast<std::size_t>(std::min(n, std::max(1.0, std::ceil(fraction * n - 1e-9))));
-    for (std::size_t j = 0; j < s; ++j) out[occ[j].second] = 1;
+  for (auto& [st, keys] : by_stratum) {
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> ranked;  // (seeded hash of the key, key)
+    for (const auto& kv : keys) {
+      ranked.emplace_back(keys.size() == 1 ? 0 : splitmix64(seed ^ splitmix64(kv.first)), kv.first);
+    }
+    std::sort(ranked.begin(), ranked.end());
+    std::size_t offset = 0;
+    for (const auto& rk : ranked) {
+      auto& occ = keys[rk.second];
+      std::sort(occ.begin(), occ.end());
+      const auto n = static_cast<double>(occ.size());
+      const auto s = static_cast<std::size_t>(std::min(n, std::max(1.0, std::ceil(fraction * n - 1e-9))));
+      for (std::size_t j = 0; j < s; ++j) out[occ[(offset + j) % occ.size()].second] = 1;
+      offset += s;
+    }
   }
   return out;
 }
@@ -140,43 +158,80 @@ std::vector<char> draw_detailed_occurrences(const std::vector<std::uint64_t>& ke
 PairedEstimate paired_estimate(const std::vector<std::uint64_t>& key, const std::vector<char>& detailed,
                                const std::vector<Picoseconds>& start, const std::vector<Picoseconds>& end,
                                const std::vector<std::uint32_t>& engine, const std::vector<std::uint64_t>& dep_offsets,
-                               const std::vector<std::uint32_t>& dep_ids, bool work_conserving) {
+                               const std::vector<std::uint32_t>& dep_ids, bool work_conserving,
+                               const std::vector<std::uint64_t>& stratum, const std::vector<std::uint32_t>& instance) {
   const std::size_t n = key.size();
   if (detailed.size() != n || start.size() != n || end.size() != n || engine.size() != n ||
-      dep_offsets.size() != n + 1) {
+      dep_offsets.size() != n + 1 || (!stratum.empty() && stratum.size() != n) ||
+      (!instance.empty() && instance.size() != n)) {
     throw SimulationError("paired_estimate: per-task vectors of different sizes");
   }
   PairedEstimate e;
   if (n == 0) return e;
-  // per key: the bias of one policy occurrence and its variance (two passes: sums of squares of picosecond
-  // durations would lose the spread to rounding)
+  // per stratum (a key, or the keys of one traffic signature): the bias of one policy occurrence and its variance
+  // (two passes: sums of squares of picosecond durations would lose the spread to rounding). Within a stratum the
+  // occurrences are also split by instance (cells): where a cell has occurrences in both groups, the comparison is
+  // made within cells, in the same instance (docs/sampling.md, "Strata"); else between the stratum's groups.
   struct Group {
     double sx = 0, sy = 0, f = 0, s = 0, ss = 0;
+    [[nodiscard]] bool matched() const noexcept { return f > 0 && s > 0; }
+    [[nodiscard]] double mean(bool held) const noexcept { return held ? sy / s : sx / f; }
   };
-  std::map<std::uint64_t, Group> groups;
+  struct Stratum {
+    Group whole;
+    std::map<std::uint32_t, Group> cells;
+  };
+  const auto stratum_of = [&](std::size_t i) { return stratum.empty() ? key[i] : stratum[i]; };
+  const auto cell_of = [&](std::size_t i) { return instance.empty() ? std::uint32_t{0} : instance[i]; };
+  const bool use_cells = !instance.empty();
+  std::map<std::uint64_t, Stratum> groups;
   const auto dur = [&](std::size_t i) { return static_cast<double>(end[i] - start[i]); };
   for (std::size_t i = 0; i < n; ++i) {
-    Group& g = groups[key[i]];
-    (detailed[i] != 0 ? g.sy : g.sx) += dur(i);
-    (detailed[i] != 0 ? g.s : g.f) += 1;
+    Stratum& st = groups[stratum_of(i)];
+    for (Group* g : {&st.whole, use_cells ? &st.cells[cell_of(i)] : nullptr}) {
+      if (g == nullptr) continue;
+      (detailed[i] != 0 ? g->sy : g->sx) += dur(i);
+      (detailed[i] != 0 ? g->s : g->f) += 1;
+    }
   }
   for (std::size_t i = 0; i < n; ++i) {
-    Group& g = groups[key[i]];
-    const double m = detailed[i] != 0 ? g.sy / g.s : g.sx / g.f;
-    g.ss += (dur(i) - m) * (dur(i) - m);
+    Stratum& st = groups[stratum_of(i)];
+    const bool held = detailed[i] != 0;
+    st.whole.ss += (dur(i) - st.whole.mean(held)) * (dur(i) - st.whole.mean(held));
+    if (!use_cells) continue;
+    Group& c = st.cells[cell_of(i)];
+    if (c.matched()) c.ss += (dur(i) - c.mean(held)) * (dur(i) - c.mean(held));
   }
   struct Bias {
     double b = 0, var = 0;
     bool known = false;
   };
   std::map<std::uint64_t, Bias> bias;
-  for (const auto& [k, g] : groups) {
+  for (const auto& [k, st] : groups) {
     Bias b;
-    if (g.f > 0 && g.s > 0) {
-      b.b = g.sx / g.f - g.sy / g.s;
+    double w_sum = 0, wd = 0, w2d2 = 0, ss = 0, df = 0;
+    for (const auto& [inst, c] : st.cells) {
+      if (!c.matched()) continue;
+      const double w = c.s * c.f / (c.s + c.f);  // 1 / (1/s + 1/f): the weight of the cell's difference
+      const double d = c.mean(false) - c.mean(true);
+      w_sum += w;
+      wd += w * d;
+      w2d2 += w * w * d * d;
+      ss += c.ss;
+      df += c.s + c.f - 2;
+    }
+    const Group& g = st.whole;
+    if (w_sum > 0) {  // within instances: a weighted mean of the cells' differences
+      b.b = wd / w_sum;
+      b.var = df >= 1 ? ss / df / w_sum : w2d2 / (w_sum * w_sum);
       b.known = true;
-      const double df = g.f + g.s - 2;
-      b.var = df >= 1 ? g.ss / df * (1 / g.f + 1 / g.s) : b.b * b.b;
+      ++e.keys;
+      ++e.matched_strata;
+    } else if (g.matched()) {
+      b.b = g.mean(false) - g.mean(true);
+      b.known = true;
+      const double gdf = g.f + g.s - 2;
+      b.var = gdf >= 1 ? g.ss / gdf * (1 / g.f + 1 / g.s) : b.b * b.b;
       ++e.keys;
     }
     bias[k] = b;
@@ -202,7 +257,7 @@ PairedEstimate paired_estimate(const std::vector<std::uint64_t>& key, const std:
     return std::tie(start[a], end[a], a) < std::tie(start[b], end[b], b);
   });
   const auto shortened = [&](std::uint32_t t) {
-    const Bias& b = bias[key[t]];
+    const Bias& b = bias[stratum_of(t)];
     const double shorten = detailed[t] == 0 && b.known ? b.b : 0.0;
     return std::max(0.0, static_cast<double>(end[t] - start[t]) - shorten);
   };
@@ -272,7 +327,7 @@ PairedEstimate paired_estimate(const std::vector<std::uint64_t>& key, const std:
     ++e.critical_tasks;
     if (detailed[t] == 0) {
       ++e.critical_policy_tasks;
-      on_path[key[t]] += 1;
+      on_path[stratum_of(t)] += 1;
     }
   }
   for (const auto& [k, m] : on_path) {

@@ -37,6 +37,9 @@ void SampledMemoryConfig::validate() const {
   if (!(paired_fraction >= 0.0 && paired_fraction <= 1.0)) {
     throw ConfigError(f + "paired_fraction: must be in [0, 1], got " + std::to_string(paired_fraction));
   }
+  if (paired_strata != "key" && paired_strata != "signature") {
+    throw ConfigError(f + "paired_strata: expected 'key' or 'signature', got '" + paired_strata + "'");
+  }
   if (!(target_rel_se >= 0.0 && target_rel_se <= 1.0)) {
     throw ConfigError(f + "target_rel_se: must be in [0, 1], got " + std::to_string(target_rel_se));
   }
@@ -127,8 +130,10 @@ SampledMemory::SampledMemory(Simulation& sim, std::string_view name, DramControl
               [this] { return sampling_sigma_ps(); });
   add_formula("time_correction", "ps", "estimated bias of the run's end time (sampled minus cycle-level)",
               [this] { return have_paired_ ? paired_.correction_ps : 0.0; });
-  add_formula("paired_keys", "count", "task keys with occurrences run in detail and under the policy",
+  add_formula("paired_keys", "count", "strata (keys or signatures) with occurrences in detail and under the policy",
               [this] { return static_cast<double>(paired_.keys); });
+  add_formula("paired_matched_strata", "count", "strata whose bias was estimated within instances",
+              [this] { return static_cast<double>(paired_.matched_strata); });
   add_formula("critical_tasks", "count", "tasks on the critical path (all, under the policy)",
               [this] { return static_cast<double>(paired_.critical_tasks); });
   add_formula("critical_policy_tasks", "count", "tasks on the critical path run under the sampling policy",
@@ -167,6 +172,15 @@ std::uint64_t SampledMemory::max_request_bytes(std::uint64_t address) const {
 }
 
 SampledMemory::Source& SampledMemory::source(const Request& request, Initiator& from) {
+  const std::size_t i = request.source;
+  if (i < sources_.size()) {
+    Source* s = sources_[i].get();
+    if (s != nullptr && s->up == &from) return *s;
+  }
+  return add_source(request, from);
+}
+
+SampledMemory::Source& SampledMemory::add_source(const Request& request, Initiator& from) {
   const std::size_t i = request.source;
   if (i >= sources_.size()) sources_.resize(i + 1);
   auto& s = sources_[i];

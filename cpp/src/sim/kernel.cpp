@@ -53,18 +53,41 @@ inline void Kernel::execute_next() {
 
 bool Kernel::continue_at(Picoseconds t, EventHandler& handler, std::uint64_t arg, Priority priority) {
   if (t < now_) throw_before_now(t);
+  return continue_ordered(t, queue_.reserve(priority), handler, arg);
+}
+
+bool Kernel::continue_at_after(EventHandler& first, std::uint64_t first_arg, EventTicket first_ticket, Picoseconds t,
+                               EventHandler& handler, std::uint64_t arg, Priority priority) {
+  if (t < now_) throw_before_now(t);
   const std::uint64_t order = queue_.reserve(priority);
-  if (!inline_enabled_ || !running_ || stop_requested_ || t > limit_ || inline_depth_ > 0) {
+  // `first` would be the first event continue_at runs ahead: it runs ahead at all, nothing pending comes before
+  // `first`, and `first` comes before the continued event. Otherwise: queued, then continue_at as usual.
+  const EventQueue::Key first_key = EventQueue::key(now_, first_ticket.order);
+  if (can_run_ahead(t) && first_key < EventQueue::key(t, order) && (queue_.empty() || first_key < queue_.top_key())) {
+    return continue_ordered(t, order, handler, arg, &first, first_arg);
+  }
+  queue_.push_ordered(now_, first_ticket.order, &first, first_arg);
+  return continue_ordered(t, order, handler, arg);
+}
+
+bool Kernel::continue_ordered(Picoseconds t, std::uint64_t order, EventHandler& handler, std::uint64_t arg,
+                              EventHandler* first, std::uint64_t first_arg) {
+  if (!can_run_ahead(t)) {
     queue_.push_ordered(t, order, &handler, arg);
     return false;
   }
   // What run_while would do before reaching the event: run every event ordered before it (all of them have a time
-  // <= t <= limit), checking for a stop request before each, as its loop does.
+  // <= t <= limit), checking for a stop request before each, as its loop does. `first` (continue_at_after): the
+  // first of them, not in the queue.
   const EventQueue::Key mine = EventQueue::key(t, order);
   const EventQueue::Key outer_limit = inline_limit_;
   inline_limit_ = mine;
   ++inline_depth_;
   try {
+    if (first != nullptr) {
+      ++events_executed_;
+      first->handle_event(first_arg);
+    }
     while (!queue_.empty() && queue_.top_key() < mine && !stop_requested_) execute_next();
   } catch (...) {
     --inline_depth_;

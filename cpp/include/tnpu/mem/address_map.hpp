@@ -38,7 +38,11 @@ void register_builtin_address_mappings(AddressMappingRegistry& registry);
 class AddressMap {
  public:
   explicit AddressMap(const DramSpec& spec);
-  [[nodiscard]] DramAddress decode(std::uint64_t address) const;
+  [[nodiscard]] DramAddress decode(std::uint64_t address) const {
+    if (address >= capacity_bytes_) address = wrapped(address);  // (throws unless wrap is set)
+    const auto field = [&](Field f) { return static_cast<std::uint32_t>((address >> shift_[f]) & mask_[f]); };
+    return DramAddress{field(kCh), field(kRa), field(kBg), field(kBa), field(kRo), field(kCo)};
+  }
   [[nodiscard]] std::uint64_t capacity_bytes() const noexcept { return capacity_bytes_; }
   // How many consecutive lines (bursts of line_bytes) from the line holding `address` stay in the same channel,
   // rank, bank and row: columns left in the row when the column field is the lowest field with bits, else 1.
@@ -54,6 +58,8 @@ class AddressMap {
 
  private:
   enum Field : std::uint8_t { kCh = 0, kRa, kBg, kBa, kRo, kCo };
+  // An address at or beyond the capacity: wrapped, or ConfigError if wrap is not set.
+  [[nodiscard]] std::uint64_t wrapped(std::uint64_t address) const;
   struct Slice {
     Field field;
     std::uint32_t shift;

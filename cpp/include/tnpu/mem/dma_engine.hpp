@@ -14,6 +14,7 @@
 #include <deque>
 #include <functional>
 #include <string_view>
+#include <vector>
 
 #include "tnpu/sim/module.hpp"
 #include "tnpu/sim/request.hpp"
@@ -71,8 +72,10 @@ class DmaEngine final : public Module, public Initiator, private EventHandler {
   // The pending transfer `id`, or nullptr if it is unknown or finished.
   [[nodiscard]] Pending* pending(std::uint64_t id) noexcept {
     const std::uint64_t i = id - pending_base_;
-    if (id < pending_base_ || i >= pending_.size() || !pending_[i].live) return nullptr;
-    return &pending_[i];
+    if (id < pending_base_ || i >= pending_.size() - pending_head_ || !pending_[pending_head_ + i].live) {
+      return nullptr;
+    }
+    return &pending_[pending_head_ + i];
   }
   // bytes / request_bytes (a shift when request_bytes is a power of two: no division per request).
   [[nodiscard]] std::uint64_t in_requests(std::uint64_t bytes) const noexcept {
@@ -87,8 +90,10 @@ class DmaEngine final : public Module, public Initiator, private EventHandler {
   Target& target_;
   DmaEngineConfig config_;
   std::deque<Job> queue_;
-  // Transfers by id (ids are consecutive): pending_[id - pending_base_]; finished ones leave from the front.
-  std::deque<Pending> pending_;
+  // Transfers by id (ids are consecutive): pending_[pending_head_ + id - pending_base_]; finished ones leave from
+  // the front (pending_head_ moves; the storage is compacted once the finished part is half of it).
+  std::vector<Pending> pending_;
+  std::size_t pending_head_ = 0;
   std::uint64_t pending_base_ = 0;
   int rq_shift_ = -1;               // log2(request_bytes) if a power of two, else -1
   std::uint64_t max_burst_lines_ = 1;  // max_burst_bytes / request_bytes

@@ -117,7 +117,20 @@ class DramController final : public Module, public Target, private EventHandler 
 
  private:
   // Lines of a request after checking the contract above (throws ConfigError).
-  [[nodiscard]] std::uint32_t burst_lines(const Request& request) const;
+  [[nodiscard]] std::uint32_t burst_lines(const Request& request) const {
+    // The common cases here (shifts and masks: the line is a power of two); anything else, and every error, in
+    // checked_burst_lines().
+    const std::uint64_t line = std::uint64_t{1} << line_shift_;
+    if (request.size_bytes == line && (request.address & (line - 1)) == 0) return 1;
+    if (request.size_bytes > line && ((request.address | request.size_bytes) & (line - 1)) == 0) {
+      const std::uint64_t lines = request.size_bytes >> line_shift_;
+      const std::uint32_t queue =
+          request.command == Command::kWrite ? spec_.write_queue_size : spec_.read_queue_size;
+      if (lines <= queue && lines <= map_.lines_in_row(request.address)) return static_cast<std::uint32_t>(lines);
+    }
+    return checked_burst_lines(request);
+  }
+  [[nodiscard]] std::uint32_t checked_burst_lines(const Request& request) const;
   // The paced feeder's start (an event at the time pace() was called).
   void handle_event(std::uint64_t arg) override;
   // Pulls the source's next request into pend_, offered no earlier than cycle `earliest` (false: none left).

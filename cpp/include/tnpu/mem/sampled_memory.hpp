@@ -62,6 +62,10 @@ struct SampledMemoryConfig {
   double paired_fraction = 0.04;          // share of each task's occurrences run wholly in detail (0: off)
   double target_rel_se = 0.005;           // "mix": windows thin once the run's sampling SE is at most this share
   std::uint64_t paired_seed = 1;          // seed of the draw of those occurrences
+  // "key": each task key is a stratum of the draw and the estimate; "signature": the keys of identical traffic
+  // (same phase, class, shape and mapping) form one stratum, drawn so that they are held in different instances
+  // and compared within instances (docs/sampling.md, "Strata")
+  std::string paired_strata = "signature";
   void validate() const;                  // throws ConfigError naming the field (memory.sampled.<field>)
 };
 
@@ -77,22 +81,33 @@ struct SampledMemoryConfig {
 // engine does not queue behind one whose dependency the correction lengthened. Its variance: the policy
 // occurrences on the replayed critical path, found backwards from the last task through each task's binding
 // predecessor, times their keys' variances (keys are drawn independently, so the variances add).
+// `stratum` (per task; empty: its key) pools keys of identical traffic into one estimate, and with `instance` (per
+// task) a stratum whose instances hold occurrences of both groups compares them within those instances (cells): the
+// bias is the cells' differences of means weighted by 1 / (1/s + 1/f), its variance the pooled within-cell variance
+// over their sum of weights, or, with no spread measurable, sum w^2 d^2 / (sum w)^2. A task's company (what the
+// other engine runs beside it) depends on its instance; comparing within instances keeps it out of the bias.
 struct PairedEstimate {
   double correction_ps = 0;  // estimated bias of the batch time (sampled minus cycle-level)
   double variance_ps2 = 0;   // its variance
-  std::uint64_t keys = 0;    // keys with occurrences in both groups
+  std::uint64_t keys = 0;    // strata with occurrences in both groups
+  std::uint64_t matched_strata = 0;  // of them, strata whose bias was estimated within instances
   std::uint64_t critical_tasks = 0, critical_policy_tasks = 0;
 };
 PairedEstimate paired_estimate(const std::vector<std::uint64_t>& key, const std::vector<char>& detailed,
                                const std::vector<Picoseconds>& start, const std::vector<Picoseconds>& end,
                                const std::vector<std::uint32_t>& engine, const std::vector<std::uint64_t>& dep_offsets,
-                               const std::vector<std::uint32_t>& dep_ids, bool work_conserving = false);
+                               const std::vector<std::uint32_t>& dep_ids, bool work_conserving = false,
+                               const std::vector<std::uint64_t>& stratum = {},
+                               const std::vector<std::uint32_t>& instance = {});
 
 // Which occurrences of each key run wholly in detail: per key, ceil(fraction * n) of its n occurrences (all of a
-// key that occurs once), the ones with the smallest seeded hash of (key, instance). Deterministic.
+// key that occurs once), the ones with the smallest seeded hash of (key, instance). Deterministic. With `stratum`
+// (per task), the keys of one stratum order their instances by one seeded hash of (stratum, instance) and, in a
+// seeded order of keys, take consecutive runs of it: each key's draw is still a uniformly random subset, and the
+// stratum's keys are held in different instances (a key alone in its stratum, whose id is its key, as without).
 std::vector<char> draw_detailed_occurrences(const std::vector<std::uint64_t>& key,
                                             const std::vector<std::uint32_t>& instance, double fraction,
-                                            std::uint64_t seed);
+                                            std::uint64_t seed, const std::vector<std::uint64_t>& stratum = {});
 
 class SampledMemory final : public Module, public Target {
  public:
@@ -180,6 +195,7 @@ class SampledMemory final : public Module, public Target {
   class FastCompletion;
 
   Source& source(const Request& request, Initiator& from);
+  Source& add_source(const Request& request, Initiator& from);  // source()'s first use of an id, and its errors
   [[nodiscard]] double line_ps(std::size_t src, std::uint32_t cls) const;
   // Class `cls` has its line times measured precisely enough for its share of the run (the stopping rule).
   [[nodiscard]] bool precise(std::uint32_t cls) const;

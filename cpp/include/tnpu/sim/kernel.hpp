@@ -79,6 +79,12 @@ class Kernel {
   // true nothing but the work of the event it stands for. Throws std::invalid_argument if t < now().
   bool continue_at(Picoseconds t, EventHandler& handler, std::uint64_t arg = 0,
                    Priority priority = Priority::kDefault);
+  // schedule_reserved(now(), first, first_arg, first_ticket) followed by continue_at(t, handler, arg, priority)
+  // (same precondition): the same events in the same order, except that when `first` is the first event that
+  // continue_at runs ahead (nested, as it would), it runs without going through the queue (it still counts as an
+  // executed event). For a handler that took an event's place with reserve() and would schedule it at its tail.
+  bool continue_at_after(EventHandler& first, std::uint64_t first_arg, EventTicket first_ticket, Picoseconds t,
+                         EventHandler& handler, std::uint64_t arg, Priority priority);
   // For a handler's tail (the same precondition as continue_at): true if the work of an event that would be
   // scheduled now at (now(), priority) can be done right away instead, in the caller, because nothing would run
   // before that event: the kernel is running, inline running is enabled, no stop was requested, no pending event
@@ -114,6 +120,12 @@ class Kernel {
   class RunGuard;
 
   void execute_next();
+  // continue_at with the event's order already taken (its checks done): runs ahead or queues it.
+  bool continue_ordered(Picoseconds t, std::uint64_t order, EventHandler& handler, std::uint64_t arg,
+                        EventHandler* first = nullptr, std::uint64_t first_arg = 0);
+  [[nodiscard]] bool can_run_ahead(Picoseconds t) const noexcept {
+    return inline_enabled_ && running_ && !stop_requested_ && t <= limit_ && inline_depth_ == 0;
+  }
   [[noreturn]] void throw_before_now(Picoseconds t) const;
   std::uint64_t run_while(Picoseconds limit);
 

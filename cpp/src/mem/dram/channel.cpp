@@ -103,17 +103,19 @@ bool DramChannel::issue_for(std::uint32_t id, DramCommand cmd, std::uint64_t c) 
   return true;
 }
 
-bool DramChannel::pick_shared(std::vector<std::uint32_t>& q, std::uint64_t c, std::uint64_t& wake, bool is_act_q) {
+bool DramChannel::pick_shared(dram::TxnQueue& q, std::uint64_t c, std::uint64_t& wake, bool is_act_q) {
   std::size_t best = 0;
   DramCommand best_cmd = DramCommand::kACT;
-  if (!fr_fcfs_.select(q, slots_, c, wake, best, best_cmd)) return false;
+  if (!fr_fcfs_.select(q.view(), slots_, c, wake, best, best_cmd)) return false;
   const std::uint32_t id = q[best];
   const bool finished = issue_for(id, best_cmd, c);
+  // (Leaving write_q_: finished, or promoted to act_q_ below.)
+  if (&q == &write_q_ && (finished || (best_cmd == DramCommand::kACT && promote_))) fwd_note(id, false);
   if (finished) {
-    q.erase(q.begin() + static_cast<std::ptrdiff_t>(best));
+    q.erase(best);
     if (!is_act_q) queue_freed();
   } else if (best_cmd == DramCommand::kACT && promote_ && !is_act_q) {
-    q.erase(q.begin() + static_cast<std::ptrdiff_t>(best));
+    q.erase(best);
     act_q_.push_back(id);
     queue_freed();
   }
@@ -124,9 +126,9 @@ std::uint64_t DramChannel::next_legal_cycle(std::uint64_t c) noexcept {
   // The earliest cycle at which any command the scheduler could pick becomes legal (c if one is legal now).
   std::uint64_t wake = refresh_.next_legal(timing_, c);
   if (per_bank_) return std::min(wake, bank_queues_.next_cycle(c));
-  if (promote_) fr_fcfs_.fold_earliest(act_q_, slots_, c, wake);
+  if (promote_) fr_fcfs_.fold_earliest(act_q_.view(), slots_, c, wake);
   if (wake > c && !(refresh_.blocking() && refresh_.pending_count() > 0)) {
-    fr_fcfs_.fold_earliest(drain_.write_mode() ? write_q_ : read_q_, slots_, c, wake);
+    fr_fcfs_.fold_earliest((drain_.write_mode() ? write_q_ : read_q_).view(), slots_, c, wake);
   }
   return wake;
 }
@@ -161,8 +163,9 @@ bool DramChannel::move_transaction() {
   const std::uint32_t id = q[i];
   const std::uint32_t qi = banks[i];
   bank_queues_.push(qi, dram::BankEntry{slots_[id].row, id, slots_[id].is_write});
-  q.erase(q.begin() + static_cast<std::ptrdiff_t>(i));
-  banks.erase(banks.begin() + static_cast<std::ptrdiff_t>(i));
+  if (which != 0) fwd_note(id, false);
+  q.erase(i);
+  banks.erase(i);
   bank_queues_.txn_removed(which, qi);
   if (which != 0) drain_.write_served();
   queue_freed();
@@ -258,6 +261,11 @@ void DramChannel::queue_freed() {
   }
   if (waiting_.empty() || retry_scheduled_) return;
   retry_scheduled_ = true;
+  if (run_ahead_ && run_ahead_enabled_) {  // inside a wake-up's step: the event's place now, the event at its end
+    retry_ticket_ = owner_.kernel().reserve(Priority::kRetry);
+    retry_deferred_ = true;
+    return;
+  }
   owner_.kernel().schedule_at(owner_.now(), *this, kRetry, Priority::kRetry);
 }
 
@@ -281,7 +289,12 @@ void DramChannel::handle_event(std::uint64_t arg) {
         }
       }
       run_ahead_ = false;
-      if (!virtual_wake_) return;
+      const bool retry = retry_deferred_;  // a queue entry freed in the step, with initiators waiting
+      retry_deferred_ = false;
+      if (!virtual_wake_) {
+        if (retry) owner_.kernel().schedule_reserved(owner_.now(), *this, kRetry, retry_ticket_);
+        return;
+      }
       virtual_wake_ = false;
       // The next wake-up as a tail continuation: the kernel runs, nested and in their order, the events that come
       // before it (requests arriving, completions, which may wake the channel earlier: that supersedes this one),
@@ -293,7 +306,12 @@ void DramChannel::handle_event(std::uint64_t arg) {
         owner_.kernel().schedule_at(w * tck_, *this, next_arg, Priority::kMemory);
         return;
       }
-      if (!owner_.kernel().continue_at(w * tck_, *this, next_arg, Priority::kMemory)) return;
+      // (With a retry due, its event and this one: the retry runs first, without a trip through the queue when
+      // nothing comes before it.)
+      const bool ahead = retry ? owner_.kernel().continue_at_after(*this, kRetry, retry_ticket_, w * tck_, *this,
+                                                                   next_arg, Priority::kMemory)
+                               : owner_.kernel().continue_at(w * tck_, *this, next_arg, Priority::kMemory);
+      if (!ahead) return;
       if (seq != wake_seq_) return;  // an earlier wake-up was scheduled (and has run) meanwhile
       now = w;
     }

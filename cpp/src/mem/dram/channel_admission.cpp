@@ -82,25 +82,29 @@ std::uint32_t DramChannel::send_burst(const Request& request, Initiator& from, c
   const auto& q = is_write ? write_q_ : read_q_;
   const std::uint32_t cap = is_write ? spec_.write_queue_size : spec_.read_queue_size;
   const std::uint64_t line_bytes = std::uint64_t{1} << line_shift_;
-  const auto forwarded = [&](std::uint64_t address) {
-    if (is_write || !spec_.forward_writes) return false;
-    for (const std::uint32_t w : write_q_) {
-      if (slots_[w].request.address == address) return true;
-    }
-    return false;
-  };
+  const bool may_forward = !is_write && spec_.forward_writes && !write_q_.empty();
   // Lines the per-line sends would accept: a forwarded read takes no queue entry (the write queue does not change
   // while a read burst is accepted, so each line's forwarding is known now).
   std::uint32_t accepted = 0;
   std::size_t queued = q.size();
   for (; accepted < lines; ++accepted) {
-    if (forwarded(request.address + accepted * line_bytes)) continue;
+    if (may_forward && forwarded(request.address + accepted * line_bytes)) continue;
     if (queued >= cap) break;
     ++queued;
   }
   if (accepted == 0 || (!prefix && accepted < lines)) {
     reject(from);
     return 0;
+  }
+  const std::uint64_t c = now_cycle();
+  if (accepted == 1) {
+    // One line: what a send() of it does (no burst record). Its completion is the same call with the same request
+    // (the burst as accepted: this line, the request's flags), and a one-line burst's completion is always seen.
+    Request line = request;
+    line.size_bytes = static_cast<std::uint32_t>(line_bytes);
+    accept_line(line, from, a, c, kNoBurst);
+    if (accepted < lines) reject(from);
+    return 1;
   }
   std::uint32_t b;
   if (!free_bursts_.empty()) {
@@ -118,7 +122,6 @@ std::uint32_t DramChannel::send_burst(const Request& request, Initiator& from, c
   burst.unfinished = accepted;
   burst.done = 0;
   burst.notify = (request.flags & Request::kNotifyLines) != 0;
-  const std::uint64_t c = now_cycle();
   Request line = request;
   line.size_bytes = static_cast<std::uint32_t>(line_bytes);
   for (std::uint32_t i = 0; i < accepted; ++i) {
@@ -152,18 +155,15 @@ void DramChannel::accept_line(const Request& request, Initiator& from, const Dra
   k_.requests->inc();
   (is_write ? k_.writes : k_.reads)->inc();
   k_.bytes->inc(request.size_bytes);
-  if (!is_write && spec_.forward_writes && !write_q_.empty()) {
-    // The same address (as both peers match it; a request smaller than a burst is a burst of its own).
-    for (const std::uint32_t w : write_q_) {
-      if (slots_[w].request.address == request.address) {
-        // Served from the write queue: no DRAM access; data back next cycle.
-        k_.forwarded_reads->inc();
-        push_done(forward_done_, kForwardDone, c + 1, id);
-        return;
-      }
-    }
+  // The same address (as both peers match it; a request smaller than a burst is a burst of its own).
+  if (!is_write && spec_.forward_writes && !write_q_.empty() && forwarded(request.address)) {
+    // Served from the write queue: no DRAM access; data back next cycle.
+    k_.forwarded_reads->inc();
+    push_done(forward_done_, kForwardDone, c + 1, id);
+    return;
   }
   q.push_back(id);
+  if (is_write) fwd_note(id, true);
   if (last_step_cycle_ == c && q.size() == (is_write ? spec_.write_queue_size : spec_.read_queue_size)) {
     owner_.note_queue_full();  // the next offer, one cycle later, may be refused ahead (refuse_ahead)
   }

@@ -18,9 +18,11 @@
 #include "tnpu/mem/dram/refresh_policy.hpp"
 #include "tnpu/mem/dram/testing_modes.hpp"
 #include "tnpu/mem/dram/timing_state.hpp"
+#include "tnpu/mem/dram/txn_queue.hpp"
 #include "tnpu/mem/dram/write_drain.hpp"
 #include "tnpu/mem/dram_controller.hpp"
 #include "tnpu/sim/event_queue.hpp"
+#include "tnpu/sim/kernel.hpp"
 
 #if defined(TNPU_PROFILE) && defined(__GNUC__)
 #define TNPU_PROFILE_BOUNDARY [[gnu::noinline]]
@@ -125,7 +127,7 @@ class DramChannel final : private EventHandler {
   void deliver_paced(std::uint64_t c);
 
   // FR-FCFS's pick from q (issued; a finished request leaves q, an activated one moves to act_q_ if promoted).
-  bool pick_shared(std::vector<std::uint32_t>& q, std::uint64_t c, std::uint64_t& wake, bool is_act_q);
+  bool pick_shared(dram::TxnQueue& q, std::uint64_t c, std::uint64_t& wake, bool is_act_q);
   // Issues the first legal command in round-robin order. second: the dual-command pick (dual_command) after a
   // first command of kind first_column in this cycle: the next legal command in that order issues only if it is of
   // the other kind (row vs column), as DRAMsim3's hbm_dual_cmd; either way the round robin moves to its queue.
@@ -148,6 +150,26 @@ class DramChannel final : private EventHandler {
   [[nodiscard]] bool movable_exists(bool write_mode) const noexcept { return bank_queues_.movable(write_mode); }
   // Whether a request just queued can change what the next step does (else no wake-up is needed for it).
   [[nodiscard]] bool arrival_matters() const noexcept;
+
+  // The forwarding filter: writes in write_q_ counted per bucket of their address (line index modulo kFwdBuckets),
+  // so that a read whose bucket holds none is known not to match any write without reading the write slots.
+  static constexpr std::size_t kFwdBuckets = 512;
+  [[nodiscard]] std::size_t fwd_bucket(std::uint64_t address) const noexcept {
+    return static_cast<std::size_t>(address >> line_shift_) & (kFwdBuckets - 1);
+  }
+  // A write slot enters (+1) or leaves (-1) write_q_.
+  void fwd_note(std::uint32_t slot, bool enters) noexcept {
+    std::uint32_t& n = fwd_count_[fwd_bucket(slots_[slot].request.address)];
+    n = enters ? n + 1 : n - 1;
+  }
+  // A read of `address` is served from the write queue (a write to the same address waits there).
+  [[nodiscard]] bool forwarded(std::uint64_t address) const noexcept {
+    if (fwd_count_[fwd_bucket(address)] == 0) return false;  // (the common case: no write in its bucket)
+    for (const std::uint32_t w : write_q_) {
+      if (slots_[w].request.address == address) return true;
+    }
+    return false;
+  }
 
   std::uint32_t alloc_slot();
   void free_slot(std::uint32_t s) { free_.push_back(s); --live_; }
@@ -175,10 +197,11 @@ class DramChannel final : private EventHandler {
   std::uint64_t live_ = 0;
   std::vector<std::uint32_t> bank_waiting_;  // per flat bank: requests queued and not yet served by their column cmd
   std::uint32_t banks_waiting_ = 0;          // banks with bank_waiting_ > 0
-  std::vector<std::uint32_t> read_q_, write_q_, act_q_;
+  dram::TxnQueue read_q_, write_q_, act_q_;
   // Per-bank scheduling: the flat bank of each entry of read_q_ (0) and write_q_ (1), in the same order.
-  std::array<std::vector<std::uint32_t>, 2> q_bank_;
+  std::array<dram::TxnQueue, 2> q_bank_;
   std::uint32_t line_shift_ = 0;  // log2(line_bytes): burst index of an address
+  std::array<std::uint32_t, kFwdBuckets> fwd_count_{};  // writes in write_q_ per fwd_bucket()
 
   dram::CompletionFifo read_done_, write_done_, forward_done_;
   std::uint64_t silent_ = 0;  // items in the three FIFOs that call nobody back (lines of bursts)
@@ -195,6 +218,10 @@ class DramChannel final : private EventHandler {
   std::uint64_t paced_last_ = 0;            // the latest cycle of any of its completions so far
   bool paced_waiting_ = false;                // the paced source's offer was refused: the next freed entry retries
   std::uint64_t paced_retry_ = dram::kNever;  // the cycle of that step
+  // A retry due from a wake-up's step: its event's place (taken when the queue entry was freed), scheduled at the
+  // step's end, or run there as the first event the wake-up's continuation runs ahead (Kernel::continue_at_after).
+  bool retry_deferred_ = false;
+  EventTicket retry_ticket_{};
 
   bool idle_ = true;  // the last step ended with nothing queued (refreshes since then are caught up lazily)
   std::uint64_t last_step_cycle_ = dram::kNever;  // a channel steps at most once per cycle

@@ -8,6 +8,7 @@
 // elements have rank, flat_group, flat_bank, row and is_write), so nothing is a virtual or indirect call.
 #include <algorithm>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "tnpu/mem/dram/policies.hpp"
@@ -39,7 +40,7 @@ class FrFcfs {
   // The request of q (slot ids, oldest first) that issues at c: its position and command (true), or none (false).
   // wake: lowered to the earliest cycle of the requests examined that are not legal yet.
   template <class Slots>
-  bool select(const std::vector<std::uint32_t>& q, const Slots& slots, std::uint64_t c, std::uint64_t& wake,
+  bool select(std::span<const std::uint32_t> q, const Slots& slots, std::uint64_t c, std::uint64_t& wake,
               std::size_t& pos, DramCommand& cmd_out) const noexcept {
     std::size_t best = q.size();
     std::size_t oldest_capped = q.size();
@@ -79,7 +80,7 @@ class FrFcfs {
 
   // Lowers wake to the earliest cycle at which a request of q can issue (stops once it is c or before).
   template <class Slots>
-  void fold_earliest(const std::vector<std::uint32_t>& q, const Slots& slots, std::uint64_t c,
+  void fold_earliest(std::span<const std::uint32_t> q, const Slots& slots, std::uint64_t c,
                      std::uint64_t& wake) const noexcept {
     for (const std::uint32_t id : q) {
       const auto& s = slots[id];
