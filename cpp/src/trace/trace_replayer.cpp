@@ -169,13 +169,7 @@ bool TraceReplayer::offer() {
     waiting_retry_ = true;
     return false;  // retry() schedules the next offer
   }
-  if (!any_accepted_) {
-    any_accepted_ = true;
-    first_issue_ps_ = now();
-  }
-  requests_.inc();
-  (r.command == Command::kRead ? reads_ : writes_).inc();
-  bytes_.inc(r.size_bytes);
+  accepted(r);  // (r.issue_ps is now())
   return true;
 }
 
