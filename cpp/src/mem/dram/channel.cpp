@@ -22,7 +22,7 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
       k_(counters),
       tck_(spec.tck_ps),
       policies_(dram::resolve_policies(spec)),
-      timing_(spec),
+      timing_(spec, policies_.row == dram::RowPolicy::kClosed),
       banks_per_rank_(spec.banks()),
       per_bank_(policies_.scheduler == dram::SchedulerKind::kPerBankRoundRobin),
       promote_(spec.promote_activated),
