@@ -27,12 +27,21 @@ std::uint64_t splitmix64(std::uint64_t x) noexcept {
 // later of them and its engine's previous task), the one earliest in the run's order; so a task that waited for its
 // engine, not for a lengthened predecessor, does not wait behind one that did. With no bias it is the run's
 // schedule: each task is released when it started or, if it waited for its engine, when that engine became free.
+// The replay keeps the run's order on an engine where the corrected times cannot tell otherwise: a free engine
+// waits for the run's next task on it, rather than start a later one, when that task's release is already known
+// (its release predecessors have started) and lies within z = 1.96 standard errors of now. The standard error is
+// the delta method's along each time's binding chain (the variances of the policy occurrences' biases on it), so
+// with no bias error (or no bias) the replay is work-conserving exactly as before (docs/sampling.md, "The replay's
+// margin").
 constexpr auto kNoTask = std::numeric_limits<std::uint32_t>::max();
 using Released = std::tuple<double, std::uint32_t, std::uint32_t>;  // (time, rank, task)
 using ByRank = std::pair<std::uint32_t, std::uint32_t>;             // (rank, task)
+constexpr double kMarginZ = 1.96;  // the replay's margin in standard errors: the interval's own 95 %
 struct ReplayEngine {
   std::priority_queue<Released, std::vector<Released>, std::greater<>> waiting;  // release time not reached
   std::priority_queue<ByRank, std::vector<ByRank>, std::greater<>> ready;
+  std::vector<std::uint32_t> run_order;  // the engine's tasks in the run's order
+  std::size_t next = 0;                  // run_order[next]: the first not started
   bool busy = false;
   double free_at = 0;
   std::uint32_t last = kNoTask;
@@ -42,11 +51,13 @@ void replay_work_conserving(const std::vector<Picoseconds>& start, const std::ve
                             const std::vector<std::uint32_t>& engine, const std::vector<std::uint32_t>& prev_on_engine,
                             const std::vector<std::uint32_t>& rank,
                             const std::vector<std::vector<std::uint32_t>>& release, const std::vector<double>& duration,
-                            std::vector<double>& new_end, std::vector<std::uint32_t>& binding) {
+                            const std::vector<double>& duration_var, std::vector<double>& new_end,
+                            std::vector<std::uint32_t>& binding) {
   constexpr auto kNone = kNoTask;
   const std::size_t n = start.size();
-  std::vector<double> gap(n, 0), released_at(n, 0);
+  std::vector<double> gap(n, 0), released_at(n, 0), end_var(n, 0), release_var(n, 0);
   std::vector<std::uint32_t> missing(n, 0), released_by(n, kNone);
+  std::vector<char> started(n, 0);
   std::vector<std::vector<std::uint32_t>> successors(n);
   std::map<std::uint32_t, std::size_t> slot;  // engine id -> index
   for (std::uint32_t t = 0; t < n; ++t) {
@@ -61,6 +72,11 @@ void replay_work_conserving(const std::vector<Picoseconds>& start, const std::ve
     slot.emplace(engine[t], slot.size());
   }
   std::vector<ReplayEngine> engines(slot.size());
+  {
+    std::vector<std::uint32_t> by_rank(n);
+    for (std::uint32_t t = 0; t < n; ++t) by_rank[rank[t]] = t;
+    for (const std::uint32_t t : by_rank) engines[slot[engine[t]]].run_order.push_back(t);
+  }
   std::priority_queue<Released, std::vector<Released>, std::greater<>> running;  // (new end, rank, task)
   const auto release_task = [&](std::uint32_t t) {
     double at = 0;
@@ -73,11 +89,28 @@ void replay_work_conserving(const std::vector<Picoseconds>& start, const std::ve
     }
     released_at[t] = at + gap[t];
     released_by[t] = by;
+    release_var[t] = by == kNone ? 0.0 : end_var[by];
     engines[slot[engine[t]]].waiting.emplace(released_at[t], rank[t], t);
   };
   for (std::uint32_t t = 0; t < n; ++t) {
     if (missing[t] == 0) release_task(t);
   }
+  // whether a free engine waits for the run's next task x on it: x's release is known (every release predecessor
+  // started) and within kMarginZ standard errors of now (x's release and the engine's free time, both replayed)
+  const auto holds_for = [&](std::uint32_t x, const ReplayEngine& e, double now) {
+    double at = 0, var = 0;
+    std::uint32_t by = kNone;
+    for (const std::uint32_t p : release[x]) {
+      if (started[p] == 0) return false;
+      if (by == kNone || new_end[p] > at) {
+        at = new_end[p];
+        by = p;
+      }
+    }
+    var = (by == kNone ? 0.0 : end_var[by]) + (e.last == kNone ? 0.0 : end_var[e.last]);
+    const double margin = at + gap[x] - now;
+    return margin <= kMarginZ * std::sqrt(var);
+  };
   double now = 0;
   for (std::size_t finished = 0; finished < n;) {
     for (auto& e : engines) {  // start what can start now
@@ -87,9 +120,13 @@ void replay_work_conserving(const std::vector<Picoseconds>& start, const std::ve
       }
       if (e.busy || e.ready.empty()) continue;
       const std::uint32_t t = e.ready.top().second;
+      while (started[e.run_order[e.next]] != 0) ++e.next;
+      if (const std::uint32_t x = e.run_order[e.next]; x != t && holds_for(x, e, now)) continue;
       e.ready.pop();
+      started[t] = 1;
       // bound by its engine if that freed now, after the task was released; else by its latest release predecessor
       binding[t] = e.last != kNone && e.free_at == now && e.free_at >= released_at[t] ? e.last : released_by[t];
+      end_var[t] = (binding[t] == kNone ? 0.0 : end_var[binding[t]]) + duration_var[t];
       new_end[t] = now + duration[t];
       e.busy = true;
       running.emplace(new_end[t], rank[t], t);
@@ -281,9 +318,14 @@ PairedEstimate paired_estimate(const std::vector<std::uint64_t>& key, const std:
       std::sort(r.begin(), r.end());
       r.erase(std::unique(r.begin(), r.end()), r.end());
     }
-    std::vector<double> duration(n);
-    for (std::uint32_t t = 0; t < n; ++t) duration[t] = shortened(t);
-    replay_work_conserving(start, end, engine, prev_on_engine, rank, release, duration, new_end, binding);
+    std::vector<double> duration(n), duration_var(n, 0);
+    for (std::uint32_t t = 0; t < n; ++t) {
+      duration[t] = shortened(t);
+      const Bias& b = bias[stratum_of(t)];
+      if (detailed[t] == 0 && b.known) duration_var[t] = b.var;
+    }
+    replay_work_conserving(start, end, engine, prev_on_engine, rank, release, duration, duration_var, new_end,
+                           binding);
   } else {
     // In the run's order on every engine: a task starts when the last of its predecessors ends, plus the gap it
     // had after them (the order-keeping schedulers: in order, per-engine instance order).
