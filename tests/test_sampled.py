@@ -307,6 +307,24 @@ def test_the_work_conserving_replay_keeps_the_runs_order_within_the_error_of_its
     assert free["variance_ps2"] == pytest.approx(50**2)
 
 
+def test_the_replays_margin_counts_only_the_biases_its_two_times_do_not_share() -> None:
+    # engine 0: key 1 detailed A0 (0-100), policy A1 (100-150): bias -50 on one pair (variance 2500).
+    # engine 2: key 2 detailed D1 (0-50) and D2 (50-102), policy W (150-161, after A1): bias -40, variance 3.
+    # engine 1: P (0-150), L (150-161, after A1), X (161-171, after W), Y (171-300, after A0).
+    # Replayed: A1 ends at 200, W at 251. At 150 engine 1 waits for L (released at 200: a margin of 50 within
+    # 1.96 x 50), runs it 200-211, and then Y passes X: X's release (251) and engine 1's free time (211) both
+    # follow A1, whose bias cancels in their difference; what is left is W's (margin 40 against 1.96 x 3 ** 0.5).
+    # Y 211-340, X 340-350: batch +50. (Adding the two times' variances instead, 5003, X would be waited for too:
+    # X 251-261, Y 261-390.)
+    key = [1, 1, 2, 2, 2, 7, 6, 3, 4]
+    detailed = [True, False, True, True, False, True, True, True, True]
+    spans = [(0, 100), (100, 150), (0, 50), (50, 102), (150, 161), (0, 150), (150, 161), (161, 171), (171, 300)]
+    engine = [0, 0, 2, 2, 2, 1, 1, 1, 1]
+    deps = [[], [0], [], [2], [1, 3], [], [1], [4], [0]]
+    e = _estimate(key, detailed, spans, engine, deps, work_conserving=True)
+    assert e["correction_ps"] == pytest.approx(-50)
+
+
 def test_the_draw_is_seeded_and_runs_every_single_occurrence_in_detail() -> None:
     from tnpu._core import _testing
 
