@@ -318,7 +318,17 @@ def test_the_replays_margin_counts_only_the_biases_its_two_times_do_not_share() 
     # X 251-261, Y 261-390.)
     key = [1, 1, 2, 2, 2, 7, 6, 3, 4]
     detailed = [True, False, True, True, False, True, True, True, True]
-    spans = [(0, 100), (100, 150), (0, 50), (50, 102), (150, 161), (0, 150), (150, 161), (161, 171), (171, 300)]
+    spans = [
+        (0, 100),
+        (100, 150),
+        (0, 50),
+        (50, 102),
+        (150, 161),
+        (0, 150),
+        (150, 161),
+        (161, 171),
+        (171, 300),
+    ]
     engine = [0, 0, 2, 2, 2, 1, 1, 1, 1]
     deps = [[], [0], [], [2], [1, 3], [], [1], [4], [0]]
     e = _estimate(key, detailed, spans, engine, deps, work_conserving=True)
