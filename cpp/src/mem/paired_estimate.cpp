@@ -53,8 +53,7 @@ void replay_work_conserving(const std::vector<Picoseconds>& start, const std::ve
                             const std::vector<std::uint32_t>& rank,
                             const std::vector<std::vector<std::uint32_t>>& release, const std::vector<double>& duration,
                             const std::vector<std::uint32_t>& policy_stratum, const std::vector<double>& stratum_var,
-                            std::vector<double>& new_end,
-                            std::vector<std::uint32_t>& binding) {
+                            std::vector<double>& new_end, std::vector<std::uint32_t>& binding) {
   constexpr auto kNone = kNoTask;
   const std::size_t n = start.size();
   std::vector<double> gap(n, 0), released_at(n, 0);
