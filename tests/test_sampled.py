@@ -39,6 +39,30 @@ def test_sampled_moves_the_same_bytes_and_uses_the_fast_pipes(lenet_dadiannao) -
     assert 0 < r.stats["tnpu.sampled.fast_fraction"] < 1
 
 
+# Measured at main a8a7d89, before the fast path's speed work (pipes kept per source until a measured episode
+# ends, the DMA's issue in the tail of a fast completion, the rounding without a library call): that work is exact,
+# so the simulated schedule must not move. makespan_ps, fast lines, fast bursts, detailed lines, the sum of the
+# task ends (the estimate is computed from that schedule afterwards, by paired_estimate).
+_FAST_PATH_GOLDEN = {
+    "tnpu": (1232585466, 54581, 1783, 112426, 139938636711),
+    "dadiannao": (1385727098, 71971, 2309, 94900, 163360953348),
+}
+
+
+@pytest.mark.parametrize("arch", sorted(_FAST_PATH_GOLDEN))
+def test_the_fast_path_is_exactly_as_before_its_speed_work(arch: str) -> None:
+    r = tnpu.simulate("lenet5", arch, batch=8, overrides=SAMPLED)
+    st = r.stats
+    got = (
+        int(r.meta["makespan_ps"]),
+        int(st["tnpu.sampled.fast_lines"]),
+        int(st["tnpu.sampled.fast_bursts"]),
+        int(st["tnpu.sampled.detailed_lines"]),
+        int(r.tasks["end_ps"].sum()),
+    )
+    assert got == _FAST_PATH_GOLDEN[arch]
+
+
 @pytest.mark.parametrize(
     ("net", "arch"), [("lenet5", "dadiannao"), ("mpcnn", "dadiannao"), ("mpcnn", "dnpu")]
 )

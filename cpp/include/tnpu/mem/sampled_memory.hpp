@@ -245,6 +245,7 @@ class SampledMemory final : public Module, public Target {
   std::vector<ClassStats> classes_;
   std::uint32_t cur_ = 0;
   std::vector<std::unique_ptr<Source>> sources_;
+  std::uint64_t line_epoch_ = 0;  // counts the changes of the measured line times (end_episode): pipes cached by it
   std::unique_ptr<FastCompletion> fast_completion_;
   // the episode being measured
   Picoseconds episode_start_ = 0;
