@@ -39,6 +39,30 @@ def test_sampled_moves_the_same_bytes_and_uses_the_fast_pipes(lenet_dadiannao) -
     assert 0 < r.stats["tnpu.sampled.fast_fraction"] < 1
 
 
+# Measured at main a8a7d89, before the fast path's speed work (pipes kept per source until a measured episode
+# ends, the DMA's issue in the tail of a fast completion, the rounding without a library call): that work is exact,
+# so the simulated schedule must not move. makespan_ps, fast lines, fast bursts, detailed lines, the sum of the
+# task ends (the estimate is computed from that schedule afterwards, by paired_estimate).
+_FAST_PATH_GOLDEN = {
+    "tnpu": (1232585466, 54581, 1783, 112426, 139938636711),
+    "dadiannao": (1385727098, 71971, 2309, 94900, 163360953348),
+}
+
+
+@pytest.mark.parametrize("arch", sorted(_FAST_PATH_GOLDEN))
+def test_the_fast_path_is_exactly_as_before_its_speed_work(arch: str) -> None:
+    r = tnpu.simulate("lenet5", arch, batch=8, overrides=SAMPLED)
+    st = r.stats
+    got = (
+        int(r.meta["makespan_ps"]),
+        int(st["tnpu.sampled.fast_lines"]),
+        int(st["tnpu.sampled.fast_bursts"]),
+        int(st["tnpu.sampled.detailed_lines"]),
+        int(r.tasks["end_ps"].sum()),
+    )
+    assert got == _FAST_PATH_GOLDEN[arch]
+
+
 @pytest.mark.parametrize(
     ("net", "arch"), [("lenet5", "dadiannao"), ("mpcnn", "dadiannao"), ("mpcnn", "dnpu")]
 )
@@ -270,15 +294,17 @@ def test_paired_estimate_counts_only_the_critical_path() -> None:
 
 
 def test_the_work_conserving_replay_lets_a_ready_task_pass_one_waiting_on_a_lengthened_dependency() -> None:
-    # engine 0: key 1 detailed A0 (0-100), then policy A1 (100-150): bias -50, so A1 ends at 200 in the replay.
-    # engine 1: Z (0-150), then X (150-160, waits for A1), then Y (160-300, ready since A0 ended at 100, waited for
-    # its engine). Keeping the run's order, X starts at 200 and Y behind it (batch +50); as the reorder scheduler
-    # runs, engine 1 takes Y when Z ends and X after it: the batch time does not move.
-    key = [1, 1, 5, 3, 4]
-    detailed = [True, False, True, True, True]
-    spans = [(0, 100), (100, 150), (0, 150), (150, 160), (160, 300)]
-    engine = [0, 0, 1, 1, 1]
-    deps = [[], [0], [], [1], [0]]
+    # engine 0: key 1 detailed A0 (0-100), then policy A1 (100-150); engine 2: key 1 again, detailed B0 (0-102),
+    # then policy B1 (102-154): key 1's bias is -50 (policy 51 against detailed 101 on average) with variance 2, so
+    # A1 ends at 200 in the replay. Engine 1: Z (0-150), then X (150-160, waits for A1), then Y (160-300, ready
+    # since A0 ended at 100, waited for its engine). Keeping the run's order, X starts at 200 and Y behind it (batch
+    # +50); as the reorder scheduler runs, engine 1 takes Y when Z ends and X after it: the batch time does not
+    # move. X's release is 50 after engine 1 frees, beyond 1.96 standard errors (1.96 * 2 ** 0.5): Y passes it.
+    key = [1, 1, 5, 3, 4, 1, 1]
+    detailed = [True, False, True, True, True, True, False]
+    spans = [(0, 100), (100, 150), (0, 150), (150, 160), (160, 300), (0, 102), (102, 154)]
+    engine = [0, 0, 1, 1, 1, 2, 2]
+    deps = [[], [0], [], [1], [0], [], [5]]
     kept = _estimate(key, detailed, spans, engine, deps)
     assert kept["correction_ps"] == pytest.approx(-50)
     free = _estimate(key, detailed, spans, engine, deps, work_conserving=True)
@@ -287,7 +313,50 @@ def test_the_work_conserving_replay_lets_a_ready_task_pass_one_waiting_on_a_leng
     assert free["critical_policy_tasks"] == 0
     assert free["variance_ps2"] == 0
     # with no bias (every occurrence detailed) the replay is the run's schedule
-    assert _estimate(key, [True] * 5, spans, engine, deps, work_conserving=True)["correction_ps"] == 0
+    assert _estimate(key, [True] * 7, spans, engine, deps, work_conserving=True)["correction_ps"] == 0
+
+
+def test_the_work_conserving_replay_keeps_the_runs_order_within_the_error_of_its_times() -> None:
+    # The schedule above without engine 2: key 1's bias (-50) now rests on one pair, so its standard error is 50
+    # (the squared difference). X's release, 50 after engine 1 frees, is within 1.96 of them: the corrected times
+    # cannot tell whether X was ready, and the replay keeps the run's order (X, then Y: batch +50, as in order).
+    key = [1, 1, 5, 3, 4]
+    detailed = [True, False, True, True, True]
+    spans = [(0, 100), (100, 150), (0, 150), (150, 160), (160, 300)]
+    engine = [0, 0, 1, 1, 1]
+    deps = [[], [0], [], [1], [0]]
+    free = _estimate(key, detailed, spans, engine, deps, work_conserving=True)
+    assert free["correction_ps"] == pytest.approx(-50)
+    assert free["critical_policy_tasks"] == 1  # A1 binds X, which binds Y
+    assert free["variance_ps2"] == pytest.approx(50**2)
+
+
+def test_the_replays_margin_counts_only_the_biases_its_two_times_do_not_share() -> None:
+    # engine 0: key 1 detailed A0 (0-100), policy A1 (100-150): bias -50 on one pair (variance 2500).
+    # engine 2: key 2 detailed D1 (0-50) and D2 (50-102), policy W (150-161, after A1): bias -40, variance 3.
+    # engine 1: P (0-150), L (150-161, after A1), X (161-171, after W), Y (171-300, after A0).
+    # Replayed: A1 ends at 200, W at 251. At 150 engine 1 waits for L (released at 200: a margin of 50 within
+    # 1.96 x 50), runs it 200-211, and then Y passes X: X's release (251) and engine 1's free time (211) both
+    # follow A1, whose bias cancels in their difference; what is left is W's (margin 40 against 1.96 x 3 ** 0.5).
+    # Y 211-340, X 340-350: batch +50. (Adding the two times' variances instead, 5003, X would be waited for too:
+    # X 251-261, Y 261-390.)
+    key = [1, 1, 2, 2, 2, 7, 6, 3, 4]
+    detailed = [True, False, True, True, False, True, True, True, True]
+    spans = [
+        (0, 100),
+        (100, 150),
+        (0, 50),
+        (50, 102),
+        (150, 161),
+        (0, 150),
+        (150, 161),
+        (161, 171),
+        (171, 300),
+    ]
+    engine = [0, 0, 2, 2, 2, 1, 1, 1, 1]
+    deps = [[], [0], [], [2], [1, 3], [], [1], [4], [0]]
+    e = _estimate(key, detailed, spans, engine, deps, work_conserving=True)
+    assert e["correction_ps"] == pytest.approx(-50)
 
 
 def test_the_draw_is_seeded_and_runs_every_single_occurrence_in_detail() -> None:

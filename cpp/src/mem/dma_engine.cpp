@@ -27,6 +27,8 @@ DmaEngine::DmaEngine(Simulation& sim, std::string_view name, Target& target, con
       rejections_(add_counter("rejections", "count", "requests rejected by the memory (back-pressure)")) {
   if (std::has_single_bit(config_.request_bytes)) rq_shift_ = std::countr_zero(config_.request_bytes);
   max_burst_lines_ = config_.max_burst_bytes / config_.request_bytes;
+  // (Target::line_bytes() is fixed for the target's life: asked once, not per request.)
+  bursts_ = config_.max_burst_bytes > config_.request_bytes && target_.line_bytes() == config_.request_bytes;
 }
 
 void DmaEngine::transfer(Command command, std::uint64_t address, std::uint64_t bytes, Callback on_done,
@@ -73,7 +75,7 @@ void DmaEngine::issue() {
     r.issue_ps = now();
     // Lines in this request: as many consecutive requests as the target takes in one (bursts), else one.
     std::uint64_t lines = 1;
-    if (config_.max_burst_bytes > rq && job.remaining > 1 && target_.line_bytes() == rq) {
+    if (bursts_ && job.remaining > 1) {
       const std::uint64_t target_max = target_.max_request_bytes(r.address);
       const bool aligned = rq_shift_ >= 0 ? (r.address & (rq - 1)) == 0 : r.address % rq == 0;
       if (target_max > rq && aligned) {
@@ -82,7 +84,7 @@ void DmaEngine::issue() {
           lines = std::min(lines, in_requests(job.region_base + job.region_bytes - job.next_address));
         }
         const std::uint64_t budget = std::uint64_t{config_.max_outstanding} - outstanding_;
-        if ((!config_.notify_lines || target_.whole_bursts()) && lines > budget && outstanding_ > 0) {
+        if (lines > budget && outstanding_ > 0 && (!config_.notify_lines || target_.whole_bursts())) {
           return;  // whole bursts only: wait for room rather than send a runt (a completion re-issues)
         }
         lines = std::max<std::uint64_t>(std::min(lines, budget), 1);
@@ -140,7 +142,7 @@ void DmaEngine::finish(std::uint64_t job_id) {
   if (cb) cb();  // (after the bookkeeping: it may start transfers, which append to pending_)
 }
 
-void DmaEngine::line_done(std::uint64_t job_id, std::uint64_t lines) {
+bool DmaEngine::line_done(std::uint64_t job_id, std::uint64_t lines) {
   Pending* p = pending(job_id);
   if (p == nullptr || p->in_flight < lines || outstanding_ < lines) {
     throw SimulationError("dma: completion of an unknown transfer or of more lines than are in flight");
@@ -148,17 +150,31 @@ void DmaEngine::line_done(std::uint64_t job_id, std::uint64_t lines) {
   outstanding_ -= lines;
   p->in_flight -= lines;
   if (p->in_flight == 0 && p->fully_issued) finish(job_id);
-  if (!queue_.empty() && !waiting_retry_) schedule_issue();
+  return !queue_.empty() && !waiting_retry_;
 }
 
 void DmaEngine::complete(const Request& request) {
   // A multi-line request whose lines were not reported one by one completes all of them now.
   const std::uint64_t rq = config_.request_bytes;
   const bool whole = (request.flags & Request::kNotifyLines) == 0 && request.size_bytes > rq;
-  line_done(request.tag, whole ? in_requests(request.size_bytes) : 1);
+  if (line_done(request.tag, whole ? in_requests(request.size_bytes) : 1)) schedule_issue();
 }
 
-void DmaEngine::line_completed(const Request& request) { line_done(request.tag, 1); }
+void DmaEngine::complete_tail(const Request& request) {
+  const std::uint64_t rq = config_.request_bytes;
+  const bool whole = (request.flags & Request::kNotifyLines) == 0 && request.size_bytes > rq;
+  if (!line_done(request.tag, whole ? in_requests(request.size_bytes) : 1)) return;
+  // The issue event would be due now: its work here instead when nothing would run before it (as retry_tail).
+  if (!issue_scheduled_ && kernel().run_now(Priority::kDefault)) {
+    handle_event(0);
+    return;
+  }
+  schedule_issue();
+}
+
+void DmaEngine::line_completed(const Request& request) {
+  if (line_done(request.tag, 1)) schedule_issue();
+}
 
 void DmaEngine::retry() {
   waiting_retry_ = false;

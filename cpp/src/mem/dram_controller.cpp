@@ -49,6 +49,7 @@ DramController::DramController(Simulation& sim, std::string_view name, const Dra
   });
   add_formula("energy", "pJ", "total DRAM energy up to now", [this] { return energy_pj(); });
   line_shift_ = static_cast<std::uint32_t>(std::countr_zero(spec_.line_bytes()));  // a power of two (AddressMap)
+  min_queue_ = std::min(spec_.read_queue_size, spec_.write_queue_size);
   channels_.reserve(spec_.channels);
   for (std::uint32_t c = 0; c < spec_.channels; ++c) {
     channels_.push_back(std::make_unique<DramChannel>(*this, spec_, counters_));
@@ -192,11 +193,6 @@ void DramController::feed() {
     source_->accepted(pend_);
     pull_next(d + 1);
   }
-}
-
-std::uint64_t DramController::max_request_bytes(std::uint64_t address) const {
-  const std::uint64_t queue = std::min(spec_.read_queue_size, spec_.write_queue_size);
-  return std::min(map_.lines_in_row(address), queue) * spec_.line_bytes();
 }
 
 std::uint64_t DramController::outstanding() const noexcept {

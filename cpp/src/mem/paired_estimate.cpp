@@ -27,12 +27,22 @@ std::uint64_t splitmix64(std::uint64_t x) noexcept {
 // later of them and its engine's previous task), the one earliest in the run's order; so a task that waited for its
 // engine, not for a lengthened predecessor, does not wait behind one that did. With no bias it is the run's
 // schedule: each task is released when it started or, if it waited for its engine, when that engine became free.
+// The replay keeps the run's order on an engine where the corrected times cannot tell otherwise: a free engine
+// waits for the run's next task on it, rather than start a later one, when that task's release is already known
+// (its release predecessors have started) and lies within z = 1.96 standard errors of now. The standard error is
+// the delta method's for the difference of the two replayed times (that release, and the engine's free time): each
+// time moves one for one with the biases of the policy occurrences on its binding chain, so the difference with
+// sum over strata of (occurrences on one chain - on the other)^2 x var(b); the chains' common part cancels. With no
+// bias error (or no bias) the replay is work-conserving exactly as before (docs/sampling.md, "The replay's margin").
 constexpr auto kNoTask = std::numeric_limits<std::uint32_t>::max();
 using Released = std::tuple<double, std::uint32_t, std::uint32_t>;  // (time, rank, task)
 using ByRank = std::pair<std::uint32_t, std::uint32_t>;             // (rank, task)
+constexpr double kMarginZ = 1.96;  // the replay's margin in standard errors: the interval's own 95 %
 struct ReplayEngine {
   std::priority_queue<Released, std::vector<Released>, std::greater<>> waiting;  // release time not reached
   std::priority_queue<ByRank, std::vector<ByRank>, std::greater<>> ready;
+  std::vector<std::uint32_t> run_order;  // the engine's tasks in the run's order
+  std::size_t next = 0;                  // run_order[next]: the first not started
   bool busy = false;
   double free_at = 0;
   std::uint32_t last = kNoTask;
@@ -42,11 +52,16 @@ void replay_work_conserving(const std::vector<Picoseconds>& start, const std::ve
                             const std::vector<std::uint32_t>& engine, const std::vector<std::uint32_t>& prev_on_engine,
                             const std::vector<std::uint32_t>& rank,
                             const std::vector<std::vector<std::uint32_t>>& release, const std::vector<double>& duration,
+                            const std::vector<std::uint32_t>& policy_stratum, const std::vector<double>& stratum_var,
                             std::vector<double>& new_end, std::vector<std::uint32_t>& binding) {
   constexpr auto kNone = kNoTask;
   const std::size_t n = start.size();
   std::vector<double> gap(n, 0), released_at(n, 0);
+  std::vector<std::uint32_t> depth(n, 0);  // along the binding chain
+  std::vector<std::int64_t> diff(stratum_var.size(), 0);
+  std::vector<std::uint32_t> touched;
   std::vector<std::uint32_t> missing(n, 0), released_by(n, kNone);
+  std::vector<char> started(n, 0);
   std::vector<std::vector<std::uint32_t>> successors(n);
   std::map<std::uint32_t, std::size_t> slot;  // engine id -> index
   for (std::uint32_t t = 0; t < n; ++t) {
@@ -61,6 +76,11 @@ void replay_work_conserving(const std::vector<Picoseconds>& start, const std::ve
     slot.emplace(engine[t], slot.size());
   }
   std::vector<ReplayEngine> engines(slot.size());
+  {
+    std::vector<std::uint32_t> by_rank(n);
+    for (std::uint32_t t = 0; t < n; ++t) by_rank[rank[t]] = t;
+    for (const std::uint32_t t : by_rank) engines[slot[engine[t]]].run_order.push_back(t);
+  }
   std::priority_queue<Released, std::vector<Released>, std::greater<>> running;  // (new end, rank, task)
   const auto release_task = [&](std::uint32_t t) {
     double at = 0;
@@ -78,6 +98,47 @@ void replay_work_conserving(const std::vector<Picoseconds>& start, const std::ve
   for (std::uint32_t t = 0; t < n; ++t) {
     if (missing[t] == 0) release_task(t);
   }
+  // the variance of (replayed end of a) - (replayed end of b): both chains followed back to their common ancestor
+  const auto difference_var = [&](std::uint32_t a, std::uint32_t b) {
+    const auto step = [&](std::uint32_t& t, std::int64_t sign) {
+      if (const std::uint32_t k = policy_stratum[t]; k != kNone) {
+        if (diff[k] == 0) touched.push_back(k);
+        diff[k] += sign;
+      }
+      t = binding[t];
+    };
+    while (a != b && a != kNone && b != kNone) {
+      if (depth[a] >= depth[b]) {
+        step(a, 1);
+      } else {
+        step(b, -1);
+      }
+    }
+    while (a != b && a != kNone) step(a, 1);
+    while (a != b && b != kNone) step(b, -1);
+    double var = 0;
+    for (const std::uint32_t k : touched) {
+      var += static_cast<double>(diff[k]) * static_cast<double>(diff[k]) * stratum_var[k];
+      diff[k] = 0;
+    }
+    touched.clear();
+    return var;
+  };
+  // whether a free engine waits for the run's next task x on it: x's release is known (every release predecessor
+  // started) and within kMarginZ standard errors of now (the difference of x's release and the engine's free time)
+  const auto holds_for = [&](std::uint32_t x, const ReplayEngine& e, double now) {
+    double at = 0;
+    std::uint32_t by = kNone;
+    for (const std::uint32_t p : release[x]) {
+      if (started[p] == 0) return false;
+      if (by == kNone || new_end[p] > at) {
+        at = new_end[p];
+        by = p;
+      }
+    }
+    const double margin = at + gap[x] - now;
+    return margin <= kMarginZ * std::sqrt(difference_var(by, e.last));
+  };
   double now = 0;
   for (std::size_t finished = 0; finished < n;) {
     for (auto& e : engines) {  // start what can start now
@@ -87,9 +148,13 @@ void replay_work_conserving(const std::vector<Picoseconds>& start, const std::ve
       }
       if (e.busy || e.ready.empty()) continue;
       const std::uint32_t t = e.ready.top().second;
+      while (started[e.run_order[e.next]] != 0) ++e.next;
+      if (const std::uint32_t x = e.run_order[e.next]; x != t && holds_for(x, e, now)) continue;
       e.ready.pop();
+      started[t] = 1;
       // bound by its engine if that freed now, after the task was released; else by its latest release predecessor
       binding[t] = e.last != kNone && e.free_at == now && e.free_at >= released_at[t] ? e.last : released_by[t];
+      depth[t] = binding[t] == kNone ? 0 : depth[binding[t]] + 1;
       new_end[t] = now + duration[t];
       e.busy = true;
       running.emplace(new_end[t], rank[t], t);
@@ -281,9 +346,19 @@ PairedEstimate paired_estimate(const std::vector<std::uint64_t>& key, const std:
       std::sort(r.begin(), r.end());
       r.erase(std::unique(r.begin(), r.end()), r.end());
     }
-    std::vector<double> duration(n);
-    for (std::uint32_t t = 0; t < n; ++t) duration[t] = shortened(t);
-    replay_work_conserving(start, end, engine, prev_on_engine, rank, release, duration, new_end, binding);
+    std::vector<double> duration(n), stratum_var;
+    std::vector<std::uint32_t> policy_stratum(n, kNone);  // per policy occurrence of a known bias: its stratum's index
+    std::map<std::uint64_t, std::uint32_t> index;
+    for (std::uint32_t t = 0; t < n; ++t) {
+      duration[t] = shortened(t);
+      const Bias& b = bias[stratum_of(t)];
+      if (detailed[t] != 0 || !b.known) continue;
+      const auto [it, added] = index.emplace(stratum_of(t), static_cast<std::uint32_t>(stratum_var.size()));
+      if (added) stratum_var.push_back(b.var);
+      policy_stratum[t] = it->second;
+    }
+    replay_work_conserving(start, end, engine, prev_on_engine, rank, release, duration, policy_stratum, stratum_var,
+                           new_end, binding);
   } else {
     // In the run's order on every engine: a task starts when the last of its predecessors ends, plus the gap it
     // had after them (the order-keeping schedulers: in order, per-engine instance order).

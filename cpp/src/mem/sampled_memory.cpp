@@ -12,6 +12,7 @@
 #include "tnpu/error.hpp"
 #include "tnpu/mem/dram_timing.hpp"
 #include "tnpu/sim/kernel.hpp"
+#include "tnpu/sim/ring_fifo.hpp"
 
 namespace tnpu {
 
@@ -20,6 +21,15 @@ constexpr double kMinLines = 64.0;  // lines measured before a (source, class) l
 constexpr double kMinWindows = 5;  // measured windows before a line time's standard error may thin the windows
 constexpr double kThinned = 0.1;  // a precise class's windows, as a share of detail_fraction: they keep spanning its
                                   // time, so a drift of its traffic still reaches the pipes
+
+// std::llround(x) for the pipes' times, without the library call per burst: the same value for every x (the
+// integer part and the fraction of a double are exact; halves round away from zero), the call itself where the
+// shortcut's range ends.
+Picoseconds round_ps(double x) noexcept {
+  if (!(x >= 0.0 && x < 9.0e15)) return static_cast<Picoseconds>(std::llround(x));  // (2^53 > 9e15)
+  const auto t = static_cast<std::int64_t>(x);  // truncation
+  return static_cast<Picoseconds>(t + (x - static_cast<double>(t) >= 0.5 ? 1 : 0));
+}
 }  // namespace
 
 void SampledMemoryConfig::validate() const {
@@ -78,8 +88,11 @@ struct SampledMemory::Source {
   bool first_pending = false;  // its first line has not completed yet
   Picoseconds last_done = 0;   // fast: completion of the source's last line
   Picoseconds fast_free = 0;   // when the source's fast pipe is free
-  std::deque<Request> fast_pending;
+  RingFifo<Request> fast_pending;
   std::uint64_t fast_out_lines = 0;
+  Pipe pipe;                          // pipe(index, pipe_cls) as of line_epoch_ == pipe_epoch
+  std::uint32_t pipe_cls = ~std::uint32_t{0};
+  std::uint64_t pipe_epoch = 0;
 };
 
 class SampledMemory::FastCompletion final : public EventHandler {
@@ -92,9 +105,8 @@ class SampledMemory::FastCompletion final : public EventHandler {
 };
 
 void SampledMemory::Proxy::complete(const Request& request) {
-  const std::uint64_t line = m_.dram_.line_bytes();
-  const bool each = (request.flags & Request::kNotifyLines) != 0;
-  m_.dram_done(s_, each ? 1 : std::max<std::uint64_t>(1, request.size_bytes / line));
+  const bool each = (request.flags & Request::kNotifyLines) != 0;  // (a shift: the line is a power of two)
+  m_.dram_done(s_, each ? 1 : std::max<std::uint64_t>(1, request.size_bytes >> m_.dram_.line_shift()));
   s_.up->complete(request);
 }
 
@@ -313,13 +325,20 @@ SampledMemory::Pipe SampledMemory::pipe(std::size_t src, std::uint32_t cls) cons
 }
 
 std::uint64_t SampledMemory::send_fast(const Request& request, Source& s) {
-  const std::uint64_t line = dram_.line_bytes();
-  const std::uint64_t n = std::max<std::uint64_t>(1, (request.size_bytes + line - 1) / line);
-  const Pipe p = pipe(s.index, cur_);
+  const std::uint32_t shift = dram_.line_shift();  // (the line is a power of two: shifts, no division per burst)
+  const std::uint64_t n =
+      std::max<std::uint64_t>(1, (std::uint64_t{request.size_bytes} + (std::uint64_t{1} << shift) - 1) >> shift);
+  // The pipe changes only when a measured episode ends (end_episode): kept per source between (line_epoch_).
+  if (s.pipe_cls != cur_ || s.pipe_epoch != line_epoch_) {
+    s.pipe = pipe(s.index, cur_);
+    s.pipe_cls = cur_;
+    s.pipe_epoch = line_epoch_;
+  }
+  const Pipe p = s.pipe;
   // a latency-rate server: line j completes at max(issue + latency, previous line + interval)
   const double by_latency = static_cast<double>(now()) + p.latency + static_cast<double>(n - 1) * p.interval;
   const double by_rate = static_cast<double>(std::max(s.last_done, s.fast_free)) + static_cast<double>(n) * p.interval;
-  const auto done = static_cast<Picoseconds>(std::llround(std::max(by_latency, by_rate)));
+  const Picoseconds done = round_ps(std::max(by_latency, by_rate));
   s.last_done = std::max(done, s.last_done);
   const Picoseconds finish = s.last_done;
   auto& c = classes_[cur_];
@@ -340,9 +359,10 @@ void SampledMemory::fast_complete(std::uint64_t src) {
   Source& s = *sources_[src];
   const Request r = s.fast_pending.front();
   s.fast_pending.pop_front();
-  const std::uint64_t line = dram_.line_bytes();
-  s.fast_out_lines -= std::max<std::uint64_t>(1, (r.size_bytes + line - 1) / line);
-  s.up->complete(r);
+  const std::uint32_t shift = dram_.line_shift();
+  s.fast_out_lines -=
+      std::max<std::uint64_t>(1, (std::uint64_t{r.size_bytes} + (std::uint64_t{1} << shift) - 1) >> shift);
+  s.up->complete_tail(r);  // the tail of the completion's event
 }
 
 void SampledMemory::account() {
@@ -410,6 +430,7 @@ void SampledMemory::end_episode() {
     }
     return;
   }
+  ++line_epoch_;  // the line times and latencies below change: every cached pipe is stale
   for (auto& s : sources_) {
     if (!s) continue;
     if (c.src.size() <= s->index) c.src.resize(s->index + 1);
@@ -571,7 +592,7 @@ void SampledMemory::enter_fast() {
     if (!s) continue;
     const double w = static_cast<double>(s->dram_out) * line_ps(s->index, cur_);
     switch_var_ += w * w;
-    s->fast_free = std::max(s->fast_free, now() + static_cast<Picoseconds>(std::llround(w)));
+    s->fast_free = std::max(s->fast_free, now() + round_ps(w));
   }
   if (config_.design == "periodic") {
     decide();  // schedules the next window

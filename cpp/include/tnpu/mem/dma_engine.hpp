@@ -42,6 +42,7 @@ class DmaEngine final : public Module, public Initiator, private EventHandler {
   void transfer(Command command, std::uint64_t address, std::uint64_t bytes, Callback on_done,
                 std::uint64_t region_base = 0, std::uint64_t region_bytes = 0);
   void complete(const Request& request) override;
+  void complete_tail(const Request& request) override;
   void line_completed(const Request& request) override;
   void retry() override;
   void retry_tail() override;
@@ -85,7 +86,8 @@ class DmaEngine final : public Module, public Initiator, private EventHandler {
   void issue();
   void schedule_issue();
   void finish(std::uint64_t job_id);
-  void line_done(std::uint64_t job_id, std::uint64_t lines);
+  // Returns true if an issue is due now (the caller schedules it: schedule_issue(), or its work inline).
+  [[nodiscard]] bool line_done(std::uint64_t job_id, std::uint64_t lines);
 
   Target& target_;
   DmaEngineConfig config_;
@@ -97,6 +99,7 @@ class DmaEngine final : public Module, public Initiator, private EventHandler {
   std::uint64_t pending_base_ = 0;
   int rq_shift_ = -1;               // log2(request_bytes) if a power of two, else -1
   std::uint64_t max_burst_lines_ = 1;  // max_burst_bytes / request_bytes
+  bool bursts_ = false;  // multi-line requests: max_burst_bytes > request_bytes == the target's line_bytes()
   std::uint64_t next_job_ = 0;
   std::uint64_t outstanding_ = 0;
   bool waiting_retry_ = false;

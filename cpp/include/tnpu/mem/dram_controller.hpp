@@ -31,6 +31,7 @@
 //   overlapped_columns (column commands issued while a request to another bank was waiting in the channel),
 //   cmd_act/pre/prea/rd/wr/rda/wra/ref, read_latency (histogram, memory cycles, acceptance to data), queue
 //   occupancy seen by each accepted request, energy formulas (pJ; IDD-based, see docs/dram.md).
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -94,7 +95,9 @@ class DramController final : public Module, public Target, private EventHandler 
   // Decides every offer of the paced source that no channel step can come before (called when pacing starts and
   // after every step of a channel).
   void feed();
-  [[nodiscard]] std::uint64_t max_request_bytes(std::uint64_t address) const override;
+  [[nodiscard]] std::uint64_t max_request_bytes(std::uint64_t address) const override {
+    return std::min(map_.lines_in_row(address), min_queue_) << line_shift_;
+  }
   [[nodiscard]] std::uint64_t line_bytes() const override { return spec_.line_bytes(); }
   // log2(line_bytes()) (a power of two): bytes >> line_shift() lines.
   [[nodiscard]] std::uint32_t line_shift() const noexcept { return line_shift_; }
@@ -143,6 +146,7 @@ class DramController final : public Module, public Target, private EventHandler 
   dram::EnergyModel energy_;
   DramCounters counters_{};
   std::uint32_t line_shift_ = 0;
+  std::uint64_t min_queue_ = 0;  // the smaller of the read and write queues (lines)
   std::vector<std::unique_ptr<DramChannel>> channels_;
 
   // The paced feeder's state: the source, its pending request and where that request's offer stands.

@@ -78,7 +78,10 @@ struct SampledMemoryConfig {
 // the makespan's change when the schedule is replayed with each policy occurrence shortened by its key's bias:
 // in the run's order on every engine, or, with `work_conserving` (the reorder scheduler), with a free engine taking
 // the earliest (in the run) of the tasks whose other predecessors have ended, so that a task that waited for its
-// engine does not queue behind one whose dependency the correction lengthened. Its variance: the policy
+// engine does not queue behind one whose dependency the correction lengthened; unless the run's next task on that
+// engine is released within 1.96 standard errors of the engine's free time (then it waits for it: the corrected
+// times cannot tell that the task was not ready, and a reorder on that margin is noise; the standard error is the
+// delta method's for the difference of the two times, whose common binding chain cancels). Its variance: the policy
 // occurrences on the replayed critical path, found backwards from the last task through each task's binding
 // predecessor, times their keys' variances (keys are drawn independently, so the variances add).
 // `stratum` (per task; empty: its key) pools keys of identical traffic into one estimate, and with `instance` (per
@@ -242,6 +245,7 @@ class SampledMemory final : public Module, public Target {
   std::vector<ClassStats> classes_;
   std::uint32_t cur_ = 0;
   std::vector<std::unique_ptr<Source>> sources_;
+  std::uint64_t line_epoch_ = 0;  // counts the changes of the measured line times (end_episode): pipes cached by it
   std::unique_ptr<FastCompletion> fast_completion_;
   // the episode being measured
   Picoseconds episode_start_ = 0;

@@ -45,6 +45,10 @@ class Initiator : public CopyableInterface<Initiator> {
   // For a multi-line request sent with Request::kNotifyLines: called at the completion time of each of its lines
   // but the last one (which gets complete()), with the request as sent.
   virtual void line_completed(const Request& /*request*/) {}
+  // complete() called in the tail of the target's event (the target does nothing after it returns): the initiator
+  // may do at once, when Kernel::run_now says nothing would come first, the work it would otherwise schedule for
+  // now (as retry_tail()).
+  virtual void complete_tail(const Request& request) { complete(request); }
 };
 
 // Contract: send() either accepts the request (returns true; the target then calls from.complete(request) exactly
@@ -56,7 +60,8 @@ class Target : public CopyableInterface<Target> {
   // Multi-line requests ("bursts"): the largest request, in bytes, starting at `address` that this target accepts
   // as one request. 0 (the default): the target takes only single requests of the initiator's own size.
   [[nodiscard]] virtual std::uint64_t max_request_bytes(std::uint64_t /*address*/) const { return 0; }
-  // The line a multi-line request is made of (its size and alignment unit); 0: no multi-line requests.
+  // The line a multi-line request is made of (its size and alignment unit); 0: no multi-line requests. Fixed for the
+  // target's life (an initiator may ask once).
   [[nodiscard]] virtual std::uint64_t line_bytes() const { return 0; }
   // Sends a multi-line request and accepts the longest prefix of its lines that separate sends of each line, in
   // order and at this time, would accept; returns the bytes accepted (0: rejected). If not every line was accepted,
