@@ -22,7 +22,7 @@ DramChannel::DramChannel(DramController& owner, const DramSpec& spec, const Dram
       k_(counters),
       tck_(spec.tck_ps),
       policies_(dram::resolve_policies(spec)),
-      timing_(spec),
+      timing_(spec, policies_.row == dram::RowPolicy::kClosed),
       banks_per_rank_(spec.banks()),
       per_bank_(policies_.scheduler == dram::SchedulerKind::kPerBankRoundRobin),
       promote_(spec.promote_activated),
@@ -158,7 +158,7 @@ bool DramChannel::move_transaction() {
   auto& q = which != 0 ? write_q_ : read_q_;
   auto& banks = q_bank_[which];
   // The oldest transaction whose bank queue has room (the banks are kept beside the queue: one pass over them).
-  const std::size_t i = bank_queues_.first_with_room(banks.data(), banks.size());
+  const std::size_t i = bank_queues_.first_with_room(which, banks.data(), banks.size());
   if (i == banks.size()) return false;  // not reached: movable_exists() found a bank with an entry and room
   const std::uint32_t id = q[i];
   const std::uint32_t qi = banks[i];

@@ -3,7 +3,7 @@
 
 namespace tnpu::dram {
 
-TimingState::TimingState(const DramSpec& spec)
+TimingState::TimingState(const DramSpec& spec, bool closed_page)
     : ranks_(spec.ranks),
       groups_per_rank_(spec.bankgroups),
       banks_per_group_(spec.banks_per_group),
@@ -13,6 +13,10 @@ TimingState::TimingState(const DramSpec& spec)
       act_windows_.push_back(ActWindow{std::min<std::uint32_t>(r.window, kActHistory), r.latency});
       continue;
     }
+    // Column commands the row policy never uses: no scheduler asks for their earliest cycle (fewer updates).
+    const bool unused = closed_page ? (r.following == DramCommand::kRD || r.following == DramCommand::kWR)
+                                    : (r.following == DramCommand::kRDA || r.following == DramCommand::kWRA);
+    if (unused) continue;
     Updates& u = updates_[ci(r.preceding)];
     std::vector<Update>& list = r.level == DramLevel::kChannel ? u.channel
                                 : r.level == DramLevel::kRank  ? (r.sibling ? u.sibling_rank : u.rank)

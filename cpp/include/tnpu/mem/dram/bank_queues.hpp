@@ -53,19 +53,20 @@ class BankQueueScheduler {
   [[nodiscard]] std::size_t total() const noexcept { return total_; }  // commands in all bank queues
   [[nodiscard]] const std::vector<BankEntry>& queue(std::size_t qi) const noexcept { return bank_q_[qi]; }
   [[nodiscard]] bool full(std::size_t qi) const noexcept { return ((full_[qi / 64] >> (qi % 64)) & 1) != 0; }
-  // The first of n flat banks whose queue has room (n if none).
-  [[nodiscard]] std::size_t first_with_room(const std::uint32_t* banks, std::size_t n) const noexcept {
+  // The first of the n flat banks of transaction queue `which` (0 read, 1 write; its entries' banks, oldest first)
+  // whose queue has room (n if none). The entries before the last answer are known to wait for full queues until a
+  // queue stops being full (erase()): the scan starts there. (The channel removes only the entry answered, and
+  // appends: the entries before it stay where they were.)
+  [[nodiscard]] std::size_t first_with_room(std::size_t which, const std::uint32_t* banks, std::size_t n) noexcept {
+    std::size_t i = std::min(full_prefix_[which], n);
     if (full_.size() == 1) {  // up to 64 banks: the full bits in one register
       const std::uint64_t f = full_[0];
-      for (std::size_t i = 0; i < n; ++i) {
-        if (((f >> banks[i]) & 1) == 0) return i;
-      }
-      return n;
+      while (i < n && ((f >> banks[i]) & 1) != 0) ++i;
+    } else {
+      while (i < n && full(banks[i])) ++i;
     }
-    for (std::size_t i = 0; i < n; ++i) {
-      if (!full(banks[i])) return i;
-    }
-    return n;
+    full_prefix_[which] = i;
+    return i;
   }
   // Appends a transaction to its bank's queue (which has room).
   void push(std::size_t qi, const BankEntry& e);
@@ -127,6 +128,7 @@ class BankQueueScheduler {
   std::uint64_t wheel_cursor_ = kNever;         // the cycle up to which slots have been popped
   std::size_t total_ = 0;
   std::size_t rr_ = 0;  // round-robin position over bank queues
+  std::array<std::size_t, 2> full_prefix_{};  // per transaction queue: see first_with_room()
   std::array<std::vector<std::uint32_t>, 2> txn_count_;
   std::array<std::vector<std::uint64_t>, 2> txn_mask_;
 };
@@ -353,7 +355,10 @@ inline void BankQueueScheduler::erase(std::size_t qi, std::size_t pos) {
   if (q[pos].row == b.open_row) --b.queued_hits[q[pos].is_write ? 1 : 0];
   q.erase(q.begin() + static_cast<std::ptrdiff_t>(pos));
   --total_;
-  if (q.size() < queue_size_) full_[qi / 64] &= ~(std::uint64_t{1} << (qi % 64));
+  if (q.size() + 1 == queue_size_) {  // it was full: no longer
+    full_[qi / 64] &= ~(std::uint64_t{1} << (qi % 64));
+    full_prefix_ = {0, 0};
+  }
   mark(qi);
   if (q.empty()) nonempty_[qi / 64] &= ~(std::uint64_t{1} << (qi % 64));
 }

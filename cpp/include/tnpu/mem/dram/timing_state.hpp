@@ -43,7 +43,10 @@ struct BankIndex {  // rank and flat bank-group index of a flat bank (precompute
 
 class TimingState {
  public:
-  explicit TimingState(const DramSpec& spec);
+  // closed_page: the row policy, which decides which column commands are ever asked about. Under an open page
+  // RDA and WRA never issue nor are asked about, under a closed page RD and WR: the rules that move their earliest
+  // cycles are left out of issue() (earliest*() of such a command is meaningless; nothing calls it).
+  TimingState(const DramSpec& spec, bool closed_page);
 
   [[nodiscard]] std::uint32_t ranks() const noexcept { return ranks_; }
   [[nodiscard]] std::uint32_t banks_per_rank() const noexcept { return banks_per_rank_; }
