@@ -7,6 +7,8 @@
 #include <bit>
 #include <string>
 
+#include "tnpu/error.hpp"
+
 namespace tnpu {
 
 using dram::BankState;
@@ -159,7 +161,9 @@ bool DramChannel::move_transaction() {
   auto& banks = q_bank_[which];
   // The oldest transaction whose bank queue has room (the banks are kept beside the queue: one pass over them).
   const std::size_t i = bank_queues_.first_with_room(which, banks.data(), banks.size());
-  if (i == banks.size()) return false;  // not reached: movable_exists() found a bank with an entry and room
+  if (i == banks.size()) {  // movable_exists() found a bank with an entry and room: the two views disagree
+    throw SimulationError("dram: internal error: a transaction can move to its bank queue but none was found");
+  }
   const std::uint32_t id = q[i];
   const std::uint32_t qi = banks[i];
   bank_queues_.push(qi, dram::BankEntry{slots_[id].row, id, slots_[id].is_write});
