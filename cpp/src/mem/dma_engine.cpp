@@ -153,17 +153,18 @@ bool DmaEngine::line_done(std::uint64_t job_id, std::uint64_t lines) {
   return !queue_.empty() && !waiting_retry_;
 }
 
-void DmaEngine::complete(const Request& request) {
+std::uint64_t DmaEngine::completed_lines(const Request& request) const {
   // A multi-line request whose lines were not reported one by one completes all of them now.
-  const std::uint64_t rq = config_.request_bytes;
-  const bool whole = (request.flags & Request::kNotifyLines) == 0 && request.size_bytes > rq;
-  if (line_done(request.tag, whole ? in_requests(request.size_bytes) : 1)) schedule_issue();
+  const bool whole = (request.flags & Request::kNotifyLines) == 0 && request.size_bytes > config_.request_bytes;
+  return whole ? in_requests(request.size_bytes) : 1;
+}
+
+void DmaEngine::complete(const Request& request) {
+  if (line_done(request.tag, completed_lines(request))) schedule_issue();
 }
 
 void DmaEngine::complete_tail(const Request& request) {
-  const std::uint64_t rq = config_.request_bytes;
-  const bool whole = (request.flags & Request::kNotifyLines) == 0 && request.size_bytes > rq;
-  if (!line_done(request.tag, whole ? in_requests(request.size_bytes) : 1)) return;
+  if (!line_done(request.tag, completed_lines(request))) return;
   // The issue event would be due now: its work here instead when nothing would run before it (as retry_tail).
   if (!issue_scheduled_ && kernel().run_now(Priority::kDefault)) {
     handle_event(0);

@@ -7,6 +7,7 @@
 #include <map>
 #include <queue>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "tnpu/mem/sampled_memory.hpp"
@@ -82,7 +83,8 @@ void replay_work_conserving(const std::vector<Picoseconds>& start, const std::ve
     for (const std::uint32_t t : by_rank) engines[slot[engine[t]]].run_order.push_back(t);
   }
   std::priority_queue<Released, std::vector<Released>, std::greater<>> running;  // (new end, rank, task)
-  const auto release_task = [&](std::uint32_t t) {
+  // the latest-ending of t's release predecessors (the later in the run on a tie) and its replayed end
+  const auto latest_release_predecessor = [&](std::uint32_t t) {
     double at = 0;
     std::uint32_t by = kNone;
     for (const std::uint32_t p : release[t]) {
@@ -91,6 +93,10 @@ void replay_work_conserving(const std::vector<Picoseconds>& start, const std::ve
         by = p;
       }
     }
+    return std::pair{at, by};
+  };
+  const auto release_task = [&](std::uint32_t t) {
+    const auto [at, by] = latest_release_predecessor(t);
     released_at[t] = at + gap[t];
     released_by[t] = by;
     engines[slot[engine[t]]].waiting.emplace(released_at[t], rank[t], t);
@@ -127,15 +133,10 @@ void replay_work_conserving(const std::vector<Picoseconds>& start, const std::ve
   // whether a free engine waits for the run's next task x on it: x's release is known (every release predecessor
   // started) and within kMarginZ standard errors of now (the difference of x's release and the engine's free time)
   const auto holds_for = [&](std::uint32_t x, const ReplayEngine& e, double now) {
-    double at = 0;
-    std::uint32_t by = kNone;
     for (const std::uint32_t p : release[x]) {
       if (started[p] == 0) return false;
-      if (by == kNone || new_end[p] > at) {
-        at = new_end[p];
-        by = p;
-      }
     }
+    const auto [at, by] = latest_release_predecessor(x);
     const double margin = at + gap[x] - now;
     return margin <= kMarginZ * std::sqrt(difference_var(by, e.last));
   };

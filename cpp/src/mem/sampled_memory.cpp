@@ -325,9 +325,7 @@ SampledMemory::Pipe SampledMemory::pipe(std::size_t src, std::uint32_t cls) cons
 }
 
 std::uint64_t SampledMemory::send_fast(const Request& request, Source& s) {
-  const std::uint32_t shift = dram_.line_shift();  // (the line is a power of two: shifts, no division per burst)
-  const std::uint64_t n =
-      std::max<std::uint64_t>(1, (std::uint64_t{request.size_bytes} + (std::uint64_t{1} << shift) - 1) >> shift);
+  const std::uint64_t n = fast_lines(request.size_bytes);
   // The pipe changes only when a measured episode ends (end_episode): kept per source between (line_epoch_).
   if (s.pipe_cls != cur_ || s.pipe_epoch != line_epoch_) {
     s.pipe = pipe(s.index, cur_);
@@ -359,9 +357,7 @@ void SampledMemory::fast_complete(std::uint64_t src) {
   Source& s = *sources_[src];
   const Request r = s.fast_pending.front();
   s.fast_pending.pop_front();
-  const std::uint32_t shift = dram_.line_shift();
-  s.fast_out_lines -=
-      std::max<std::uint64_t>(1, (std::uint64_t{r.size_bytes} + (std::uint64_t{1} << shift) - 1) >> shift);
+  s.fast_out_lines -= fast_lines(r.size_bytes);
   s.up->complete_tail(r);  // the tail of the completion's event
 }
 

@@ -88,6 +88,8 @@ class DmaEngine final : public Module, public Initiator, private EventHandler {
   void finish(std::uint64_t job_id);
   // Returns true if an issue is due now (the caller schedules it: schedule_issue(), or its work inline).
   [[nodiscard]] bool line_done(std::uint64_t job_id, std::uint64_t lines);
+  // Lines a completion of `request` completes: all of a multi-line request not reported line by line, else one.
+  [[nodiscard]] std::uint64_t completed_lines(const Request& request) const;
 
   Target& target_;
   DmaEngineConfig config_;

@@ -38,7 +38,6 @@
 //   measured background power over all the class's time.
 #include <algorithm>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -219,6 +218,11 @@ class SampledMemory final : public Module, public Target {
   void schedule_decision(Picoseconds t);
   void maybe_decide();
   std::uint64_t send_fast(const Request& request, Source& s);
+  // Lines a fast request of `bytes` occupies (at least one; the line is a power of two: a shift, no division).
+  [[nodiscard]] std::uint64_t fast_lines(std::uint64_t bytes) const noexcept {
+    const std::uint32_t shift = dram_.line_shift();
+    return std::max<std::uint64_t>(1, (bytes + (std::uint64_t{1} << shift) - 1) >> shift);
+  }
   void fast_complete(std::uint64_t src);
   [[nodiscard]] std::uint32_t class_of_context();
   [[nodiscard]] double refresh_free_command_pj() const;
