@@ -288,7 +288,9 @@ void DramChannel::handle_event(std::uint64_t arg) {
       run_ahead_ = true;  // schedule_wake() inside the step only records the cycle
       step(now);
       if (paced_source_ != nullptr) {
-        owner_.feed();  // the offers this step decided (inside the run-ahead: wakes it asks are kept)
+        // The offers this step decided (inside the run-ahead: wakes it asks are kept). While this channel's refusal
+        // of the pending offer still waits for a freed entry (paced_waiting_), feed() would return at once.
+        if (!paced_waiting_) owner_.feed();
         if (paced_next_ <= now) deliver_paced(now);
         // No step ahead: one event at the last completion reports the rest (and ends the simulation then).
         if (paced_pending_ != 0 && wake_cycle_ == kNever) {
