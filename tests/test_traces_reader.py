@@ -91,6 +91,46 @@ def test_lines_spanning_the_reader_buffer_are_read_whole(tmp_path: Path) -> None
     assert np.array_equal(r["line"], np.arange(1, n + 1, dtype=np.uint64))
 
 
+_CANONICAL = {
+    "dramsim3": lambda i: f"0x{i * 64:x} {'WRITE' if i % 3 == 0 else 'READ'} {i}\n",
+    "ramulator1": lambda i: f"0x{i * 64:x} {'W' if i % 3 == 0 else 'R'}\n",
+    "ramulator2": lambda i: f"{'ST' if i % 3 == 0 else 'LD'} 0x{i * 64:x}\n",
+}
+
+
+@pytest.mark.parametrize("fmt", ["dramsim3", "ramulator1", "ramulator2"])
+def test_records_read_ahead_in_batches_keep_line_records_and_error_order(tmp_path: Path, fmt: str) -> None:
+    # The reader parses runs of canonical lines ahead (hundreds at a time); what it returns, its line and records
+    # counts after each record, and where a bad line stops it must be as if it read one line at a time.
+    lines = [_CANONICAL[fmt](i) for i in range(700)]
+    lines[100] = "# a comment in the middle\n"
+    lines[101] = lines[101].replace(" ", "  ", 1)  # not canonical: the general parser, same record
+    lines[600] = "garbage line here\n"
+    p = _write(tmp_path, "".join(lines), "b.trace")
+    reader = _core.DramTraceReader(str(p), format=fmt)
+    expected_lines = [n + 1 for n in range(600) if n != 100]
+    seen: list[int] = []
+    for _ in range(len(expected_lines) // 7):
+        _c, _a, _s, got = reader.read_chunk(7)
+        seen += [int(x) for x in got]
+        assert reader.records == len(seen)
+        assert reader.line == seen[-1]
+    _c, _a, _s, got = reader.read_chunk(len(expected_lines) - len(seen))
+    seen += [int(x) for x in got]
+    assert seen == expected_lines
+    assert reader.line == 600
+    with pytest.raises(TraceFormatError, match=r"b\.trace:601: expected "):
+        reader.read_chunk(1)
+
+
+def test_a_decreasing_stamp_deep_in_a_batch_is_reported_at_its_line(tmp_path: Path) -> None:
+    text = "".join(f"0x{i * 64:x} READ {i if i != 450 else 3}\n" for i in range(500))
+    p = _write(tmp_path, text)
+    assert int(_records(p)["stamp"][450]) == 3
+    message = _error(tmp_path, text, None, monotonic_stamps=True)
+    assert ":451: expected a stamp >= 449" in message
+
+
 @pytest.mark.parametrize("fmt", ["dramsim3", "ramulator1", "ramulator2"])
 def test_gzip_reads_the_same_records_as_plain(tmp_path: Path, fmt: str) -> None:
     records = np.concatenate(list(traces.generate_dram_trace("mixed", 5000, seed=3)))

@@ -51,11 +51,6 @@ inline void Kernel::execute_next() {
   e.handler->handle_event(e.arg);
 }
 
-bool Kernel::continue_at(Picoseconds t, EventHandler& handler, std::uint64_t arg, Priority priority) {
-  if (t < now_) throw_before_now(t);
-  return continue_ordered(t, queue_.reserve(priority), handler, arg);
-}
-
 bool Kernel::continue_at_after(EventHandler& first, std::uint64_t first_arg, EventTicket first_ticket, Picoseconds t,
                                EventHandler& handler, std::uint64_t arg, Priority priority) {
   if (t < now_) throw_before_now(t);

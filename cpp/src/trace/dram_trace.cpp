@@ -184,6 +184,7 @@ DramTraceReader::DramTraceReader(std::string path, const DramTraceOptions& optio
                       ", got " + std::to_string(options.buffer_bytes));
   }
   buffer_.resize(options.buffer_bytes);
+  batch_.resize(kBatchRecords);
   if (!detect) return;
   // Detection: classify the first request line, then leave it unconsumed so next() parses it.
   std::string_view text;
@@ -274,8 +275,22 @@ bool DramTraceReader::parse_line(std::string_view text, DramTraceRecord& out) {
   return true;
 }
 
-bool DramTraceReader::next(DramTraceRecord& out) {
+bool DramTraceReader::fill_batch() {
+  FastLines b{buffer_.data() + begin_, buffer_.data() + end_, batch_.data(), batch_.size(), line_ + 1,
+              monotonic_stamps_, records_ > 0, last_stamp_};
+  const std::size_t n = ops_->fast_lines(b);
+  if (n == 0) return false;
+  begin_ = static_cast<std::size_t>(b.p - buffer_.data());
+  line_ += n;
+  last_stamp_ = b.previous_stamp;
+  batch_next_ = 0;
+  batch_end_ = n;
+  return true;
+}
+
+bool DramTraceReader::next_slow(DramTraceRecord& out) {
   if (done_) return false;
+  if (fill_batch()) return next(out);
   std::string_view text;
   while (next_line(text)) {
     if (parse_line(text, out)) {

@@ -40,6 +40,27 @@ void check_address(const TraceLine& where, NumberStatus st, std::string_view tok
 
 bool is_ramulator2_command(std::string_view s) noexcept { return s == "LD" || s == "ST"; }
 
+// TraceFormatOps::fast_lines for a format whose canonical fields Fields parses: a line is taken when its fields are
+// canonical and followed by its LF (so each is what fast_parse of the line without its LF accepts), and its stamp
+// keeps the monotonic rule; the first other line ends the run, unread.
+template <const char* (*Fields)(const char*, const char*, DramTraceRecord&) noexcept>
+std::size_t fast_lines(FastLines& b) noexcept {
+  std::size_t n = 0;
+  const char* p = b.p;
+  for (; n < b.capacity; ++n) {
+    DramTraceRecord& r = b.out[n];
+    const char* const q = Fields(p, b.e, r);
+    if (q == nullptr || q == b.e || *q != '\n') break;
+    if (b.monotonic && b.has_previous && r.stamp_cycles < b.previous_stamp) break;
+    if (r.has_stamp) b.previous_stamp = r.stamp_cycles;
+    b.has_previous = true;
+    r.line = b.first_line + n;
+    p = q + 1;
+  }
+  b.p = p;
+  return n;
+}
+
 // ---- dramsim3: `0xADDR READ|WRITE CYCLE`
 
 // DRAMsim3's command words (its reader treats WRITE/write/P_MEM_WR/BOFF as writes); returns false if unknown.
@@ -60,28 +81,35 @@ bool dramsim3_recognise(const std::string_view* tok, std::size_t n) noexcept {
   return n >= 2 && !is_ramulator2_command(tok[0]) && dramsim3_command(tok[1], c);
 }
 
-bool dramsim3_fast(const char* p, const char* e, DramTraceRecord& out) noexcept {
+// The canonical fields of a dramsim3 line at p (bounded by e): their end, or nullptr.
+const char* dramsim3_fields(const char* p, const char* e, DramTraceRecord& out) noexcept {
   p = fast_hex(p, e, out.address);
-  if (p == nullptr || e - p < 7 || *p++ != ' ') return false;
+  if (p == nullptr || e - p < 6 || *p++ != ' ') return nullptr;  // (the bytes "READ " may be read)
   if (std::memcmp(p, "READ ", 5) == 0) {
     out.command = Command::kRead;
     p += 5;
-  } else if (e - p >= 7 && std::memcmp(p, "WRITE ", 6) == 0) {
+  } else if (e - p >= 6 && std::memcmp(p, "WRITE ", 6) == 0) {
     out.command = Command::kWrite;
     p += 6;
   } else {
-    return false;
+    return nullptr;
   }
-  if (p == e || e - p > 19) return false;
+  // 1..19 decimal digits (19 cannot overflow 64 bits).
+  const char* const start = p;
   std::uint64_t v = 0;
   for (; p != e; ++p) {
     const auto d = static_cast<unsigned>(static_cast<unsigned char>(*p) - '0');
-    if (d > 9) return false;
+    if (d > 9) break;
     v = v * 10 + d;
   }
+  if (p == start || p - start > 19) return nullptr;
   out.stamp_cycles = v;
   out.has_stamp = true;
-  return true;
+  return p;
+}
+
+bool dramsim3_fast(const char* p, const char* e, DramTraceRecord& out) noexcept {
+  return dramsim3_fields(p, e, out) == e;
 }
 
 void dramsim3_parse(const std::string_view* tok, std::size_t n, std::string_view text, const TraceLine& where,
@@ -117,19 +145,24 @@ bool ramulator1_recognise(const std::string_view* tok, std::size_t n) noexcept {
   return n >= 2 && !is_ramulator2_command(tok[0]) && (tok[1] == "R" || tok[1] == "W");
 }
 
-bool ramulator1_fast(const char* p, const char* e, DramTraceRecord& out) noexcept {
+// The canonical fields of a ramulator1 line at p (bounded by e): their end, or nullptr.
+const char* ramulator1_fields(const char* p, const char* e, DramTraceRecord& out) noexcept {
   p = fast_hex(p, e, out.address);
-  if (p == nullptr || e - p != 2 || p[0] != ' ') return false;
+  if (p == nullptr || e - p < 2 || p[0] != ' ') return nullptr;
   if (p[1] == 'R') {
     out.command = Command::kRead;
   } else if (p[1] == 'W') {
     out.command = Command::kWrite;
   } else {
-    return false;
+    return nullptr;
   }
   out.stamp_cycles = 0;
   out.has_stamp = false;
-  return true;
+  return p + 2;
+}
+
+bool ramulator1_fast(const char* p, const char* e, DramTraceRecord& out) noexcept {
+  return ramulator1_fields(p, e, out) == e;
 }
 
 void ramulator1_parse(const std::string_view* tok, std::size_t n, std::string_view text, const TraceLine& where,
@@ -158,18 +191,23 @@ bool ramulator2_recognise(const std::string_view* tok, std::size_t n) noexcept {
   return n >= 1 && is_ramulator2_command(tok[0]);
 }
 
-bool ramulator2_fast(const char* p, const char* e, DramTraceRecord& out) noexcept {
-  if (e - p < 6 || p[2] != ' ') return false;
+// The canonical fields of a ramulator2 line at p (bounded by e): their end, or nullptr.
+const char* ramulator2_fields(const char* p, const char* e, DramTraceRecord& out) noexcept {
+  if (e - p < 6 || p[2] != ' ') return nullptr;
   if (p[0] == 'L' && p[1] == 'D') {
     out.command = Command::kRead;
   } else if (p[0] == 'S' && p[1] == 'T') {
     out.command = Command::kWrite;
   } else {
-    return false;
+    return nullptr;
   }
   out.stamp_cycles = 0;
   out.has_stamp = false;
-  return fast_hex(p + 3, e, out.address) == e;
+  return fast_hex(p + 3, e, out.address);
+}
+
+bool ramulator2_fast(const char* p, const char* e, DramTraceRecord& out) noexcept {
+  return ramulator2_fields(p, e, out) == e;
 }
 
 void ramulator2_parse(const std::string_view* tok, std::size_t n, std::string_view text, const TraceLine& where,
@@ -203,13 +241,14 @@ void register_builtin_trace_formats(TraceFormatRegistry& registry) {
   registry.add("dramsim3", "DRAMsim3 trace CPU: `0xADDR READ|WRITE CYCLE`, CYCLE in memory clock cycles",
                {{"monotonic_stamps", "", default_text(d.monotonic_stamps), "a decreasing stamp is an error"}},
                TraceFormatOps{DramTraceFormat::kDramsim3, "`0xADDR READ|WRITE CYCLE`", true, dramsim3_recognise,
-                              dramsim3_fast, dramsim3_parse, dramsim3_write});
+                              dramsim3_fast, fast_lines<dramsim3_fields>, dramsim3_parse, dramsim3_write});
   registry.add("ramulator1", "Ramulator 1 --mode=dram: `0xADDR R|W`, untimed",
                TraceFormatOps{DramTraceFormat::kRamulator1, "`0xADDR R|W`", false, ramulator1_recognise,
-                              ramulator1_fast, ramulator1_parse, ramulator1_write});
+                              ramulator1_fast, fast_lines<ramulator1_fields>, ramulator1_parse, ramulator1_write});
   registry.add("ramulator2", "Ramulator 2 LoadStoreTrace: `LD|ST 0xADDR` (or a decimal address), untimed",
                TraceFormatOps{DramTraceFormat::kRamulator2, "`LD|ST 0xADDR`", false, ramulator2_recognise,
-                              ramulator2_fast, ramulator2_parse, ramulator2_write});
+                              ramulator2_fast, fast_lines<ramulator2_fields>,
+                              ramulator2_parse, ramulator2_write});
 }
 
 const TraceFormatRegistry& trace_formats() {

@@ -120,15 +120,18 @@ bool TraceReplayer::fetch() {
   }
   const std::uint64_t cap = config_.capacity_bytes;
   if (cap != 0 && pending_.address > cap - config_.size_bytes) {
-    if (!config_.wrap) {
-      throw TraceFormatError(reader_.path() + ":" + std::to_string(pending_.line) +
-                             ": expected an address + " + std::to_string(config_.size_bytes) +
-                             " B within the capacity of " + std::to_string(cap) + " bytes (" + hex(cap) +
-                             "), got '" + hex(pending_.address) + "' (ask for wrapping to wrap it as the peers do)");
-    }
+    if (!config_.wrap) throw_beyond_capacity();
     pending_.address %= cap;
   }
   return true;
+}
+
+void TraceReplayer::throw_beyond_capacity() const {
+  const std::uint64_t cap = config_.capacity_bytes;
+  throw TraceFormatError(reader_.path() + ":" + std::to_string(pending_.line) + ": expected an address + " +
+                         std::to_string(config_.size_bytes) + " B within the capacity of " + std::to_string(cap) +
+                         " bytes (" + hex(cap) + "), got '" + hex(pending_.address) +
+                         "' (ask for wrapping to wrap it as the peers do)");
 }
 
 Picoseconds TraceReplayer::offer_time(Picoseconds earliest) const {

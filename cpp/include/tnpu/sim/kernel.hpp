@@ -78,7 +78,18 @@ class Kernel {
   // Precondition: called from an event handler of this kernel that does nothing after it returns false, and on
   // true nothing but the work of the event it stands for. Throws std::invalid_argument if t < now().
   bool continue_at(Picoseconds t, EventHandler& handler, std::uint64_t arg = 0,
-                   Priority priority = Priority::kDefault);
+                   Priority priority = Priority::kDefault) {
+    if (t < now_) throw_before_now(t);
+    const std::uint64_t order = queue_.reserve(priority);
+    // (Inline, the common case of a module running ahead alone: nothing pending comes before the event, so there is
+    // nothing to run nested; continue_ordered would only advance the time. Exactly its result.)
+    if (can_run_ahead(t) && (queue_.empty() || !(queue_.top_key() < EventQueue::key(t, order)))) {
+      now_ = t;
+      ++inline_advances_;
+      return true;
+    }
+    return continue_ordered(t, order, handler, arg);
+  }
   // schedule_reserved(now(), first, first_arg, first_ticket) followed by continue_at(t, handler, arg, priority)
   // (same precondition): the same events in the same order, except that when `first` is the first event that
   // continue_at runs ahead (nested, as it would), it runs without going through the queue (it still counts as an

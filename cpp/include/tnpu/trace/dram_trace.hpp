@@ -86,7 +86,15 @@ class DramTraceReader {
 
   // Fills `out` with the next request and returns true, or returns false at the end of the file (and from then on).
   // Throws TraceFormatError on a malformed line, and at the end if the file held no request at all.
-  bool next(DramTraceRecord& out);
+  bool next(DramTraceRecord& out) {
+    // (Inline: a record of the current batch, the common case; see fill_batch().)
+    if (batch_next_ != batch_end_) {
+      out = batch_[batch_next_++];
+      ++records_;
+      return true;
+    }
+    return next_slow(out);
+  }
   // Fills up to out.size() records; returns how many (0 only at the end). Same errors as next().
   std::size_t next_batch(std::span<DramTraceRecord> out);
 
@@ -95,10 +103,19 @@ class DramTraceReader {
   [[nodiscard]] bool gzip() const noexcept;
   // Records returned so far.
   [[nodiscard]] std::uint64_t records() const noexcept { return records_; }
-  // Line number of the last line consumed.
-  [[nodiscard]] std::uint64_t line() const noexcept { return line_; }
+  // Line number of the last line consumed (the batch is read ahead: its last record returned, while one is left).
+  [[nodiscard]] std::uint64_t line() const noexcept {
+    return batch_next_ != batch_end_ ? batch_[batch_next_ - 1].line : line_;
+  }
 
  private:
+  static constexpr std::size_t kBatchRecords = 256;
+
+  // next() when the batch is used up: a new batch, or one line through the general parser.
+  bool next_slow(DramTraceRecord& out);
+  // Parses the canonical lines at begin_ into the batch (TraceFormatOps::fast_lines); false if the line at begin_
+  // is not one (not canonical, a blank or '#' line, an error, or its LF is not in the buffer yet).
+  bool fill_batch();
   // Returns the next line (without its LF), or false at the end. The view is valid until the next call.
   bool next_line(std::string_view& text);
   bool parse_line(std::string_view text, DramTraceRecord& out);
@@ -117,6 +134,13 @@ class DramTraceReader {
   std::uint64_t line_ = 0;
   std::uint64_t records_ = 0;
   std::uint64_t last_stamp_ = 0;
+  // Records parsed ahead from canonical lines: batch_[batch_next_..batch_end_) are the next ones to return. line_,
+  // last_stamp_ and begin_ are already past them; records_ counts only those returned. fill_batch() runs only when
+  // the batch is used up, so the general path (next_line, parse_line) always sees the reader's state as if there
+  // were no batch.
+  std::vector<DramTraceRecord> batch_;
+  std::size_t batch_next_ = 0;
+  std::size_t batch_end_ = 0;
 };
 
 // Writes a trace in one of the formats, plain or gzip (gzip needs zlib). Addresses are written as 0x%llx (lower

@@ -86,6 +86,8 @@ class TraceReplayer final : public Module, public Initiator, private EventHandle
   [[nodiscard]] std::uint64_t checked_stamp() const;
   // Reads the next record into pending_ (address checked); false at the end of the trace.
   bool fetch();
+  // The error for pending_'s address beyond the capacity (out of line: fetch() stays small).
+  [[noreturn]] void throw_beyond_capacity() const;
   // max(now, earliest, the stamp's time) for pending_ (throws if the stamp's time does not fit).
   [[nodiscard]] Picoseconds offer_time(Picoseconds earliest) const;
   // The first clock edge >= offer_time(earliest): when the offer of pending_ is made.

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <bit>
 #include <string>
+#include <type_traits>
 
 #include "tnpu/error.hpp"
 
@@ -231,21 +232,24 @@ void DramChannel::process_done(const CompletionFifo::Item& item) {
 }
 
 void DramChannel::deliver_paced(std::uint64_t c) {
-  std::uint64_t next = kNever;
-  for (CompletionFifo* fifo : {&read_done_, &write_done_, &forward_done_}) {
-    while (!fifo->empty() && fifo->front().cycle <= c) {
-      const CompletionFifo::Item item = fifo->front();
-      fifo->pop();
-      Slot& s = slots_[item.slot];
-      if (!s.is_write) k_.read_latency->add(static_cast<double>(item.cycle - s.arrive_cycle));
-      const Request req = s.request;
-      free_slot(item.slot);
+  // FIFO after FIFO (reads, writes, forwarded reads), each in its order (its cycles are monotone). The read
+  // latency is recorded for the two FIFOs of reads (IsRead: the FIFO's kind, not a per-item test).
+  const auto deliver = [this, c]<bool IsRead>(CompletionFifo& fifo, std::bool_constant<IsRead>) {
+    while (!fifo.empty() && fifo.front().cycle <= c) {
+      const CompletionFifo::Item item = fifo.front();
+      fifo.pop();
+      const Slot& s = slots_[item.slot];
+      if constexpr (IsRead) k_.read_latency->add(static_cast<double>(item.cycle - s.arrive_cycle));
       --paced_pending_;
-      paced_source_->request_done(req, item.cycle * tck_);
+      // The slot is freed after the call (request_done only records the completion: the request stays valid).
+      paced_source_->request_done(s.request, item.cycle * tck_);
+      free_slot(item.slot);
     }
-    if (!fifo->empty()) next = std::min(next, fifo->front().cycle);
-  }
-  paced_next_ = next;
+    return fifo.empty() ? kNever : fifo.front().cycle;
+  };
+  // (A braced list is evaluated in order.)
+  paced_next_ = std::min({deliver(read_done_, std::true_type{}), deliver(write_done_, std::false_type{}),
+                          deliver(forward_done_, std::true_type{})});
 }
 
 void DramChannel::schedule_wake(std::uint64_t cycle) {
@@ -284,7 +288,9 @@ void DramChannel::handle_event(std::uint64_t arg) {
       run_ahead_ = true;  // schedule_wake() inside the step only records the cycle
       step(now);
       if (paced_source_ != nullptr) {
-        owner_.feed();  // the offers this step decided (inside the run-ahead: wakes it asks are kept)
+        // The offers this step decided (inside the run-ahead: wakes it asks are kept). While this channel's refusal
+        // of the pending offer still waits for a freed entry (paced_waiting_), feed() would return at once.
+        if (!paced_waiting_) owner_.feed();
         if (paced_next_ <= now) deliver_paced(now);
         // No step ahead: one event at the last completion reports the rest (and ends the simulation then).
         if (paced_pending_ != 0 && wake_cycle_ == kNever) {
